@@ -1,0 +1,193 @@
+/*
+ * policy.h - the policy: defaults, the configuration file and module
+ * arguments.
+ *
+ * One option table parses both /etc/security/pam_policy.conf ("key = value"
+ * lines, '#' comments) and PAM module arguments ("key=value", or a bare
+ * boolean key meaning "yes"), so the two never disagree. Precedence: a
+ * module argument beats the file, the file beats the built-in default.
+ * Every value remembers where it came from (policy_source) so that
+ * "pam_policyctl policy" can show it.
+ *
+ * Not thread-safe per struct; distinct structs may be used concurrently.
+ */
+#ifndef PAM_POLICY_POLICY_H
+#define PAM_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define POLICY_DEFAULT_FILE "/etc/security/pam_policy.conf"
+#define POLICY_DEFAULT_SOCKET "/run/pam_policy/pam_policyd.sock"
+#define POLICY_DEFAULT_STATE_DIR "/var/lib/pam_policy"
+#define POLICY_DEFAULT_AUDIT_LOG "/var/log/pam_policy/audit.log"
+#define POLICY_DEFAULT_AUDIT_GROUP "pampolicy-audit"
+
+#define POLICY_MAX_LINE 1024     /* bytes in one config line, newline included */
+#define POLICY_MAX_PATH 256      /* bytes in a path value, NUL included */
+#define POLICY_MAX_LIST 1024     /* bytes in a comma-separated list value */
+#define POLICY_MAX_NAME 32       /* bytes in a user or group name, NUL included */
+#define POLICY_ERR_LEN 512       /* suggested size of error buffers */
+#define POLICY_MAX_HISTORY 400
+
+/* Character classes, as a bit set. */
+enum policy_class {
+	POLICY_CLASS_UPPER = 1u << 0,
+	POLICY_CLASS_LOWER = 1u << 1,
+	POLICY_CLASS_DIGIT = 1u << 2,
+	POLICY_CLASS_SPECIAL = 1u << 3,
+	POLICY_CLASS_ALL = 0xfu,
+};
+
+enum policy_unreachable {
+	POLICY_UNREACHABLE_DENY = 0,
+	POLICY_UNREACHABLE_ALLOW = 1,
+};
+
+enum policy_source {
+	POLICY_SOURCE_DEFAULT = 0,
+	POLICY_SOURCE_FILE,
+	POLICY_SOURCE_ARGUMENT,
+};
+
+/* Option identifiers; the order matches the option table in policy.c. */
+enum policy_option {
+	POLICY_OPT_MINLEN,
+	POLICY_OPT_REQUIRE,
+	POLICY_OPT_MINCLASS,
+	POLICY_OPT_MAXREPEAT,
+	POLICY_OPT_MAXSEQUENCE,
+	POLICY_OPT_USERCHECK,
+	POLICY_OPT_GECOSCHECK,
+	POLICY_OPT_DICTCHECK,
+	POLICY_OPT_DIFOK,
+	POLICY_OPT_RETRY,
+	POLICY_OPT_ENFORCE_FOR_ROOT,
+	POLICY_OPT_EXEMPT_USERS,
+	POLICY_OPT_EXEMPT_GROUPS,
+	POLICY_OPT_MIN_UID,
+	POLICY_OPT_LOCAL_USERS_ONLY,
+	POLICY_OPT_USE_AUTHTOK,
+	POLICY_OPT_DEBUG,
+	POLICY_OPT_HISTORY,
+	POLICY_OPT_MIN_AGE_DAYS,
+	POLICY_OPT_MAX_AGE_DAYS,
+	POLICY_OPT_WARN_DAYS,
+	POLICY_OPT_SOCKET,
+	POLICY_OPT_STATE_DIR,
+	POLICY_OPT_TIMEOUT_MS,
+	POLICY_OPT_ON_UNREACHABLE,
+	POLICY_OPT_ON_UNREACHABLE_ACCOUNT,
+	POLICY_OPT_ARGON2_OPSLIMIT,
+	POLICY_OPT_ARGON2_MEMLIMIT_KIB,
+	POLICY_OPT_WORKERS,
+	POLICY_OPT_AUDIT_LOG,
+	POLICY_OPT_AUDIT_GROUP,
+	POLICY_OPT_COUNT
+};
+
+struct policy {
+	/* password rules */
+	int minlen;               /* code points; 6..256, default 10 */
+	unsigned require;         /* enum policy_class bits; default ALL */
+	int minclass;             /* 0..4: at least this many classes; default 0 */
+	int maxrepeat;            /* 0 = off; max identical consecutive chars */
+	int maxsequence;          /* 0 = off; max monotonic sequence length */
+	bool usercheck;           /* reject passwords containing the user name */
+	bool gecoscheck;          /* reject words from the GECOS field */
+	bool dictcheck;           /* libpwquality/cracklib dictionary check */
+	int difok;                /* 0 = off; chars that must differ from old */
+	int retry;                /* prompts before giving up; 1..10, default 3 */
+	bool enforce_for_root;    /* root's violations reject (yes) or warn (no) */
+	char exempt_users[POLICY_MAX_LIST];   /* comma-separated names */
+	char exempt_groups[POLICY_MAX_LIST];  /* comma-separated names */
+	long min_uid;             /* uids below are not covered (root always is) */
+	bool local_users_only;    /* only users listed in /etc/passwd */
+	bool use_authtok;         /* take PAM_AUTHTOK instead of prompting */
+	bool debug;               /* extra syslog detail (never secrets) */
+
+	/* history and aging (daemon) */
+	int history;              /* 0 = off; 1..400 remembered passwords */
+	int min_age_days;         /* days between changes (not root for others) */
+	int max_age_days;         /* 0 = off; rotation period */
+	int warn_days;            /* warning window before expiry */
+	char socket[POLICY_MAX_PATH];
+	char state_dir[POLICY_MAX_PATH];
+	int timeout_ms;           /* client timeout talking to the daemon */
+	enum policy_unreachable on_unreachable;          /* password phase */
+	enum policy_unreachable on_unreachable_account;  /* account phase */
+	unsigned long argon2_opslimit;
+	unsigned long argon2_memlimit_kib;
+	int workers;              /* 0 = derive from memory cost and CPUs */
+
+	/* audit */
+	char audit_log[POLICY_MAX_PATH];
+	char audit_group[POLICY_MAX_NAME];
+
+	/* where each value came from, indexed by enum policy_option */
+	enum policy_source source[POLICY_OPT_COUNT];
+	/* the configuration file that was read, "" if none */
+	char file[POLICY_MAX_PATH];
+};
+
+/* policy_defaults - fill p with the built-in defaults; never fails. */
+void policy_defaults(struct policy *p);
+
+/*
+ * policy_load_file - read a configuration file into p (on top of what p
+ * holds). When required is false a missing file is not an error (the
+ * defaults stand). On error returns PP_ERR_CONFIG (or PP_ERR_IO) and writes
+ * "FILE:LINE: KEY: expected ..., got \"...\"" into err (errlen bytes, may be
+ * 0). p is left partially updated on error; callers fail closed.
+ */
+pp_err policy_load_file(struct policy *p, const char *path, bool required,
+			char *err, size_t errlen) PP_WUR;
+
+/*
+ * policy_set - set one option from text, recording source. key/value are
+ * NUL-terminated; value NULL means a bare key (booleans only: "yes").
+ * On error writes "KEY: expected ..., got \"...\"" into err.
+ */
+pp_err policy_set(struct policy *p, const char *key, const char *value,
+		  enum policy_source source, char *err, size_t errlen) PP_WUR;
+
+/*
+ * policy_from_args - the full load used by the module and the programs:
+ * defaults, then the file (config=PATH among argv, else default_file,
+ * which may be missing), then every "key=value" / bare-key argument.
+ * Arguments named in ignore (NULL-terminated list, may be NULL) are skipped,
+ * e.g. the module's "record" mode word. Errors as policy_load_file; an
+ * argument error is reported as "module argument: KEY: ...".
+ */
+pp_err policy_from_args(struct policy *p, int argc, const char **argv,
+			const char *default_file, const char *const *ignore,
+			char *err, size_t errlen) PP_WUR;
+
+/*
+ * policy_list_contains - true when name appears in the comma-separated list
+ * (spaces around items ignored). Exact, case-sensitive match.
+ */
+bool policy_list_contains(const char *list, const char *name);
+
+/* policy_option_name - the key of an option, e.g. "minlen". */
+const char *policy_option_name(enum policy_option opt);
+
+/* policy_source_name - "default", "file" or "argument". */
+const char *policy_source_name(enum policy_source source);
+
+/*
+ * policy_format_value - the value of opt as it would be written in the
+ * configuration file, into buf (len bytes, always NUL-terminated).
+ */
+void policy_format_value(const struct policy *p, enum policy_option opt,
+			 char *buf, size_t len);
+
+/*
+ * policy_print - write every option as "key = value   # source" lines to out.
+ */
+void policy_print(const struct policy *p, FILE *out);
+
+#endif

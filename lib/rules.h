@@ -1,0 +1,116 @@
+/*
+ * rules.h - the password rules, as pure functions.
+ *
+ * rules_check() runs every rule and reports every violation at once; it does
+ * no I/O of its own beyond libpwquality's read-only dictionary lookup, never
+ * prompts and never logs. Callers decide what to show. Each violation has a
+ * stable reason code (for logs and audits) and a plain-language message.
+ *
+ * Character classes (documented in pam_policy.conf(5)):
+ *   upper   - ASCII A-Z, and any non-ASCII letter that has a distinct
+ *             lowercase form (towlower(c) != c), e.g. "Ä", "Ω"
+ *   lower   - ASCII a-z, and any non-ASCII letter that has a distinct
+ *             uppercase form, e.g. "ä", "ß" counts as lower
+ *   digit   - ASCII 0-9 only
+ *   special - everything else: ASCII punctuation and space, and non-ASCII
+ *             characters that are neither upper nor lower (e.g. "€", "漢")
+ * Classification of non-ASCII uses the C library's wide-character tables
+ * for C.UTF-8, independent of the caller's locale.
+ */
+#ifndef PAM_POLICY_RULES_H
+#define PAM_POLICY_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "policy.h"
+
+#define RULES_MAX_BYTES 512   /* longest password accepted, in bytes */
+
+/* Stable reason codes. Never renumber or rename: logs and audits use them. */
+enum rules_reason {
+	RULE_TOO_SHORT = 0,       /* "too_short" */
+	RULE_TOO_LONG,            /* "too_long": over RULES_MAX_BYTES bytes */
+	RULE_INVALID_UTF8,        /* "invalid_utf8" (includes NUL bytes) */
+	RULE_MISSING_UPPER,       /* "missing_upper" */
+	RULE_MISSING_LOWER,       /* "missing_lower" */
+	RULE_MISSING_DIGIT,       /* "missing_digit" */
+	RULE_MISSING_SPECIAL,     /* "missing_special" */
+	RULE_TOO_FEW_CLASSES,     /* "too_few_classes" (minclass) */
+	RULE_TOO_MANY_REPEATS,    /* "too_many_repeats" (maxrepeat) */
+	RULE_SEQUENCE,            /* "sequence" (maxsequence, e.g. "12345", "abcde") */
+	RULE_CONTAINS_USER,       /* "contains_user" */
+	RULE_CONTAINS_GECOS,      /* "contains_gecos" */
+	RULE_DICTIONARY_WORD,     /* "dictionary_word" */
+	RULE_TOO_SIMILAR,         /* "too_similar" to the old password (difok) */
+	RULE_SAME_AS_OLD,         /* "same_as_old" */
+	RULE_PALINDROME,          /* "palindrome" */
+	RULE_REUSED,              /* "reused": in the history (daemon) */
+	RULE_TOO_SOON,            /* "too_soon": min_age_days not reached (daemon) */
+	RULE_HISTORY_UNAVAILABLE, /* "history_unavailable": daemon unreachable, deny */
+	RULE_MISMATCH,            /* "mismatch": the retyped password differed */
+	RULE_COUNT
+};
+
+/* What the rules know about the change besides the new password. */
+struct rules_context {
+	const char *user;          /* login name, may be NULL */
+	const char *gecos;         /* GECOS field, may be NULL */
+	const char *old_password;  /* current password if known, may be NULL */
+};
+
+/* The outcome: which rules failed, and the facts their messages need. */
+struct rules_result {
+	bool failed[RULE_COUNT];
+	unsigned count;            /* number of true entries in failed[] */
+	long length;               /* code points, -1 when invalid UTF-8 */
+	int classes_found;         /* how many of the four classes appear */
+	int min_age_days_left;     /* for RULE_TOO_SOON, set by the caller */
+};
+
+/*
+ * rules_check - run every rule of p on password (NUL-terminated, any
+ * length: over RULES_MAX_BYTES bytes is itself a violation and nothing else
+ * is checked). ctx may be NULL. Fills *out (cleared first).
+ * Returns PP_OK whether or not the password passed (see out->count);
+ * PP_ERR_NOMEM or PP_ERR_INTERNAL when a check could not run, in which case
+ * the caller must reject (fail closed). Thread-safe. Copies of the password
+ * made internally are wiped before returning.
+ */
+pp_err rules_check(const struct policy *p, const char *password,
+		   const struct rules_context *ctx,
+		   struct rules_result *out) PP_WUR;
+
+/* rules_add - mark reason r as failed in res (idempotent). */
+void rules_add(struct rules_result *res, enum rules_reason r);
+
+/* rules_reason_code - the stable code, e.g. "too_short". */
+const char *rules_reason_code(enum rules_reason r);
+
+/*
+ * rules_reason_message - one plain-language sentence for reason r, using
+ * the numbers of p and res (e.g. "It is too short: use at least 10
+ * characters (it has 7)."), into buf (len bytes, always NUL-terminated).
+ */
+void rules_reason_message(enum rules_reason r, const struct policy *p,
+			  const struct rules_result *res, char *buf,
+			  size_t len);
+
+/*
+ * rules_format_message - the whole rejection message shown to the user:
+ * a first line, then one "  - <message>" line per failed rule, in enum
+ * order. Truncated safely to len bytes (always NUL-terminated).
+ */
+void rules_format_message(const struct policy *p,
+			  const struct rules_result *res, char *buf,
+			  size_t len);
+
+/*
+ * rules_format_codes - the failed codes joined by ',' (e.g.
+ * "too_short,missing_digit") into buf, for logs. Empty when none failed.
+ */
+void rules_format_codes(const struct rules_result *res, char *buf,
+			size_t len);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * harness.h - shared helpers for the Check test programs.
+ *
+ * The tests run under tests/run-tests.sh, which supplies test users through
+ * nss_wrapper and points PAM_POLICY_TEST_BUILD at the build directory.
+ * Nothing here is used by production code.
+ */
+#ifndef PAM_POLICY_HARNESS_H
+#define PAM_POLICY_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <security/pam_appl.h>
+
+#define HARNESS_MAX_ANSWERS 32
+#define HARNESS_LOG_SIZE 16384
+
+/* A scripted PAM conversation: answers prompts in order, records messages. */
+struct harness_conv {
+	const char *answers[HARNESS_MAX_ANSWERS];
+	int n_answers;
+	int next;                     /* index of the next answer */
+	int prompts;                  /* prompts seen (echo off + echo on) */
+	int errors;                   /* PAM_ERROR_MSG seen */
+	int infos;                    /* PAM_TEXT_INFO seen */
+	char log[HARNESS_LOG_SIZE];   /* "E: text\n", "I: text\n", "P: text\n" */
+};
+
+/* harness_conv_function - the pam_conv callback; appdata is a harness_conv. */
+int harness_conv_function(int n, const struct pam_message **msg,
+			  struct pam_response **resp, void *appdata);
+
+/* harness_conv_init - reset c and load a NULL-terminated list of answers. */
+void harness_conv_init(struct harness_conv *c, const char *const *answers);
+
+/* harness_build - absolute path of a file in the build dir (static buffer). */
+const char *harness_build(const char *name);
+
+/* harness_top - the source tree's top directory. */
+const char *harness_top(void);
+
+/* harness_tmpdir - a fresh private directory under $TMPDIR; aborts on error. */
+void harness_tmpdir(char *buf, size_t len);
+
+/* harness_write - write text to path (mode 0644); aborts on error. */
+void harness_write(const char *path, const char *text);
+
+/* harness_read - read a whole file into a malloc'd string, NULL if absent. */
+char *harness_read(const char *path);
+
+/* harness_rmtree - remove a directory tree (best effort). */
+void harness_rmtree(const char *path);
+
+/* harness_is_root - true when running as uid 0. */
+bool harness_is_root(void);
+
+/*
+ * harness_pam_run - start the service stack found in confdir, run
+ * pam_chauthtok (chauthtok=true) or pam_acct_mgmt with flags, end the
+ * transaction, and return the PAM code of the call. conv collects messages.
+ */
+int harness_pam_chauthtok(const char *confdir, const char *service,
+			  const char *user, int flags,
+			  struct harness_conv *conv);
+int harness_pam_acct_mgmt(const char *confdir, const char *service,
+			  const char *user, int flags,
+			  struct harness_conv *conv);
+
+#endif

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs every Check test binary with test users supplied by nss_wrapper, so
+# the suite needs neither root nor any change to /etc.
+# usage: run-tests.sh BUILD_DIR TEST_BINARY...
+set -u
+build=$1; shift
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pam_policy-tests.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
+{
+	echo "root:x:0:0:root:/root:/bin/sh"
+	[ "$me_uid" != 0 ] && echo "$me_name:x:$me_uid:$me_gid:Test Runner:/tmp:/bin/sh"
+	echo "alice:x:1001:1001:Alice Wonderland,,,:/home/alice:/bin/sh"
+	echo "bob:x:1002:1002:Bob Builder:/home/bob:/bin/sh"
+	echo "carol:x:1003:1003:Carol Exempt:/home/carol:/bin/sh"
+	echo "dave:x:1004:1004:Dave Grouped:/home/dave:/bin/sh"
+	echo "svc:x:500:500:Service Account:/var/lib/svc:/usr/sbin/nologin"
+	echo "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin"
+} >"$work/passwd"
+{
+	echo "root:x:0:"
+	[ "$me_gid" != 0 ] && echo "$(id -gn):x:$me_gid:"
+	echo "alice:x:1001:"
+	echo "bob:x:1002:"
+	echo "carol:x:1003:"
+	echo "dave:x:1004:"
+	echo "svc:x:500:"
+	echo "pwexempt:x:2000:dave"
+	echo "pampolicy-audit:x:2001:bob"
+	echo "nogroup:x:65534:"
+} >"$work/group"
+
+nsswrap=$(pkg-config --variable=libdir nss_wrapper 2>/dev/null)/libnss_wrapper.so
+[ -f "$nsswrap" ] || nsswrap=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so
+
+export PAM_POLICY_TEST_BUILD="$top/$build"
+export PAM_POLICY_TEST_TOP="$top"
+export PAM_POLICY_TEST_PASSWD="$work/passwd"
+export PAM_POLICY_TEST_GROUP="$work/group"
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
+export ASAN_OPTIONS="${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp}"
+
+failed=0
+for t in "$@"; do
+	name=${t##*/}
+	echo "== $name"
+	if ! env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
+		NSS_WRAPPER_GROUP="$work/group" TMPDIR="$work" "$t"; then
+		echo "!! $name FAILED"
+		failed=$((failed + 1))
+	fi
+done
+if [ "$failed" -ne 0 ]; then
+	echo "$failed test program(s) failed"
+	exit 1
+fi
+echo "all test programs passed"
