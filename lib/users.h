@@ -1,0 +1,68 @@
+/*
+ * users.h - who the policy covers.
+ *
+ * Looks users up through NSS (so LDAP/SSSD users are seen too) and decides
+ * whether the policy applies to them: exempt users and groups, system
+ * accounts below min_uid (root, uid 0, is always covered), and, with
+ * local_users_only, users missing from /etc/passwd.
+ * Thread-safe (uses the _r NSS interfaces).
+ */
+#ifndef PAM_POLICY_USERS_H
+#define PAM_POLICY_USERS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "policy.h"
+
+#define USERS_PASSWD_FILE "/etc/passwd"
+#define USERS_MAX_GECOS 256
+
+struct users_info {
+	char name[POLICY_MAX_NAME];
+	uid_t uid;
+	gid_t gid;
+	char gecos[USERS_MAX_GECOS];
+};
+
+enum users_coverage {
+	USERS_COVERED = 0,
+	USERS_EXEMPT_USER,     /* listed in exempt_users */
+	USERS_EXEMPT_GROUP,    /* member of a group in exempt_groups */
+	USERS_SYSTEM_ACCOUNT,  /* uid below min_uid (and not root) */
+	USERS_NOT_LOCAL,       /* local_users_only and not in /etc/passwd */
+	USERS_UNKNOWN,         /* no such user */
+};
+
+/*
+ * users_lookup - fill *out for the user called name. PP_ERR_NOT_FOUND when
+ * NSS does not know the user, PP_ERR_INVALID for an over-long or empty name,
+ * PP_ERR_IO when the lookup itself failed.
+ */
+pp_err users_lookup(const char *name, struct users_info *out) PP_WUR;
+
+/*
+ * users_is_local - true when name has an entry in passwd_file (normally
+ * USERS_PASSWD_FILE), read directly as pam_localuser does.
+ */
+bool users_is_local(const char *name, const char *passwd_file);
+
+/*
+ * users_in_group_list - true when the user (with primary gid) belongs to
+ * any group named in the comma-separated list.
+ */
+bool users_in_group_list(const struct users_info *u, const char *list);
+
+/*
+ * users_coverage - whether p covers user u (u NULL: an unknown user, which
+ * yields USERS_UNKNOWN). passwd_file is used for local_users_only.
+ */
+enum users_coverage users_coverage(const struct policy *p,
+				   const struct users_info *u,
+				   const char *passwd_file);
+
+/* users_coverage_text - e.g. "exempt user", for logs and reports. */
+const char *users_coverage_text(enum users_coverage c);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * pam_policy.c - the PAM module: password and account phases.
+ *
+ * A thin layer over lib/: it gathers what PAM knows (user, old and new
+ * password, service, flags), asks lib/ for the decision, talks to the user
+ * through the conversation and maps lib/ errors to PAM codes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define PAM_SM_PASSWORD
+#define PAM_SM_ACCOUNT
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include <sodium.h>
+
+#include "policy.h"
+#include "rules.h"
+#include "users.h"
+
+#define MESSAGE_SIZE 4096
+
+static const char *const mode_words[] = { "record", NULL };
+
+static const char misconfigured_text[] =
+	"The password policy is misconfigured, so the password cannot be "
+	"changed now. Please contact your system administrator.";
+
+/* Wipe and free a string PAM or the conversation handed us. */
+static void secret_free(char **s)
+{
+	if (*s != NULL) {
+		sodium_memzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static bool has_word(int argc, const char **argv, const char *word)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], word) == 0)
+			return true;
+	return false;
+}
+
+static void say(pam_handle_t *pamh, int flags, int style, const char *text)
+{
+	if (flags & PAM_SILENT)
+		return;
+	pam_prompt(pamh, style, NULL, "%s", text);
+}
+
+/* Load the policy; on error tell syslog the details and the user the gist. */
+static bool load_policy(pam_handle_t *pamh, int flags, int argc,
+			const char **argv, struct policy *p, bool tell_user)
+{
+	char err[POLICY_ERR_LEN] = "";
+
+	if (policy_from_args(p, argc, argv, POLICY_DEFAULT_FILE, mode_words, err,
+			     sizeof(err)) == PP_OK)
+		return true;
+	pam_syslog(pamh, LOG_ERR, "configuration error: %s", err);
+	if (tell_user)
+		say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+	return false;
+}
+
+/*
+ * Who is changing the password. With a NULL or unknown user the policy
+ * still applies (fail closed); only explicit exemptions skip it.
+ */
+static enum users_coverage lookup_user(pam_handle_t *pamh,
+				       const struct policy *p,
+				       const char **user,
+				       struct users_info *info, bool *known)
+{
+	enum users_coverage c;
+
+	*known = false;
+	if (pam_get_user(pamh, user, NULL) != PAM_SUCCESS || *user == NULL ||
+	    (*user)[0] == '\0') {
+		*user = NULL;
+		return USERS_UNKNOWN;
+	}
+	if (users_lookup(*user, info) == PP_OK) {
+		*known = true;
+		c = users_coverage(p, info, USERS_PASSWD_FILE);
+	} else {
+		c = USERS_UNKNOWN;
+	}
+	if (p->debug)
+		pam_syslog(pamh, LOG_DEBUG, "user %s: %s", *user, users_coverage_text(c));
+	return c;
+}
+
+static bool caller_is_root_warn_only(const struct policy *p, int flags)
+{
+	return getuid() == 0 && !p->enforce_for_root &&
+	       !(flags & PAM_CHANGE_EXPIRED_AUTHTOK);
+}
+
+/*
+ * Get the candidate password: from PAM_AUTHTOK with use_authtok, else by
+ * prompting. Returns a PAM code; *password is a malloc'd copy to wipe.
+ */
+static int get_new_password(pam_handle_t *pamh, const struct policy *p,
+			    char **password)
+{
+	const void *item = NULL;
+	int rc;
+
+	*password = NULL;
+	if (p->use_authtok) {
+		rc = pam_get_item(pamh, PAM_AUTHTOK, &item);
+		if (rc != PAM_SUCCESS || item == NULL) {
+			pam_syslog(pamh, LOG_ERR,
+				   "use_authtok is set but no earlier module supplied a new password");
+			return PAM_AUTHTOK_ERR;
+		}
+		*password = strdup(item);
+		return *password ? PAM_SUCCESS : PAM_BUF_ERR;
+	}
+	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, password, "New password: ");
+	if (rc != PAM_SUCCESS || *password == NULL) {
+		secret_free(password);
+		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
+	}
+	return PAM_SUCCESS;
+}
+
+static int confirm_password(pam_handle_t *pamh, const char *password,
+			    bool *matches)
+{
+	char *again = NULL;
+	int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &again, "Retype new password: ");
+
+	*matches = false;
+	if (rc != PAM_SUCCESS || again == NULL) {
+		secret_free(&again);
+		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
+	}
+	*matches = strcmp(again, password) == 0;
+	secret_free(&again);
+	return PAM_SUCCESS;
+}
+
+static void log_rejection(pam_handle_t *pamh, const char *user,
+			  const struct rules_result *res, bool overridden)
+{
+	char codes[512];
+	const void *service = NULL;
+
+	rules_format_codes(res, codes, sizeof(codes));
+	pam_get_item(pamh, PAM_SERVICE, &service);
+	pam_syslog(pamh, LOG_NOTICE, "%s for user %s (service %s): %s",
+		   overridden ? "policy violation overridden by root"
+			      : "password change rejected",
+		   user ? user : "(unknown)", service ? (const char *)service : "?",
+		   codes);
+}
+
+/* The check line: prompt, apply every rule, re-prompt, set PAM_AUTHTOK. */
+static int password_update(pam_handle_t *pamh, int flags,
+			   const struct policy *p, const char *user,
+			   const struct users_info *info)
+{
+	struct rules_context ctx = { .user = user, .gecos = info ? info->gecos : NULL };
+	char *password = NULL, *old = NULL;
+	char *message = NULL;
+	const void *item = NULL;
+	bool warn_only = caller_is_root_warn_only(p, flags);
+	int attempts = p->use_authtok ? 1 : p->retry;
+	int rc = PAM_AUTHTOK_ERR;
+
+	message = malloc(MESSAGE_SIZE);
+	if (message == NULL)
+		return PAM_BUF_ERR;
+	if (pam_get_item(pamh, PAM_OLDAUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
+		old = strdup(item);
+		if (old == NULL) {
+			rc = PAM_BUF_ERR;
+			goto out;
+		}
+	}
+	ctx.old_password = old;
+
+	for (int attempt = 1; attempt <= attempts; attempt++) {
+		struct rules_result res;
+		bool matches = false;
+
+		secret_free(&password);
+		rc = get_new_password(pamh, p, &password);
+		if (rc != PAM_SUCCESS)
+			goto out;
+		if (rules_check(p, password, &ctx, &res) != PP_OK) {
+			pam_syslog(pamh, LOG_ERR, "password rules could not run");
+			say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+			rc = PAM_AUTHTOK_ERR;
+			goto out;
+		}
+		if (res.count > 0) {
+			rules_format_message(p, &res, message, MESSAGE_SIZE);
+			log_rejection(pamh, user, &res, warn_only);
+			if (!warn_only) {
+				say(pamh, flags, PAM_ERROR_MSG, message);
+				rc = PAM_AUTHTOK_ERR;
+				continue;
+			}
+			say(pamh, flags, PAM_TEXT_INFO, message);
+			say(pamh, flags, PAM_TEXT_INFO,
+			    "Accepted anyway because root is exempt from the policy "
+			    "(enforce_for_root = no).");
+		}
+		if (!p->use_authtok) {
+			rc = confirm_password(pamh, password, &matches);
+			if (rc != PAM_SUCCESS)
+				goto out;
+			if (!matches) {
+				struct rules_result mismatch;
+				memset(&mismatch, 0, sizeof(mismatch));
+				rules_add(&mismatch, RULE_MISMATCH);
+				rules_format_message(p, &mismatch, message, MESSAGE_SIZE);
+				say(pamh, flags, PAM_ERROR_MSG, message);
+				rc = PAM_AUTHTOK_ERR;
+				continue;
+			}
+			rc = pam_set_item(pamh, PAM_AUTHTOK, password);
+			if (rc != PAM_SUCCESS)
+				goto out;
+		}
+		rc = PAM_SUCCESS;
+		goto out;
+	}
+	if (attempts > 1)
+		say(pamh, flags, PAM_ERROR_MSG,
+		    "The password was not changed: too many unsuccessful attempts.");
+	rc = PAM_AUTHTOK_ERR;
+out:
+	secret_free(&password);
+	secret_free(&old);
+	free(message);
+	return rc;
+}
+
+PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct policy p;
+	struct users_info info;
+	const char *user = NULL;
+	bool known = false;
+	bool record = has_word(argc, argv, "record");
+	enum users_coverage coverage;
+
+	if (!load_policy(pamh, flags, argc, argv, &p, !record))
+		return record ? PAM_IGNORE : PAM_AUTHTOK_ERR;
+	coverage = lookup_user(pamh, &p, &user, &info, &known);
+	if (coverage != USERS_COVERED && coverage != USERS_UNKNOWN)
+		return PAM_IGNORE;
+	if (flags & PAM_PRELIM_CHECK)
+		return record ? PAM_IGNORE : PAM_SUCCESS;
+	if (!(flags & PAM_UPDATE_AUTHTOK))
+		return PAM_SERVICE_ERR;
+	if (record)
+		return PAM_IGNORE;
+	return password_update(pamh, flags, &p, user, known ? &info : NULL);
+}
+
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct policy p;
+
+	if (!load_policy(pamh, flags, argc, argv, &p, false))
+		return PAM_IGNORE;
+	return PAM_IGNORE;
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# make demo: a password change for a throwaway user through the real libpam,
+# with pam_policy.so in the stack. Nothing on the system changes: the stack
+# lives in a temporary directory (pam_start_confdir), the user comes from
+# nss_wrapper, and the "writer" below pam_policy records into a temp file.
+# Interactive when a terminal is attached; a scripted run otherwise.
+set -u
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="$top/$build"
+work=$(mktemp -d "${TMPDIR:-/tmp}/pam_policy-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+nsswrap=$(pkg-config --variable=libdir nss_wrapper 2>/dev/null)/libnss_wrapper.so
+[ -f "$nsswrap" ] || nsswrap=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so
+{
+	echo "root:x:0:0:root:/root:/bin/sh"
+	[ "$(id -u)" != 0 ] && echo "$(id -un):x:$(id -u):$(id -g):Demo Runner:/tmp:/bin/sh"
+	echo "demo:x:1500:1500:Dana Demo:/home/demo:/bin/sh"
+} >"$work/passwd"
+{
+	echo "root:x:0:"
+	[ "$(id -g)" != 0 ] && echo "$(id -gn):x:$(id -g):"
+	echo "demo:x:1500:"
+} >"$work/group"
+
+cp "$top/conf/pam_policy.conf" "$work/pam_policy.conf"
+cat >"$work/passwd-demo" <<STACK
+password requisite $build/pam_policy.so config=$work/pam_policy.conf
+password required  $build/tests/pam_test_writer.so file=$work/shadow
+STACK
+
+run() {
+	env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
+		NSS_WRAPPER_GROUP="$work/group" \
+		"$build/tests/pam_run" "$work" passwd-demo demo "$@"
+}
+
+echo "pam_policy demo: changing the password of the throwaway user 'demo'"
+echo "(Dana Demo) through the real libpam. The stack used:"
+sed 's/^/    /' "$work/passwd-demo"
+echo "Policy: at least 10 characters; upper, lower, digit and special;"
+echo "no dictionary words, no user name or real name; 3 attempts."
+echo
+
+if [ -t 0 ] && [ -t 1 ]; then
+	run chauthtok
+	rc=$?
+else
+	echo "--- attempt set 1: three rejected passwords ---"
+	printf '%s\n' 'dana' 'password12' 'Demo-Dana-2024' | run chauthtok
+	echo
+	echo "--- attempt set 2: a rejected password, then an accepted one ---"
+	printf '%s\n' 'sunny day' 'Tulip-Harbor-84!' 'Tulip-Harbor-84!' | run chauthtok
+	rc=$?
+fi
+echo
+if [ -s "$work/shadow" ]; then
+	echo "The writer below pam_policy received the accepted password for: $(cut -d: -f1 "$work/shadow" | sort -u)"
+else
+	echo "No password was changed."
+fi
+exit 0
