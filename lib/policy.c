@@ -72,6 +72,7 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_WORKERS] = NUM("workers", OPT_INT, workers, 0, 64),
 	[POLICY_OPT_AUDIT_LOG] = STR("audit_log", OPT_PATH, audit_log),
 	[POLICY_OPT_AUDIT_GROUP] = STR("audit_group", OPT_NAME, audit_group),
+	[POLICY_OPT_SHADOW_FILE] = STR("shadow_file", OPT_PATH, shadow_file),
 };
 
 static const struct {
@@ -117,6 +118,7 @@ void policy_defaults(struct policy *p)
 	p->workers = 0;
 	snprintf(p->audit_log, sizeof(p->audit_log), "%s", POLICY_DEFAULT_AUDIT_LOG);
 	snprintf(p->audit_group, sizeof(p->audit_group), "%s", POLICY_DEFAULT_AUDIT_GROUP);
+	snprintf(p->shadow_file, sizeof(p->shadow_file), "%s", POLICY_DEFAULT_SHADOW_FILE);
 }
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)

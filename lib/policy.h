@@ -25,6 +25,7 @@
 #define POLICY_DEFAULT_STATE_DIR "/var/lib/pam_policy"
 #define POLICY_DEFAULT_AUDIT_LOG "/var/log/pam_policy/audit.log"
 #define POLICY_DEFAULT_AUDIT_GROUP "pampolicy-audit"
+#define POLICY_DEFAULT_SHADOW_FILE "/etc/shadow"
 
 #define POLICY_MAX_LINE 1024     /* bytes in one config line, newline included */
 #define POLICY_MAX_PATH 256      /* bytes in a path value, NUL included */
@@ -86,6 +87,7 @@ enum policy_option {
 	POLICY_OPT_WORKERS,
 	POLICY_OPT_AUDIT_LOG,
 	POLICY_OPT_AUDIT_GROUP,
+	POLICY_OPT_SHADOW_FILE,
 	POLICY_OPT_COUNT
 };
 
@@ -126,6 +128,8 @@ struct policy {
 	/* audit */
 	char audit_log[POLICY_MAX_PATH];
 	char audit_group[POLICY_MAX_NAME];
+	/* where a user new to the store takes its last change from */
+	char shadow_file[POLICY_MAX_PATH];
 
 	/* where each value came from, indexed by enum policy_option */
 	enum policy_source source[POLICY_OPT_COUNT];

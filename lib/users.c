@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +107,28 @@ const char *users_coverage_text(enum users_coverage c)
 		break;
 	}
 	return "unknown user";
+}
+
+pp_err users_shadow_last_change(const char *path, const char *name,
+				 long *days)
+{
+	struct spwd sp, *res = NULL;
+	char buf[4096];
+	pp_err rc = PP_ERR_NOT_FOUND;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return PP_ERR_IO;
+	while (fgetspent_r(f, &sp, buf, sizeof(buf), &res) == 0 && res != NULL) {
+		if (strcmp(sp.sp_namp, name) == 0) {
+			if (sp.sp_lstchg >= 0) {
+				*days = sp.sp_lstchg;
+				rc = PP_OK;
+			}
+			break;
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	fclose(f);
+	return rc;
 }

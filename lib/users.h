@@ -62,6 +62,15 @@ enum users_coverage users_coverage(const struct policy *p,
 				   const struct users_info *u,
 				   const char *passwd_file);
 
+/*
+ * users_shadow_last_change - the last-change field of name's entry in the
+ * shadow file at path, in days since the epoch (0 means "must change now",
+ * as after chage -d 0). PP_ERR_NOT_FOUND when the user has no entry or the
+ * field is empty; PP_ERR_IO when the file cannot be read.
+ */
+pp_err users_shadow_last_change(const char *path, const char *name,
+				 long *days) PP_WUR;
+
 /* users_coverage_text - e.g. "exempt user", for logs and reports. */
 const char *users_coverage_text(enum users_coverage c);
 

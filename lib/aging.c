@@ -1,0 +1,79 @@
+/* aging.c - password age, expiry and state. */
+#include "aging.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const state_names[AGING_STATE_COUNT] = {
+	[AGING_OK] = "ok",
+	[AGING_WARNING] = "warning",
+	[AGING_EXPIRED] = "expired",
+	[AGING_MUST_CHANGE] = "must_change",
+	[AGING_NEVER_SET] = "never_set",
+	[AGING_EXEMPT] = "exempt",
+};
+
+long aging_days_until(int64_t now, int64_t t)
+{
+	int64_t diff = t - now;
+
+	if (diff > 0)
+		return (long)((diff + AGING_DAY - 1) / AGING_DAY);
+	return (long)(diff / AGING_DAY);
+}
+
+void aging_evaluate(const struct aging_facts *f, int64_t now, int max_age_days,
+		    int warn_days, struct aging_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->clock_start = f->last_change ? f->last_change : f->first_seen;
+	out->age_days = out->clock_start && now > out->clock_start
+				? (long)((now - out->clock_start) / AGING_DAY) : 0;
+	if (max_age_days > 0 && out->clock_start) {
+		out->expires = out->clock_start + (int64_t)max_age_days * AGING_DAY;
+		out->days_left = aging_days_until(now, out->expires);
+	}
+	if (f->must_change)
+		out->state = AGING_MUST_CHANGE;
+	else if (out->expires && now >= out->expires)
+		out->state = AGING_EXPIRED;
+	else if (out->expires && now >= out->expires - (int64_t)warn_days * AGING_DAY)
+		out->state = AGING_WARNING;
+	else if (f->last_change == 0)
+		out->state = AGING_NEVER_SET;
+	else
+		out->state = AGING_OK;
+}
+
+const char *aging_state_name(enum aging_state s)
+{
+	if ((unsigned)s >= AGING_STATE_COUNT)
+		return "unknown";
+	return state_names[s];
+}
+
+bool aging_state_parse(const char *name, enum aging_state *out)
+{
+	for (int i = 0; i < AGING_STATE_COUNT; i++) {
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum aging_state)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void aging_format_date(int64_t t, char *buf, unsigned long len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (len == 0)
+		return;
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%d", &tm);
+}

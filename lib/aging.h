@@ -1,0 +1,64 @@
+/*
+ * aging.h - password age, expiry and state, as pure functions of the
+ * stored facts and the time. Used by the daemon for status and reports.
+ * Times are UTC seconds since the epoch; a "day" is 86400 seconds.
+ */
+#ifndef PAM_POLICY_AGING_H
+#define PAM_POLICY_AGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define AGING_DAY 86400
+
+/* Stable state names: reports and the protocol use them. */
+enum aging_state {
+	AGING_OK = 0,       /* "ok" */
+	AGING_WARNING,      /* "warning": within warn_days of expiry */
+	AGING_EXPIRED,      /* "expired": older than max_age_days */
+	AGING_MUST_CHANGE,  /* "must_change": flagged (admin or chage -d 0) */
+	AGING_NEVER_SET,    /* "never_set": no change known to the store */
+	AGING_EXEMPT,       /* "exempt": not covered by the policy */
+	AGING_STATE_COUNT
+};
+
+struct aging_facts {
+	int64_t last_change;    /* 0 = never recorded */
+	int64_t first_seen;     /* when the daemon first saw the user */
+	bool must_change;
+};
+
+struct aging_status {
+	enum aging_state state;
+	int64_t clock_start;    /* last_change, or first_seen when never set */
+	int64_t expires;        /* 0 when rotation is off */
+	long age_days;          /* whole days since clock_start */
+	long days_left;         /* whole days until expires (negative: overdue) */
+};
+
+/*
+ * aging_evaluate - the state of one user at time now, given max_age_days
+ * (0 = rotation off) and warn_days. A user never recorded is "never_set"
+ * but still ages from first_seen, so a first deployment grants a full
+ * period before anyone is forced to change.
+ */
+void aging_evaluate(const struct aging_facts *f, int64_t now, int max_age_days,
+		    int warn_days, struct aging_status *out);
+
+/* aging_state_name - "ok", "warning", ...; "unknown" for bad values. */
+const char *aging_state_name(enum aging_state s);
+
+/* aging_state_parse - the inverse of aging_state_name; false if unknown. */
+bool aging_state_parse(const char *name, enum aging_state *out);
+
+/* aging_format_date - "YYYY-MM-DD" (UTC) of t into buf (>= 11 bytes). */
+void aging_format_date(int64_t t, char *buf, unsigned long len);
+
+/*
+ * aging_days_until - whole days from now until t, rounded up so that an
+ * expiry later today counts as "1 day" and an expiry that passed counts
+ * as 0 or less.
+ */
+long aging_days_until(int64_t now, int64_t t);
+
+#endif
