@@ -1,4 +1,6 @@
 /* error.c - descriptions for pp_err. */
+#include <stddef.h>
+
 #include "error.h"
 
 static const char *const error_text[PP_ERR_COUNT] = {

@@ -423,7 +423,9 @@ static void strip_comment(char *line)
 pp_err policy_load_file(struct policy *p, const char *path, bool required,
 			char *err, size_t errlen)
 {
-	char line[POLICY_MAX_LINE + 1];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	char inner[POLICY_ERR_LEN];
 	unsigned lineno = 0;
 	pp_err rc = PP_OK;
@@ -435,18 +437,17 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 		set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return PP_ERR_IO;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((n = getline(&line, &cap, f)) >= 0) {
 		char *key, *value, *eq;
-		size_t n = strlen(line);
 
 		lineno++;
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f)) {
+		if (n > POLICY_MAX_LINE) {
 			set_error(err, errlen, "%s:%u: line longer than %d bytes", path,
 				  lineno, POLICY_MAX_LINE);
 			rc = PP_ERR_CONFIG;
 			break;
 		}
-		if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+		if (memchr(line, '\0', (size_t)n) != NULL) {
 			set_error(err, errlen, "%s:%u: NUL byte in line", path, lineno);
 			rc = PP_ERR_CONFIG;
 			break;
@@ -482,6 +483,7 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 		set_error(err, errlen, "%s: read error", path);
 		rc = PP_ERR_IO;
 	}
+	free(line);
 	fclose(f);
 	if (rc == PP_OK)
 		snprintf(p->file, sizeof(p->file), "%s", path);

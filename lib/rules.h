@@ -9,13 +9,29 @@
  * Character classes (documented in pam_policy.conf(5)):
  *   upper   - ASCII A-Z, and any non-ASCII letter that has a distinct
  *             lowercase form (towlower(c) != c), e.g. "Ä", "Ω"
- *   lower   - ASCII a-z, and any non-ASCII letter that has a distinct
- *             uppercase form, e.g. "ä", "ß" counts as lower
+ *   lower   - ASCII a-z, and any other non-ASCII letter that has a
+ *             distinct uppercase form or is classified lowercase, e.g.
+ *             "ä"; "ß" (no single uppercase letter) counts as lower
  *   digit   - ASCII 0-9 only
  *   special - everything else: ASCII punctuation and space, and non-ASCII
  *             characters that are neither upper nor lower (e.g. "€", "漢")
  * Classification of non-ASCII uses the C library's wide-character tables
- * for C.UTF-8, independent of the caller's locale.
+ * for C.UTF-8, independent of the caller's locale. Should that locale be
+ * unavailable, every non-ASCII character counts as special (fail safe: it
+ * can only make a password need more).
+ *
+ * Length is counted in code points; RULES_MAX_BYTES is counted in bytes.
+ * repeats: more than maxrepeat identical consecutive code points.
+ * sequence: more than maxsequence consecutive code points each exactly one
+ * above ("abcde", "12345") or exactly one below ("edcba") the previous one,
+ * compared as typed (case-sensitive). The user name (at least 3 code
+ * points) and GECOS words (runs of letters/digits, at least 3 code points)
+ * match case-insensitively, forwards or reversed.
+ *
+ * libpwquality (dictionary, similarity, same-as-old, palindrome) is set up
+ * per call with only those checks on; /etc/security/pwquality.conf is never
+ * read, pam_policy.conf is the one policy. Its dictionary check (cracklib)
+ * needs the calling uid to exist in the passwd database.
  */
 #ifndef PAM_POLICY_RULES_H
 #define PAM_POLICY_RULES_H
@@ -46,6 +62,7 @@ enum rules_reason {
 	RULE_TOO_SIMILAR,         /* "too_similar" to the old password (difok) */
 	RULE_SAME_AS_OLD,         /* "same_as_old" */
 	RULE_PALINDROME,          /* "palindrome" */
+	RULE_TOO_SIMPLE,          /* "too_simple": cracklib finds it systematic */
 	RULE_REUSED,              /* "reused": in the history (daemon) */
 	RULE_TOO_SOON,            /* "too_soon": min_age_days not reached (daemon) */
 	RULE_HISTORY_UNAVAILABLE, /* "history_unavailable": daemon unreachable, deny */
@@ -72,10 +89,16 @@ struct rules_result {
 /*
  * rules_check - run every rule of p on password (NUL-terminated, any
  * length: over RULES_MAX_BYTES bytes is itself a violation and nothing else
- * is checked). ctx may be NULL. Fills *out (cleared first).
+ * is checked, out->length -1). Invalid UTF-8 is likewise reported alone as
+ * RULE_INVALID_UTF8 (out->length -1): the other rules would only judge
+ * bytes that cannot be interpreted. The string ends at its first NUL, so a
+ * caller holding a password with an embedded NUL must reject it before
+ * calling (PAM strings cannot carry one). ctx may be NULL. Fills *out
+ * (cleared first).
  * Returns PP_OK whether or not the password passed (see out->count);
  * PP_ERR_NOMEM or PP_ERR_INTERNAL when a check could not run, in which case
- * the caller must reject (fail closed). Thread-safe. Copies of the password
+ * the caller must reject (fail closed); PP_ERR_INVALID when p, password or
+ * out is NULL. Thread-safe. Copies of the password
  * made internally are wiped before returning.
  */
 pp_err rules_check(const struct policy *p, const char *password,
@@ -100,7 +123,8 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 /*
  * rules_format_message - the whole rejection message shown to the user:
  * a first line, then one "  - <message>" line per failed rule, in enum
- * order. Truncated safely to len bytes (always NUL-terminated).
+ * order, joined by newlines (no trailing newline); empty when none failed.
+ * Truncated safely to len bytes (always NUL-terminated).
  */
 void rules_format_message(const struct policy *p,
 			  const struct rules_result *res, char *buf,

@@ -72,9 +72,12 @@ void harness_conv_init(struct harness_conv *c, const char *const *answers)
 
 const char *harness_build(const char *name)
 {
-	static char buf[4096];
+	/* Several results may be used in one printf: rotate the buffers. */
+	static __thread char bufs[4][4096];
+	static __thread unsigned next;
+	char *buf = bufs[next++ % 4];
 	const char *b = getenv("PAM_POLICY_TEST_BUILD");
-	snprintf(buf, sizeof(buf), "%s/%s", b ? b : "build", name);
+	snprintf(buf, sizeof(bufs[0]), "%s/%s", b ? b : "build", name);
 	return buf;
 }
 

@@ -34,7 +34,7 @@ int harness_conv_function(int n, const struct pam_message **msg,
 /* harness_conv_init - reset c and load a NULL-terminated list of answers. */
 void harness_conv_init(struct harness_conv *c, const char *const *answers);
 
-/* harness_build - absolute path of a file in the build dir (static buffer). */
+/* harness_build - path of a file in the build dir (one of 4 rotating buffers). */
 const char *harness_build(const char *name);
 
 /* harness_top - the source tree's top directory. */

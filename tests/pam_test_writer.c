@@ -58,6 +58,8 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 		free(answer);
 		return PAM_SUCCESS;
 	}
+	if (file == NULL && ask_old)
+		return PAM_SUCCESS;      /* only here to supply the old password */
 	if (file == NULL || pam_get_user(pamh, &user, NULL) != PAM_SUCCESS)
 		return PAM_SERVICE_ERR;
 	if (pam_get_item(pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || tok == NULL)

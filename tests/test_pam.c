@@ -36,7 +36,7 @@ static void teardown(void)
  */
 static void stack(const char *before, const char *args)
 {
-	char path[4300], conf[4300], text[8192];
+	char path[4300], conf[4300], text[16384];
 
 	snprintf(conf, sizeof(conf), "%s/pam_policy.conf", dir);
 	if (access(conf, F_OK) != 0)
@@ -75,8 +75,8 @@ static char *stored(void)
 START_TEST(test_nine_characters_rejected_ten_accepted)
 {
 	struct harness_conv c;
-	const char *nine[] = { "Ab1!Ab1!x", NULL };
-	const char *ten[] = { "Ab1!Ab1!xy", "Ab1!Ab1!xy", NULL };
+	const char *nine[] = { "Kq7!Vw3#m", NULL };
+	const char *ten[] = { "Kq7!Vw3#mz", "Kq7!Vw3#mz", NULL };
 	char *s;
 
 	stack(NULL, "retry=1");
@@ -90,7 +90,7 @@ START_TEST(test_nine_characters_rejected_ten_accepted)
 	ck_assert_int_eq(change("alice", 0, &c, ten), PAM_SUCCESS);
 	ck_assert_int_eq(c.errors, 0);
 	s = stored();
-	ck_assert_str_eq(s, "alice:Ab1!Ab1!xy:passwd\n");
+	ck_assert_str_eq(s, "alice:Kq7!Vw3#mz:passwd\n");
 	free(s);
 }
 END_TEST
@@ -247,7 +247,7 @@ END_TEST
 
 START_TEST(test_missing_config_file_fails_closed)
 {
-	char text[8192], path[4300];
+	char text[16384], path[4300];
 	struct harness_conv c;
 	const char *good[] = { "Correct-Horse-7", "Correct-Horse-7", NULL };
 
@@ -266,7 +266,7 @@ END_TEST
 START_TEST(test_argument_beats_file)
 {
 	struct harness_conv c;
-	const char *eleven[] = { "Ab1!Ab1!xyz", "Ab1!Ab1!xyz", NULL };
+	const char *eleven[] = { "Kq7!Vw3#mzp", "Kq7!Vw3#mzp", NULL };
 
 	config("minlen = 14\n");
 	stack(NULL, "retry=1");

@@ -1,0 +1,313 @@
+/*
+ * proto.h - the wire protocol between the module/CLI and pam_policyd.
+ *
+ * Transport: a Unix stream socket. Every message is one frame:
+ *
+ *   frame = u32 body length (big-endian, at most PROTO_MAX_FRAME) + body
+ *   body  = u8 version (PROTO_VERSION) | u8 type | u8 field count | fields
+ *   field = u8 kind, then
+ *             PROTO_KIND_STR: u16 length (BE, <= PROTO_MAX_STR) + bytes
+ *                             (no NUL byte, not NUL-terminated)
+ *             PROTO_KIND_U64: 8 bytes, big-endian
+ *
+ * Each message type has a fixed schema (field count and kind of every field,
+ * listed once in the table in proto.c). The decoder is strict: it rejects an
+ * unknown version or type, a field count or kind that differs from the
+ * schema, a short body, trailing bytes, a NUL inside a string, a string over
+ * PROTO_MAX_STR, and an empty user name (or other field that must not be
+ * empty). Every encoding is canonical: a body that decodes re-encodes to the
+ * same bytes.
+ *
+ * A client sends one request frame and reads one reply frame (PROTO_REPLY or
+ * PROTO_STATUS_REPLY); PROTO_REPORT is answered by zero or more
+ * PROTO_REPORT_ROW frames and one PROTO_REPORT_END. After any error on a
+ * connection (malformed frame, timeout, I/O error) both sides close it: the
+ * stream position is then unknown.
+ *
+ * Secrets: PROTO_CHECK and PROTO_RECORD carry a password. struct proto_msg
+ * never copies string bytes: built messages point at the caller's strings
+ * and decoded messages point into the caller's receive buffer. So whoever
+ * owns a buffer that held a password wipes it (explicit_bzero or
+ * sodium_memzero): the module/CLI wipes its password string, the daemon its
+ * receive buffer. Functions here that copy a body internally wipe their copy.
+ * Never log a field the schema marks secret; proto_describe() redacts them.
+ *
+ * All functions are thread-safe (no shared state); a single connection must
+ * not be used by two threads at once.
+ */
+#ifndef PAM_POLICY_PROTO_H
+#define PAM_POLICY_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define PROTO_VERSION 1
+#define PROTO_HEADER_SIZE 4     /* the u32 length before every body */
+#define PROTO_MAX_FRAME 8192    /* bytes of body, header not included */
+#define PROTO_MAX_FIELDS 16
+#define PROTO_MAX_STR 1024      /* bytes of one string field */
+
+enum proto_kind {
+	PROTO_KIND_STR = 1,
+	PROTO_KIND_U64 = 2,
+};
+
+/* Message types. The values are on the wire: never renumber. */
+enum proto_type {
+	/* requests, module/CLI -> daemon */
+	PROTO_PING = 1,
+	PROTO_CHECK = 2,
+	PROTO_RECORD = 3,
+	PROTO_STATUS = 4,
+	PROTO_EXPIRE = 5,
+	PROTO_FORGET = 6,
+	PROTO_EVENT = 7,
+	PROTO_REPORT = 8,
+	PROTO_BACKUP = 9,
+	PROTO_REOPEN = 10,
+	/* replies, daemon -> module/CLI */
+	PROTO_REPLY = 64,
+	PROTO_STATUS_REPLY = 65,
+	PROTO_REPORT_ROW = 66,
+	PROTO_REPORT_END = 67,
+};
+
+/*
+ * Field positions, by message type: msg.f[PROTO_CHECK_PASSWORD].str etc.
+ * The schema table in proto.c is keyed by these constants.
+ * Times are UTC seconds since the epoch (0 = unknown/never); ages in days.
+ */
+/* PROTO_PING, PROTO_REOPEN: no fields. */
+enum { /* PROTO_CHECK: may this password be used now? */
+	PROTO_CHECK_USER,          /* STR, non-empty */
+	PROTO_CHECK_PASSWORD,      /* STR, secret */
+	PROTO_CHECK_FLAGS,         /* U64, PROTO_CHECK_* bits */
+	PROTO_CHECK_HISTORY,       /* U64, remembered passwords to compare */
+	PROTO_CHECK_MIN_AGE_DAYS,  /* U64 */
+};
+enum { /* PROTO_RECORD: a password change succeeded, remember it */
+	PROTO_RECORD_USER,         /* STR, non-empty */
+	PROTO_RECORD_PASSWORD,     /* STR, secret */
+	PROTO_RECORD_HISTORY,      /* U64, how many passwords to keep */
+	PROTO_RECORD_SERVICE,      /* STR, PAM service (may be empty) */
+	PROTO_RECORD_FLAGS,        /* U64, reserved, send 0 */
+};
+enum { /* PROTO_STATUS: aging state of one user */
+	PROTO_STATUS_USER,         /* STR, non-empty */
+	PROTO_STATUS_MAX_AGE_DAYS, /* U64, 0 = rotation off */
+	PROTO_STATUS_WARN_DAYS,    /* U64 */
+};
+enum { /* PROTO_EXPIRE: force a change at next login */
+	PROTO_EXPIRE_USER,         /* STR, non-empty */
+};
+enum { /* PROTO_FORGET: drop the user's history and state */
+	PROTO_FORGET_USER,         /* STR, non-empty */
+};
+enum { /* PROTO_EVENT: an audit event from the module */
+	PROTO_EVENT_NAME,          /* STR, non-empty, e.g. "password_rejected" */
+	PROTO_EVENT_USER,          /* STR, may be empty (event about no user) */
+	PROTO_EVENT_SERVICE,       /* STR */
+	PROTO_EVENT_RHOST,         /* STR */
+	PROTO_EVENT_TTY,           /* STR */
+	PROTO_EVENT_REASONS,       /* STR, comma-separated reason codes */
+	PROTO_EVENT_FLAGS,         /* U64, reserved, send 0 */
+};
+enum { /* PROTO_REPORT: stream one PROTO_REPORT_ROW per known user */
+	PROTO_REPORT_MAX_AGE_DAYS, /* U64 */
+	PROTO_REPORT_WARN_DAYS,    /* U64 */
+};
+enum { /* PROTO_BACKUP: online copy of the store */
+	PROTO_BACKUP_PATH,         /* STR, non-empty, absolute, daemon's view */
+};
+enum { /* PROTO_REPLY: the answer to every request but STATUS and REPORT */
+	PROTO_REPLY_STATUS,        /* U64, enum proto_status */
+	PROTO_REPLY_DETAIL,        /* U64, per request; CHECK: PROTO_VIOLATION_* */
+	PROTO_REPLY_TEXT,          /* STR, for logs/admins, may be empty */
+};
+enum { /* PROTO_STATUS_REPLY */
+	PROTO_STATUS_REPLY_STATUS,        /* U64, enum proto_status */
+	PROTO_STATUS_REPLY_STATE,         /* U64, enum aging_state (aging.h) */
+	PROTO_STATUS_REPLY_LAST_CHANGE,   /* U64, time, 0 = never */
+	PROTO_STATUS_REPLY_EXPIRES,       /* U64, time, 0 = rotation off */
+	PROTO_STATUS_REPLY_MUST_CHANGE,   /* U64, 0 or 1 */
+	PROTO_STATUS_REPLY_HISTORY_COUNT, /* U64 */
+	PROTO_STATUS_REPLY_FIRST_SEEN,    /* U64, time */
+};
+enum { /* PROTO_REPORT_ROW */
+	PROTO_REPORT_ROW_USER,            /* STR, non-empty */
+	PROTO_REPORT_ROW_FIRST_SEEN,      /* U64, time the daemon first saw the user */
+	PROTO_REPORT_ROW_LAST_CHANGE,     /* U64, time, 0 = never */
+	PROTO_REPORT_ROW_STATE,           /* U64, enum aging_state */
+	PROTO_REPORT_ROW_HISTORY_COUNT,   /* U64 */
+	PROTO_REPORT_ROW_MUST_CHANGE,     /* U64, 0 or 1 */
+};
+enum { /* PROTO_REPORT_END */
+	PROTO_REPORT_END_COUNT,           /* U64, rows sent */
+};
+
+/* Reply status codes (PROTO_REPLY_STATUS, PROTO_STATUS_REPLY_STATUS). */
+enum proto_status {
+	PROTO_OK = 0,
+	PROTO_REUSED = 1,       /* CHECK: the password is in the history */
+	PROTO_TOO_SOON = 2,     /* CHECK: minimum age not reached */
+	PROTO_DENIED = 3,       /* the peer may not make this request */
+	PROTO_BAD_REQUEST = 4,  /* well-formed but meaningless request */
+	PROTO_NOT_FOUND = 5,    /* no such user / nothing stored */
+	PROTO_INTERNAL = 6,     /* store, hashing or other daemon failure */
+	PROTO_BUSY = 7,         /* overloaded, try again later */
+	PROTO_STATUS_COUNT
+};
+
+/* PROTO_CHECK_FLAGS bits. */
+#define PROTO_CHECK_ROOT_FOR_OTHER 1u /* root sets another user's password:
+					 the minimum age does not apply */
+
+/*
+ * PROTO_REPLY_DETAIL of a CHECK reply: every violation found, so that the
+ * user sees all reasons at once. PROTO_REPLY_STATUS is PROTO_REUSED when
+ * that bit is set, else PROTO_TOO_SOON when that one is, else PROTO_OK.
+ */
+#define PROTO_VIOLATION_REUSED 1u
+#define PROTO_VIOLATION_TOO_SOON 2u
+/* ...and, from this bit up, the days until a change is allowed (too soon). */
+#define PROTO_CHECK_DAYS_SHIFT 8
+
+struct proto_field {
+	uint8_t kind;           /* enum proto_kind */
+	const char *str;        /* STR: bytes, NOT NUL-terminated; else NULL */
+	size_t len;             /* STR: byte count; else 0 */
+	uint64_t u64;           /* U64: the value; else 0 */
+};
+
+struct proto_msg {
+	enum proto_type type;
+	unsigned nfields;
+	struct proto_field f[PROTO_MAX_FIELDS];
+};
+
+/*
+ * proto_msg_init - start building a message of type into *m (all fields
+ * cleared). type is not checked here; proto_add_* and proto_encode reject
+ * unknown types.
+ */
+void proto_msg_init(struct proto_msg *m, enum proto_type type);
+
+/*
+ * proto_add_str - append a string field. The message keeps the pointer s
+ * (no copy): s must stay valid until the message is encoded. len is in
+ * bytes; s need not be NUL-terminated; s may be NULL only when len is 0.
+ * Errors: PP_ERR_TOO_LONG when len > PROTO_MAX_STR or the message is full;
+ * PP_ERR_INVALID when s contains a NUL, when the schema of m->type has no
+ * string field at this position, or when the field must not be empty (user
+ * names) and len is 0. On error m is unchanged.
+ */
+pp_err proto_add_str(struct proto_msg *m, const char *s, size_t len) PP_WUR;
+
+/* proto_add_cstr - proto_add_str(m, s, strlen(s)); s must not be NULL. */
+pp_err proto_add_cstr(struct proto_msg *m, const char *s) PP_WUR;
+
+/*
+ * proto_add_u64 - append a U64 field. Errors as for proto_add_str
+ * (PP_ERR_INVALID when the schema expects a string here).
+ */
+pp_err proto_add_u64(struct proto_msg *m, uint64_t v) PP_WUR;
+
+/*
+ * proto_encode - check m against its schema and write its body (no length
+ * header) into buf[0..cap), setting *len. A body never exceeds
+ * PROTO_MAX_FRAME, so cap >= PROTO_MAX_FRAME always suffices. Errors:
+ * PP_ERR_INVALID (m does not match the schema: incomplete or wrong
+ * message), PP_ERR_TOO_LONG (cap too small). Nothing is written to buf on
+ * a schema error. buf may then hold a password: the caller wipes it.
+ */
+pp_err proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap,
+		    size_t *len) PP_WUR;
+
+/*
+ * proto_decode - parse one body (as read by proto_frame_read) into *m,
+ * strictly (see the top of this file). String fields of *m point into body,
+ * which must outlive *m and is never modified or copied. Errors:
+ * PP_ERR_TOO_LONG (body over PROTO_MAX_FRAME, a string over PROTO_MAX_STR),
+ * PP_ERR_PROTOCOL (anything else malformed). On error *m is cleared.
+ */
+pp_err proto_decode(const uint8_t *body, size_t len, struct proto_msg *m) PP_WUR;
+
+/*
+ * proto_copy_str - copy string field idx of m into out as a NUL-terminated
+ * string (for user names, paths, ...). PP_ERR_INVALID when idx is not a
+ * string field, PP_ERR_TOO_LONG when out (cap bytes) is too small. Do not
+ * use it for a secret field unless out is wiped memory you own.
+ */
+pp_err proto_copy_str(const struct proto_msg *m, unsigned idx, char *out,
+		      size_t cap) PP_WUR;
+
+/* proto_type_name - "check", "status_reply", ...; "unknown" otherwise. */
+const char *proto_type_name(unsigned type);
+
+/* proto_status_name - "ok", "reused", ...; "unknown" otherwise. */
+const char *proto_status_name(uint64_t status);
+
+/* proto_is_request / proto_is_reply - the direction of a known type. */
+bool proto_is_request(unsigned type);
+bool proto_is_reply(unsigned type);
+
+/*
+ * proto_describe - a one-line text of m for debug logs into buf (always
+ * NUL-terminated when cap > 0, truncated if needed), e.g.
+ * check user="alice" password=<secret 12 bytes> flags=0 ...
+ * Secret fields are never shown; other bytes outside printable ASCII are
+ * escaped as \xNN.
+ */
+void proto_describe(const struct proto_msg *m, char *buf, size_t cap);
+
+/*
+ * ---- Frame I/O on a stream socket (module, CLI and daemon) ----
+ *
+ * Deadlines are absolute CLOCK_MONOTONIC times in milliseconds, so that a
+ * whole exchange (write + read) shares one budget. PROTO_NO_DEADLINE waits
+ * forever. fd may be blocking or not: every send/recv is done with
+ * MSG_DONTWAIT and waits in poll(), which is restarted after EINTR.
+ * Writes use MSG_NOSIGNAL: a closed peer is an error, never SIGPIPE.
+ */
+#define PROTO_NO_DEADLINE INT64_C(-1)
+
+/*
+ * proto_deadline_after - the deadline timeout_ms from now; a negative
+ * timeout_ms gives PROTO_NO_DEADLINE.
+ */
+int64_t proto_deadline_after(int timeout_ms);
+
+/*
+ * proto_frame_write - send the length header and body[0..len) on fd, all
+ * of it, before deadline. Does not copy body. Errors: PP_ERR_TOO_LONG (len
+ * over PROTO_MAX_FRAME), PP_ERR_TIMEOUT, PP_ERR_UNREACHABLE (the peer has
+ * closed: EPIPE/ECONNRESET), PP_ERR_IO (other errors, errno kept).
+ */
+pp_err proto_frame_write(int fd, const uint8_t *body, size_t len,
+			 int64_t deadline) PP_WUR;
+
+/*
+ * proto_send - proto_encode m into a private buffer and proto_frame_write
+ * it; the buffer is wiped before returning, on every path (m may carry a
+ * password). Errors of both functions.
+ */
+pp_err proto_send(int fd, const struct proto_msg *m, int64_t deadline) PP_WUR;
+
+/*
+ * proto_frame_read - receive one whole frame from fd before deadline: its
+ * body goes into buf[0..cap) and its length into *len. Never reads past
+ * the end of the frame. Errors: PP_ERR_UNREACHABLE when the peer closed
+ * (or reset) the connection before the first byte of a frame (the normal
+ * end of a connection for the daemon); PP_ERR_PROTOCOL when it did so in
+ * the middle of a frame; PP_ERR_TOO_LONG when the header
+ * announces more than PROTO_MAX_FRAME or cap bytes (the body is not read);
+ * PP_ERR_TIMEOUT; PP_ERR_IO. buf may hold a partial password after an
+ * error: its owner wipes it as usual.
+ */
+pp_err proto_frame_read(int fd, uint8_t *buf, size_t cap, size_t *len,
+			int64_t deadline) PP_WUR;
+
+#endif

@@ -1,0 +1,199 @@
+/* request.c - typed requests to pam_policyd. */
+#define _GNU_SOURCE
+#include "request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "client.h"
+
+pp_err request_status_to_error(uint64_t status)
+{
+	switch (status) {
+	case PROTO_OK:
+	case PROTO_REUSED:
+	case PROTO_TOO_SOON:
+		return PP_OK;
+	case PROTO_DENIED:
+		return PP_ERR_DENIED;
+	case PROTO_NOT_FOUND:
+		return PP_ERR_NOT_FOUND;
+	case PROTO_BAD_REQUEST:
+		return PP_ERR_INVALID;
+	case PROTO_BUSY:
+		return PP_ERR_TIMEOUT;
+	default:
+		return PP_ERR_STORE;
+	}
+}
+
+/* One request, one reply; the reply is decoded into *reply over buf. */
+static pp_err call(const char *socket_path, int timeout_ms,
+		   const struct proto_msg *req, uint8_t *buf,
+		   struct proto_msg *reply)
+{
+	int fd = -1;
+	pp_err rc = client_connect(socket_path, timeout_ms, &fd);
+
+	if (rc != PP_OK)
+		return rc;
+	rc = client_call(fd, req, buf, PROTO_MAX_FRAME, reply, timeout_ms);
+	client_close(&fd);
+	return rc;
+}
+
+static pp_err expect_reply(const struct proto_msg *reply)
+{
+	if (reply->type != PROTO_REPLY)
+		return PP_ERR_PROTOCOL;
+	return request_status_to_error(reply->f[PROTO_REPLY_STATUS].u64);
+}
+
+pp_err request_check(const char *socket_path, int timeout_ms, const char *user,
+		     const char *password, uint64_t flags, int history,
+		     int min_age_days, struct request_check_result *out)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	uint64_t detail;
+	pp_err rc;
+
+	memset(out, 0, sizeof(*out));
+	proto_msg_init(&req, PROTO_CHECK);
+	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
+	    (rc = proto_add_cstr(&req, password)) != PP_OK ||
+	    (rc = proto_add_u64(&req, flags)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)history)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)min_age_days)) != PP_OK)
+		goto out;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	if (rc == PP_OK)
+		rc = expect_reply(&reply);
+	if (rc == PP_OK) {
+		detail = reply.f[PROTO_REPLY_DETAIL].u64;
+		out->reused = (detail & PROTO_VIOLATION_REUSED) != 0;
+		out->too_soon = (detail & PROTO_VIOLATION_TOO_SOON) != 0;
+		out->days_left = (long)(detail >> PROTO_CHECK_DAYS_SHIFT);
+	}
+out:
+	sodium_memzero(&req, sizeof(req));
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
+}
+
+pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
+		      const char *password, int history, const char *service)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	pp_err rc;
+
+	proto_msg_init(&req, PROTO_RECORD);
+	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
+	    (rc = proto_add_cstr(&req, password)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)history)) != PP_OK ||
+	    (rc = proto_add_cstr(&req, service ? service : "")) != PP_OK ||
+	    (rc = proto_add_u64(&req, 0)) != PP_OK)
+		goto out;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	if (rc == PP_OK)
+		rc = expect_reply(&reply);
+out:
+	sodium_memzero(&req, sizeof(req));
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
+}
+
+pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
+		      int max_age_days, int warn_days,
+		      struct request_status_result *out)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	uint64_t status;
+	pp_err rc;
+
+	memset(out, 0, sizeof(*out));
+	proto_msg_init(&req, PROTO_STATUS);
+	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)max_age_days)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)warn_days)) != PP_OK)
+		return rc;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	if (rc != PP_OK)
+		return rc;
+	if (reply.type == PROTO_REPLY)
+		return expect_reply(&reply) == PP_OK ? PP_ERR_PROTOCOL : expect_reply(&reply);
+	if (reply.type != PROTO_STATUS_REPLY)
+		return PP_ERR_PROTOCOL;
+	status = reply.f[PROTO_STATUS_REPLY_STATUS].u64;
+	if (status == PROTO_NOT_FOUND)
+		return PP_OK;
+	if (status != PROTO_OK)
+		return request_status_to_error(status);
+	if (reply.f[PROTO_STATUS_REPLY_STATE].u64 >= AGING_STATE_COUNT)
+		return PP_ERR_PROTOCOL;
+	out->found = true;
+	out->state = (enum aging_state)reply.f[PROTO_STATUS_REPLY_STATE].u64;
+	out->last_change = (int64_t)reply.f[PROTO_STATUS_REPLY_LAST_CHANGE].u64;
+	out->expires = (int64_t)reply.f[PROTO_STATUS_REPLY_EXPIRES].u64;
+	out->must_change = reply.f[PROTO_STATUS_REPLY_MUST_CHANGE].u64 != 0;
+	out->history_count = (long)reply.f[PROTO_STATUS_REPLY_HISTORY_COUNT].u64;
+	out->first_seen = (int64_t)reply.f[PROTO_STATUS_REPLY_FIRST_SEEN].u64;
+	return PP_OK;
+}
+
+/* Trim to the protocol's string limit rather than fail on a long rhost. */
+static pp_err add_bounded(struct proto_msg *m, const char *s)
+{
+	size_t n = s ? strnlen(s, PROTO_MAX_STR) : 0;
+	return proto_add_str(m, s ? s : "", n);
+}
+
+pp_err request_event(const char *socket_path, int timeout_ms, const char *event,
+		     const char *user, const char *service, const char *rhost,
+		     const char *tty, const char *reasons)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	pp_err rc;
+
+	proto_msg_init(&req, PROTO_EVENT);
+	if ((rc = proto_add_cstr(&req, event)) != PP_OK ||
+	    (rc = add_bounded(&req, user)) != PP_OK ||
+	    (rc = add_bounded(&req, service)) != PP_OK ||
+	    (rc = add_bounded(&req, rhost)) != PP_OK ||
+	    (rc = add_bounded(&req, tty)) != PP_OK ||
+	    (rc = add_bounded(&req, reasons)) != PP_OK ||
+	    (rc = proto_add_u64(&req, 0)) != PP_OK)
+		return rc;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	return rc == PP_OK ? expect_reply(&reply) : rc;
+}
+
+pp_err request_simple(const char *socket_path, int timeout_ms,
+		      enum proto_type type, const char *arg, char *text,
+		      size_t textlen)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	pp_err rc;
+
+	if (text != NULL && textlen > 0)
+		text[0] = '\0';
+	proto_msg_init(&req, type);
+	if (arg != NULL && (rc = proto_add_cstr(&req, arg)) != PP_OK)
+		return rc;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	if (rc != PP_OK)
+		return rc;
+	if (reply.type != PROTO_REPLY)
+		return PP_ERR_PROTOCOL;
+	if (text != NULL && textlen > 0 &&
+	    proto_copy_str(&reply, PROTO_REPLY_TEXT, text, textlen) != PP_OK)
+		text[0] = '\0';
+	return expect_reply(&reply);
+}

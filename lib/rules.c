@@ -1,0 +1,632 @@
+/* rules.c - the password rules: every violation at once, no I/O of our own. */
+#define _GNU_SOURCE
+#include "rules.h"
+
+#include <locale.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <wctype.h>
+
+#include <pwquality.h>
+
+#include "utf8.h"
+
+/* Shortest user name or GECOS word worth looking for: shorter ones match
+ * too many innocent passwords. */
+#define RULES_MIN_WORD 3
+
+/* Stands for an undecodable byte of a user name or GECOS field: it can
+ * never equal a code point of a (validated) password. */
+#define RULES_NO_CHAR UINT32_MAX
+
+static const char *const rules_codes[RULE_COUNT] = {
+	[RULE_TOO_SHORT] = "too_short",
+	[RULE_TOO_LONG] = "too_long",
+	[RULE_INVALID_UTF8] = "invalid_utf8",
+	[RULE_MISSING_UPPER] = "missing_upper",
+	[RULE_MISSING_LOWER] = "missing_lower",
+	[RULE_MISSING_DIGIT] = "missing_digit",
+	[RULE_MISSING_SPECIAL] = "missing_special",
+	[RULE_TOO_FEW_CLASSES] = "too_few_classes",
+	[RULE_TOO_MANY_REPEATS] = "too_many_repeats",
+	[RULE_SEQUENCE] = "sequence",
+	[RULE_CONTAINS_USER] = "contains_user",
+	[RULE_CONTAINS_GECOS] = "contains_gecos",
+	[RULE_DICTIONARY_WORD] = "dictionary_word",
+	[RULE_TOO_SIMILAR] = "too_similar",
+	[RULE_SAME_AS_OLD] = "same_as_old",
+	[RULE_PALINDROME] = "palindrome",
+	[RULE_TOO_SIMPLE] = "too_simple",
+	[RULE_REUSED] = "reused",
+	[RULE_TOO_SOON] = "too_soon",
+	[RULE_HISTORY_UNAVAILABLE] = "history_unavailable",
+	[RULE_MISMATCH] = "mismatch",
+};
+
+/*
+ * The classification locale is created once and never freed: it must not
+ * depend on whatever locale the calling program (passwd, sshd, a GUI) has
+ * set, or the same password could pass on one host and fail on another.
+ */
+static pthread_once_t rules_locale_once = PTHREAD_ONCE_INIT;
+static locale_t rules_locale = (locale_t)0;
+
+/* cracklib's FascistCheck uses getpwuid() and static buffers, so the
+ * pwquality calls are serialised to keep rules_check() thread-safe. */
+static pthread_mutex_t rules_pwquality_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void rules_locale_init(void)
+{
+	rules_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t rules_get_locale(void)
+{
+	(void)pthread_once(&rules_locale_once, rules_locale_init);
+	return rules_locale;
+}
+
+/* Without the locale, non-ASCII counts as special and is never folded:
+ * that can only make a password need more, never less. */
+static unsigned rules_class_of(uint32_t cp, locale_t loc)
+{
+	if (cp >= '0' && cp <= '9')
+		return POLICY_CLASS_DIGIT;
+	if (cp >= 'A' && cp <= 'Z')
+		return POLICY_CLASS_UPPER;
+	if (cp >= 'a' && cp <= 'z')
+		return POLICY_CLASS_LOWER;
+	if (cp < 0x80 || loc == (locale_t)0)
+		return POLICY_CLASS_SPECIAL;
+	if ((uint32_t)towlower_l((wint_t)cp, loc) != cp)
+		return POLICY_CLASS_UPPER;
+	/* "ß" has no single-letter uppercase but is plainly lowercase. */
+	if ((uint32_t)towupper_l((wint_t)cp, loc) != cp ||
+	    iswlower_l((wint_t)cp, loc))
+		return POLICY_CLASS_LOWER;
+	return POLICY_CLASS_SPECIAL;
+}
+
+static uint32_t rules_fold(uint32_t cp, locale_t loc)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + ('a' - 'A');
+	if (cp < 0x80 || cp == RULES_NO_CHAR || loc == (locale_t)0)
+		return cp;
+	return (uint32_t)towlower_l((wint_t)cp, loc);
+}
+
+/* Decodes user-supplied context text (not the password) leniently: an
+ * invalid byte becomes RULES_NO_CHAR instead of failing the whole field. */
+static size_t rules_decode_lenient(const unsigned char *s, size_t len,
+				   uint32_t *cp)
+{
+	size_t n = utf8_decode(s, len, cp);
+	if (n == 0) {
+		*cp = RULES_NO_CHAR;
+		return 1;
+	}
+	return n;
+}
+
+/* GECOS words are separated by anything that is not a letter or digit. */
+static bool rules_is_separator(uint32_t cp, locale_t loc)
+{
+	if (cp == RULES_NO_CHAR)
+		return true;
+	if (cp < 0x80)
+		return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+			 (cp >= 'A' && cp <= 'Z'));
+	if (loc == (locale_t)0)
+		return false;
+	return !iswalnum_l((wint_t)cp, loc);
+}
+
+/* True when needle (or, with reversed, needle read backwards) occurs in
+ * hay. Both are already case-folded. */
+static bool rules_contains(const uint32_t *hay, size_t hay_len,
+			   const uint32_t *needle, size_t needle_len,
+			   bool reversed)
+{
+	if (needle_len == 0 || needle_len > hay_len)
+		return false;
+	for (size_t start = 0; start + needle_len <= hay_len; start++) {
+		size_t i = 0;
+		while (i < needle_len) {
+			uint32_t want = reversed ? needle[needle_len - 1 - i]
+						 : needle[i];
+			if (hay[start + i] != want)
+				break;
+			i++;
+		}
+		if (i == needle_len)
+			return true;
+	}
+	return false;
+}
+
+static bool rules_contains_word(const uint32_t *hay, size_t hay_len,
+				const uint32_t *word, size_t word_len)
+{
+	return rules_contains(hay, hay_len, word, word_len, false) ||
+	       rules_contains(hay, hay_len, word, word_len, true);
+}
+
+static void rules_check_classes(const struct policy *p, const uint32_t *cps,
+				size_t n, locale_t loc,
+				struct rules_result *res)
+{
+	unsigned found = 0;
+	int distinct = 0;
+
+	for (size_t i = 0; i < n; i++)
+		found |= rules_class_of(cps[i], loc);
+	for (unsigned bit = POLICY_CLASS_UPPER; bit <= POLICY_CLASS_SPECIAL;
+	     bit <<= 1)
+		if (found & bit)
+			distinct++;
+	res->classes_found = distinct;
+
+	if ((p->require & POLICY_CLASS_UPPER) && !(found & POLICY_CLASS_UPPER))
+		rules_add(res, RULE_MISSING_UPPER);
+	if ((p->require & POLICY_CLASS_LOWER) && !(found & POLICY_CLASS_LOWER))
+		rules_add(res, RULE_MISSING_LOWER);
+	if ((p->require & POLICY_CLASS_DIGIT) && !(found & POLICY_CLASS_DIGIT))
+		rules_add(res, RULE_MISSING_DIGIT);
+	if ((p->require & POLICY_CLASS_SPECIAL) &&
+	    !(found & POLICY_CLASS_SPECIAL))
+		rules_add(res, RULE_MISSING_SPECIAL);
+	if (p->minclass > 0 && distinct < p->minclass)
+		rules_add(res, RULE_TOO_FEW_CLASSES);
+}
+
+/*
+ * Repeats: a run of identical code points longer than maxrepeat.
+ * Sequences: a run where each code point is exactly one above (or exactly
+ * one below) the previous one, longer than maxsequence. Both compare code
+ * points as typed (no case folding), so "aaaA" is a run of three.
+ */
+static void rules_check_runs(const struct policy *p, const uint32_t *cps,
+			     size_t n, struct rules_result *res)
+{
+	long same = 1, up = 1, down = 1;
+
+	for (size_t i = 1; i < n; i++) {
+		same = cps[i] == cps[i - 1] ? same + 1 : 1;
+		up = cps[i] == cps[i - 1] + 1 ? up + 1 : 1;
+		down = cps[i] + 1 == cps[i - 1] ? down + 1 : 1;
+		if (p->maxrepeat > 0 && same > p->maxrepeat)
+			rules_add(res, RULE_TOO_MANY_REPEATS);
+		if (p->maxsequence > 0 &&
+		    (up > p->maxsequence || down > p->maxsequence))
+			rules_add(res, RULE_SEQUENCE);
+	}
+}
+
+static void rules_check_user(const char *user, const uint32_t *folded,
+			     size_t n, locale_t loc, struct rules_result *res)
+{
+	uint32_t name[RULES_MAX_BYTES];
+	const unsigned char *u = (const unsigned char *)user;
+	size_t len = strlen(user), pos = 0, count = 0;
+
+	while (pos < len) {
+		uint32_t cp;
+		/* A name longer than the password cannot be inside it. */
+		if (count >= n)
+			return;
+		pos += rules_decode_lenient(u + pos, len - pos, &cp);
+		name[count++] = rules_fold(cp, loc);
+	}
+	if (count >= RULES_MIN_WORD &&
+	    rules_contains_word(folded, n, name, count))
+		rules_add(res, RULE_CONTAINS_USER);
+}
+
+static void rules_check_gecos(const char *gecos, const uint32_t *folded,
+			      size_t n, locale_t loc, struct rules_result *res)
+{
+	uint32_t word[RULES_MAX_BYTES];
+	const unsigned char *g = (const unsigned char *)gecos;
+	size_t len = strlen(gecos), pos = 0, count = 0;
+	bool too_long = false;
+
+	for (;;) {
+		uint32_t cp = RULES_NO_CHAR;
+		if (pos < len)
+			pos += rules_decode_lenient(g + pos, len - pos, &cp);
+		if (rules_is_separator(cp, loc)) {
+			if (!too_long && count >= RULES_MIN_WORD &&
+			    rules_contains_word(folded, n, word, count)) {
+				rules_add(res, RULE_CONTAINS_GECOS);
+				return;
+			}
+			count = 0;
+			too_long = false;
+		} else if (count < n && count < RULES_MAX_BYTES) {
+			word[count++] = rules_fold(cp, loc);
+		} else {
+			too_long = true; /* longer than the password */
+		}
+		if (pos >= len && cp == RULES_NO_CHAR)
+			break;
+	}
+}
+
+/* Passes auxerror back to libpwquality, which frees it when it owns
+ * memory (pwquality.h: not doing so can leak); the text is unused. */
+static void rules_pwquality_release(int rc, void *aux)
+{
+	char discard[PWQ_MAX_ERROR_MESSAGE_LEN];
+
+	if (rc < 0)
+		(void)pwquality_strerror(discard, sizeof(discard), rc, aux);
+}
+
+/*
+ * libpwquality with every check disabled except the ones we delegate to
+ * it. Built per call so that nothing is shared between threads, and never
+ * from /etc/security/pwquality.conf: pam_policy.conf is the one policy.
+ * MIN_LENGTH cannot go below 6 there; our own minlen is authoritative and
+ * its MIN_LENGTH error is ignored.
+ */
+static pwquality_settings_t *rules_pwquality_settings(bool dictcheck,
+						      int difok)
+{
+	static const int zero_settings[] = {
+		PWQ_SETTING_DIG_CREDIT, PWQ_SETTING_UP_CREDIT,
+		PWQ_SETTING_LOW_CREDIT, PWQ_SETTING_OTH_CREDIT,
+		PWQ_SETTING_MIN_CLASS, PWQ_SETTING_MAX_REPEAT,
+		PWQ_SETTING_MAX_CLASS_REPEAT, PWQ_SETTING_MAX_SEQUENCE,
+		PWQ_SETTING_GECOS_CHECK, PWQ_SETTING_USER_CHECK,
+	};
+	pwquality_settings_t *pwq = pwquality_default_settings();
+	int rc = 0;
+
+	if (pwq == NULL)
+		return NULL;
+	rc |= pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, 6);
+	for (size_t i = 0; i < sizeof(zero_settings) / sizeof(zero_settings[0]);
+	     i++)
+		rc |= pwquality_set_int_value(pwq, zero_settings[i], 0);
+	rc |= pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK,
+				      dictcheck ? 1 : 0);
+	rc |= pwquality_set_int_value(pwq, PWQ_SETTING_DIFF_OK,
+				      difok > 0 ? difok : 0);
+	if (rc != 0) {
+		pwquality_free_settings(pwq);
+		return NULL;
+	}
+	return pwq;
+}
+
+/*
+ * cracklib explains itself in English text; only "dictionary" verdicts are
+ * dictionary words, the rest ("too simplistic/systematic", "not enough
+ * different characters") say the password is too simple.
+ */
+static pp_err rules_pwquality_map(int rc, const void *aux,
+				  struct rules_result *res)
+{
+	if (rc >= 0)
+		return PP_OK;
+	switch (rc) {
+	case PWQ_ERROR_CRACKLIB_CHECK:
+		if (aux != NULL && strstr((const char *)aux, "dictionary") == NULL)
+			rules_add(res, RULE_TOO_SIMPLE);
+		else
+			rules_add(res, RULE_DICTIONARY_WORD);
+		return PP_OK;
+	case PWQ_ERROR_TOO_SIMILAR:
+	case PWQ_ERROR_CASE_CHANGES_ONLY:
+	case PWQ_ERROR_ROTATED:
+		rules_add(res, RULE_TOO_SIMILAR);
+		return PP_OK;
+	case PWQ_ERROR_SAME_PASSWORD:
+		rules_add(res, RULE_SAME_AS_OLD);
+		return PP_OK;
+	case PWQ_ERROR_PALINDROME:
+		rules_add(res, RULE_PALINDROME);
+		return PP_OK;
+	case PWQ_ERROR_MIN_LENGTH:
+		return PP_OK; /* too_short is ours, counted in code points */
+	case PWQ_ERROR_MEM_ALLOC:
+		return PP_ERR_NOMEM;
+	default:
+		return PP_ERR_INTERNAL;
+	}
+}
+
+/*
+ * pwquality_check() stops at its first error, so it runs twice: once
+ * without the old password (palindrome, then the dictionary), and once
+ * with it and the dictionary off (same, case changes, similarity,
+ * rotation). A palindrome still hides the dictionary verdict; the password
+ * is rejected either way.
+ */
+static pp_err rules_check_pwquality(const struct policy *p,
+				    const char *password,
+				    const char *old_password,
+				    struct rules_result *res)
+{
+	pwquality_settings_t *pwq = NULL;
+	void *aux = NULL;
+	pp_err err = PP_OK;
+	int rc;
+
+	(void)pthread_mutex_lock(&rules_pwquality_lock);
+
+	pwq = rules_pwquality_settings(p->dictcheck, p->difok);
+	if (pwq == NULL) {
+		err = PP_ERR_NOMEM;
+		goto out;
+	}
+	rc = pwquality_check(pwq, password, NULL, NULL, &aux);
+	err = rules_pwquality_map(rc, aux, res);
+	rules_pwquality_release(rc, aux);
+	if (err != PP_OK)
+		goto out;
+
+	if (old_password != NULL && old_password[0] != '\0') {
+		pwquality_free_settings(pwq);
+		pwq = rules_pwquality_settings(false, p->difok);
+		if (pwq == NULL) {
+			err = PP_ERR_NOMEM;
+			goto out;
+		}
+		aux = NULL;
+		rc = pwquality_check(pwq, password, old_password, NULL, &aux);
+		err = rules_pwquality_map(rc, aux, res);
+		rules_pwquality_release(rc, aux);
+	}
+out:
+	if (pwq != NULL)
+		pwquality_free_settings(pwq);
+	(void)pthread_mutex_unlock(&rules_pwquality_lock);
+	return err;
+}
+
+pp_err rules_check(const struct policy *p, const char *password,
+		   const struct rules_context *ctx, struct rules_result *out)
+{
+	uint32_t cps[RULES_MAX_BYTES];
+	uint32_t folded[RULES_MAX_BYTES];
+	size_t bytes, n = 0, pos = 0;
+	locale_t loc;
+	long length;
+	pp_err err = PP_OK;
+
+	if (out == NULL)
+		return PP_ERR_INVALID;
+	memset(out, 0, sizeof(*out));
+	out->length = -1;
+	if (p == NULL || password == NULL)
+		return PP_ERR_INVALID;
+
+	bytes = strnlen(password, RULES_MAX_BYTES + 1);
+	if (bytes > RULES_MAX_BYTES) {
+		rules_add(out, RULE_TOO_LONG);
+		return PP_OK;
+	}
+	/* The other rules would only judge bytes we cannot interpret. */
+	length = utf8_length(password, bytes);
+	if (length < 0) {
+		rules_add(out, RULE_INVALID_UTF8);
+		return PP_OK;
+	}
+	out->length = length;
+
+	loc = rules_get_locale();
+	while (pos < bytes && n < RULES_MAX_BYTES) {
+		uint32_t cp;
+		size_t step = utf8_decode((const unsigned char *)password + pos,
+					  bytes - pos, &cp);
+		if (step == 0) {
+			err = PP_ERR_INTERNAL; /* utf8_length said valid */
+			goto cleanup;
+		}
+		cps[n] = cp;
+		folded[n] = rules_fold(cp, loc);
+		n++;
+		pos += step;
+	}
+
+	if (length < p->minlen)
+		rules_add(out, RULE_TOO_SHORT);
+	rules_check_classes(p, cps, n, loc, out);
+	rules_check_runs(p, cps, n, out);
+	if (ctx != NULL && p->usercheck && ctx->user != NULL)
+		rules_check_user(ctx->user, folded, n, loc, out);
+	if (ctx != NULL && p->gecoscheck && ctx->gecos != NULL)
+		rules_check_gecos(ctx->gecos, folded, n, loc, out);
+	if (bytes > 0)
+		err = rules_check_pwquality(p, password,
+					    ctx != NULL ? ctx->old_password
+							: NULL,
+					    out);
+cleanup:
+	explicit_bzero(cps, sizeof(cps));
+	explicit_bzero(folded, sizeof(folded));
+	return err;
+}
+
+void rules_add(struct rules_result *res, enum rules_reason r)
+{
+	if (res == NULL || (unsigned)r >= RULE_COUNT || res->failed[r])
+		return;
+	res->failed[r] = true;
+	res->count++;
+}
+
+const char *rules_reason_code(enum rules_reason r)
+{
+	if ((unsigned)r >= RULE_COUNT)
+		return "unknown";
+	return rules_codes[r];
+}
+
+void rules_reason_message(enum rules_reason r, const struct policy *p,
+			  const struct rules_result *res, char *buf,
+			  size_t len)
+{
+	struct policy defaults;
+	long has = res != NULL ? res->length : -1;
+	int days = res != NULL ? res->min_age_days_left : 0;
+
+	if (buf == NULL || len == 0)
+		return;
+	if (p == NULL) {
+		policy_defaults(&defaults);
+		p = &defaults;
+	}
+	switch (r) {
+	case RULE_TOO_SHORT:
+		if (has >= 0)
+			snprintf(buf, len,
+				 "It is too short: use at least %d characters (it has %ld).",
+				 p->minlen, has);
+		else
+			snprintf(buf, len,
+				 "It is too short: use at least %d characters.",
+				 p->minlen);
+		break;
+	case RULE_TOO_LONG:
+		snprintf(buf, len,
+			 "It is too long: use at most %d characters (fewer if it has accented letters or symbols).",
+			 RULES_MAX_BYTES);
+		break;
+	case RULE_INVALID_UTF8:
+		snprintf(buf, len,
+			 "It contains bytes that are not valid UTF-8 text: type it again using only letters, digits and symbols from your keyboard.");
+		break;
+	case RULE_MISSING_UPPER:
+		snprintf(buf, len, "It needs at least one uppercase letter (A-Z).");
+		break;
+	case RULE_MISSING_LOWER:
+		snprintf(buf, len, "It needs at least one lowercase letter (a-z).");
+		break;
+	case RULE_MISSING_DIGIT:
+		snprintf(buf, len, "It needs at least one digit (0-9).");
+		break;
+	case RULE_MISSING_SPECIAL:
+		snprintf(buf, len,
+			 "It needs at least one special character, such as ! # %% or a space.");
+		break;
+	case RULE_TOO_FEW_CLASSES:
+		snprintf(buf, len,
+			 "It needs at least %d of these kinds of characters: uppercase letters, lowercase letters, digits, special characters (it has %d).",
+			 p->minclass, res != NULL ? res->classes_found : 0);
+		break;
+	case RULE_TOO_MANY_REPEATS:
+		snprintf(buf, len,
+			 "It repeats the same character too often: use it at most %d times in a row.",
+			 p->maxrepeat);
+		break;
+	case RULE_SEQUENCE:
+		snprintf(buf, len,
+			 "It contains a run of consecutive characters like \"12345\" or \"abcde\": use at most %d in a row.",
+			 p->maxsequence);
+		break;
+	case RULE_CONTAINS_USER:
+		snprintf(buf, len, "It must not contain your user name.");
+		break;
+	case RULE_CONTAINS_GECOS:
+		snprintf(buf, len,
+			 "It must not contain your name or other words from your account details.");
+		break;
+	case RULE_DICTIONARY_WORD:
+		snprintf(buf, len, "It is based on a dictionary word.");
+		break;
+	case RULE_TOO_SIMILAR:
+		snprintf(buf, len,
+			 "It is too similar to your current password: change at least %d characters.",
+			 p->difok);
+		break;
+	case RULE_SAME_AS_OLD:
+		snprintf(buf, len, "It is the same as your current password.");
+		break;
+	case RULE_TOO_SIMPLE:
+		snprintf(buf, len,
+			 "It is too simple or systematic (for example a repeated pattern or too few different characters).");
+		break;
+	case RULE_PALINDROME:
+		snprintf(buf, len,
+			 "It reads the same backwards as forwards.");
+		break;
+	case RULE_REUSED:
+		snprintf(buf, len,
+			 "It was used before: choose a password you have not used recently.");
+		break;
+	case RULE_TOO_SOON:
+		snprintf(buf, len,
+			 "It was changed too recently: you can change it again in %d day(s).",
+			 days);
+		break;
+	case RULE_HISTORY_UNAVAILABLE:
+		snprintf(buf, len,
+			 "The password service is unavailable, so the history check could not run; try again later or contact your administrator.");
+		break;
+	case RULE_MISMATCH:
+		snprintf(buf, len, "The two passwords you typed do not match.");
+		break;
+	default:
+		snprintf(buf, len, "It was not accepted.");
+		break;
+	}
+}
+
+/* Appends to buf without ever overflowing it; on truncation the buffer
+ * stays NUL-terminated and later appends are dropped. */
+static void rules_append(char *buf, size_t len, const char *text)
+{
+	size_t used = strnlen(buf, len);
+
+	if (used + 1 >= len)
+		return;
+	snprintf(buf + used, len - used, "%s", text);
+}
+
+void rules_format_message(const struct policy *p,
+			  const struct rules_result *res, char *buf,
+			  size_t len)
+{
+	char line[512];
+
+	if (buf == NULL || len == 0)
+		return;
+	buf[0] = '\0';
+	if (res == NULL || res->count == 0)
+		return;
+	rules_append(buf, len, "The password was not accepted:");
+	for (int r = 0; r < RULE_COUNT; r++) {
+		if (!res->failed[r])
+			continue;
+		rules_reason_message((enum rules_reason)r, p, res, line,
+				     sizeof(line));
+		rules_append(buf, len, "\n  - ");
+		rules_append(buf, len, line);
+	}
+}
+
+void rules_format_codes(const struct rules_result *res, char *buf,
+			size_t len)
+{
+	bool first = true;
+
+	if (buf == NULL || len == 0)
+		return;
+	buf[0] = '\0';
+	if (res == NULL)
+		return;
+	for (int r = 0; r < RULE_COUNT; r++) {
+		if (!res->failed[r])
+			continue;
+		if (!first)
+			rules_append(buf, len, ",");
+		rules_append(buf, len, rules_codes[r]);
+		first = false;
+	}
+}
