@@ -99,17 +99,19 @@ static bool parse_line(const char *line, size_t len, struct parsed_line *out)
 
 static bool read_head(const char *path, uint64_t *seq, char mac[AUDIT_MAC_HEX + 1])
 {
-	char buf[128];
+	char buf[128], found[AUDIT_MAC_HEX + 1];
 	unsigned long long s;
 	FILE *f = fopen(path, "re");
 	bool ok = false;
 
 	if (f == NULL)
 		return false;
+	/* Parse into locals: a damaged head must not disturb the caller's chain. */
 	if (fgets(buf, sizeof(buf), f) != NULL &&
-	    sscanf(buf, "%llu %64s", &s, mac) == 2 && strlen(mac) == AUDIT_MAC_HEX &&
-	    is_hex64(mac)) {
+	    sscanf(buf, "%llu %64s", &s, found) == 2 && strlen(found) == AUDIT_MAC_HEX &&
+	    is_hex64(found)) {
 		*seq = s;
+		memcpy(mac, found, sizeof(found));
 		ok = true;
 	}
 	fclose(f);
@@ -163,15 +165,30 @@ static pp_err open_file(struct audit_log *log, char *err, size_t errlen)
 {
 	mode_t old = umask(0027);
 
-	log->fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	log->fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		       0640);
 	umask(old);
 	if (log->fd < 0) {
 		set_error(err, errlen, "cannot open audit log", log->path);
 		return PP_ERR_IO;
 	}
+	/* Only root can hand the file to the audit group. */
+	/* A crash may have left a torn last line: end it so the next line stands alone. */
+	{
+		struct stat st;
+		char last = '\n';
+		if (fstat(log->fd, &st) == 0 && st.st_size > 0 &&
+		    pread(log->fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
+		    write(log->fd, "\n", 1) != 1) {
+			set_error(err, errlen, "cannot repair torn last line of audit log", log->path);
+			close(log->fd);
+			log->fd = -1;
+			return PP_ERR_IO;
+		}
+	}
 	if (fchmod(log->fd, 0640) != 0 ||
-	    (log->gid != (gid_t)-1 && fchown(log->fd, (uid_t)-1, log->gid) != 0)) {
+	    (log->gid != (gid_t)-1 && geteuid() == 0 &&
+	     fchown(log->fd, (uid_t)-1, log->gid) != 0)) {
 		set_error(err, errlen, "cannot set mode/group of audit log", log->path);
 		close(log->fd);
 		log->fd = -1;
@@ -237,7 +254,7 @@ bool audit_json_string(char *buf, size_t len, size_t *used, const char *s)
 {
 	size_t u = *used, n = s ? strlen(s) : 0;
 
-	if (u + 2 > len)
+	if (u + 3 > len)
 		return false;
 	buf[u++] = '"';
 	for (size_t i = 0; i < n;) {

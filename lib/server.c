@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1270,6 +1271,34 @@ static pp_err open_socket(struct server *s)
 	return PP_OK;
 }
 
+/*
+ * Tell a service manager (systemd Type=notify, or a test harness) that the
+ * socket is ready, by the NOTIFY_SOCKET convention: one "READY=1" datagram.
+ */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(addr.sun_path))
+		return;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0';       /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0)
+		log_msg(LOG_WARNING, "cannot notify %s: %s", path, strerror(errno));
+	close(fd);
+}
+
 static int hash_worker_count(const struct policy *p)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1454,6 +1483,7 @@ pp_err server_run(const struct server_options *opt)
 	log_msg(LOG_INFO, "pam_policyd %s serving %s (state %s, %d hashing worker(s))",
 		PAM_POLICY_VERSION, s->socket_path, s->policy->state_dir, s->nhash);
 	audit_simple(s, "daemon_start", NULL, NULL, NULL);
+	notify_ready();
 	event_loop(s);
 	audit_simple(s, "daemon_stop", NULL, NULL, NULL);
 	rc = PP_OK;

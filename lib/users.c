@@ -34,19 +34,22 @@ pp_err users_lookup(const char *name, struct users_info *out)
 
 bool users_is_local(const char *name, const char *passwd_file)
 {
-	char line[4096];
-	size_t n = strlen(name);
+	char *line = NULL;
+	size_t cap = 0, n = strlen(name);
+	ssize_t got;
 	bool found = false;
 	FILE *f = fopen(passwd_file, "re");
 
 	if (f == NULL)
 		return false;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+	/* getline: a long GECOS must not split a line into a fake entry. */
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		if ((size_t)got > n && strncmp(line, name, n) == 0 && line[n] == ':') {
 			found = true;
 			break;
 		}
 	}
+	free(line);
 	fclose(f);
 	return found;
 }
@@ -55,7 +58,7 @@ bool users_in_group_list(const struct users_info *u, const char *list)
 {
 	gid_t groups[256];
 	int ngroups = (int)(sizeof(groups) / sizeof(groups[0]));
-	char buf[4096];
+	char buf[65536];
 
 	if (list == NULL || list[0] == '\0')
 		return false;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAM_SM_PASSWORD
@@ -21,7 +22,9 @@
 
 #include <sodium.h>
 
+#include "aging.h"
 #include "policy.h"
+#include "request.h"
 #include "rules.h"
 #include "users.h"
 
@@ -152,8 +155,13 @@ static int confirm_password(pam_handle_t *pamh, const char *password,
 	return PAM_SUCCESS;
 }
 
-static void log_rejection(pam_handle_t *pamh, const char *user,
-			  const struct rules_result *res, bool overridden)
+static void send_event(pam_handle_t *pamh, const struct policy *p,
+		       const char *event, const char *user, const char *reasons);
+
+/* syslog (authpriv) and the audit log: reason codes, never the password. */
+static void log_rejection(pam_handle_t *pamh, const struct policy *p,
+			  const char *user, const struct rules_result *res,
+			  bool overridden)
 {
 	char codes[512];
 	const void *service = NULL;
@@ -165,6 +173,83 @@ static void log_rejection(pam_handle_t *pamh, const char *user,
 			      : "password change rejected",
 		   user ? user : "(unknown)", service ? (const char *)service : "?",
 		   codes);
+	if (res->failed[RULE_HISTORY_UNAVAILABLE])
+		send_event(pamh, p, "history_unavailable", user, codes);
+	send_event(pamh, p, overridden ? "root_override" : "change_rejected", user, codes);
+}
+
+static const char *item_text(pam_handle_t *pamh, int type)
+{
+	const void *item = NULL;
+
+	if (pam_get_item(pamh, type, &item) != PAM_SUCCESS || item == NULL)
+		return "";
+	return item;
+}
+
+/*
+ * Send an audit event to the daemon (the only writer of the audit log).
+ * Best effort: an unreachable daemon is already logged by the caller.
+ */
+static void send_event(pam_handle_t *pamh, const struct policy *p,
+		       const char *event, const char *user, const char *reasons)
+{
+	pp_err rc;
+
+	if (geteuid() != 0)
+		return;          /* the daemon accepts events from root only */
+	rc = request_event(p->socket, p->timeout_ms, event, user ? user : "",
+			   item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
+			   item_text(pamh, PAM_TTY), reasons ? reasons : "");
+	if (rc != PP_OK && p->debug)
+		pam_syslog(pamh, LOG_DEBUG, "audit event %s not delivered: %s", event,
+			   pp_strerror(rc));
+}
+
+static bool daemon_needed(const struct policy *p)
+{
+	return p->history > 0 || p->min_age_days > 0;
+}
+
+/*
+ * Ask the daemon about history and minimum age, adding its verdicts to res
+ * so that they are shown with every other reason. When it cannot be
+ * reached, on_unreachable decides: deny adds history_unavailable (the
+ * change is refused with a clear reason), allow lets it through, loudly.
+ */
+static void daemon_check(pam_handle_t *pamh, const struct policy *p,
+			 const char *user, const struct users_info *info,
+			 const char *password, struct rules_result *res)
+{
+	struct request_check_result r;
+	uint64_t flags = 0;
+	pp_err rc;
+
+	if (!daemon_needed(p) || user == NULL || res->failed[RULE_TOO_LONG] ||
+	    res->failed[RULE_INVALID_UTF8])
+		return;
+	if (getuid() == 0 && info != NULL && info->uid != 0)
+		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
+	rc = request_check(p->socket, p->timeout_ms, user, password, flags,
+			   p->history, p->min_age_days, &r);
+	if (rc == PP_OK) {
+		if (r.reused)
+			rules_add(res, RULE_REUSED);
+		if (r.too_soon) {
+			rules_add(res, RULE_TOO_SOON);
+			res->min_age_days_left = (int)r.days_left;
+		}
+		return;
+	}
+	if (p->on_unreachable == POLICY_UNREACHABLE_ALLOW) {
+		pam_syslog(pamh, LOG_ALERT,
+			   "password history for %s NOT checked: daemon at %s: %s "
+			   "(on_unreachable = allow)", user, p->socket, pp_strerror(rc));
+		return;
+	}
+	pam_syslog(pamh, LOG_ERR, "password history for %s unavailable: daemon at %s: %s",
+		   user, p->socket, pp_strerror(rc));
+	rules_add(res, RULE_HISTORY_UNAVAILABLE);
 }
 
 /* The check line: prompt, apply every rule, re-prompt, set PAM_AUTHTOK. */
@@ -206,9 +291,10 @@ static int password_update(pam_handle_t *pamh, int flags,
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
+		daemon_check(pamh, p, user, info, password, &res);
 		if (res.count > 0) {
 			rules_format_message(p, &res, message, MESSAGE_SIZE);
-			log_rejection(pamh, user, &res, warn_only);
+			log_rejection(pamh, p, user, &res, warn_only);
 			if (!warn_only) {
 				say(pamh, flags, PAM_ERROR_MSG, message);
 				rc = PAM_AUTHTOK_ERR;
@@ -250,6 +336,35 @@ out:
 	return rc;
 }
 
+/*
+ * The record line, after the writer succeeded: the daemon stores the new
+ * password's hash, prunes the history and restarts the rotation clock.
+ */
+static int password_record(pam_handle_t *pamh, const struct policy *p,
+			   const char *user)
+{
+	const void *item = NULL;
+	pp_err rc;
+
+	if (user == NULL)
+		return PAM_USER_UNKNOWN;
+	if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS || item == NULL) {
+		pam_syslog(pamh, LOG_ERR, "record: no new password in PAM_AUTHTOK for %s", user);
+		return PAM_AUTHTOK_ERR;
+	}
+	rc = request_record(p->socket, p->timeout_ms, user, item, p->history,
+			    item_text(pamh, PAM_SERVICE));
+	if (rc != PP_OK) {
+		pam_syslog(pamh, LOG_ALERT,
+			   "password of %s was changed but NOT recorded in the history: "
+			   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
+		return PAM_SYSTEM_ERR;
+	}
+	if (p->debug)
+		pam_syslog(pamh, LOG_DEBUG, "recorded new password of %s", user);
+	return PAM_SUCCESS;
+}
+
 PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 				const char **argv)
 {
@@ -270,16 +385,85 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 	if (!(flags & PAM_UPDATE_AUTHTOK))
 		return PAM_SERVICE_ERR;
 	if (record)
-		return PAM_IGNORE;
+		return password_record(pamh, &p, user);
 	return password_update(pamh, flags, &p, user, known ? &info : NULL);
 }
 
+static int account_unreachable(pam_handle_t *pamh, int flags,
+			       const struct policy *p, const char *user, pp_err rc)
+{
+	if (p->on_unreachable_account == POLICY_UNREACHABLE_ALLOW) {
+		pam_syslog(pamh, LOG_ALERT,
+			   "password expiry of %s NOT checked, login allowed: daemon at %s: %s "
+			   "(on_unreachable_account = allow)", user, p->socket, pp_strerror(rc));
+		return PAM_SUCCESS;
+	}
+	pam_syslog(pamh, LOG_ALERT,
+		   "login of %s refused: password expiry cannot be checked: daemon at %s: %s "
+		   "(on_unreachable_account = deny)", user, p->socket, pp_strerror(rc));
+	say(pamh, flags, PAM_ERROR_MSG,
+	    "The password service is unavailable, so the login cannot be completed. "
+	    "Please try again later or contact your system administrator.");
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+/* The account line: rotation. Expired or flagged users must change now. */
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 				const char **argv)
 {
 	struct policy p;
+	struct users_info info;
+	struct request_status_result st;
+	const char *user = NULL;
+	bool known = false;
+	char text[512], last[16], expires[16];
+	enum users_coverage coverage;
+	pp_err rc;
 
-	if (!load_policy(pamh, flags, argc, argv, &p, false))
+	if (!load_policy(pamh, flags, argc, argv, &p, false)) {
+		/* Unknown policy: the safe default for logins is to let them through. */
 		return PAM_IGNORE;
-	return PAM_IGNORE;
+	}
+	coverage = lookup_user(pamh, &p, &user, &info, &known);
+	if (coverage != USERS_COVERED || user == NULL)
+		return PAM_IGNORE;
+	rc = request_status(p.socket, p.timeout_ms, user, p.max_age_days, p.warn_days, &st);
+	if (rc != PP_OK)
+		return account_unreachable(pamh, flags, &p, user, rc);
+	if (!st.found)
+		return PAM_IGNORE;
+	aging_format_date(st.last_change, last, sizeof(last));
+	aging_format_date(st.expires, expires, sizeof(expires));
+	switch (st.state) {
+	case AGING_MUST_CHANGE:
+		say(pamh, flags, PAM_ERROR_MSG,
+		    "Your password must be changed (required by an administrator). "
+		    "You must choose a new one now.");
+		send_event(pamh, &p, "password_expired", user, "must_change");
+		return PAM_NEW_AUTHTOK_REQD;
+	case AGING_EXPIRED:
+		if (st.last_change)
+			snprintf(text, sizeof(text),
+				 "Your password has expired (last changed %s; passwords must be "
+				 "changed every %d days). You must choose a new one now.",
+				 last, p.max_age_days);
+		else
+			snprintf(text, sizeof(text),
+				 "Your password has expired (no change recorded since %s; "
+				 "passwords must be changed every %d days). You must choose a "
+				 "new one now.", expires, p.max_age_days);
+		say(pamh, flags, PAM_ERROR_MSG, text);
+		send_event(pamh, &p, "password_expired", user, "expired");
+		return PAM_NEW_AUTHTOK_REQD;
+	case AGING_WARNING: {
+		long days = st.expires ? aging_days_until((int64_t)time(NULL), st.expires) : 0;
+		snprintf(text, sizeof(text), "Your password expires in %ld day%s (on %s).",
+			 days, days == 1 ? "" : "s", expires);
+		say(pamh, flags, PAM_TEXT_INFO, text);
+		send_event(pamh, &p, "expiry_warning", user, "");
+		return PAM_SUCCESS;
+	}
+	default:
+		return PAM_SUCCESS;
+	}
 }

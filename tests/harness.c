@@ -9,7 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 static void harness_die(const char *what)
 {
@@ -176,4 +182,146 @@ int harness_pam_acct_mgmt(const char *confdir, const char *service,
 			  struct harness_conv *conv)
 {
 	return harness_pam_call(confdir, service, user, flags, conv, false);
+}
+
+void harness_daemon_set_clock(struct harness_daemon *d, const char *spec)
+{
+	char tmp[4300];
+
+	/* Replace atomically: the daemon re-reads the file at every clock call. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->clock);
+	harness_write(tmp, spec);
+	if (rename(tmp, d->clock) != 0)
+		harness_die("rename clock file");
+}
+
+bool harness_daemon_start(struct harness_daemon *d, const char *dir,
+			  const char *extra_config, bool fake_time)
+{
+	char text[16384], ready_path[4300], buf[64];
+	struct sockaddr_un addr;
+	struct pollfd pfd;
+	int ready;
+	pid_t pid;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	snprintf(d->config, sizeof(d->config), "%s/daemon.conf", dir);
+	snprintf(d->socket, sizeof(d->socket), "%s/run/pd.sock", dir);
+	snprintf(d->state, sizeof(d->state), "%s/state", dir);
+	snprintf(d->audit, sizeof(d->audit), "%s/log/audit.log", dir);
+	if (fake_time) {
+		snprintf(d->clock, sizeof(d->clock), "%s/clock", dir);
+		harness_daemon_set_clock(d, "+0d");
+	}
+	snprintf(text, sizeof(text),
+		 "socket = %s\nstate_dir = %s\naudit_log = %s\n"
+		 "shadow_file = %s/shadow\n"
+		 "argon2_opslimit = 1\nargon2_memlimit_kib = 8192\n%s",
+		 d->socket, d->state, d->audit, dir, extra_config ? extra_config : "");
+	harness_write(d->config, text);
+
+	snprintf(ready_path, sizeof(ready_path), "%s/ready.sock", dir);
+	unlink(ready_path);
+	ready = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (strlen(ready_path) >= sizeof(addr.sun_path))
+		harness_die("ready socket path too long");
+	memcpy(addr.sun_path, ready_path, strlen(ready_path) + 1);
+	if (ready < 0 || bind(ready, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+		harness_die("ready socket");
+
+	pid = fork();
+	if (pid < 0)
+		harness_die("fork");
+	if (pid == 0) {
+		char preload[8192];
+		const char *old = getenv("LD_PRELOAD");
+		setenv("NOTIFY_SOCKET", ready_path, 1);
+		if (fake_time) {
+			snprintf(preload, sizeof(preload), "%s%s%s",
+				 "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+				 old ? ":" : "", old ? old : "");
+			setenv("LD_PRELOAD", preload, 1);
+			setenv("FAKETIME_TIMESTAMP_FILE", d->clock, 1);
+			setenv("FAKETIME_NO_CACHE", "1", 1);
+			setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
+		}
+		execl(harness_build("pam_policyd"), "pam_policyd", "-f", "-c", d->config,
+		      (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	pfd.fd = ready;
+	pfd.events = POLLIN;
+	/* The daemon either says READY=1 or exits; both wake us up. */
+	for (;;) {
+		int status;
+		int n = poll(&pfd, 1, 200);
+		if (n > 0) {
+			ssize_t got = recv(ready, buf, sizeof(buf) - 1, 0);
+			if (got > 0) {
+				buf[got] = '\0';
+				if (strstr(buf, "READY=1"))
+					break;
+			}
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			fprintf(stderr, "harness: pam_policyd exited during start-up (status %d)\n",
+				status);
+			close(ready);
+			d->pid = 0;
+			return false;
+		}
+	}
+	close(ready);
+	unlink(ready_path);
+	return true;
+}
+
+int harness_daemon_stop(struct harness_daemon *d)
+{
+	int status = -1;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	d->pid = 0;
+	return status;
+}
+
+void harness_daemon_kill(struct harness_daemon *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, SIGKILL);
+	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	d->pid = 0;
+}
+
+int harness_connect(const char *path)
+{
+	struct sockaddr_un addr;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		close(fd);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -67,4 +67,41 @@ int harness_pam_acct_mgmt(const char *confdir, const char *service,
 			  const char *user, int flags,
 			  struct harness_conv *conv);
 
+/*
+ * A pam_policyd started for one test: its own socket, state dir, audit log
+ * and config file, all under dir. Readiness is signalled by the daemon on
+ * a NOTIFY_SOCKET datagram, so nothing sleeps.
+ */
+struct harness_daemon {
+	char dir[4096];
+	char config[4200];
+	char socket[4200];
+	char state[4200];
+	char audit[4200];
+	char clock[4200];        /* faketime spec file ("" = real time) */
+	pid_t pid;
+};
+
+/*
+ * harness_daemon_start - write d->config (extra_config appended to the
+ * paths it sets) and start build/pam_policyd -f on it. With fake_time
+ * true the daemon runs under libfaketime, reading its offset from
+ * d->clock (see harness_daemon_set_clock); the test process keeps real
+ * time. Returns false (with a message on stderr) when it did not start.
+ */
+bool harness_daemon_start(struct harness_daemon *d, const char *dir,
+			  const char *extra_config, bool fake_time);
+
+/* harness_daemon_set_clock - e.g. "+91d": the daemon's clock from now on. */
+void harness_daemon_set_clock(struct harness_daemon *d, const char *spec);
+
+/* harness_daemon_stop - SIGTERM and wait; returns the exit status. */
+int harness_daemon_stop(struct harness_daemon *d);
+
+/* harness_daemon_kill - SIGKILL and wait. */
+void harness_daemon_kill(struct harness_daemon *d);
+
+/* harness_connect - a connected socket to path, or -1. */
+int harness_connect(const char *path);
+
 #endif
