@@ -483,7 +483,7 @@ static void status_limits(const struct server *s, const struct conn *c,
 
 	*max_age = s->policy->max_age_days;
 	*warn = s->policy->warn_days;
-	if (c->uid == 0 && m <= 3650 && wd <= 3650) {
+	if ((c->uid == 0 || c->uid == geteuid()) && m <= 3650 && wd <= 3650) {
 		*max_age = (int)m;
 		*warn = (int)wd;
 	}
@@ -910,10 +910,14 @@ static bool peer_in_audit_group(struct server *s, struct conn *c)
 	return c->audit_member == 1;
 }
 
-/* Is the peer allowed to send this request? Checked before any handler. */
+/*
+ * Is the peer allowed to send this request? Checked before any handler.
+ * "Root" is uid 0, or the daemon's own uid when it runs unprivileged (for
+ * tests): that uid owns the store anyway.
+ */
 static bool authorized(struct server *s, struct conn *c, const struct request_rule *r)
 {
-	if (c->uid == 0 && (r->who & WHO_ROOT))
+	if ((c->uid == 0 || c->uid == geteuid()) && (r->who & WHO_ROOT))
 		return true;
 	if ((r->who & WHO_AUDIT) && peer_in_audit_group(s, c))
 		return true;
@@ -1201,7 +1205,13 @@ static pp_err make_parent(const char *path, mode_t mode)
 	if (slash == NULL || slash == dir)
 		return PP_OK;
 	*slash = '\0';
-	if (mkdir(dir, mode) != 0 && errno != EEXIST) {
+	if (mkdir(dir, mode) == 0) {
+		/* Our umask is tight; the directory gets exactly the mode asked for. */
+		if (chmod(dir, mode) != 0) {
+			log_msg(LOG_ERR, "cannot chmod %s: %s", dir, strerror(errno));
+			return PP_ERR_IO;
+		}
+	} else if (errno != EEXIST) {
 		log_msg(LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
 		return PP_ERR_IO;
 	}

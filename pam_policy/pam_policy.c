@@ -196,8 +196,6 @@ static void send_event(pam_handle_t *pamh, const struct policy *p,
 {
 	pp_err rc;
 
-	if (geteuid() != 0)
-		return;          /* the daemon accepts events from root only */
 	rc = request_event(p->socket, p->timeout_ms, event, user ? user : "",
 			   item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
 			   item_text(pamh, PAM_TTY), reasons ? reasons : "");

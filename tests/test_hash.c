@@ -113,7 +113,11 @@ END_TEST
 
 /*
  * The construction, recomputed step by step, and one pinned vector: a
- * change to either would silently invalidate every stored history.
+ * change to either would silently invalidate every stored history. The
+ * vector was checked independently with the reference argon2 CLI and
+ * Python's hashlib:
+ *   printf pam_policy | argon2 "$(salt 0x10..0x1f)" -id -t 1 -k 8 -p 1 -l 32 -r
+ *   hashlib.blake2b(inner, key=bytes(range(0x40, 0x60)), digest_size=32)
  */
 START_TEST(test_construction_and_known_answer)
 {
