@@ -53,7 +53,7 @@ CTL       = $(B)/pam_policyctl
 WRITER    = $(B)/tests/pam_test_writer.so
 TEST_SRCS = $(sort $(wildcard tests/test_*.c))
 TESTS     = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
-HELPERS   = $(B)/tests/pam_run
+HELPERS   = $(B)/tests/pam_run $(B)/tests/notify_wait
 
 PROGRAMS  = $(MODULE) $(DAEMON) $(CTL)
 
@@ -89,6 +89,9 @@ $(WRITER): tests/pam_test_writer.c | $(B)/tests
 
 $(B)/tests/pam_run: tests/pam_run.c | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< $(ALL_LDFLAGS) $(call pc_libs,pam pam_misc)
+
+$(B)/tests/notify_wait: tests/notify_wait.c | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< $(ALL_LDFLAGS)
 
 $(B)/tests/test_%: tests/test_%.c tests/harness.h tests/harness.c $(LIB_A) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(TEST_PKGS)) -fPIE -pie -o $@ $< tests/harness.c \

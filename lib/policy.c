@@ -423,12 +423,7 @@ static void strip_comment(char *line)
 pp_err policy_load_file(struct policy *p, const char *path, bool required,
 			char *err, size_t errlen)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	char inner[POLICY_ERR_LEN];
-	unsigned lineno = 0;
-	pp_err rc = PP_OK;
+	pp_err rc;
 	FILE *f = fopen(path, "re");
 
 	if (f == NULL) {
@@ -437,6 +432,21 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 		set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return PP_ERR_IO;
 	}
+	rc = policy_load_stream(p, f, path, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
+			  char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	char inner[POLICY_ERR_LEN];
+	unsigned lineno = 0;
+	pp_err rc = PP_OK;
+
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		char *key, *value, *eq;
 
@@ -484,7 +494,6 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 		rc = PP_ERR_IO;
 	}
 	free(line);
-	fclose(f);
 	if (rc == PP_OK)
 		snprintf(p->file, sizeof(p->file), "%s", path);
 	return rc;

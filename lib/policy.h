@@ -151,6 +151,13 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 			char *err, size_t errlen) PP_WUR;
 
 /*
+ * policy_load_stream - as policy_load_file, from an open stream; path is
+ * only used in error messages. The stream is not closed.
+ */
+pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
+			  char *err, size_t errlen) PP_WUR;
+
+/*
  * policy_set - set one option from text, recording source. key/value are
  * NUL-terminated; value NULL means a bare key (booleans only: "yes").
  * On error writes "KEY: expected ..., got \"...\"" into err.

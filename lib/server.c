@@ -1494,6 +1494,11 @@ pp_err server_run(const struct server_options *opt)
 		PAM_POLICY_VERSION, s->socket_path, s->policy->state_dir, s->nhash);
 	audit_simple(s, "daemon_start", NULL, NULL, NULL);
 	notify_ready();
+	if (opt->ready_fd >= 0) {
+		if (write(opt->ready_fd, "1", 1) != 1)
+			log_msg(LOG_WARNING, "cannot tell the parent we are ready");
+		close(opt->ready_fd);
+	}
 	event_loop(s);
 	audit_simple(s, "daemon_stop", NULL, NULL, NULL);
 	rc = PP_OK;

@@ -3,6 +3,8 @@
  * server_run() from lib/server.c does the work.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,49 @@ static void usage(FILE *out)
 		"      --state-dir DIR  store, pepper and audit state (overrides state_dir)\n"
 		"      --version        print the version\n"
 		"  -h, --help           this text\n", POLICY_DEFAULT_FILE);
+}
+
+/*
+ * Without -f: the parent returns only once the child serves (exit 0) or
+ * has failed to start (exit 1), so scripts may use the socket right away.
+ */
+static int background(struct server_options *opt)
+{
+	int fds[2], null;
+	char byte;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		perror("pam_policyd: pipe");
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("pam_policyd: fork");
+		return 1;
+	}
+	if (pid > 0) {
+		ssize_t n;
+		close(fds[1]);
+		do
+			n = read(fds[0], &byte, 1);
+		while (n < 0 && errno == EINTR);
+		return n == 1 ? 0 : 1;
+	}
+	close(fds[0]);
+	setsid();
+	if (chdir("/") != 0)
+		_exit(1);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	opt->ready_fd = fds[1];
+	_exit(server_run(opt) == PP_OK ? 0 : 1);
 }
 
 int main(int argc, char **argv)
@@ -81,11 +126,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pam_policyd: %s\n", err);
 		return 1;
 	}
-	if (!foreground && daemon(0, 0) != 0) {
-		perror("pam_policyd: daemon");
-		return 1;
-	}
 	opt.policy = &p;
 	opt.foreground = foreground;
+	opt.ready_fd = -1;
+	if (!foreground)
+		return background(&opt);
 	return server_run(&opt) == PP_OK ? 0 : 1;
 }
