@@ -290,7 +290,7 @@ static pp_err history_contains(struct server *s, struct worker *w,
 	pp_err rc;
 
 	*found = false;
-	if (depth <= 0)
+	if (depth <= 0 || u->history_count <= 0)
 		return PP_OK;
 	entries = calloc((size_t)depth, sizeof(*entries));
 	digest = sodium_malloc(HASH_BYTES);
@@ -1360,10 +1360,14 @@ static pp_err open_audit(struct server *s)
 	return rc;
 }
 
+/* The first handle checks the store's integrity; the others share it. */
 static pp_err open_store(struct server *s, struct store **out)
 {
 	char err[512] = "";
-	pp_err rc = store_open_sqlite(s->policy->state_dir, out, err, sizeof(err));
+	pp_err rc = s->store == NULL
+			    ? store_open_sqlite(s->policy->state_dir, out, err, sizeof(err))
+			    : store_open_sqlite_shared(s->policy->state_dir, out, err,
+						       sizeof(err));
 
 	if (rc != PP_OK)
 		log_msg(LOG_ERR, "store: %s", err[0] ? err : pp_strerror(rc));

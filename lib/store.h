@@ -72,6 +72,14 @@ struct store_entry {
 pp_err store_open_sqlite(const char *dir, struct store **out,
 			 char *err, size_t errlen) PP_WUR;
 
+/*
+ * store_open_sqlite_shared - one more handle on a store this process has
+ * already opened (and so checked) with store_open_sqlite: everything as
+ * there but the integrity check, which on a large store takes seconds.
+ */
+pp_err store_open_sqlite_shared(const char *dir, struct store **out,
+				char *err, size_t errlen) PP_WUR;
+
 /* store_close - close the handle and free it; NULL is a no-op. */
 void store_close(struct store *s);
 

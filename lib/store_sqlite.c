@@ -830,7 +830,8 @@ static pp_err exec_pragma(struct sqlite_store *q, const char *sql,
 	return rc;
 }
 
-static pp_err open_db(struct sqlite_store *q, char *err, size_t errlen)
+static pp_err open_db(struct sqlite_store *q, bool verify, char *err,
+		      size_t errlen)
 {
 	int64_t version, app_id, tables;
 	pp_err rc;
@@ -847,7 +848,7 @@ static pp_err open_db(struct sqlite_store *q, char *err, size_t errlen)
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 
-	if ((rc = check_integrity(q, err, errlen)) != PP_OK)
+	if (verify && (rc = check_integrity(q, err, errlen)) != PP_OK)
 		return rc;
 	version = query_int(q, "PRAGMA user_version");
 	app_id = query_int(q, "PRAGMA application_id");
@@ -890,8 +891,8 @@ static pp_err open_db(struct sqlite_store *q, char *err, size_t errlen)
 	return PP_OK;
 }
 
-pp_err store_open_sqlite(const char *dir, struct store **out,
-			 char *err, size_t errlen)
+static pp_err open_sqlite(const char *dir, bool verify, struct store **out,
+			  char *err, size_t errlen)
 {
 	struct sqlite_store *q;
 	pp_err rc;
@@ -917,7 +918,7 @@ pp_err store_open_sqlite(const char *dir, struct store **out,
 	}
 	if ((rc = check_dir(dir, err, errlen)) != PP_OK ||
 	    (rc = check_file(q->path, err, errlen)) != PP_OK ||
-	    (rc = open_db(q, err, errlen)) != PP_OK) {
+	    (rc = open_db(q, verify, err, errlen)) != PP_OK) {
 		sq_close(q);
 		return rc;
 	}
@@ -925,4 +926,16 @@ pp_err store_open_sqlite(const char *dir, struct store **out,
 	if (rc != PP_OK)
 		set_err(err, errlen, "out of memory");
 	return rc;
+}
+
+pp_err store_open_sqlite(const char *dir, struct store **out,
+			 char *err, size_t errlen)
+{
+	return open_sqlite(dir, true, out, err, errlen);
+}
+
+pp_err store_open_sqlite_shared(const char *dir, struct store **out,
+				char *err, size_t errlen)
+{
+	return open_sqlite(dir, false, out, err, errlen);
 }
