@@ -24,11 +24,31 @@ nsswrap=$(pkg-config --variable=libdir nss_wrapper 2>/dev/null)/libnss_wrapper.s
 	echo "demo:x:1500:"
 } >"$work/group"
 
-cp "$top/conf/pam_policy.conf" "$work/pam_policy.conf"
+# The shipped configuration, with the daemon's files moved into $work.
+{
+	cat "$top/conf/pam_policy.conf"
+	echo "socket = $work/run/pam_policyd.sock"
+	echo "state_dir = $work/state"
+	echo "audit_log = $work/log/audit.log"
+	echo "shadow_file = $work/no-shadow"
+} >"$work/pam_policy.conf"
 cat >"$work/passwd-demo" <<STACK
 password requisite $build/pam_policy.so config=$work/pam_policy.conf
 password required  $build/tests/pam_test_writer.so file=$work/shadow
+password optional  $build/pam_policy.so config=$work/pam_policy.conf record
+account  required  $build/pam_policy.so config=$work/pam_policy.conf
 STACK
+
+# pam_policyd keeps the hashed history; it runs until the demo ends.
+if ! env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
+	NSS_WRAPPER_GROUP="$work/group" \
+	"$build/tests/notify_wait" 20 "$work/daemon.pid" \
+	"$build/pam_policyd" -f -c "$work/pam_policy.conf" 2>"$work/daemon.log"; then
+	echo "demo: pam_policyd did not start:" >&2
+	cat "$work/daemon.log" >&2
+	exit 1
+fi
+trap 'kill "$(cat "$work/daemon.pid")" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 
 run() {
 	env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
@@ -40,20 +60,32 @@ echo "pam_policy demo: changing the password of the throwaway user 'demo'"
 echo "(Dana Demo) through the real libpam. The stack used:"
 sed 's/^/    /' "$work/passwd-demo"
 echo "Policy: at least 10 characters; upper, lower, digit and special;"
-echo "no dictionary words, no user name or real name; 3 attempts."
+echo "no dictionary words, no user name or real name; 3 attempts; none of"
+echo "the last 24 passwords; at most one change a day."
 echo
 
 if [ -t 0 ] && [ -t 1 ]; then
+	echo "Choose a new password for 'demo' (Ctrl-C to stop):"
 	run chauthtok
-	rc=$?
+	echo
+	echo "Once more, to see the history check (try the same password again):"
+	run chauthtok
 else
-	echo "--- attempt set 1: three rejected passwords ---"
+	echo "--- passwd, first try: three rejected passwords ---"
 	printf '%s\n' 'dana' 'password12' 'Demo-Dana-2024' | run chauthtok
 	echo
-	echo "--- attempt set 2: a rejected password, then an accepted one ---"
+	echo "--- passwd, second try: a rejected password, then an accepted one ---"
 	printf '%s\n' 'sunny day' 'Tulip-Harbor-84!' 'Tulip-Harbor-84!' | run chauthtok
-	rc=$?
+	echo
+	echo "--- passwd, third try: the same password again (history), then a new one ---"
+	printf '%s\n' 'Tulip-Harbor-84!' 'Maple-Canyon-37?' 'Maple-Canyon-37?' | run chauthtok
+	echo
+	echo "--- login (account phase): the password is new, nothing to say ---"
+	run acct </dev/null
 fi
+echo
+echo "The audit log kept by pam_policyd (no passwords, no hashes):"
+cut -c1-150 "$work/log/audit.log" | sed 's/^/    /; s/$/.../'
 echo
 if [ -s "$work/shadow" ]; then
 	echo "The writer below pam_policy received the accepted password for: $(cut -d: -f1 "$work/shadow" | sort -u)"

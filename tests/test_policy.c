@@ -2,8 +2,8 @@
  * test_policy.c - unit tests for lib/policy.c: defaults, the configuration
  * file, module arguments, precedence, value syntax and error text.
  */
+#define _GNU_SOURCE
 #include <check.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #include "policy.h"
 
 /* A private directory per test, made by the fixture. */
-static char tmpdir[PATH_MAX];
+static char tmpdir[200];
 
 static void setup_tmpdir(void)
 {
@@ -27,7 +27,7 @@ static void teardown_tmpdir(void)
 /* Write text to tmpdir/name; the path is returned in a static buffer. */
 static const char *conf_write(const char *name, const char *text)
 {
-	static char path[PATH_MAX + 64];
+	static char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
 	harness_write(path, text);
@@ -37,7 +37,7 @@ static const char *conf_write(const char *name, const char *text)
 /* Write len raw bytes (which may contain NULs) to tmpdir/name. */
 static const char *conf_write_bytes(const char *name, const char *bytes, size_t len)
 {
-	static char path[PATH_MAX + 64];
+	static char path[256];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
@@ -161,19 +161,8 @@ START_TEST(test_file_comments_blanks_spaces)
 {
 	struct policy p;
 	char err[POLICY_ERR_LEN];
-	const char *path = conf_write("pp.conf",
-		"# pam_policy configuration\n"
-		"\n"
-		"   \n"
-		"minlen = 14   # trailing comment\n"
-		"\t# indented comment\n"
-		"retry=5\n"
-		"  history\t=\t12  \n"
-		"enforce_for_root = no # root only warned\n"
-		"socket = /tmp/pp test.sock\n" /* replaced below */
-		"");
+	const char *path;
 
-	/* The socket line above is invalid on purpose? No: rewrite cleanly. */
 	path = conf_write("pp.conf",
 		"# pam_policy configuration\n"
 		"\n"
@@ -394,7 +383,7 @@ START_TEST(test_file_line_at_limit)
 }
 END_TEST
 
-/* Known bug: a final 1024-byte line without '\n' is rejected as too long. */
+/* A final 1024-byte line without '\n' is within the limit. */
 START_TEST(test_file_last_line_at_limit_without_newline)
 {
 	struct policy p;
@@ -407,7 +396,7 @@ START_TEST(test_file_last_line_at_limit_without_newline)
 }
 END_TEST
 
-/* Known bug: the NUL-byte check in policy_load_file can never fire. */
+/* A NUL byte hides the rest of the line from string functions: reject it. */
 START_TEST(test_file_nul_byte_rejected)
 {
 	static const char text[] = "minlen = 12\0 garbage\nretry = 4\n";
@@ -421,10 +410,51 @@ START_TEST(test_file_nul_byte_rejected)
 }
 END_TEST
 
+START_TEST(test_file_nul_byte_line_number)
+{
+	static const char text[] = "minlen = 12\nretry = 4\0\n";
+	struct policy p;
+	char err[POLICY_ERR_LEN], want[POLICY_ERR_LEN];
+	const char *path = conf_write_bytes("p.conf", text, sizeof(text) - 1);
+
+	ck_assert_int_eq(load(&p, path, err), PP_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(test_stream)
+{
+	static const char text[] = "minlen = 13\n# c\nexempt_users = bob , alice\n";
+	struct policy p;
+	char err[POLICY_ERR_LEN];
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	ck_assert_ptr_nonnull(f);
+	policy_defaults(&p);
+	ck_assert_int_eq(policy_load_stream(&p, f, "<memory>", err, sizeof(err)), PP_OK);
+	ck_assert_int_eq(p.minlen, 13);
+	ck_assert_str_eq(p.exempt_users, "bob,alice");
+	ck_assert_int_eq(p.source[POLICY_OPT_MINLEN], POLICY_SOURCE_FILE);
+	ck_assert_str_eq(p.file, "<memory>");
+	/* the stream is left open for the caller */
+	ck_assert_int_eq(fclose(f), 0);
+
+	f = fmemopen((void *)"retry = 11\n", 11, "r");
+	ck_assert_ptr_nonnull(f);
+	policy_defaults(&p);
+	ck_assert_int_eq(policy_load_stream(&p, f, "<memory>", err, sizeof(err)),
+			 PP_ERR_CONFIG);
+	ck_assert_str_eq(err, "<memory>:1: retry: expected a number from 1 to 10, got \"11\"");
+	ck_assert_str_eq(p.file, "");
+	ck_assert_int_eq(fclose(f), 0);
+}
+END_TEST
+
 START_TEST(test_file_missing)
 {
 	struct policy p;
-	char err[POLICY_ERR_LEN], want[POLICY_ERR_LEN], path[PATH_MAX + 64];
+	char err[POLICY_ERR_LEN], want[POLICY_ERR_LEN], path[256];
 
 	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
 	policy_defaults(&p);
@@ -917,7 +947,7 @@ END_TEST
 START_TEST(test_args_precedence)
 {
 	struct policy p;
-	char err[POLICY_ERR_LEN], config[PATH_MAX + 80];
+	char err[POLICY_ERR_LEN], config[300];
 	const char *path = conf_write("p.conf", "minlen = 11\nretry = 4\n");
 	const char *argv[2];
 
@@ -941,7 +971,7 @@ END_TEST
 START_TEST(test_args_argument_order_irrelevant_to_config)
 {
 	struct policy p;
-	char err[POLICY_ERR_LEN], config[PATH_MAX + 80];
+	char err[POLICY_ERR_LEN], config[300];
 	const char *path = conf_write("p.conf", "minlen = 11\n");
 	const char *argv[2];
 
@@ -985,7 +1015,7 @@ END_TEST
 START_TEST(test_args_missing_default_file_ok)
 {
 	struct policy p;
-	char err[POLICY_ERR_LEN], path[PATH_MAX + 64];
+	char err[POLICY_ERR_LEN], path[256];
 	const char *argv[] = { "minlen=12" };
 
 	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
@@ -1001,7 +1031,7 @@ END_TEST
 START_TEST(test_args_missing_explicit_config_error)
 {
 	struct policy p;
-	char err[POLICY_ERR_LEN], path[PATH_MAX + 64], config[PATH_MAX + 80];
+	char err[POLICY_ERR_LEN], path[256], config[300];
 	const char *argv[1];
 
 	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
@@ -1147,7 +1177,7 @@ static char *printed_line(const struct policy *p, const char *key)
 START_TEST(test_print_sources)
 {
 	struct policy p;
-	char err[POLICY_ERR_LEN], config[PATH_MAX + 80];
+	char err[POLICY_ERR_LEN], config[300];
 	const char *path = conf_write("p.conf", "retry = 4\n");
 	const char *argv[] = { config, "minlen=12" };
 	char *line;
@@ -1228,6 +1258,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_file_line_at_limit);
 	tcase_add_test(tc, test_file_last_line_at_limit_without_newline);
 	tcase_add_test(tc, test_file_nul_byte_rejected);
+	tcase_add_test(tc, test_file_nul_byte_line_number);
+	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_file_missing);
 	tcase_add_test(tc, test_file_null_error_buffer);
 	tcase_add_test(tc, test_file_error_truncated_to_buffer);
