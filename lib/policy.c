@@ -143,7 +143,7 @@ static const char *shown(const char *value, char *buf, size_t len)
 	for (i = 0; value[i] != '\0' && j + 4 < len; i++) {
 		unsigned char c = (unsigned char)value[i];
 		buf[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-		if (i == 60) {
+		if (i == 60 && value[i + 1] != '\0') {
 			buf[j++] = '.';
 			buf[j++] = '.';
 			buf[j++] = '.';
@@ -489,7 +489,8 @@ pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 			break;
 		}
 	}
-	if (rc == PP_OK && ferror(f)) {
+	/* getline may fail for want of memory without setting the error flag. */
+	if (rc == PP_OK && (ferror(f) || !feof(f))) {
 		set_error(err, errlen, "%s: read error", path);
 		rc = PP_ERR_IO;
 	}

@@ -31,8 +31,9 @@ static void teardown(void)
 
 /*
  * A "passwd" service: optional lines before the check, the check line with
- * args, the writer. The config file is an empty private one unless args
- * name another, so the host's /etc/security is never read.
+ * args, the writer. The config file is a private one, so the host's
+ * /etc/security is never read; it turns history and minimum age off, as
+ * these tests are about the module alone (test_daemon.c adds the daemon).
  */
 static void stack(const char *before, const char *args)
 {
@@ -40,7 +41,7 @@ static void stack(const char *before, const char *args)
 
 	snprintf(conf, sizeof(conf), "%s/pam_policy.conf", dir);
 	if (access(conf, F_OK) != 0)
-		harness_write(conf, "# empty: built-in defaults\n");
+		harness_write(conf, "history = 0\nmin_age_days = 0\n");
 	snprintf(text, sizeof(text),
 		 "%s"
 		 "password requisite %s config=%s %s\n"
@@ -53,9 +54,10 @@ static void stack(const char *before, const char *args)
 
 static void config(const char *text)
 {
-	char conf[4300];
+	char conf[4300], full[8192];
 	snprintf(conf, sizeof(conf), "%s/pam_policy.conf", dir);
-	harness_write(conf, text);
+	snprintf(full, sizeof(full), "history = 0\nmin_age_days = 0\n%s", text);
+	harness_write(conf, full);
 }
 
 static int change(const char *user, int flags, struct harness_conv *c,

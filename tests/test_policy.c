@@ -523,7 +523,7 @@ END_TEST
 START_TEST(test_int_malformed_rejected)
 {
 	static const char *const bad[] = {
-		"12abc", "", "+5", " 7", "7 ", "\t7", "0x10", "1e2", "12.0", "-", "ten",
+		"12abc", "", "+5", "+12", " 7", "7 ", "\t7", "0x10", "1e2", "12.0", "-", "ten",
 	};
 	struct policy p;
 	char err[POLICY_ERR_LEN], want[POLICY_ERR_LEN];

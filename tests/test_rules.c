@@ -536,7 +536,7 @@ START_TEST(test_every_reason_formatted)
 			 "too_short,too_long,invalid_utf8,missing_upper,missing_lower,"
 			 "missing_digit,missing_special,too_few_classes,too_many_repeats,"
 			 "sequence,contains_user,contains_gecos,dictionary_word,too_similar,"
-			 "same_as_old,palindrome,reused,too_soon,history_unavailable,mismatch");
+			 "same_as_old,palindrome,too_simple,reused,too_soon,history_unavailable,mismatch");
 }
 END_TEST
 
