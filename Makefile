@@ -123,12 +123,14 @@ check-e2e: deps
 	@sh tests/e2e.sh $(B)
 
 bench: deps
-	@$(MAKE) --no-print-directory test-build $(B)/tests/bench
+	@$(MAKE) --no-print-directory $(MODULE) $(DAEMON) $(WRITER) $(B)/tests/bench \
+	    $(if $(wildcard pam_policy/pam_policyctl.c),$(CTL))
 	@sh tests/bench.sh $(B)
 
 $(B)/tests/bench: tests/bench.c $(LIB_A) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(TEST_PKGS)) -fPIE -pie -o $@ $< \
-	    $(LIB_A) $(ALL_LDFLAGS) $(call pc_libs,pam pam_misc pwquality libsodium sqlite3) -lpthread
+	    $(LIB_A) $(ALL_LDFLAGS) $(call pc_libs,pam pam_misc pwquality libsodium sqlite3) \
+	    -lcrypt -lpthread
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=build-fuzz/%)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "auditlog.h"
 #include "users.h"
 
 struct stored_user {
@@ -528,7 +528,7 @@ static size_t write_json(const struct report *r, const struct report_filter *f, 
 				fputs(cells[c], out);
 			} else {
 				used = 0;
-				if (audit_json_string(buf, sizeof(buf), &used, cells[c]))
+				if (auditlog_json_string(buf, sizeof(buf), &used, cells[c]))
 					fwrite(buf, 1, used, out);
 				else
 					fputs("null", out);

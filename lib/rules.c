@@ -63,6 +63,20 @@ static void rules_locale_init(void)
 	rules_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
+/*
+ * PAM applications load and unload the module for every transaction (sshd
+ * once per login): give the locale back when this code is unloaded, or
+ * each load would leak one.
+ */
+static void rules_locale_free(void) __attribute__((destructor));
+static void rules_locale_free(void)
+{
+	if (rules_locale != (locale_t)0) {
+		freelocale(rules_locale);
+		rules_locale = (locale_t)0;
+	}
+}
+
 static locale_t rules_get_locale(void)
 {
 	(void)pthread_once(&rules_locale_once, rules_locale_init);

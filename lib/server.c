@@ -29,7 +29,7 @@
 #include <sodium.h>
 
 #include "aging.h"
-#include "audit.h"
+#include "auditlog.h"
 #include "hash.h"
 #include "proto.h"
 #include "store.h"
@@ -208,7 +208,7 @@ static void audit_emit(struct server *s, const struct audit_event *ev)
 	       ev->reasons ? ev->reasons : "", ev->actor ? ev->actor : "");
 	pthread_mutex_lock(&s->audit_lock);
 	if (s->audit != NULL)
-		rc = audit_write(s->audit, ev, now_utc());
+		rc = auditlog_write(s->audit, ev, now_utc());
 	pthread_mutex_unlock(&s->audit_lock);
 	if (rc != PP_OK)
 		log_msg(LOG_ERR, "audit log %s: event %s not written: %s",
@@ -422,10 +422,11 @@ static void handle_record(struct server *s, struct worker *w, struct conn *c)
 	sodium_memzero(e.hash, sizeof(e.hash));
 	if (rc != PP_OK)
 		goto fail;
-	reply(c, PROTO_OK, 0, "");
+	/* Audit first: an acknowledged change is always in the log too. */
 	audit_simple(s, "password_changed", user, service, NULL);
 	if (forced)
 		audit_simple(s, "forced_change_completed", user, service, NULL);
+	reply(c, PROTO_OK, 0, "");
 	return;
 fail:
 	log_msg(LOG_ERR, "record for %s failed: %s", user, pp_strerror(rc));
@@ -780,7 +781,7 @@ static void handle_reopen(struct server *s, struct worker *w, struct conn *c)
 
 	pthread_mutex_lock(&s->audit_lock);
 	if (s->audit != NULL)
-		rc = audit_reopen(s->audit);
+		rc = auditlog_reopen(s->audit);
 	pthread_mutex_unlock(&s->audit_lock);
 	(void)w;
 	reply(c, rc == PP_OK ? PROTO_OK : PROTO_INTERNAL, 0, rc == PP_OK ? "" : pp_strerror(rc));
@@ -1131,7 +1132,7 @@ static bool handle_signal(struct server *s)
 		return true;
 	if (si.ssi_signo == SIGHUP) {
 		pthread_mutex_lock(&s->audit_lock);
-		if (s->audit && audit_reopen(s->audit) != PP_OK)
+		if (s->audit && auditlog_reopen(s->audit) != PP_OK)
 			log_msg(LOG_ERR, "cannot reopen audit log %s", s->policy->audit_log);
 		pthread_mutex_unlock(&s->audit_lock);
 		log_msg(LOG_INFO, "SIGHUP: audit log reopened");
@@ -1352,7 +1353,7 @@ static pp_err open_audit(struct server *s)
 	if (rc == PP_OK)
 		rc = make_parent(s->policy->audit_log, 0750);
 	if (rc == PP_OK)
-		rc = audit_open(s->policy->audit_log, head_path, key, s->audit_gid, &s->audit,
+		rc = auditlog_open(s->policy->audit_log, head_path, key, s->audit_gid, &s->audit,
 				err, sizeof(err));
 	sodium_free(key);
 	if (rc != PP_OK)
@@ -1531,7 +1532,7 @@ out:
 		close(s->done_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
-	audit_close(s->audit);
+	auditlog_close(s->audit);
 	if (s->store)
 		store_close(s->store);
 	if (s->pepper)

@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "audit.h"
+#include "auditlog.h"
 #include "harness.h"
 
 #define BASE_TIME 1700000000LL       /* 2023-11-14T22:13:20Z */
@@ -406,9 +406,9 @@ static struct audit_log *open_log(const char *path, const char *head)
 {
 	struct audit_log *log = NULL;
 	char err[512] = "";
-	pp_err rc = audit_open(path, head, test_key, (gid_t)-1, &log, err, sizeof(err));
+	pp_err rc = auditlog_open(path, head, test_key, (gid_t)-1, &log, err, sizeof(err));
 
-	ck_assert_msg(rc == PP_OK, "audit_open(%s): %d %s", path, rc, err);
+	ck_assert_msg(rc == PP_OK, "auditlog_open(%s): %d %s", path, rc, err);
 	ck_assert_ptr_nonnull(log);
 	return log;
 }
@@ -421,7 +421,7 @@ static void append_events(struct audit_log *log, int first, int count)
 		char user[32];
 
 		event_for(i, &ev, user, sizeof(user));
-		ck_assert_int_eq(audit_write(log, &ev, BASE_TIME + 60LL * (i - 1)), PP_OK);
+		ck_assert_int_eq(auditlog_write(log, &ev, BASE_TIME + 60LL * (i - 1)), PP_OK);
 	}
 }
 
@@ -430,15 +430,15 @@ static void write_log(const char *path, const char *head, int count)
 	struct audit_log *log = open_log(path, head);
 
 	append_events(log, 1, count);
-	audit_close(log);
+	auditlog_close(log);
 }
 
 static void verify(const char *const *files, size_t n, const char *head,
 		   const uint8_t *key, struct audit_verdict *v)
 {
-	pp_err rc = audit_verify(files, n, head, key, v);
+	pp_err rc = auditlog_verify(files, n, head, key, v);
 
-	ck_assert_msg(rc == PP_OK, "audit_verify returned %d", rc);
+	ck_assert_msg(rc == PP_OK, "auditlog_verify returned %d", rc);
 }
 
 static void verify_one(const char *path, const char *head, struct audit_verdict *v)
@@ -452,7 +452,7 @@ static void assert_verdict(const struct audit_verdict *v, enum audit_problem p,
 			   const char *file, unsigned long line)
 {
 	ck_assert_msg(v->problem == p, "expected %s, got %s at %s:%lu (%s)",
-		      audit_problem_name(p), audit_problem_name(v->problem),
+		      auditlog_problem_name(p), auditlog_problem_name(v->problem),
 		      v->file ? v->file : "(null)", v->line, v->detail);
 	ck_assert_uint_eq(v->line, line);
 	ck_assert_ptr_nonnull(v->file);
@@ -463,7 +463,7 @@ static void assert_verdict(const struct audit_verdict *v, enum audit_problem p,
 static void assert_clean(const struct audit_verdict *v, unsigned long lines)
 {
 	ck_assert_msg(v->problem == AUDIT_CLEAN, "expected clean, got %s at %s:%lu (%s)",
-		      audit_problem_name(v->problem), v->file ? v->file : "(null)",
+		      auditlog_problem_name(v->problem), v->file ? v->file : "(null)",
 		      v->line, v->detail);
 	ck_assert_uint_eq(v->lines, lines);
 }
@@ -617,9 +617,9 @@ START_TEST(test_timestamps_are_rfc3339_utc)
 	log = open_log(log_path, head_path);
 	for (size_t i = 0; i < n; i++) {
 		struct audit_event ev = { .event = "test", .uid = -1 };
-		ck_assert_int_eq(audit_write(log, &ev, cases[i].t), PP_OK);
+		ck_assert_int_eq(auditlog_write(log, &ev, cases[i].t), PP_OK);
 	}
-	audit_close(log);
+	auditlog_close(log);
 	lines_read(log_path, &l);
 	ck_assert_uint_eq(l.n, n);
 	for (size_t i = 0; i < n; i++) {
@@ -660,8 +660,8 @@ START_TEST(test_json_escaping)
 	const struct jfield *f;
 	struct audit_verdict v;
 
-	ck_assert_int_eq(audit_write(log, &ev, BASE_TIME), PP_OK);
-	audit_close(log);
+	ck_assert_int_eq(auditlog_write(log, &ev, BASE_TIME), PP_OK);
+	auditlog_close(log);
 	lines_read(log_path, &l);
 	ck_assert_uint_eq(l.n, 1);
 	/* No raw control byte and no invalid byte reaches the file. */
@@ -697,31 +697,31 @@ START_TEST(test_json_string_bounds)
 	/* "ab" needs 2 quotes + 2 chars + NUL = 5 bytes. */
 	memset(buf, 'X', sizeof(buf));
 	used = 0;
-	ck_assert(audit_json_string(buf, 5, &used, "ab"));
+	ck_assert(auditlog_json_string(buf, 5, &used, "ab"));
 	ck_assert_uint_eq(used, 4);
 	ck_assert_str_eq(buf, "\"ab\"");
 	memset(buf, 'X', sizeof(buf));
 	used = 0;
-	ck_assert(!audit_json_string(buf, 4, &used, "ab"));
+	ck_assert(!auditlog_json_string(buf, 4, &used, "ab"));
 	ck_assert_uint_eq(used, 0);
 	ck_assert_int_eq(buf[4], 'X');
 
 	/* Appends at *used. */
 	memcpy(buf, "[", 2);
 	used = 1;
-	ck_assert(audit_json_string(buf, sizeof(buf), &used, "\\"));
+	ck_assert(auditlog_json_string(buf, sizeof(buf), &used, "\\"));
 	ck_assert_str_eq(buf, "[\"\\\\\"");
 	ck_assert_uint_eq(used, 5);
 
 	/* NULL is the empty string. */
 	used = 0;
-	ck_assert(audit_json_string(buf, sizeof(buf), &used, NULL));
+	ck_assert(auditlog_json_string(buf, sizeof(buf), &used, NULL));
 	ck_assert_str_eq(buf, "\"\"");
 
 	/* An empty string needs 3 bytes; with 3 it fits exactly. */
 	memset(buf, 'X', sizeof(buf));
 	used = 0;
-	ck_assert(audit_json_string(buf, 3, &used, ""));
+	ck_assert(auditlog_json_string(buf, 3, &used, ""));
 	ck_assert_str_eq(buf, "\"\"");
 	ck_assert_int_eq(buf[3], 'X');
 
@@ -731,14 +731,14 @@ START_TEST(test_json_string_bounds)
 	 */
 	memset(buf, 'X', sizeof(buf));
 	used = 0;
-	ck_assert_msg(!audit_json_string(buf, 2, &used, ""),
+	ck_assert_msg(!auditlog_json_string(buf, 2, &used, ""),
 		      "empty string reported as fitting in 2 bytes");
-	ck_assert_msg(buf[2] == 'X', "audit_json_string wrote past len (buf[2]=0x%02x)",
+	ck_assert_msg(buf[2] == 'X', "auditlog_json_string wrote past len (buf[2]=0x%02x)",
 		      (unsigned char)buf[2]);
 	memset(buf, 'X', sizeof(buf));
 	used = 4;
-	ck_assert(!audit_json_string(buf, 6, &used, NULL));
-	ck_assert_msg(buf[6] == 'X', "audit_json_string wrote past len");
+	ck_assert(!auditlog_json_string(buf, 6, &used, NULL));
+	ck_assert_msg(buf[6] == 'X', "auditlog_json_string wrote past len");
 }
 END_TEST
 
@@ -782,17 +782,17 @@ START_TEST(test_write_rejects_bad_events)
 	struct jobject o;
 
 	append_events(log, 1, 2);
-	ck_assert_int_eq(audit_write(log, &ev, BASE_TIME), PP_ERR_INVALID);
-	ck_assert_int_eq(audit_write(log, NULL, BASE_TIME), PP_ERR_INVALID);
-	ck_assert_int_eq(audit_write(NULL, &ev, BASE_TIME), PP_ERR_INVALID);
+	ck_assert_int_eq(auditlog_write(log, &ev, BASE_TIME), PP_ERR_INVALID);
+	ck_assert_int_eq(auditlog_write(log, NULL, BASE_TIME), PP_ERR_INVALID);
+	ck_assert_int_eq(auditlog_write(NULL, &ev, BASE_TIME), PP_ERR_INVALID);
 	memset(big, 'u', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ev.event = "x";
 	ev.user = big;
-	ck_assert_int_eq(audit_write(log, &ev, BASE_TIME), PP_ERR_TOO_LONG);
+	ck_assert_int_eq(auditlog_write(log, &ev, BASE_TIME), PP_ERR_TOO_LONG);
 	/* Nothing was written and the chain goes on at seq 3. */
 	append_events(log, 3, 1);
-	audit_close(log);
+	auditlog_close(log);
 	lines_read(log_path, &l);
 	ck_assert_uint_eq(l.n, 3);
 	check_line_shape(l.v[2], &o);
@@ -800,20 +800,20 @@ START_TEST(test_write_rejects_bad_events)
 	lines_free(&l);
 	verify_one(log_path, head_path, &v);
 	assert_clean(&v, 3);
-	audit_close(NULL);
+	auditlog_close(NULL);
 }
 END_TEST
 
 START_TEST(test_problem_names)
 {
-	ck_assert_str_eq(audit_problem_name(AUDIT_CLEAN), "clean");
-	ck_assert_str_eq(audit_problem_name(AUDIT_EDITED), "edited");
-	ck_assert_str_eq(audit_problem_name(AUDIT_DELETED), "deleted");
-	ck_assert_str_eq(audit_problem_name(AUDIT_INSERTED), "inserted");
-	ck_assert_str_eq(audit_problem_name(AUDIT_REORDERED), "reordered");
-	ck_assert_str_eq(audit_problem_name(AUDIT_TRUNCATED), "truncated");
-	ck_assert_str_eq(audit_problem_name(AUDIT_MALFORMED), "malformed");
-	ck_assert_str_eq(audit_problem_name((enum audit_problem)99), "unknown");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_CLEAN), "clean");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_EDITED), "edited");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_DELETED), "deleted");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_INSERTED), "inserted");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_REORDERED), "reordered");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_TRUNCATED), "truncated");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_MALFORMED), "malformed");
+	ck_assert_str_eq(auditlog_problem_name((enum audit_problem)99), "unknown");
 }
 END_TEST
 
@@ -844,7 +844,7 @@ START_TEST(test_verify_clean_needs_right_key)
 		char missing[PATH_MAX + 16];
 		const char *mf[] = { missing };
 		snprintf(missing, sizeof(missing), "%s/missing.log", dir);
-		ck_assert_int_eq(audit_verify(mf, 1, NULL, test_key, &v), PP_ERR_IO);
+		ck_assert_int_eq(auditlog_verify(mf, 1, NULL, test_key, &v), PP_ERR_IO);
 	}
 }
 END_TEST
@@ -1107,9 +1107,9 @@ START_TEST(test_rotation_chains_across_files)
 	log = open_log(log_path, head_path);
 	append_events(log, 1, 5);
 	ck_assert_int_eq(rename(log_path, rotated), 0);
-	ck_assert_int_eq(audit_reopen(log), PP_OK);
+	ck_assert_int_eq(auditlog_reopen(log), PP_OK);
 	append_events(log, 6, 5);
-	audit_close(log);
+	auditlog_close(log);
 
 	lines_read(rotated, &old);
 	lines_read(log_path, &cur);
@@ -1170,7 +1170,7 @@ START_TEST(test_resume_with_head)
 	write_log(log_path, head_path, 3);
 	log = open_log(log_path, head_path);
 	append_events(log, 4, 3);
-	audit_close(log);
+	auditlog_close(log);
 	assert_seqs(log_path, 6);
 	verify_one(log_path, head_path, &v);
 	assert_clean(&v, 6);
@@ -1186,7 +1186,7 @@ START_TEST(test_resume_without_head)
 	ck_assert_int_eq(unlink(head_path), 0);
 	log = open_log(log_path, head_path);
 	append_events(log, 4, 3);
-	audit_close(log);
+	auditlog_close(log);
 	assert_seqs(log_path, 6);
 	verify_one(log_path, head_path, &v);
 	assert_clean(&v, 6);
@@ -1212,7 +1212,7 @@ START_TEST(test_resume_after_torn_last_line)
 	ck_assert_int_eq(fclose(f), 0);
 	log = open_log(log_path, head_path);
 	append_events(log, 4, 1);
-	audit_close(log);
+	auditlog_close(log);
 	/* Whatever happens to the torn bytes, the log is not clean at line 4... */
 	verify_one(log_path, head_path, &v);
 	ck_assert_int_ne(v.problem, AUDIT_CLEAN);
@@ -1240,7 +1240,7 @@ START_TEST(test_resume_with_corrupt_head_and_empty_log)
 	harness_write(head_path, "5 abc\n");
 	log = open_log(log_path, head_path);
 	append_events(log, 1, 2);
-	audit_close(log);
+	auditlog_close(log);
 	lines_read(log_path, &l);
 	ck_assert_uint_eq(l.n, 2);
 	check_line_shape(l.v[0], &o);

@@ -37,12 +37,15 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include "auditlog.h"
 #include "client.h"
 #include "harness.h"
+#include "hash.h"
 #include "proto.h"
 #include "request.h"
 
 #define TIMEOUT_MS 10000          /* per request: generous for slow CI */
+#define CRASH_USERS 20            /* records acknowledged before a kill -9 */
 
 /* Passwords that satisfy every local rule (length, classes, pwquality). */
 #define PW1 "Kq7!Vw3#mz"
@@ -202,6 +205,26 @@ static void assert_daemon_serving(const char *after)
 static const char *self_user(void)
 {
 	return getuid() == 0 ? "root" : "alice";
+}
+
+/* The audit log verifies with the daemon's key (the test runs as its uid). */
+static void assert_audit_chain_clean(void)
+{
+	char key_path[4300], head_path[4300], err[512] = "";
+	const char *files[1] = { daemon_state.audit };
+	uint8_t key[AUDIT_KEY_BYTES];
+	struct audit_verdict v;
+
+	snprintf(key_path, sizeof(key_path), "%s/audit.key", daemon_state.state);
+	snprintf(head_path, sizeof(head_path), "%s/audit.head", daemon_state.state);
+	ck_assert_msg(access(key_path, F_OK) == 0, "no audit key at %s", key_path);
+	ck_assert_msg(hash_pepper_load_or_create(key_path, key, err, sizeof(err)) == PP_OK,
+		      "audit key: %s", err);
+	ck_assert_int_eq(auditlog_verify(files, 1, head_path, key, &v), PP_OK);
+	explicit_bzero(key, sizeof(key));
+	ck_assert_msg(v.problem == AUDIT_CLEAN, "audit log %s at line %lu: %s",
+		      auditlog_problem_name(v.problem), v.line, v.detail);
+	ck_assert_uint_gt(v.lines, 0);
 }
 
 /* ---- 1. history through the real stack ---- */
@@ -548,6 +571,38 @@ static void alice_child(void)
 	_exit(0);
 }
 
+/* bob is in pampolicy-audit: reports and status, never passwords. */
+static void bob_child(void)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	struct request_status_result st;
+	pp_err rc;
+
+	if (!become(1002))
+		CHILD_FAIL(1, "cannot become bob: %s", strerror(errno));
+	proto_msg_init(&req, PROTO_CHECK);
+	if (proto_add_cstr(&req, "alice") != PP_OK || proto_add_cstr(&req, PW2) != PP_OK ||
+	    proto_add_u64(&req, 0) != PP_OK || proto_add_u64(&req, 24) != PP_OK ||
+	    proto_add_u64(&req, 0) != PP_OK)
+		CHILD_FAIL(2, "cannot build check");
+	rc = call_once("pd.sock", &req, buf, &reply);
+	if (!reply_is(rc, &reply, PROTO_DENIED))
+		CHILD_FAIL(3, "check from the audit group: rc %s, expected denied",
+			   pp_strerror(rc));
+	proto_msg_init(&req, PROTO_EXPIRE);
+	if (proto_add_cstr(&req, "alice") != PP_OK)
+		CHILD_FAIL(4, "cannot build expire");
+	rc = call_once("pd.sock", &req, buf, &reply);
+	if (!reply_is(rc, &reply, PROTO_DENIED))
+		CHILD_FAIL(5, "expire from the audit group: rc %s, expected denied",
+			   pp_strerror(rc));
+	rc = request_status("pd.sock", TIMEOUT_MS, "alice", 90, 14, &st);
+	if (rc != PP_OK || !st.found || st.history_count != 1)
+		CHILD_FAIL(6, "status of alice from the audit group: %s", pp_strerror(rc));
+	_exit(0);
+}
+
 static void run_child(void (*body)(void), const char *who)
 {
 	int status;
@@ -583,6 +638,8 @@ START_TEST(test_non_root_peers)
 	ck_assert(!status_of("alice").must_change);
 
 	run_child(alice_child, "alice");
+	run_child(bob_child, "bob");
+	ck_assert(!status_of("alice").must_change);
 	assert_daemon_serving("non-root peers");
 }
 END_TEST
@@ -806,9 +863,83 @@ START_TEST(test_stalled_client_does_not_block_others)
 }
 END_TEST
 
-/* ---- 8. kill -9 after acknowledged records ---- */
+/* Two requests in one write: both answered, in order. */
+START_TEST(test_pipelined_requests)
+{
+	uint8_t out[64], in[PROTO_MAX_FRAME];
+	struct proto_msg ping, reply;
+	size_t n = 0, len;
+	int fd;
 
-#define CRASH_USERS 20
+	start("history = 24\nmin_age_days = 0\n");
+	proto_msg_init(&ping, PROTO_PING);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(proto_encode(&ping, out + n + PROTO_HEADER_SIZE,
+					      sizeof(out) - n - PROTO_HEADER_SIZE, &len), PP_OK);
+		put_u32(out + n, (uint32_t)len);
+		n += PROTO_HEADER_SIZE + len;
+	}
+	fd = harness_connect(daemon_state.socket);
+	ck_assert_int_ge(fd, 0);
+	send_all(fd, out, n);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(proto_frame_read(fd, in, sizeof(in), &len,
+						  proto_deadline_after(TIMEOUT_MS)), PP_OK);
+		ck_assert_int_eq(proto_decode(in, len, &reply), PP_OK);
+		ck_assert_int_eq(reply.type, PROTO_REPLY);
+		ck_assert_int_eq(reply.f[PROTO_REPLY_STATUS].u64, PROTO_OK);
+	}
+	close(fd);
+	assert_daemon_serving("pipelined requests");
+}
+END_TEST
+
+/* A second daemon on the same socket refuses to start; the first serves on. */
+START_TEST(test_second_daemon_refused)
+{
+	struct harness_daemon second;
+
+	start("history = 24\nmin_age_days = 0\n");
+	ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, "alice", PW1,
+					24, "passwd"), PP_OK);
+	ck_assert_msg(!harness_daemon_start(&second, dir,
+					    "history = 24\nmin_age_days = 0\n", false),
+		      "a second pam_policyd started on a socket in use");
+	assert_daemon_serving("a second daemon");
+	ck_assert(check_of("alice", PW1, 0, 24, 0).reused);
+}
+END_TEST
+
+/*
+ * An acknowledged change is in the audit log: a compliance reviewer must
+ * find every change the module was told succeeded, even if the daemon is
+ * killed right after answering.
+ */
+START_TEST(test_audit_written_before_acknowledgement)
+{
+	char user[32], needle[128];
+
+	start("history = 24\nmin_age_days = 0\n");
+	for (int i = 0; i < CRASH_USERS; i++) {
+		char *audit;
+
+		snprintf(user, sizeof(user), "audit%02d", i);
+		ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, user, PW1,
+						24, "passwd"), PP_OK);
+		audit = harness_read(daemon_state.audit);
+		ck_assert_ptr_nonnull(audit);
+		snprintf(needle, sizeof(needle), "\"event\":\"password_changed\",\"user\":\"%s\"",
+			 user);
+		ck_assert_msg(strstr(audit, needle) != NULL,
+			      "record for %s was acknowledged before its password_changed "
+			      "audit line was written (lib/server.c handle_record replies "
+			      "first): a kill -9 now would lose it", user);
+		free(audit);
+	}
+}
+END_TEST
+
+/* ---- 8. kill -9 after acknowledged records ---- */
 
 START_TEST(test_kill9_keeps_acknowledged_records)
 {
@@ -851,6 +982,12 @@ START_TEST(test_kill9_keeps_acknowledged_records)
 	ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, "crash00", PW1,
 					24, "passwd"), PP_OK);
 	ck_assert_int_eq(status_of("crash00").history_count, 2);
+	/* And its audit chain survived the kill. */
+	{
+		int status = harness_daemon_stop(&daemon_state);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_audit_chain_clean();
 }
 END_TEST
 
@@ -921,6 +1058,13 @@ START_TEST(test_sigterm_clean_shutdown)
 	ck_assert(S_ISSOCK(st.st_mode));
 	ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, "alice", PW1,
 					24, "passwd"), PP_OK);
+	/*
+	 * An event is written before its reply (unlike password_changed, see
+	 * test_audit_written_before_acknowledgement), so once it is answered
+	 * everything before it is in the log.
+	 */
+	ck_assert_int_eq(request_event(daemon_state.socket, TIMEOUT_MS, "change_rejected",
+				       "alice", "passwd", "", "", "reused"), PP_OK);
 	/* An idle client connection must not hold the shutdown up. */
 	idle = harness_connect(daemon_state.socket);
 	ck_assert_int_ge(idle, 0);
@@ -937,7 +1081,7 @@ START_TEST(test_sigterm_clean_shutdown)
 	ck_assert_ptr_nonnull(audit);
 	ck_assert_ptr_nonnull(strstr(audit, "\"event\":\"daemon_start\""));
 	ck_assert_ptr_nonnull(strstr(audit, "\"event\":\"daemon_stop\""));
-	ck_assert_ptr_nonnull(strstr(audit, "\"event\":\"password_changed\""));
+	ck_assert_ptr_nonnull(strstr(audit, "\"event\":\"change_rejected\""));
 	/* daemon_stop is the last line. */
 	{
 		size_t len = strlen(audit);
@@ -949,6 +1093,7 @@ START_TEST(test_sigterm_clean_shutdown)
 		ck_assert_ptr_nonnull(strstr(last, "\"event\":\"daemon_stop\""));
 	}
 	free(audit);
+	assert_audit_chain_clean();
 
 	/* The same state starts again. */
 	ck_assert(harness_daemon_start(&daemon_state, dir,
@@ -1068,7 +1213,10 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_non_root_peers);
 	tcase_add_test(tc, test_malformed_frames);
 	tcase_add_test(tc, test_stalled_client_does_not_block_others);
+	tcase_add_test(tc, test_pipelined_requests);
+	tcase_add_test(tc, test_second_daemon_refused);
 	tcase_add_test(tc, test_kill9_keeps_acknowledged_records);
+	tcase_add_test(tc, test_audit_written_before_acknowledgement);
 	tcase_add_test(tc, test_oversized_and_invalid_passwords);
 	tcase_add_test(tc, test_sigterm_clean_shutdown);
 	tcase_add_test(tc, test_no_secrets_in_audit_or_store);

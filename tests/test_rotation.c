@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 
 #include "aging.h"
-#include "audit.h"
+#include "auditlog.h"
 #include "request.h"
 
 #include "harness.h"
@@ -346,9 +346,9 @@ static void audit_verify_clean(void)
 
 	snprintf(head, sizeof(head), "%s/audit.head", d.state);
 	read_key(key);
-	ck_assert_int_eq(audit_verify(files, 1, head, key, &v), PP_OK);
+	ck_assert_int_eq(auditlog_verify(files, 1, head, key, &v), PP_OK);
 	ck_assert_msg(v.problem == AUDIT_CLEAN, "audit log not clean: %s at line %lu: %s",
-		      audit_problem_name(v.problem), v.line, v.detail);
+		      auditlog_problem_name(v.problem), v.line, v.detail);
 	ck_assert_uint_gt(v.lines, 0);
 }
 

@@ -1,6 +1,6 @@
-/* audit.c - the tamper-evident audit log: writer and verifier. */
+/* auditlog.c - the tamper-evident audit log: writer and verifier. */
 #define _GNU_SOURCE
-#include "audit.h"
+#include "auditlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,7 +197,7 @@ static pp_err open_file(struct audit_log *log, char *err, size_t errlen)
 	return PP_OK;
 }
 
-pp_err audit_open(const char *path, const char *head_path,
+pp_err auditlog_open(const char *path, const char *head_path,
 		  const uint8_t key[AUDIT_KEY_BYTES], gid_t gid,
 		  struct audit_log **out, char *err, size_t errlen)
 {
@@ -219,14 +219,14 @@ pp_err audit_open(const char *path, const char *head_path,
 		resume_from_log(log);
 	rc = open_file(log, err, errlen);
 	if (rc != PP_OK) {
-		audit_close(log);
+		auditlog_close(log);
 		return rc;
 	}
 	*out = log;
 	return PP_OK;
 }
 
-pp_err audit_reopen(struct audit_log *log)
+pp_err auditlog_reopen(struct audit_log *log)
 {
 	int old_fd = log->fd;
 	pp_err rc = open_file(log, NULL, 0);
@@ -240,7 +240,7 @@ pp_err audit_reopen(struct audit_log *log)
 	return PP_OK;
 }
 
-void audit_close(struct audit_log *log)
+void auditlog_close(struct audit_log *log)
 {
 	if (log == NULL)
 		return;
@@ -250,7 +250,7 @@ void audit_close(struct audit_log *log)
 	free(log);
 }
 
-bool audit_json_string(char *buf, size_t len, size_t *used, const char *s)
+bool auditlog_json_string(char *buf, size_t len, size_t *used, const char *s)
 {
 	size_t u = *used, n = s ? strlen(s) : 0;
 
@@ -320,7 +320,7 @@ static bool append_field(char *buf, size_t len, size_t *used, const char *name,
 	char key[40];
 
 	snprintf(key, sizeof(key), ",\"%s\":", name);
-	return append(buf, len, used, key) && audit_json_string(buf, len, used, value);
+	return append(buf, len, used, key) && auditlog_json_string(buf, len, used, value);
 }
 
 static bool append_reasons(char *buf, size_t len, size_t *used, const char *reasons)
@@ -338,7 +338,7 @@ static bool append_reasons(char *buf, size_t len, size_t *used, const char *reas
 			memcpy(code, s, n);
 			code[n] = '\0';
 			if ((!first && !append(buf, len, used, ",")) ||
-			    !audit_json_string(buf, len, used, code))
+			    !auditlog_json_string(buf, len, used, code))
 				return false;
 			first = false;
 		}
@@ -349,7 +349,7 @@ static bool append_reasons(char *buf, size_t len, size_t *used, const char *reas
 	return append(buf, len, used, "]");
 }
 
-pp_err audit_write(struct audit_log *log, const struct audit_event *ev,
+pp_err auditlog_write(struct audit_log *log, const struct audit_event *ev,
 		   int64_t now)
 {
 	char line[AUDIT_MAX_LINE], ts[32], num[48], mac[AUDIT_MAC_HEX + 1];
@@ -397,7 +397,7 @@ pp_err audit_write(struct audit_log *log, const struct audit_event *ev,
 	return write_head(log);
 }
 
-const char *audit_problem_name(enum audit_problem p)
+const char *auditlog_problem_name(enum audit_problem p)
 {
 	switch (p) {
 	case AUDIT_CLEAN:
@@ -546,7 +546,7 @@ static bool mac_matches(const uint8_t key[AUDIT_KEY_BYTES], const struct line_re
 	return sodium_memcmp(mac, r->pl.mac, AUDIT_MAC_HEX) == 0;
 }
 
-pp_err audit_verify(const char *const *files, size_t nfiles,
+pp_err auditlog_verify(const char *const *files, size_t nfiles,
 		    const char *head_path, const uint8_t key[AUDIT_KEY_BYTES],
 		    struct audit_verdict *verdict)
 {

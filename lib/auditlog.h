@@ -1,5 +1,5 @@
 /*
- * audit.h - the tamper-evident audit log: writer and verifier.
+ * auditlog.h - the tamper-evident audit log: writer and verifier.
  *
  * One JSON object per line. Each line starts with its sequence number and
  * ends with the keyed hash of the previous line ("prev") and its own keyed
@@ -18,9 +18,12 @@
  * chains to the last line of the rotated one).
  *
  * Never put a password, hash, salt or key into an event.
+ *
+ * The prefix is auditlog_, not audit_: libpam links libaudit, whose
+ * audit_open() and friends an executable's own audit_* would interpose.
  */
-#ifndef PAM_POLICY_AUDIT_H
-#define PAM_POLICY_AUDIT_H
+#ifndef PAM_POLICY_AUDITLOG_H
+#define PAM_POLICY_AUDITLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,32 +51,32 @@ struct audit_event {
 struct audit_log;
 
 /*
- * audit_open - open (create) the log at path for appending, mode 0640, group
+ * auditlog_open - open (create) the log at path for appending, mode 0640, group
  * gid (-1: leave as is), and resume the chain from head_path (or from the
  * log's last line when there is no head). key is copied (and wiped on
- * close). Not thread-safe on its own: the caller serialises audit_write.
+ * close). Not thread-safe on its own: the caller serialises auditlog_write.
  */
-pp_err audit_open(const char *path, const char *head_path,
+pp_err auditlog_open(const char *path, const char *head_path,
 		  const uint8_t key[AUDIT_KEY_BYTES], gid_t gid,
 		  struct audit_log **out, char *err, size_t errlen) PP_WUR;
 
 /*
- * audit_write - append one event at time now (UTC seconds), fsync it and
+ * auditlog_write - append one event at time now (UTC seconds), fsync it and
  * update the head. Returns PP_ERR_IO when the line could not be written.
  */
-pp_err audit_write(struct audit_log *log, const struct audit_event *ev,
+pp_err auditlog_write(struct audit_log *log, const struct audit_event *ev,
 		   int64_t now) PP_WUR;
 
 /*
- * audit_reopen - reopen the log file after logrotate moved it away; the
+ * auditlog_reopen - reopen the log file after logrotate moved it away; the
  * chain continues in the new file.
  */
-pp_err audit_reopen(struct audit_log *log) PP_WUR;
+pp_err auditlog_reopen(struct audit_log *log) PP_WUR;
 
-/* audit_close - close the log and wipe the key; NULL is a no-op. */
-void audit_close(struct audit_log *log);
+/* auditlog_close - close the log and wipe the key; NULL is a no-op. */
+void auditlog_close(struct audit_log *log);
 
-/* What audit_verify found. */
+/* What auditlog_verify found. */
 enum audit_problem {
 	AUDIT_CLEAN = 0,
 	AUDIT_EDITED,       /* a line's content no longer matches its mac */
@@ -93,23 +96,23 @@ struct audit_verdict {
 };
 
 /*
- * audit_verify - check files (oldest first) as one chain. head_path may be
+ * auditlog_verify - check files (oldest first) as one chain. head_path may be
  * NULL (then truncation at the very end cannot be detected). Returns PP_OK
  * when the check ran (see verdict->problem), PP_ERR_IO when a file could
  * not be read.
  */
-pp_err audit_verify(const char *const *files, size_t nfiles,
+pp_err auditlog_verify(const char *const *files, size_t nfiles,
 		    const char *head_path, const uint8_t key[AUDIT_KEY_BYTES],
 		    struct audit_verdict *verdict) PP_WUR;
 
-/* audit_problem_name - "clean", "edited", "deleted", ... */
-const char *audit_problem_name(enum audit_problem p);
+/* auditlog_problem_name - "clean", "edited", "deleted", ... */
+const char *auditlog_problem_name(enum audit_problem p);
 
 /*
- * audit_json_string - append s as a JSON string literal (quotes included)
+ * auditlog_json_string - append s as a JSON string literal (quotes included)
  * to buf at *used, never past len; invalid UTF-8 bytes become U+FFFD.
  * Returns false when it did not fit.
  */
-bool audit_json_string(char *buf, size_t len, size_t *used, const char *s);
+bool auditlog_json_string(char *buf, size_t len, size_t *used, const char *s);
 
 #endif
