@@ -30,14 +30,16 @@ proc pw {name} {
 	return $env(E2E_PW_$name)
 }
 
-proc ssh_spawn {port} {
+# ssh_spawn PORT ?COMMAND?: without a command sshd shows the PAM messages
+# (with one it counts as a "quiet" login and drops them).
+proc ssh_spawn {port args} {
 	global spawn_id
 	spawn ssh -tt -F /dev/null -p $port \
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR \
 		-o PreferredAuthentications=password -o PubkeyAuthentication=no \
 		-o NumberOfPasswordPrompts=1 -o IdentityAgent=none \
-		e2euser@127.0.0.1 {echo E2E-LOGGED-IN}
+		e2euser@127.0.0.1 {*}$args
 }
 
 # Wait for the end of the spawned program; return its exit status.
