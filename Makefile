@@ -123,8 +123,9 @@ check-e2e: deps
 	@sh tests/e2e.sh $(B)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(MODULE) $(DAEMON) $(WRITER) $(B)/tests/bench \
-	    $(if $(wildcard pam_policy/pam_policyctl.c),$(CTL))
+	@$(MAKE) --no-print-directory $(MODULE) $(DAEMON) $(WRITER) $(B)/tests/bench
+	@$(if $(wildcard pam_policy/pam_policyctl.c),$(MAKE) --no-print-directory $(CTL) || \
+	    echo "bench: pam_policyctl does not build: its report timing is skipped",:)
 	@sh tests/bench.sh $(B)
 
 $(B)/tests/bench: tests/bench.c $(LIB_A) | $(B)/tests

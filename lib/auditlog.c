@@ -27,7 +27,7 @@ struct audit_log {
 	gid_t gid;
 	uint64_t seq;                    /* of the last line written */
 	char last_mac[AUDIT_MAC_HEX + 1];
-	uint8_t key[AUDIT_KEY_BYTES];
+	uint8_t *key;                    /* sodium_malloc'd AUDIT_KEY_BYTES */
 };
 
 static const char zero_mac[AUDIT_MAC_HEX + 1] =
@@ -163,11 +163,9 @@ static void resume_from_log(struct audit_log *log)
 
 static pp_err open_file(struct audit_log *log, char *err, size_t errlen)
 {
-	mode_t old = umask(0027);
-
+	/* No umask games: other threads may create files meanwhile. */
 	log->fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		       0640);
-	umask(old);
+		       0600);
 	if (log->fd < 0) {
 		set_error(err, errlen, "cannot open audit log", log->path);
 		return PP_ERR_IO;
@@ -210,6 +208,12 @@ pp_err auditlog_open(const char *path, const char *head_path,
 	log = calloc(1, sizeof(*log));
 	if (log == NULL)
 		return PP_ERR_NOMEM;
+	log->fd = -1;
+	log->key = sodium_malloc(AUDIT_KEY_BYTES);
+	if (log->key == NULL) {
+		free(log);
+		return PP_ERR_NOMEM;
+	}
 	snprintf(log->path, sizeof(log->path), "%s", path);
 	snprintf(log->head_path, sizeof(log->head_path), "%s", head_path);
 	memcpy(log->key, key, AUDIT_KEY_BYTES);
@@ -246,7 +250,8 @@ void auditlog_close(struct audit_log *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd);
-	sodium_memzero(log->key, sizeof(log->key));
+	if (log->key != NULL)
+		sodium_free(log->key);
 	free(log);
 }
 
@@ -390,10 +395,21 @@ pp_err auditlog_write(struct audit_log *log, const struct audit_event *ev,
 	    !append(line, sizeof(line), &used, mac) ||
 	    !append(line, sizeof(line), &used, "\"}\n"))
 		return PP_ERR_TOO_LONG;
-	if (write(log->fd, line, used) != (ssize_t)used || fdatasync(log->fd) != 0)
-		return PP_ERR_IO;
+	{
+		/* A short write (disk full) is cut back, so the chain stays whole. */
+		off_t end = lseek(log->fd, 0, SEEK_END);
+		ssize_t n = write(log->fd, line, used);
+		if (n != (ssize_t)used) {
+			if (n > 0 && end >= 0 && ftruncate(log->fd, end) != 0)
+				return PP_ERR_IO;
+			return PP_ERR_IO;
+		}
+	}
+	/* The line is in the file: the chain moves on even if the flush fails. */
 	log->seq++;
 	memcpy(log->last_mac, mac, sizeof(mac));
+	if (fdatasync(log->fd) != 0)
+		return PP_ERR_IO;
 	return write_head(log);
 }
 

@@ -30,7 +30,8 @@
 #define POLICY_MAX_LINE 1024     /* bytes in one config line, newline included */
 #define POLICY_MAX_PATH 256      /* bytes in a path value, NUL included */
 #define POLICY_MAX_LIST 1024     /* bytes in a comma-separated list value */
-#define POLICY_MAX_NAME 32       /* bytes in a user or group name, NUL included */
+#define POLICY_MAX_NAME 256      /* bytes in a user or group name, NUL included
+                                    (SSSD names like "j.smith@corp.example.com") */
 #define POLICY_ERR_LEN 512       /* suggested size of error buffers */
 #define POLICY_MAX_HISTORY 400
 

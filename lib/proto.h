@@ -164,6 +164,8 @@ enum proto_status {
 /* PROTO_CHECK_FLAGS bits. */
 #define PROTO_CHECK_ROOT_FOR_OTHER 1u /* root sets another user's password:
 					 the minimum age does not apply */
+#define PROTO_CHECK_FORCED 2u         /* a forced change (expired password):
+					 the minimum age does not apply */
 
 /*
  * PROTO_REPLY_DETAIL of a CHECK reply: every violation found, so that the

@@ -11,6 +11,11 @@
 #include "auditlog.h"
 #include "users.h"
 
+/* Output is written by one thread under flockfile: skip per-call locking. */
+#define putc(c, f) putc_unlocked((c), (f))
+#define fputs(s, f) fputs_unlocked((s), (f))
+#define fwrite(p, n, m, f) fwrite_unlocked((p), (n), (m), (f))
+
 struct stored_user {
 	char name[REPORT_MAX_NAME];
 	int64_t first_seen, last_change;
@@ -400,6 +405,59 @@ static const bool col_numeric[NCOLS] = {
 	false, true, false, true, false, true, false, true,
 };
 
+/* Decimal text of v into buf (>= 24 bytes); faster than snprintf per cell. */
+static void format_long(long long v, char *buf)
+{
+	char tmp[24];
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*buf++ = '-';
+	while (n > 0)
+		*buf++ = tmp[--n];
+	*buf = '\0';
+}
+
+/*
+ * "YYYY-MM-DD" (UTC) of t, the same text as aging_format_date but by
+ * arithmetic (days to civil date, H. Hinnant's algorithm), since a report
+ * formats two dates per row.
+ */
+static void format_date(int64_t t, char *buf)
+{
+	int64_t days = (t >= 0 ? t : t - (AGING_DAY - 1)) / AGING_DAY;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
+
+	if (y < 0 || y > 9999) {
+		aging_format_date(t, buf, 11);
+		return;
+	}
+	buf[0] = (char)('0' + y / 1000);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = '\0';
+}
+
 /*
  * The text of every cell of row; unknown values are "" (the table shows
  * them as "-", CSV leaves them empty, JSON writes null).
@@ -410,17 +468,18 @@ static void row_cells(const struct report_row *row, char cells[NCOLS][REPORT_MAX
 		cells[c][0] = '\0';
 	memcpy(cells[COL_USER], row->user, REPORT_MAX_NAME);
 	if (row->uid != REPORT_NO_UID)
-		snprintf(cells[COL_UID], REPORT_MAX_NAME, "%lld", row->uid);
+		format_long(row->uid, cells[COL_UID]);
 	if (row->last_change != 0)
-		aging_format_date(row->last_change, cells[COL_LAST], REPORT_MAX_NAME);
+		format_date(row->last_change, cells[COL_LAST]);
 	if (row->has_age)
-		snprintf(cells[COL_AGE], REPORT_MAX_NAME, "%ld", row->age_days);
+		format_long(row->age_days, cells[COL_AGE]);
 	if (row->expires != 0) {
-		aging_format_date(row->expires, cells[COL_EXPIRES], REPORT_MAX_NAME);
-		snprintf(cells[COL_LEFT], REPORT_MAX_NAME, "%ld", row->days_left);
+		format_date(row->expires, cells[COL_EXPIRES]);
+		format_long(row->days_left, cells[COL_LEFT]);
 	}
-	snprintf(cells[COL_STATE], REPORT_MAX_NAME, "%s", aging_state_name(row->state));
-	snprintf(cells[COL_HISTORY], REPORT_MAX_NAME, "%ld", row->history);
+	memcpy(cells[COL_STATE], aging_state_name(row->state),
+	       strlen(aging_state_name(row->state)) + 1);
+	format_long(row->history, cells[COL_HISTORY]);
 }
 
 /* A table shows names as typed; control bytes would garble the terminal. */
@@ -429,6 +488,25 @@ static void table_safe(char *s)
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
+}
+
+/* One cell padded to width: numbers to the right, text to the left. */
+static void table_cell(FILE *out, const char *v, int width, bool right, bool last)
+{
+	int pad = width - (int)strlen(v);
+
+	if (right)
+		for (int i = 0; i < pad; i++)
+			putc(' ', out);
+	fputs(v, out);
+	if (last) {
+		putc('\n', out);
+		return;
+	}
+	if (!right)
+		for (int i = 0; i < pad; i++)
+			putc(' ', out);
+	fputs("  ", out);
 }
 
 static size_t write_table(const struct report *r, const struct report_filter *f,
@@ -461,19 +539,24 @@ static size_t write_table(const struct report *r, const struct report_filter *f,
 			continue;
 		row_cells(&r->rows[i], cells);
 		table_safe(cells[COL_USER]);
-		for (int c = 0; c < NCOLS; c++) {
-			const char *v = cells[c][0] ? cells[c] : "-";
-			if (c + 1 == NCOLS)
-				fprintf(out, "%*s\n", width[c], v);
-			else
-				fprintf(out, col_numeric[c] ? "%*s  " : "%-*s  ", width[c], v);
-		}
+		for (int c = 0; c < NCOLS; c++)
+			table_cell(out, cells[c][0] ? cells[c] : "-", width[c], col_numeric[c],
+				   c + 1 == NCOLS);
 		shown++;
 	}
 	return shown;
 }
 
+static void csv_field(const char *s, FILE *out);
+
 void report_csv_field(const char *s, FILE *out)
+{
+	flockfile(out);
+	csv_field(s, out);
+	funlockfile(out);
+}
+
+static void csv_field(const char *s, FILE *out)
 {
 	if (strpbrk(s, ",\"\r\n") == NULL) {
 		fputs(s, out);
@@ -500,7 +583,7 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 			continue;
 		row_cells(&r->rows[i], cells);
 		for (int c = 0; c < NCOLS; c++) {
-			report_csv_field(cells[c], out);
+			csv_field(cells[c], out);
 			fputs(c + 1 < NCOLS ? "," : "\r\n", out);
 		}
 		shown++;
@@ -521,11 +604,20 @@ static size_t write_json(const struct report *r, const struct report_filter *f, 
 		row_cells(&r->rows[i], cells);
 		fputs(shown ? ",\n {" : "\n {", out);
 		for (int c = 0; c < NCOLS; c++) {
-			fprintf(out, "%s\"%s\":", c ? "," : "", col_keys[c]);
+			if (c)
+				putc(',', out);
+			putc('"', out);
+			fputs(col_keys[c], out);
+			fputs("\":", out);
 			if (cells[c][0] == '\0') {
 				fputs("null", out);
 			} else if (col_numeric[c]) {
 				fputs(cells[c], out);
+			} else if (c != COL_USER) {
+				/* dates and state names: plain ASCII, nothing to escape */
+				putc('"', out);
+				fputs(cells[c], out);
+				putc('"', out);
 			} else {
 				used = 0;
 				if (auditlog_json_string(buf, sizeof(buf), &used, cells[c]))
@@ -544,15 +636,23 @@ static size_t write_json(const struct report *r, const struct report_filter *f, 
 size_t report_write(const struct report *r, const struct report_filter *f,
 		    enum report_format fmt, FILE *out)
 {
+	size_t shown;
+
+	flockfile(out);
 	switch (fmt) {
 	case REPORT_CSV:
-		return write_csv(r, f, out);
+		shown = write_csv(r, f, out);
+		break;
 	case REPORT_JSON:
-		return write_json(r, f, out);
+		shown = write_json(r, f, out);
+		break;
 	case REPORT_TABLE:
 	default:
-		return write_table(r, f, out);
+		shown = write_table(r, f, out);
+		break;
 	}
+	funlockfile(out);
+	return shown;
 }
 
 void report_write_summary(const struct report *r, size_t shown, FILE *out)

@@ -36,11 +36,19 @@ static pp_err call(const char *socket_path, int timeout_ms,
 		   struct proto_msg *reply)
 {
 	int fd = -1;
+	/* One budget for the whole exchange: connecting spends from it. */
+	int64_t deadline = proto_deadline_after(timeout_ms);
+	int64_t left;
 	pp_err rc = client_connect(socket_path, timeout_ms, &fd);
 
 	if (rc != PP_OK)
 		return rc;
-	rc = client_call(fd, req, buf, PROTO_MAX_FRAME, reply, timeout_ms);
+	left = deadline - proto_deadline_after(0);
+	if (left < 1) {
+		client_close(&fd);
+		return PP_ERR_TIMEOUT;
+	}
+	rc = client_call(fd, req, buf, PROTO_MAX_FRAME, reply, (int)left);
 	client_close(&fd);
 	return rc;
 }

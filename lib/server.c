@@ -22,6 +22,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,8 +39,12 @@
 #include "users.h"
 
 #define MAX_CONNECTIONS 4096
+#define ROOT_RESERVE 64            /* connections only root may use */
+#define MAX_PER_UID 16             /* connections of one unprivileged uid */
+#define MAX_HASH_QUEUE 256         /* queued hashing requests before "busy" */
 #define IDLE_TIMEOUT_MS 10000      /* a connection silent this long is closed */
-#define REPLY_TIMEOUT_MS 2000      /* a peer that does not read its reply */
+#define FRAME_TIMEOUT_MS 2000      /* a frame must arrive whole this fast */
+#define REPLY_TIMEOUT_MS 2000      /* workers: a peer that does not read its reply */
 #define CONN_BUFFER (PROTO_HEADER_SIZE + PROTO_MAX_FRAME)
 #define BUFFER_CACHE 64
 #define MAX_HASH_WORKERS 8
@@ -79,6 +86,9 @@ struct conn {
 	uint8_t *buf;               /* sodium_malloc'd, CONN_BUFFER bytes */
 	size_t have;
 	int64_t last_active;        /* monotonic ms */
+	int64_t frame_start;        /* when the first byte of this frame came */
+	int reply_ms;               /* how long a reply may wait for the peer */
+	bool privileged;            /* uid 0, or the daemon's own uid */
 	bool busy;                  /* owned by a worker right now */
 	bool close_after;
 	struct proto_msg req;
@@ -118,9 +128,13 @@ struct server {
 	struct conn *done_head, *done_tail;
 	struct conn *conns;
 	int nconns;
+	bool listen_paused;         /* out of descriptors: accept later */
+	int hash_queued;            /* requests waiting for or in the pool */
+	int lock_fd;                /* state_dir/lock, held while serving */
 	uint8_t *buffer_cache[BUFFER_CACHE];
 	int nbuffers;
 	bool stopping;
+	bool failed;                /* the event loop broke: exit non-zero */
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -196,16 +210,27 @@ static long long user_uid(const char *user)
 	return (long long)info.uid;
 }
 
+/* A field for syslog: JSON-quoted, so no peer can forge a log line. */
+static const char *quoted(const char *v, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!auditlog_json_string(buf, len, &used, v ? v : ""))
+		snprintf(buf, len, "\"(too long)\"");
+	return buf;
+}
+
 /* Write one event to the audit log and syslog (authpriv). */
 static void audit_emit(struct server *s, const struct audit_event *ev)
 {
+	char u[600], sv[200], rh[600], tt[200], re[1200], ac[200];
 	pp_err rc = PP_ERR_IO;
 
 	syslog(LOG_AUTHPRIV | LOG_NOTICE,
 	       "event=%s user=%s service=%s rhost=%s tty=%s reasons=%s actor=%s",
-	       ev->event, ev->user ? ev->user : "", ev->service ? ev->service : "",
-	       ev->rhost ? ev->rhost : "", ev->tty ? ev->tty : "",
-	       ev->reasons ? ev->reasons : "", ev->actor ? ev->actor : "");
+	       ev->event, quoted(ev->user, u, sizeof(u)), quoted(ev->service, sv, sizeof(sv)),
+	       quoted(ev->rhost, rh, sizeof(rh)), quoted(ev->tty, tt, sizeof(tt)),
+	       quoted(ev->reasons, re, sizeof(re)), quoted(ev->actor, ac, sizeof(ac)));
 	pthread_mutex_lock(&s->audit_lock);
 	if (s->audit != NULL)
 		rc = auditlog_write(s->audit, ev, now_utc());
@@ -232,8 +257,12 @@ static void send_msg(struct conn *c, const struct proto_msg *m)
 	uint8_t body[PROTO_MAX_FRAME];
 	size_t len = 0;
 
+	/*
+	 * The event loop never waits for a peer (reply_ms 0): a client that
+	 * does not read its replies loses its connection, not everyone's time.
+	 */
 	if (proto_encode(m, body, sizeof(body), &len) != PP_OK ||
-	    proto_frame_write(c->fd, body, len, proto_deadline_after(REPLY_TIMEOUT_MS)) != PP_OK)
+	    proto_frame_write(c->fd, body, len, proto_deadline_after(c->reply_ms)) != PP_OK)
 		c->close_after = true;
 }
 
@@ -321,7 +350,10 @@ static pp_err history_contains(struct server *s, struct worker *w,
 out:
 	if (digest != NULL)
 		sodium_free(digest);
-	free(entries);
+	if (entries != NULL) {
+		sodium_memzero(entries, (size_t)depth * sizeof(*entries));
+		free(entries);
+	}
 	(void)s;
 	return rc;
 }
@@ -371,8 +403,8 @@ static void handle_check(struct server *s, struct worker *w, struct conn *c)
 	if (reused)
 		violations |= PROTO_VIOLATION_REUSED;
 	/* A forced change (expired or flagged) must never be blocked by min age. */
-	if (!(flags & PROTO_CHECK_ROOT_FOR_OTHER) && min_age > 0 && u.last_change > 0 &&
-	    !change_is_forced(s, &u, now)) {
+	if (!(flags & (PROTO_CHECK_ROOT_FOR_OTHER | PROTO_CHECK_FORCED)) && min_age > 0 &&
+	    u.last_change > 0 && !change_is_forced(s, &u, now)) {
 		int64_t allowed = u.last_change + (int64_t)min_age * AGING_DAY;
 		if (now < allowed) {
 			violations |= PROTO_VIOLATION_TOO_SOON;
@@ -484,7 +516,7 @@ static void status_limits(const struct server *s, const struct conn *c,
 
 	*max_age = s->policy->max_age_days;
 	*warn = s->policy->warn_days;
-	if ((c->uid == 0 || c->uid == geteuid()) && m <= 3650 && wd <= 3650) {
+	if (c->privileged && m <= 3650 && wd <= 3650) {
 		*max_age = (int)m;
 		*warn = (int)wd;
 	}
@@ -515,11 +547,15 @@ static void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
 		status_not_found(c);
 		return;
 	}
-	if (users_shadow_last_change(s->policy->shadow_file, user, &days) == PP_OK) {
+	rc = users_shadow_last_change(s->policy->shadow_file, user, &days);
+	if (rc == PP_OK) {
 		if (days == 0)
 			must = true;
 		else if (days > 0 && (int64_t)days * AGING_DAY <= now)
 			last = (int64_t)days * AGING_DAY;
+	} else if (rc == PP_ERR_IO) {
+		log_msg(LOG_WARNING, "cannot read %s (%s): the clock of %s starts now",
+			s->policy->shadow_file, strerror(errno), user);
 	}
 	rc = store_user_ensure(w->store, user, now, last, must, &u);
 	if (rc != PP_OK) {
@@ -546,6 +582,11 @@ static void handle_status(struct server *s, struct worker *w, struct conn *c)
 	rc = store_user_get(w ? w->store : s->store, user, &u);
 	if (rc == PP_OK) {
 		status_reply(s, c, &u, max_age, warn);
+		return;
+	}
+	if (rc == PP_ERR_NOT_FOUND && !c->privileged && c->audit_member == 1) {
+		/* Auditors read; they do not start anyone's clock. */
+		status_not_found(c);
 		return;
 	}
 	if (rc == PP_ERR_NOT_FOUND && w == NULL) {
@@ -612,22 +653,32 @@ static const char *const module_events[] = {
 	"root_override", "history_unavailable", NULL,
 };
 
+/* Copy a string field, cut to fit: an event is never lost to a long rhost. */
+static void field_cut(const struct conn *c, unsigned idx, char *out, size_t cap)
+{
+	const struct proto_field *f = &c->req.f[idx];
+	size_t n = f->len < cap - 1 ? f->len : cap - 1;
+
+	memcpy(out, f->str ? f->str : "", n);
+	out[n] = '\0';
+}
+
 static void handle_event(struct server *s, struct worker *w, struct conn *c)
 {
-	char name[40], user[POLICY_MAX_NAME] = "", service[64] = "", rhost[256] = "",
-	     tty[64] = "", reasons[512] = "";
+	char name[40], user[POLICY_MAX_NAME] = "", service[128] = "", rhost[256] = "",
+	     tty[128] = "", reasons[512] = "";
 	struct audit_event ev;
 	bool known = false;
 
 	if (proto_copy_str(&c->req, PROTO_EVENT_NAME, name, sizeof(name)) != PP_OK ||
-	    proto_copy_str(&c->req, PROTO_EVENT_USER, user, sizeof(user)) != PP_OK ||
-	    proto_copy_str(&c->req, PROTO_EVENT_SERVICE, service, sizeof(service)) != PP_OK ||
-	    proto_copy_str(&c->req, PROTO_EVENT_RHOST, rhost, sizeof(rhost)) != PP_OK ||
-	    proto_copy_str(&c->req, PROTO_EVENT_TTY, tty, sizeof(tty)) != PP_OK ||
-	    proto_copy_str(&c->req, PROTO_EVENT_REASONS, reasons, sizeof(reasons)) != PP_OK) {
-		reply(c, PROTO_BAD_REQUEST, 0, "event field too long");
+	    proto_copy_str(&c->req, PROTO_EVENT_USER, user, sizeof(user)) != PP_OK) {
+		reply(c, PROTO_BAD_REQUEST, 0, "unknown event or user name too long");
 		return;
 	}
+	field_cut(c, PROTO_EVENT_SERVICE, service, sizeof(service));
+	field_cut(c, PROTO_EVENT_RHOST, rhost, sizeof(rhost));
+	field_cut(c, PROTO_EVENT_TTY, tty, sizeof(tty));
+	field_cut(c, PROTO_EVENT_REASONS, reasons, sizeof(reasons));
 	for (int i = 0; module_events[i] != NULL; i++)
 		if (strcmp(name, module_events[i]) == 0)
 			known = true;
@@ -805,8 +856,18 @@ static void buffer_put(struct server *s, uint8_t *buf)
 		sodium_free(buf);
 }
 
+static void listen_resume(struct server *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listen_fd };
+
+	if (s->listen_paused &&
+	    epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
+		s->listen_paused = false;
+}
+
 static void conn_close(struct server *s, struct conn *c)
 {
+	listen_resume(s);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->prev)
@@ -826,6 +887,7 @@ static void conn_arm(struct server *s, struct conn *c)
 				  .data.ptr = c };
 
 	c->last_active = now_ms();
+	c->frame_start = 0;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 		conn_close(s, c);
 }
@@ -843,22 +905,47 @@ static void conn_finish(struct server *s, struct conn *c)
 		conn_arm(s, c);
 }
 
+static int conns_of(const struct server *s, uid_t uid)
+{
+	int n = 0;
+
+	for (const struct conn *c = s->conns; c != NULL; c = c->next)
+		if (c->uid == uid)
+			n++;
+	return n;
+}
+
 static void accept_one(struct server *s)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct conn *c;
 	struct epoll_event ev;
+	bool privileged;
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0)
-		return;
-	if (s->nconns >= MAX_CONNECTIONS) {
-		log_msg(LOG_WARNING, "too many connections (%d); refusing one", s->nconns);
-		close(fd);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* Stop listening until a connection closes, or we would spin. */
+			struct epoll_event none = { .events = 0, .data.ptr = &s->listen_fd };
+			if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &none) == 0)
+				s->listen_paused = true;
+			log_msg(LOG_WARNING, "out of file descriptors with %d connections",
+				s->nconns);
+		}
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		close(fd);
+		return;
+	}
+	/* Keep room for root (the PAM module): others cannot crowd it out. */
+	privileged = cred.uid == 0 || cred.uid == geteuid();
+	if (s->nconns >= MAX_CONNECTIONS ||
+	    (!privileged && (s->nconns >= MAX_CONNECTIONS - ROOT_RESERVE ||
+			     conns_of(s, cred.uid) >= MAX_PER_UID))) {
+		log_msg(LOG_WARNING, "connection limit reached; refusing uid %u (pid %d)",
+			(unsigned)cred.uid, (int)cred.pid);
 		close(fd);
 		return;
 	}
@@ -873,6 +960,7 @@ static void accept_one(struct server *s)
 	c->gid = cred.gid;
 	c->pid = cred.pid;
 	c->audit_member = -1;
+	c->privileged = privileged;
 	c->last_active = now_ms();
 	c->next = s->conns;
 	if (s->conns)
@@ -885,12 +973,14 @@ static void accept_one(struct server *s)
 		conn_close(s, c);
 }
 
+/*
+ * Group membership as the kernel saw it at connect (SO_PEERGROUPS), so no
+ * directory lookup is needed and nothing the peer says is believed.
+ */
 static bool peer_in_audit_group(struct server *s, struct conn *c)
 {
-	struct passwd pw, *pres = NULL;
-	char buf[4096];
-	gid_t groups[256];
-	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	gid_t groups[NGROUPS_MAX];
+	socklen_t len = sizeof(groups);
 
 	if (c->audit_member >= 0)
 		return c->audit_member == 1;
@@ -901,11 +991,9 @@ static bool peer_in_audit_group(struct server *s, struct conn *c)
 		c->audit_member = 1;
 		return true;
 	}
-	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pres) != 0 || pres == NULL)
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
 		return false;
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
 		if (groups[i] == s->audit_gid)
 			c->audit_member = 1;
 	return c->audit_member == 1;
@@ -918,7 +1006,7 @@ static bool peer_in_audit_group(struct server *s, struct conn *c)
  */
 static bool authorized(struct server *s, struct conn *c, const struct request_rule *r)
 {
-	if ((c->uid == 0 || c->uid == geteuid()) && (r->who & WHO_ROOT))
+	if (c->privileged && (r->who & WHO_ROOT))
 		return true;
 	if ((r->who & WHO_AUDIT) && peer_in_audit_group(s, c))
 		return true;
@@ -1008,16 +1096,33 @@ static void done_drain(struct server *s)
 	}
 }
 
+/* A refused request is logged, answered and the connection closed. */
+static void refuse(struct conn *c)
+{
+	log_msg(LOG_WARNING, "refused %s request from uid %u (pid %d)",
+		proto_type_name(c->req.type), (unsigned)c->uid, (int)c->pid);
+	reply(c, PROTO_DENIED, 0, "permission denied");
+	c->close_after = true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct conn *c;
 
 	while ((c = queue_pop(w->queue)) != NULL) {
-		if (c->rule != NULL)
-			c->rule->handler(w->server, w, c);
-		else
+		if (c->rule == NULL) {
 			handle_status(w->server, w, c);    /* first sight */
+		} else if (!c->privileged && !authorized(w->server, c, c->rule)) {
+			refuse(c);
+		} else {
+			c->rule->handler(w->server, w, c);
+		}
+		if (w->queue == &w->server->hash_queue) {
+			pthread_mutex_lock(&w->server->done_lock);
+			w->server->hash_queued--;
+			pthread_mutex_unlock(&w->server->done_lock);
+		}
 		done_push(w->server, c);
 	}
 	return NULL;
@@ -1049,6 +1154,8 @@ static bool conn_read(struct server *s, struct conn *c, bool *complete)
 		}
 		n = recv(c->fd, c->buf + c->have, need - c->have, MSG_DONTWAIT);
 		if (n > 0) {
+			if (c->have == 0)
+				c->frame_start = now_ms();
 			c->have += (size_t)n;
 			continue;
 		}
@@ -1086,22 +1193,44 @@ static void conn_ready(struct server *s, struct conn *c)
 		return;
 	}
 	rule = find_rule(c->req.type);
-	if (rule == NULL || !authorized(s, c, rule)) {
-		log_msg(LOG_WARNING, "refused %s request from uid %u (pid %d)",
-			proto_type_name(c->req.type), (unsigned)c->uid, (int)c->pid);
-		reply(c, PROTO_DENIED, 0, "permission denied");
+	c->reply_ms = 0;                 /* the event loop never waits on a peer */
+	if (rule == NULL || (!(rule->who & ~WHO_ROOT) && !c->privileged)) {
+		refuse(c);
 		conn_finish(s, c);
 		return;
 	}
 	c->rule = rule;
+	c->reply_ms = REPLY_TIMEOUT_MS;  /* workers may wait a little */
+	if (!c->privileged) {
+		/*
+		 * Deciding what an unprivileged peer may see needs directory
+		 * lookups (its name), which may be slow with LDAP: authorise and
+		 * answer it on the writer thread, not in the event loop.
+		 */
+		c->busy = true;
+		queue_push(&s->writer_queue, c);
+		return;
+	}
+	if (rule->lane == LANE_HASH && s->hash_queued >= MAX_HASH_QUEUE) {
+		c->reply_ms = 0;
+		reply(c, PROTO_BUSY, 0, "busy");
+		conn_finish(s, c);
+		return;
+	}
 	switch (rule->lane) {
 	case LANE_INLINE:
+		c->reply_ms = 0;
 		rule->handler(s, NULL, c);
 		if (!c->busy)
 			conn_finish(s, c);
+		else
+			c->reply_ms = REPLY_TIMEOUT_MS;
 		break;
 	case LANE_HASH:
 		c->busy = true;
+		pthread_mutex_lock(&s->done_lock);
+		s->hash_queued++;
+		pthread_mutex_unlock(&s->done_lock);
 		queue_push(&s->hash_queue, c);
 		break;
 	case LANE_WRITER:
@@ -1118,7 +1247,8 @@ static void sweep_idle(struct server *s)
 
 	while (c) {
 		struct conn *next = c->next;
-		if (!c->busy && now - c->last_active > IDLE_TIMEOUT_MS)
+		if (!c->busy && (now - c->last_active > IDLE_TIMEOUT_MS ||
+				 (c->have > 0 && now - c->frame_start > FRAME_TIMEOUT_MS)))
 			conn_close(s, c);
 		c = next;
 	}
@@ -1152,6 +1282,7 @@ static void event_loop(struct server *s)
 
 		if (n < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			s->failed = true;
 			break;
 		}
 		for (int i = 0; i < n; i++) {
@@ -1352,6 +1483,19 @@ static pp_err open_audit(struct server *s)
 	rc = hash_pepper_load_or_create(key_path, key, err, sizeof(err));
 	if (rc == PP_OK)
 		rc = make_parent(s->policy->audit_log, 0750);
+	if (rc == PP_OK && s->audit_gid != (gid_t)-1 && geteuid() == 0) {
+		/* The audit group must be able to enter the log's directory. */
+		char dir[PATH_MAX];
+		char *slash;
+		snprintf(dir, sizeof(dir), "%s", s->policy->audit_log);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			if (chown(dir, (uid_t)-1, s->audit_gid) != 0)
+				log_msg(LOG_WARNING, "cannot give %s to group %s: %s", dir,
+					s->policy->audit_group, strerror(errno));
+		}
+	}
 	if (rc == PP_OK)
 		rc = auditlog_open(s->policy->audit_log, head_path, key, s->audit_gid, &s->audit,
 				err, sizeof(err));
@@ -1359,6 +1503,26 @@ static pp_err open_audit(struct server *s)
 	if (rc != PP_OK)
 		log_msg(LOG_ERR, "audit log: %s", err[0] ? err : pp_strerror(rc));
 	return rc;
+}
+
+/* One daemon per state directory: a second one would fork the audit chain. */
+static pp_err take_lock(struct server *s)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/lock", s->policy->state_dir);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lock_fd < 0) {
+		log_msg(LOG_ERR, "cannot open %s: %s", path, strerror(errno));
+		return PP_ERR_IO;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		log_msg(LOG_ERR, "another pam_policyd is using %s", s->policy->state_dir);
+		close(s->lock_fd);
+		s->lock_fd = -1;
+		return PP_ERR_IO;
+	}
+	return PP_OK;
 }
 
 /* The first handle checks the store's integrity; the others share it. */
@@ -1418,7 +1582,10 @@ pp_err server_run(const struct server_options *opt)
 	pp_err rc = PP_ERR_INTERNAL;
 	bool writer_started = false;
 
-	openlog("pam_policyd", LOG_PID | (opt->foreground ? LOG_PERROR : 0), LOG_AUTHPRIV);
+	/* Under systemd, stderr already goes to the journal: log once. */
+	openlog("pam_policyd",
+		LOG_PID | (opt->foreground && getenv("JOURNAL_STREAM") == NULL ? LOG_PERROR : 0),
+		LOG_AUTHPRIV);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return PP_ERR_NOMEM;
@@ -1428,8 +1595,19 @@ pp_err server_run(const struct server_options *opt)
 	pthread_mutex_init(&s->done_lock, NULL);
 	queue_init(&s->hash_queue);
 	queue_init(&s->writer_queue);
+	s->lock_fd = -1;
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* Secrets in memory: no core dumps, no ptrace by other same-uid processes. */
+	{
+		struct rlimit none = { 0, 0 }, files;
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		(void)setrlimit(RLIMIT_CORE, &none);
+		if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+			files.rlim_cur = files.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &files);
+		}
+	}
 
 	if (hash_init() != PP_OK) {
 		log_msg(LOG_ERR, "libsodium failed to initialise");
@@ -1437,6 +1615,9 @@ pp_err server_run(const struct server_options *opt)
 		goto out;
 	}
 	rc = check_private_dir(s->policy->state_dir, true);
+	if (rc != PP_OK)
+		goto out;
+	rc = take_lock(s);
 	if (rc != PP_OK)
 		goto out;
 	s->pepper = sodium_malloc(HASH_PEPPER_BYTES);
@@ -1506,7 +1687,7 @@ pp_err server_run(const struct server_options *opt)
 	}
 	event_loop(s);
 	audit_simple(s, "daemon_stop", NULL, NULL, NULL);
-	rc = PP_OK;
+	rc = s->failed ? PP_ERR_IO : PP_OK;
 out:
 	queue_stop(&s->hash_queue);
 	queue_stop(&s->writer_queue);
@@ -1537,6 +1718,8 @@ out:
 		store_close(s->store);
 	if (s->pepper)
 		sodium_free(s->pepper);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s);
 	closelog();
 	return rc;

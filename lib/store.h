@@ -31,7 +31,7 @@
 #include "error.h"
 #include "hash.h"
 
-#define STORE_MAX_NAME 32       /* bytes in a user name, without the NUL */
+#define STORE_MAX_NAME 255      /* bytes in a user name, without the NUL */
 #define STORE_MAX_KEEP 10000    /* upper bound for store_history_add's keep */
 
 struct store;

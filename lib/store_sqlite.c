@@ -33,7 +33,7 @@
 static const char *const migrations[] = {
 	/* 0 -> 1: initial schema */
 	"CREATE TABLE users ("
-	"  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 32),"
+	"  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 255),"
 	"  salt BLOB NOT NULL CHECK (length(salt) = 16),"
 	"  last_change INTEGER NOT NULL DEFAULT 0,"
 	"  first_seen INTEGER NOT NULL,"

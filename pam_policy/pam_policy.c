@@ -161,7 +161,7 @@ static void send_event(pam_handle_t *pamh, const struct policy *p,
 /* syslog (authpriv) and the audit log: reason codes, never the password. */
 static void log_rejection(pam_handle_t *pamh, const struct policy *p,
 			  const char *user, const struct rules_result *res,
-			  bool overridden)
+			  bool overridden, bool daemon_answers)
 {
 	char codes[512];
 	const void *service = NULL;
@@ -173,8 +173,9 @@ static void log_rejection(pam_handle_t *pamh, const struct policy *p,
 			      : "password change rejected",
 		   user ? user : "(unknown)", service ? (const char *)service : "?",
 		   codes);
-	if (res->failed[RULE_HISTORY_UNAVAILABLE])
-		send_event(pamh, p, "history_unavailable", user, codes);
+	/* A daemon that just failed to answer is not asked again. */
+	if (!daemon_answers)
+		return;
 	send_event(pamh, p, overridden ? "root_override" : "change_rejected", user, codes);
 }
 
@@ -215,7 +216,7 @@ static bool daemon_needed(const struct policy *p)
  * reached, on_unreachable decides: deny adds history_unavailable (the
  * change is refused with a clear reason), allow lets it through, loudly.
  */
-static void daemon_check(pam_handle_t *pamh, const struct policy *p,
+static bool daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy *p,
 			 const char *user, const struct users_info *info,
 			 const char *password, struct rules_result *res)
 {
@@ -223,11 +224,18 @@ static void daemon_check(pam_handle_t *pamh, const struct policy *p,
 	uint64_t flags = 0;
 	pp_err rc;
 
-	if (!daemon_needed(p) || user == NULL || res->failed[RULE_TOO_LONG] ||
+	if (!daemon_needed(p) || res->failed[RULE_TOO_LONG] ||
 	    res->failed[RULE_INVALID_UTF8])
-		return;
+		return true;
+	if (user == NULL) {
+		/* No user, no history to compare with: never pass silently. */
+		rules_add(res, RULE_HISTORY_UNAVAILABLE);
+		return true;
+	}
 	if (getuid() == 0 && info != NULL && info->uid != 0)
 		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
+	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK)
+		flags |= PROTO_CHECK_FORCED;
 	rc = request_check(p->socket, p->timeout_ms, user, password, flags,
 			   p->history, p->min_age_days, &r);
 	if (rc == PP_OK) {
@@ -235,19 +243,20 @@ static void daemon_check(pam_handle_t *pamh, const struct policy *p,
 			rules_add(res, RULE_REUSED);
 		if (r.too_soon) {
 			rules_add(res, RULE_TOO_SOON);
-			res->min_age_days_left = (int)r.days_left;
+			res->min_age_days_left = r.days_left > 3650 ? 3650 : (int)r.days_left;
 		}
-		return;
+		return true;
 	}
 	if (p->on_unreachable == POLICY_UNREACHABLE_ALLOW) {
 		pam_syslog(pamh, LOG_ALERT,
 			   "password history for %s NOT checked: daemon at %s: %s "
 			   "(on_unreachable = allow)", user, p->socket, pp_strerror(rc));
-		return;
+		return false;
 	}
 	pam_syslog(pamh, LOG_ERR, "password history for %s unavailable: daemon at %s: %s",
 		   user, p->socket, pp_strerror(rc));
 	rules_add(res, RULE_HISTORY_UNAVAILABLE);
+	return false;
 }
 
 /* The check line: prompt, apply every rule, re-prompt, set PAM_AUTHTOK. */
@@ -277,7 +286,7 @@ static int password_update(pam_handle_t *pamh, int flags,
 
 	for (int attempt = 1; attempt <= attempts; attempt++) {
 		struct rules_result res;
-		bool matches = false;
+		bool matches = false, answered;
 
 		secret_free(&password);
 		rc = get_new_password(pamh, p, &password);
@@ -289,10 +298,10 @@ static int password_update(pam_handle_t *pamh, int flags,
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
-		daemon_check(pamh, p, user, info, password, &res);
+		answered = daemon_check(pamh, flags, p, user, info, password, &res);
 		if (res.count > 0) {
 			rules_format_message(p, &res, message, MESSAGE_SIZE);
-			log_rejection(pamh, p, user, &res, warn_only);
+			log_rejection(pamh, p, user, &res, warn_only, answered);
 			if (!warn_only) {
 				say(pamh, flags, PAM_ERROR_MSG, message);
 				rc = PAM_AUTHTOK_ERR;
@@ -363,6 +372,37 @@ static int password_record(pam_handle_t *pamh, const struct policy *p,
 	return PAM_SUCCESS;
 }
 
+/*
+ * A user the policy does not cover still needs a password for the writer
+ * below (pam_unix use_authtok takes it from PAM_AUTHTOK): ask for it as
+ * usual, apply no rule, and stand aside with PAM_IGNORE.
+ */
+static int password_uncovered(pam_handle_t *pamh, int flags, const struct policy *p)
+{
+	char *password = NULL;
+	bool matches = false;
+	int rc;
+
+	if (p->use_authtok)
+		return PAM_IGNORE;
+	rc = get_new_password(pamh, p, &password);
+	if (rc == PAM_SUCCESS)
+		rc = confirm_password(pamh, password, &matches);
+	if (rc == PAM_SUCCESS && !matches) {
+		struct rules_result mismatch;
+		char message[256];
+		memset(&mismatch, 0, sizeof(mismatch));
+		rules_add(&mismatch, RULE_MISMATCH);
+		rules_format_message(p, &mismatch, message, sizeof(message));
+		say(pamh, flags, PAM_ERROR_MSG, message);
+		rc = PAM_AUTHTOK_ERR;
+	}
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(pamh, PAM_AUTHTOK, password);
+	secret_free(&password);
+	return rc == PAM_SUCCESS ? PAM_IGNORE : rc;
+}
+
 PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 				const char **argv)
 {
@@ -376,8 +416,11 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 	if (!load_policy(pamh, flags, argc, argv, &p, !record))
 		return record ? PAM_IGNORE : PAM_AUTHTOK_ERR;
 	coverage = lookup_user(pamh, &p, &user, &info, &known);
-	if (coverage != USERS_COVERED && coverage != USERS_UNKNOWN)
-		return PAM_IGNORE;
+	if (coverage != USERS_COVERED && coverage != USERS_UNKNOWN) {
+		if (record || (flags & PAM_PRELIM_CHECK) || !(flags & PAM_UPDATE_AUTHTOK))
+			return PAM_IGNORE;
+		return password_uncovered(pamh, flags, &p);
+	}
 	if (flags & PAM_PRELIM_CHECK)
 		return record ? PAM_IGNORE : PAM_SUCCESS;
 	if (!(flags & PAM_UPDATE_AUTHTOK))

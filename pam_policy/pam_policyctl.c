@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #include <sodium.h>
 
 #include "aging.h"
-#include "audit.h"
+#include "auditlog.h"
 #include "client.h"
 #include "doctor.h"
 #include "policy.h"
@@ -69,13 +70,16 @@ static void usage(FILE *out)
 		"      --version          print the version\n", POLICY_DEFAULT_FILE);
 }
 
-static int usage_error(const char *fmt, const char *arg)
-	__attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", prog);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n(try \"pam_policyctl --help\")\n");
 	return EXIT_USAGE;
 }
@@ -94,7 +98,14 @@ static void load_policy(struct ctl *c)
 			char cwd[PATH_MAX];
 			if (getcwd(cwd, sizeof(cwd)) == NULL)
 				snprintf(cwd, sizeof(cwd), ".");
-			snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd, c->config);
+			if ((size_t)snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd,
+					     c->config) >= sizeof(abs_path)) {
+				snprintf(c->config_err, sizeof(c->config_err),
+					 "configuration path too long");
+				c->config_ok = false;
+				policy_defaults(&c->policy);
+				return;
+			}
 		}
 		snprintf(cfg, sizeof(cfg), "config=%s", abs_path);
 		argv[argc++] = cfg;
@@ -167,7 +178,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	pp_err rc;
 
 	if (argc > 2)
-		return usage_error("status takes at most one user name%s", "");
+		return usage_error("status takes at most one user name");
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	if (argc == 2) {
@@ -247,7 +258,7 @@ static int cmd_expire(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("usage: pam_policyctl expire USER%s", "");
+		return usage_error("usage: pam_policyctl expire USER");
 	rc = admin_call(c, PROTO_EXPIRE, argv[1], "expire");
 	if (rc == EXIT_OK)
 		printf("%s must change their password at next login.\n", argv[1]);
@@ -259,7 +270,7 @@ static int cmd_forget(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("usage: pam_policyctl forget USER%s", "");
+		return usage_error("usage: pam_policyctl forget USER");
 	rc = admin_call(c, PROTO_FORGET, argv[1], "forget");
 	if (rc == EXIT_OK)
 		printf("Forgot the password history and aging state of %s.\n", argv[1]);
@@ -270,8 +281,9 @@ static int cmd_reopen(struct ctl *c, int argc, char **argv)
 {
 	int rc;
 
+	(void)argv;
 	if (argc != 1)
-		return usage_error("reopen takes no arguments%s", "");
+		return usage_error("reopen takes no arguments");
 	rc = admin_call(c, PROTO_REOPEN, NULL, "reopen");
 	if (rc == EXIT_OK)
 		printf("pam_policyd reopened its audit log.\n");
@@ -285,7 +297,7 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("usage: pam_policyctl backup FILE%s", "");
+		return usage_error("usage: pam_policyctl backup FILE");
 	if (argv[1][0] == '/') {
 		snprintf(path, sizeof(path), "%s", argv[1]);
 	} else {
@@ -314,8 +326,9 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 
 static int cmd_policy(struct ctl *c, int argc, char **argv)
 {
+	(void)argv;
 	if (argc != 1)
-		return usage_error("policy takes no arguments%s", "");
+		return usage_error("policy takes no arguments");
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	if (c->policy.file[0] != '\0')
@@ -394,13 +407,13 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	struct report_filter filter;
 	struct report *r;
 	enum aging_state state;
-	char denied[128];
+	char denied[POLICY_MAX_NAME + 128];
 	size_t shown;
 	pp_err rc;
 	int opt;
 
 	report_filter_init(&filter);
-	optind = 1;
+	optind = 0;   /* full re-initialisation for the sub-command's argv */
 	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
@@ -424,7 +437,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 			filter.state = (int)state;
 			break;
 		default:
-			return usage_error("report: bad option%s", "");
+			return usage_error("report: bad option");
 		}
 	}
 	if (optind != argc)
@@ -516,7 +529,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	pp_err rc;
 
 	if (argc < 2 || strcmp(argv[1], "verify") != 0)
-		return usage_error("usage: pam_policyctl audit verify [FILE...]%s", "");
+		return usage_error("usage: pam_policyctl audit verify [FILE...]");
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	if (argc > 2) {
@@ -540,7 +553,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 		return ex;
 	}
 	/* The head only describes the live log: pass it when that is the last file. */
-	rc = audit_verify(files, nfiles,
+	rc = auditlog_verify(files, nfiles,
 			  same_file(files[nfiles - 1], c->policy.audit_log) ? head_path : NULL,
 			  key, &v);
 	sodium_free(key);
@@ -554,7 +567,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("%s:%lu: %s: %s\n", v.file ? v.file : "?", v.line,
-	       audit_problem_name(v.problem), v.detail);
+	       auditlog_problem_name(v.problem), v.detail);
 	return EXIT_FINDING;
 }
 
@@ -571,10 +584,10 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 	size_t problems;
 	int opt;
 
-	optind = 1;
+	optind = 0;   /* full re-initialisation for the sub-command's argv */
 	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		if (opt != 'p')
-			return usage_error("doctor: bad option%s", "");
+			return usage_error("doctor: bad option");
 		pam_dir = optarg;
 	}
 	if (optind != argc)
@@ -592,7 +605,9 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 			   c->config ? c->config : POLICY_DEFAULT_FILE);
 	doctor_daemon(&c->policy, &f);
 	doctor_state(&c->policy, &f);
-	(void)doctor_pam_dir(pam_dir, &f);
+	if (doctor_pam_dir(pam_dir, &f) != PP_OK) {
+		/* already recorded as a problem finding */
+	}
 	doctor_print(&f, stdout);
 	problems = doctor_problems(&f);
 	doctor_findings_free(&f);

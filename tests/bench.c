@@ -37,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -746,10 +747,10 @@ static void run_status(const char *socket, int clients, int total, bool persiste
 	qsort(lat, (size_t)total, sizeof(*lat), cmp_u32);
 	if (rate > 0)
 		snprintf(row->mode, sizeof(row->mode), "status, %s, paced %.0f/s",
-			 persistent ? "persistent" : "conn/query", rate);
+			 persistent ? "persistent/thread" : "conn per query", rate);
 	else
 		snprintf(row->mode, sizeof(row->mode), "status, %s, flat out",
-			 persistent ? "persistent" : "conn/query");
+			 persistent ? "persistent/thread" : "conn per query");
 	row->clients = clients;
 	row->queries = total;
 	row->failures = failures;
@@ -760,6 +761,121 @@ static void run_status(const char *socket, int clients, int total, bool persiste
 	pthread_barrier_destroy(&go);
 	free(jobs);
 	free(th);
+	free(lat);
+}
+
+/*
+ * 64 concurrent clients without 64 client threads: one thread drives nconn
+ * persistent connections with epoll, so that on a 2-CPU machine the load
+ * generator does not take the CPU the daemon is measured on. With rate > 0
+ * connection c sends its i-th query at start + (i + c/nconn) * nconn/rate
+ * (open loop: timed from that due time, so a slow answer is charged to the
+ * queries behind it); with rate 0 each connection sends again as soon as
+ * its answer arrives.
+ */
+struct ev_conn {
+	int fd;
+	int sent, done;
+	bool busy;
+	uint64_t next_due, cur_due;
+};
+
+static void run_status_ev(const char *socket, int nconn, int total, double rate,
+			  struct row_b *row)
+{
+	struct ev_conn *cs = calloc((size_t)nconn, sizeof(*cs));
+	uint32_t *lat = calloc((size_t)total, sizeof(*lat));
+	uint64_t interval = rate > 0 ? (uint64_t)(1e9 * nconn / rate) : 0, start;
+	int per = total / nconn, ndone = 0, failures = 0, ep = epoll_create1(EPOLL_CLOEXEC);
+	uint8_t buf[PROTO_MAX_FRAME];
+	double t0;
+
+	if (cs == NULL || lat == NULL || ep < 0)
+		die("out of memory");
+	total = per * nconn;
+	for (int c = 0; c < nconn; c++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)c };
+		if (client_connect(socket, TIMEOUT_MS, &cs[c].fd) != PP_OK ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, cs[c].fd, &ev) != 0)
+			die("connect %s", socket);
+	}
+	start = now_ns() + 10000000u;
+	for (int c = 0; c < nconn; c++)
+		cs[c].next_due = start + interval * (uint64_t)c / (uint64_t)nconn;
+	t0 = now_ms();
+	while (ndone < total) {
+		struct epoll_event evs[64];
+		uint64_t now = now_ns(), wake = UINT64_MAX;
+		struct timespec to;
+		int n;
+
+		for (int c = 0; c < nconn; c++) {
+			struct ev_conn *x = &cs[c];
+			struct proto_msg req;
+			char user[32];
+			if (x->busy || x->sent >= per)
+				continue;
+			if (interval && x->next_due > now) {
+				if (x->next_due < wake)
+					wake = x->next_due;
+				continue;
+			}
+			status_user(user, sizeof(user), c * per + x->sent * 7);
+			proto_msg_init(&req, PROTO_STATUS);
+			if (proto_add_cstr(&req, user) != PP_OK || proto_add_u64(&req, 90) != PP_OK ||
+			    proto_add_u64(&req, 14) != PP_OK ||
+			    proto_send(x->fd, &req, proto_deadline_after(TIMEOUT_MS)) != PP_OK)
+				die("status send failed");
+			x->cur_due = interval ? x->next_due : now;
+			x->next_due += interval;
+			x->sent++;
+			x->busy = true;
+		}
+		now = now_ns();
+		if (wake == UINT64_MAX || wake <= now) {
+			to.tv_sec = wake == UINT64_MAX ? 5 : 0;
+			to.tv_nsec = 0;
+		} else {
+			to.tv_sec = (time_t)((wake - now) / 1000000000u);
+			to.tv_nsec = (long)((wake - now) % 1000000000u);
+		}
+		n = epoll_pwait2(ep, evs, 64, &to, NULL);
+		if (n < 0 && errno != EINTR)
+			die("epoll_pwait2: %s", strerror(errno));
+		for (int k = 0; k < n; k++) {
+			struct ev_conn *x = &cs[evs[k].data.u32];
+			struct proto_msg rep;
+			size_t len;
+			uint64_t dt;
+			if (!x->busy ||
+			    proto_frame_read(x->fd, buf, sizeof(buf), &len,
+					     proto_deadline_after(TIMEOUT_MS)) != PP_OK)
+				die("status reply read failed");
+			dt = now_ns() - x->cur_due;
+			if (proto_decode(buf, len, &rep) != PP_OK || rep.type != PROTO_STATUS_REPLY ||
+			    rep.f[PROTO_STATUS_REPLY_STATUS].u64 != PROTO_OK)
+				failures++;
+			lat[ndone++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+			x->busy = false;
+		}
+	}
+	row->qps = total / ((now_ms() - t0) / 1e3);
+	for (int c = 0; c < nconn; c++)
+		client_close(&cs[c].fd);
+	close(ep);
+	qsort(lat, (size_t)total, sizeof(*lat), cmp_u32);
+	if (rate > 0)
+		snprintf(row->mode, sizeof(row->mode), "status, 64 conns/1 thread, paced %.0f/s",
+			 rate);
+	else
+		snprintf(row->mode, sizeof(row->mode), "status, 64 conns/1 thread, flat out");
+	row->clients = nconn;
+	row->queries = total;
+	row->failures = failures;
+	row->p50_us = pct_u32(lat, (size_t)total, 50) / 1e3;
+	row->p99_us = pct_u32(lat, (size_t)total, 99) / 1e3;
+	row->max_us = lat[total - 1] / 1e3;
+	free(cs);
 	free(lat);
 }
 
@@ -799,7 +915,8 @@ static int cmd_status(int total, int total_conn, int pam_calls)
 {
 	char dir[600], pamdir[700], path[800], conf[800];
 	struct daemon d;
-	struct row_b rows[6];
+	struct row_b rows[10];
+	const int nrows = (int)(sizeof(rows) / sizeof(rows[0]));
 	double t0;
 
 	memset(rows, 0, sizeof(rows));
@@ -823,11 +940,15 @@ static int cmd_status(int total, int total_conn, int pam_calls)
 	       (now_ms() - t0) / 1e3);
 
 	/* Warm-up, then the measured runs. */
-	run_status(d.socket, 4, 20000, true, &rows[0]);
-	run_status(d.socket, 1, total, true, &rows[0]);
-	run_status(d.socket, 64, total, true, &rows[1]);
-	run_status(d.socket, 1, total_conn, false, &rows[2]);
-	run_status(d.socket, 64, total_conn, false, &rows[3]);
+	run_status(d.socket, 4, 20000, true, 0, &rows[0]);
+	run_status(d.socket, 1, total, true, 0, &rows[0]);
+	run_status(d.socket, 64, total, true, 0, &rows[1]);
+	run_status(d.socket, 64, total, true, 20000, &rows[2]);
+	run_status_ev(d.socket, 64, total, 0, &rows[3]);
+	run_status_ev(d.socket, 64, total, 20000, &rows[4]);
+	run_status(d.socket, 1, total_conn, false, 0, &rows[5]);
+	run_status(d.socket, 64, total_conn, false, 0, &rows[6]);
+	run_status(d.socket, 64, total_conn, false, 10000, &rows[7]);
 
 	PATHF(conf, "%s/policy.conf", dir);
 	write_file(conf, "socket = %s\nmax_age_days = 90\nwarn_days = 14\n"
@@ -837,34 +958,45 @@ static int cmd_status(int total, int total_conn, int pam_calls)
 	PATHF(path, "%s/unix-account", pamdir);
 	write_file(path, "account required pam_unix.so\n");
 	run_pam_account(pamdir, "pp-account", "st0001", pam_calls,
-			"pam_policy.so account (PAM stack)", &rows[4]);
+			"pam_policy.so account (PAM stack)", &rows[8]);
 	run_pam_account(pamdir, "unix-account", "root", pam_calls,
-			"pam_unix.so account (PAM stack, root)", &rows[5]);
+			"pam_unix.so account (PAM stack, root)", &rows[9]);
 	daemon_stop(&d);
 	current_daemon = NULL;
 
 	printf("\nPart B - account-phase status (%d users queried, %ld CPUs online)\n\n",
 	       STATUS_USERS, sysconf(_SC_NPROCESSORS_ONLN));
-	printf("  %-40s %7s %8s %9s %9s %9s %10s %5s\n", "mode", "clients", "queries",
+	printf("  %-44s %7s %8s %9s %9s %9s %10s %5s\n", "mode", "clients", "queries",
 	       "p50 us", "p99 us", "max us", "queries/s", "fail");
 	printf("  %s\n", "-----------------------------------------------------------"
-	       "----------------------------------------------");
-	for (int i = 0; i < 6; i++)
-		printf("  %-40s %7d %8d %9.1f %9.1f %9.1f %10.0f %5d\n", rows[i].mode,
+	       "--------------------------------------------------");
+	for (int i = 0; i < nrows; i++)
+		printf("  %-44s %7d %8d %9.1f %9.1f %9.1f %10.0f %5d\n", rows[i].mode,
 		       rows[i].clients, rows[i].queries, rows[i].p50_us, rows[i].p99_us,
 		       rows[i].max_us, rows[i].qps, rows[i].failures);
-	printf("  (PAM rows: pam_start_confdir + pam_acct_mgmt + pam_end per call; the\n"
-	       "   pam_policy.so row opens one connection per call, as in production)\n");
+	printf("  (flat out: every client sends its next query as soon as the answer\n"
+	       "   arrives, so with 64 clients latency is queueing: 64 / throughput.\n"
+	       "   paced: 64 clients share the stated rate, each query due on a fixed\n"
+	       "   schedule and timed from then. PAM rows: pam_start_confdir +\n"
+	       "   pam_acct_mgmt + pam_end per call; pam_policy.so opens one\n"
+	       "   connection per call, as in production.)\n");
 
-	result(rows[1].p99_us < 1000 && rows[1].failures == 0 ? "PASS" : "FAIL",
-	       "B: status p99 under 1 ms at 64 clients",
-	       "p99 %.1f us (p50 %.1f us, persistent connections, %d failures)",
-	       rows[1].p99_us, rows[1].p50_us, rows[1].failures);
-	result(rows[1].qps >= 20000 ? "PASS" : "FAIL", "B: at least 20,000 status queries/s",
-	       "%.0f q/s at 64 clients (1 client: %.0f q/s)", rows[1].qps, rows[0].qps);
-	result("INFO", "B: connection per query (the module's way), 64 clients",
-	       "p99 %.1f us, %.0f q/s; pam_policy.so account p50 %.1f us vs pam_unix %.1f us",
-	       rows[3].p99_us, rows[3].qps, rows[4].p50_us, rows[5].p50_us);
+	result(rows[4].p99_us < 1000 && rows[4].failures == 0 &&
+	       rows[4].qps >= 0.98 * 20000 ? "PASS" : "FAIL",
+	       "B: status p99 under 1 ms, 64 clients at 20,000 q/s",
+	       "p99 %.1f us, p50 %.1f us at %.0f q/s (64 conns, 1 client thread)",
+	       rows[4].p99_us, rows[4].p50_us, rows[4].qps);
+	result(rows[3].qps >= 20000 ? "PASS" : "FAIL", "B: at least 20,000 status queries/s",
+	       "%.0f q/s flat out, 64 conns (64 threads: %.0f q/s)", rows[3].qps, rows[1].qps);
+	result("INFO", "B: 64 client threads paced 20,000/s",
+	       "p99 %.1f us at %.0f q/s (load generator shares the 2 CPUs)",
+	       rows[2].p99_us, rows[2].qps);
+	result("INFO", "B: connection per query (the module's way), 64",
+	       "flat out %.0f q/s p99 %.1f us; paced 10,000/s p99 %.1f us",
+	       rows[6].qps, rows[6].p99_us, rows[7].p99_us);
+	result("INFO", "B: account phase, whole PAM transaction",
+	       "pam_policy.so p50 %.1f us vs pam_unix.so p50 %.1f us (%.2fx)",
+	       rows[8].p50_us, rows[9].p50_us, rows[8].p50_us / rows[9].p50_us);
 	return 0;
 }
 
@@ -967,7 +1099,8 @@ static long report_stream(const char *socket, double *ms)
 }
 
 /* Run ctl -c conf report --format csv >out; returns the wall time in ms. */
-static double run_ctl(const char *ctl, const char *conf, const char *out, int *status)
+static double run_ctl(const char *ctl, const char *conf, const char *out,
+		      const char *err_path, int *status)
 {
 	double t0 = now_ms();
 	pid_t pid = fork();
@@ -976,7 +1109,8 @@ static double run_ctl(const char *ctl, const char *conf, const char *out, int *s
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || dup2(fd, 1) < 0)
+		int efd = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || efd < 0 || dup2(efd, 2) < 0)
 			_exit(127);
 		execl(ctl, "pam_policyctl", "-c", conf, "report", "--format", "csv",
 		      (char *)NULL);
@@ -989,7 +1123,7 @@ static double run_ctl(const char *ctl, const char *conf, const char *out, int *s
 
 static int cmd_report(int nusers, const char *ctl, int runs)
 {
-	char dir[600], state[700], conf[800], csv[800];
+	char dir[600], state[700], conf[800], csv[800], cerr[800];
 	struct daemon d;
 	double t0, seed_s, *t = calloc((size_t)runs, sizeof(double));
 	double stream_med, stream_min, ctl_med = 0, ctl_min = 0;
@@ -1025,9 +1159,11 @@ static int cmd_report(int nusers, const char *ctl, int runs)
 			   d.socket, d.state, dir, TIMEOUT_MS);
 		/* One run into a file to check it, then the timed runs to /dev/null. */
 		PATHF(csv, "%s/report.csv", dir);
-		run_ctl(ctl, conf, csv, &status);
+		PATHF(cerr, "%s/ctl.stderr", dir);
+		run_ctl(ctl, conf, csv, cerr, &status);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "bench: %s report failed (status %d)\n", ctl, status);
+			fprintf(stderr, "bench: %s report failed (status %d); see %s\n", ctl,
+				status, cerr);
 			ctl = NULL;
 		} else {
 			FILE *f = fopen(csv, "r");
@@ -1038,7 +1174,7 @@ static int cmd_report(int nusers, const char *ctl, int runs)
 			if (f)
 				fclose(f);
 			for (int k = 0; k < runs; k++)
-				t[k] = run_ctl(ctl, conf, "/dev/null", &status);
+				t[k] = run_ctl(ctl, conf, "/dev/null", cerr, &status);
 			ctl_med = median(t, (size_t)runs);
 			ctl_min = t[0];
 		}

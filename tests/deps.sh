@@ -7,7 +7,7 @@ pkgs="build-essential pkg-config libpam0g-dev libpam-modules libpam-runtime
 libpwquality-dev libpwquality-tools cracklib-runtime libsodium-dev
 libsqlite3-dev sqlite3 check libpam-wrapper libnss-wrapper pamtester
 faketime openssh-server openssh-client sshpass expect clang
-libclang-rt-dev passwd man-db"
+libclang-rt-dev passwd man-db libcrypt-dev"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

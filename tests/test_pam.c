@@ -334,19 +334,19 @@ END_TEST
 static void expect_ignored(const char *args, const char *user)
 {
 	struct harness_conv c;
-	const char *weak[] = { NULL };
+	const char *weak[] = { "weak", "weak", NULL };
 	char expect[128], *s;
 
 	/*
-	 * The module returns PAM_IGNORE without prompting; the writer below
-	 * then fails for want of a password (nothing prompted one), which
-	 * shows that pam_policy stood aside.
+	 * The module applies no rule to a user it does not cover, but still
+	 * asks for the new password so that the writer below (pam_unix with
+	 * use_authtok) gets one: the weak password goes through untouched.
 	 */
 	stack(NULL, args);
-	ck_assert_int_eq(change(user, 0, &c, weak), PAM_AUTHTOK_ERR);
-	ck_assert_int_eq(c.prompts, 0);
+	ck_assert_int_eq(change(user, 0, &c, weak), PAM_SUCCESS);
+	ck_assert_int_eq(c.prompts, 2);
 	ck_assert_int_eq(c.errors, 0);
-	snprintf(expect, sizeof(expect), "%s", "");
+	snprintf(expect, sizeof(expect), "%s:weak:passwd\n", user);
 	s = stored();
 	ck_assert_str_eq(s, expect);
 	free(s);
@@ -382,10 +382,13 @@ START_TEST(test_covered_user_prompted)
 	struct harness_conv c;
 	const char *none[] = { NULL };
 
-	/* Contrast with the ignored cases: a covered user is prompted. */
-	stack(NULL, "exempt_users=carol");
-	ck_assert_int_eq(change("bob", 0, &c, none), PAM_CONV_ERR);
+	/* Contrast with the ignored cases: a covered user's weak password fails. */
+	const char *weak[] = { "weak", NULL };
+	stack(NULL, "exempt_users=carol retry=1");
+	ck_assert_int_eq(change("bob", 0, &c, weak), PAM_AUTHTOK_ERR);
 	ck_assert_int_eq(c.prompts, 1);
+	ck_assert_ptr_nonnull(strstr(c.log, "too short"));
+	(void)none;
 }
 END_TEST
 
