@@ -20,6 +20,9 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 SECUREDIR ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib64/security)
 UNITDIR   ?= /lib/systemd/system
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+PAMCONFIGDIR ?= /usr/share/pam-configs
+DOCDIR    ?= $(PREFIX)/share/doc/pam_policy
 
 B         ?= build
 CC        ?= cc
@@ -164,15 +167,16 @@ install: all
 	fi
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	@if [ -f conf/pam_policyd.service ]; then \
-	    install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR); \
-	    install -m 0644 conf/pam_policyd.service $(DESTDIR)$(UNITDIR)/; \
-	    install -m 0644 conf/tmpfiles-pam_policy.conf $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf; \
-	fi
-	@if [ -f conf/logrotate.d/pam_policy ]; then \
-	    install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d; \
-	    install -m 0644 conf/logrotate.d/pam_policy $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pam_policy; \
-	fi
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 conf/pam_policyd.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 conf/tmpfiles-pam_policy.conf $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 conf/logrotate.d/pam_policy $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pam_policy
+	install -m 0644 conf/sysusers-pam_policy.conf $(DESTDIR)$(SYSUSERSDIR)/pam_policy.conf
+	install -m 0644 conf/pam-configs/pam_policy conf/pam-configs/pam_policy-record \
+	    $(DESTDIR)$(PAMCONFIGDIR)/
+	install -m 0644 conf/examples/* $(DESTDIR)$(DOCDIR)/examples/
 
 clean:
 	rm -rf build build-san build-fuzz
