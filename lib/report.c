@@ -17,20 +17,18 @@
 #define fwrite(p, n, m, f) fwrite_unlocked((p), (n), (m), (f))
 
 struct stored_user {
-	char name[REPORT_MAX_NAME];
+	char *name;
 	int64_t first_seen, last_change;
 	long history;
 	bool must_change;
 };
 
 struct nss_user {
-	char name[REPORT_MAX_NAME];
+	char *name;
 	uid_t uid;
 	gid_t gid;
 	size_t seq;               /* enumeration order: the first entry wins */
 };
-
-typedef char name_t[REPORT_MAX_NAME];
 
 struct report {
 	struct policy policy;
@@ -41,9 +39,9 @@ struct report {
 	size_t nnss, capnss;
 	gid_t *exempt_gids;
 	size_t ngids, capgids;
-	name_t *exempt_members;   /* sorted by report_finish */
+	char **exempt_members;    /* sorted by report_finish */
 	size_t nmembers, capmembers;
-	name_t *local;            /* sorted by report_finish */
+	char **local;             /* sorted by report_finish */
 	size_t nlocal, caplocal;
 	struct report_row *rows;
 	size_t nrows, caprows;
@@ -90,6 +88,14 @@ void report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
+	for (size_t i = 0; i < r->nstored; i++)
+		free(r->stored[i].name);
+	for (size_t i = 0; i < r->nnss; i++)
+		free(r->nss[i].name);
+	for (size_t i = 0; i < r->nmembers; i++)
+		free(r->exempt_members[i]);
+	for (size_t i = 0; i < r->nlocal; i++)
+		free(r->local[i]);
 	free(r->stored);
 	free(r->nss);
 	free(r->exempt_gids);
@@ -109,9 +115,11 @@ pp_err report_add_stored(struct report *r, const char *name, int64_t first_seen,
 		return PP_ERR_INVALID;
 	if (!grow((void **)&r->stored, &r->capstored, r->nstored, sizeof(*r->stored)))
 		return PP_ERR_NOMEM;
-	u = &r->stored[r->nstored++];
+	u = &r->stored[r->nstored];
 	memset(u, 0, sizeof(*u));
-	memcpy(u->name, name, strlen(name) + 1);
+	if ((u->name = strdup(name)) == NULL)
+		return PP_ERR_NOMEM;
+	r->nstored++;
 	u->first_seen = first_seen;
 	u->last_change = last_change;
 	u->history = history;
@@ -129,20 +137,23 @@ pp_err report_add_nss(struct report *r, const char *name, uid_t uid, gid_t gid)
 		return PP_ERR_NOMEM;
 	u = &r->nss[r->nnss];
 	memset(u, 0, sizeof(*u));
-	memcpy(u->name, name, strlen(name) + 1);
+	if ((u->name = strdup(name)) == NULL)
+		return PP_ERR_NOMEM;
 	u->uid = uid;
 	u->gid = gid;
 	u->seq = r->nnss++;
 	return PP_OK;
 }
 
-static pp_err add_name(name_t **arr, size_t *n, size_t *cap, const char *name)
+static pp_err add_name(char ***arr, size_t *n, size_t *cap, const char *name)
 {
 	if (!name_ok(name))
 		return PP_OK;       /* too long to be a user we track: cannot match */
-	if (!grow((void **)arr, cap, *n, sizeof(name_t)))
+	if (!grow((void **)arr, cap, *n, sizeof(char *)))
 		return PP_ERR_NOMEM;
-	memcpy((*arr)[(*n)++], name, strlen(name) + 1);
+	if (((*arr)[*n] = strdup(name)) == NULL)
+		return PP_ERR_NOMEM;
+	(*n)++;
 	return PP_OK;
 }
 
@@ -217,7 +228,7 @@ pp_err report_load_nss(struct report *r)
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcmp((const char *)a, (const char *)b);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int cmp_stored(const void *a, const void *b)
@@ -236,9 +247,9 @@ static int cmp_nss(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static bool in_sorted(const name_t *arr, size_t n, const char *name)
+static bool in_sorted(char *const *arr, size_t n, const char *name)
 {
-	return n > 0 && bsearch(name, arr, n, sizeof(name_t), cmp_name) != NULL;
+	return n > 0 && bsearch(&name, arr, n, sizeof(*arr), cmp_name) != NULL;
 }
 
 /* users_coverage over the data enumerated once (no per-user NSS call). */
@@ -281,7 +292,7 @@ static pp_err add_row(struct report *r, const struct stored_user *s,
 		return PP_ERR_NOMEM;
 	row = &r->rows[r->nrows++];
 	memset(row, 0, sizeof(*row));
-	memcpy(row->user, n ? n->name : s->name, REPORT_MAX_NAME);
+	row->user = n ? n->name : s->name;
 	row->uid = n ? (long long)n->uid : REPORT_NO_UID;
 	if (s != NULL) {
 		facts.last_change = s->last_change;
@@ -318,8 +329,8 @@ pp_err report_finish(struct report *r)
 	r->finished = true;
 	qsort(r->stored, r->nstored, sizeof(*r->stored), cmp_stored);
 	qsort(r->nss, r->nnss, sizeof(*r->nss), cmp_nss);
-	qsort(r->exempt_members, r->nmembers, sizeof(name_t), cmp_name);
-	qsort(r->local, r->nlocal, sizeof(name_t), cmp_name);
+	qsort(r->exempt_members, r->nmembers, sizeof(char *), cmp_name);
+	qsort(r->local, r->nlocal, sizeof(char *), cmp_name);
 	while (rc == PP_OK && (i < r->nstored || j < r->nnss)) {
 		int c;
 
@@ -459,46 +470,55 @@ static void format_date(int64_t t, char *buf)
 }
 
 /*
- * The text of every cell of row; unknown values are "" (the table shows
+ * The text of every cell of a row; unknown values are "" (the table shows
  * them as "-", CSV leaves them empty, JSON writes null).
  */
-static void row_cells(const struct report_row *row, char cells[NCOLS][REPORT_MAX_NAME])
+struct cells {
+	const char *v[NCOLS];
+	char buf[NCOLS][24];
+};
+
+static void row_cells(const struct report_row *row, struct cells *c)
 {
-	for (int c = 0; c < NCOLS; c++)
-		cells[c][0] = '\0';
-	memcpy(cells[COL_USER], row->user, REPORT_MAX_NAME);
-	if (row->uid != REPORT_NO_UID)
-		format_long(row->uid, cells[COL_UID]);
-	if (row->last_change != 0)
-		format_date(row->last_change, cells[COL_LAST]);
-	if (row->has_age)
-		format_long(row->age_days, cells[COL_AGE]);
-	if (row->expires != 0) {
-		format_date(row->expires, cells[COL_EXPIRES]);
-		format_long(row->days_left, cells[COL_LEFT]);
+	for (int i = 0; i < NCOLS; i++) {
+		c->buf[i][0] = '\0';
+		c->v[i] = c->buf[i];
 	}
-	memcpy(cells[COL_STATE], aging_state_name(row->state),
-	       strlen(aging_state_name(row->state)) + 1);
-	format_long(row->history, cells[COL_HISTORY]);
+	c->v[COL_USER] = row->user;
+	if (row->uid != REPORT_NO_UID)
+		format_long(row->uid, c->buf[COL_UID]);
+	if (row->last_change != 0)
+		format_date(row->last_change, c->buf[COL_LAST]);
+	if (row->has_age)
+		format_long(row->age_days, c->buf[COL_AGE]);
+	if (row->expires != 0) {
+		format_date(row->expires, c->buf[COL_EXPIRES]);
+		format_long(row->days_left, c->buf[COL_LEFT]);
+	}
+	c->v[COL_STATE] = aging_state_name(row->state);
+	format_long(row->history, c->buf[COL_HISTORY]);
 }
 
 /* A table shows names as typed; control bytes would garble the terminal. */
-static void table_safe(char *s)
+static void table_user(FILE *out, const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
 /* One cell padded to width: numbers to the right, text to the left. */
-static void table_cell(FILE *out, const char *v, int width, bool right, bool last)
+static void table_cell(FILE *out, const char *v, int width, bool right, bool last,
+		       bool user)
 {
 	int pad = width - (int)strlen(v);
 
 	if (right)
 		for (int i = 0; i < pad; i++)
 			putc(' ', out);
-	fputs(v, out);
+	if (user)
+		table_user(out, v);
+	else
+		fputs(v, out);
 	if (last) {
 		putc('\n', out);
 		return;
@@ -512,7 +532,7 @@ static void table_cell(FILE *out, const char *v, int width, bool right, bool las
 static size_t write_table(const struct report *r, const struct report_filter *f,
 			  FILE *out)
 {
-	char cells[NCOLS][REPORT_MAX_NAME];
+	struct cells cells;
 	int width[NCOLS];
 	size_t shown = 0;
 
@@ -521,27 +541,22 @@ static size_t write_table(const struct report *r, const struct report_filter *f,
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (!report_row_matches(&r->rows[i], f))
 			continue;
-		row_cells(&r->rows[i], cells);
+		row_cells(&r->rows[i], &cells);
 		for (int c = 0; c < NCOLS; c++) {
-			int len = cells[c][0] ? (int)strlen(cells[c]) : 1;
+			int len = cells.v[c][0] ? (int)strlen(cells.v[c]) : 1;
 			if (len > width[c])
 				width[c] = len;
 		}
 	}
-	for (int c = 0; c < NCOLS; c++) {
-		if (c + 1 == NCOLS)
-			fprintf(out, "%*s\n", width[c], col_titles[c]);
-		else
-			fprintf(out, col_numeric[c] ? "%*s  " : "%-*s  ", width[c], col_titles[c]);
-	}
+	for (int c = 0; c < NCOLS; c++)
+		table_cell(out, col_titles[c], width[c], col_numeric[c], c + 1 == NCOLS, false);
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (!report_row_matches(&r->rows[i], f))
 			continue;
-		row_cells(&r->rows[i], cells);
-		table_safe(cells[COL_USER]);
+		row_cells(&r->rows[i], &cells);
 		for (int c = 0; c < NCOLS; c++)
-			table_cell(out, cells[c][0] ? cells[c] : "-", width[c], col_numeric[c],
-				   c + 1 == NCOLS);
+			table_cell(out, cells.v[c][0] ? cells.v[c] : "-", width[c],
+				   col_numeric[c], c + 1 == NCOLS, c == COL_USER);
 		shown++;
 	}
 	return shown;
@@ -573,17 +588,19 @@ static void csv_field(const char *s, FILE *out)
 
 static size_t write_csv(const struct report *r, const struct report_filter *f, FILE *out)
 {
-	char cells[NCOLS][REPORT_MAX_NAME];
+	struct cells cells;
 	size_t shown = 0;
 
-	for (int c = 0; c < NCOLS; c++)
-		fprintf(out, "%s%s", col_keys[c], c + 1 < NCOLS ? "," : "\r\n");
+	for (int c = 0; c < NCOLS; c++) {
+		fputs(col_keys[c], out);
+		fputs(c + 1 < NCOLS ? "," : "\r\n", out);
+	}
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (!report_row_matches(&r->rows[i], f))
 			continue;
-		row_cells(&r->rows[i], cells);
+		row_cells(&r->rows[i], &cells);
 		for (int c = 0; c < NCOLS; c++) {
-			csv_field(cells[c], out);
+			csv_field(cells.v[c], out);
 			fputs(c + 1 < NCOLS ? "," : "\r\n", out);
 		}
 		shown++;
@@ -593,15 +610,15 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 
 static size_t write_json(const struct report *r, const struct report_filter *f, FILE *out)
 {
-	char cells[NCOLS][REPORT_MAX_NAME];
-	char buf[REPORT_MAX_NAME * 8];
+	struct cells cells;
+	char buf[REPORT_MAX_NAME * 8];   /* a name, escaped (at most 6 bytes each) */
 	size_t shown = 0, used;
 
-	fputc('[', out);
+	putc('[', out);
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (!report_row_matches(&r->rows[i], f))
 			continue;
-		row_cells(&r->rows[i], cells);
+		row_cells(&r->rows[i], &cells);
 		fputs(shown ? ",\n {" : "\n {", out);
 		for (int c = 0; c < NCOLS; c++) {
 			if (c)
@@ -609,24 +626,24 @@ static size_t write_json(const struct report *r, const struct report_filter *f, 
 			putc('"', out);
 			fputs(col_keys[c], out);
 			fputs("\":", out);
-			if (cells[c][0] == '\0') {
+			if (cells.v[c][0] == '\0') {
 				fputs("null", out);
 			} else if (col_numeric[c]) {
-				fputs(cells[c], out);
+				fputs(cells.v[c], out);
 			} else if (c != COL_USER) {
 				/* dates and state names: plain ASCII, nothing to escape */
 				putc('"', out);
-				fputs(cells[c], out);
+				fputs(cells.v[c], out);
 				putc('"', out);
 			} else {
 				used = 0;
-				if (auditlog_json_string(buf, sizeof(buf), &used, cells[c]))
+				if (auditlog_json_string(buf, sizeof(buf), &used, cells.v[c]))
 					fwrite(buf, 1, used, out);
 				else
 					fputs("null", out);
 			}
 		}
-		fputc('}', out);
+		putc('}', out);
 		shown++;
 	}
 	fputs(shown ? "\n]\n" : "]\n", out);

@@ -33,7 +33,7 @@
 #include "error.h"
 #include "policy.h"
 
-#define REPORT_MAX_NAME 64   /* bytes of a user name kept, NUL included */
+#define REPORT_MAX_NAME POLICY_MAX_NAME  /* bytes of a user name, NUL included */
 #define REPORT_NO_UID (-1LL)
 
 enum report_format {
@@ -44,7 +44,7 @@ enum report_format {
 
 /* One output row. Times are UTC seconds, 0 = unknown/never. */
 struct report_row {
-	char user[REPORT_MAX_NAME];
+	const char *user;         /* owned by the report, valid until report_free */
 	long long uid;            /* REPORT_NO_UID: not known to NSS */
 	enum aging_state state;
 	int64_t last_change;      /* 0 = never */

@@ -90,6 +90,7 @@ struct conn {
 	int reply_ms;               /* how long a reply may wait for the peer */
 	bool privileged;            /* uid 0, or the daemon's own uid */
 	bool busy;                  /* owned by a worker right now */
+	bool watched;               /* in the event loop's epoll set */
 	bool close_after;
 	struct proto_msg req;
 	const struct request_rule *rule;
@@ -523,6 +524,7 @@ static void status_limits(const struct server *s, const struct conn *c,
 }
 
 static void queue_push(struct queue *q, struct conn *c);
+static bool conn_dispatch(struct server *s, struct conn *c, struct queue *q);
 
 /*
  * A user the store has never seen starts the clock from the shadow file's
@@ -591,9 +593,9 @@ static void handle_status(struct server *s, struct worker *w, struct conn *c)
 	}
 	if (rc == PP_ERR_NOT_FOUND && w == NULL) {
 		/* First sight writes: hand it to the writer thread. */
-		c->busy = true;
 		c->rule = NULL;
-		queue_push(&s->writer_queue, c);
+		c->reply_ms = REPLY_TIMEOUT_MS;
+		(void)conn_dispatch(s, c, &s->writer_queue);   /* on failure: closed */
 		return;
 	}
 	if (rc == PP_ERR_NOT_FOUND) {
@@ -868,7 +870,8 @@ static void listen_resume(struct server *s)
 static void conn_close(struct server *s, struct conn *c)
 {
 	listen_resume(s);
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->watched)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -881,28 +884,58 @@ static void conn_close(struct server *s, struct conn *c)
 	s->nconns--;
 }
 
-static void conn_arm(struct server *s, struct conn *c)
+/*
+ * Connections are level-triggered: a request answered in the event loop
+ * costs no epoll_ctl at all. Only while a worker owns the connection is it
+ * switched off, so that the loop does not read it meanwhile.
+ */
+static bool conn_watch(struct server *s, struct conn *c, bool on)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT,
-				  .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
 
-	c->last_active = now_ms();
-	c->frame_start = 0;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-		conn_close(s, c);
+	if (c->watched == on)
+		return true;
+	/*
+	 * Removed, not just muted: epoll reports hang-ups even with no events
+	 * asked for, and the loop must not touch a connection a worker owns.
+	 */
+	if (epoll_ctl(s->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->fd, &ev) != 0)
+		return false;
+	c->watched = on;
+	return true;
 }
 
-/* A request is done: wipe what it carried, then re-arm or close. */
+/* A request is done: wipe what it carried, then listen again or close. */
 static void conn_finish(struct server *s, struct conn *c)
 {
 	sodium_memzero(c->buf, c->have);
 	c->have = 0;
+	c->frame_start = 0;
+	c->last_active = now_ms();
 	memset(&c->req, 0, sizeof(c->req));
 	c->busy = false;
-	if (c->close_after)
+	if (c->close_after || !conn_watch(s, c, true))
 		conn_close(s, c);
-	else
-		conn_arm(s, c);
+}
+
+/*
+ * Hand a connection to a worker lane; the event loop lets go of it. On
+ * failure the connection is marked for closing and stays with the caller.
+ */
+static bool conn_dispatch(struct server *s, struct conn *c, struct queue *q)
+{
+	if (!conn_watch(s, c, false)) {
+		c->close_after = true;
+		return false;
+	}
+	c->busy = true;
+	if (q == &s->hash_queue) {
+		pthread_mutex_lock(&s->done_lock);
+		s->hash_queued++;
+		pthread_mutex_unlock(&s->done_lock);
+	}
+	queue_push(q, c);
+	return true;
 }
 
 static int conns_of(const struct server *s, uid_t uid)
@@ -967,10 +1000,12 @@ static void accept_one(struct server *s)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
 		conn_close(s, c);
+	else
+		c->watched = true;
 }
 
 /*
@@ -1151,7 +1186,9 @@ static bool conn_read(struct server *s, struct conn *c, bool *complete)
 				*complete = true;
 				return true;
 			}
+
 		}
+		/* Never past this frame: a pipelined next request stays queued. */
 		n = recv(c->fd, c->buf + c->have, need - c->have, MSG_DONTWAIT);
 		if (n > 0) {
 			if (c->have == 0)
@@ -1173,6 +1210,8 @@ static void conn_ready(struct server *s, struct conn *c)
 	bool complete = false;
 	size_t len;
 
+	if (c->busy)
+		return;              /* a worker owns it (cannot happen: not watched) */
 	if (!conn_read(s, c, &complete)) {
 		if (c->have > 0)
 			log_msg(LOG_NOTICE, "uid %u pid %d: connection closed mid-frame",
@@ -1180,10 +1219,8 @@ static void conn_ready(struct server *s, struct conn *c)
 		conn_close(s, c);
 		return;
 	}
-	if (!complete) {
-		conn_arm(s, c);
-		return;
-	}
+	if (!complete)
+		return;              /* the rest of the frame comes later */
 	len = c->have - PROTO_HEADER_SIZE;
 	if (proto_decode(c->buf + PROTO_HEADER_SIZE, len, &c->req) != PP_OK ||
 	    !proto_is_request(c->req.type)) {
@@ -1207,8 +1244,8 @@ static void conn_ready(struct server *s, struct conn *c)
 		 * lookups (its name), which may be slow with LDAP: authorise and
 		 * answer it on the writer thread, not in the event loop.
 		 */
-		c->busy = true;
-		queue_push(&s->writer_queue, c);
+		if (!conn_dispatch(s, c, &s->writer_queue))
+			conn_finish(s, c);
 		return;
 	}
 	if (rule->lane == LANE_HASH && s->hash_queued >= MAX_HASH_QUEUE) {
@@ -1223,19 +1260,14 @@ static void conn_ready(struct server *s, struct conn *c)
 		rule->handler(s, NULL, c);
 		if (!c->busy)
 			conn_finish(s, c);
-		else
-			c->reply_ms = REPLY_TIMEOUT_MS;
 		break;
 	case LANE_HASH:
-		c->busy = true;
-		pthread_mutex_lock(&s->done_lock);
-		s->hash_queued++;
-		pthread_mutex_unlock(&s->done_lock);
-		queue_push(&s->hash_queue, c);
+		if (!conn_dispatch(s, c, &s->hash_queue))
+			conn_finish(s, c);
 		break;
 	case LANE_WRITER:
-		c->busy = true;
-		queue_push(&s->writer_queue, c);
+		if (!conn_dispatch(s, c, &s->writer_queue))
+			conn_finish(s, c);
 		break;
 	}
 }
