@@ -85,7 +85,8 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_STATUS_REPLY_EXPIRES] = U64("expires"),
 		[PROTO_STATUS_REPLY_MUST_CHANGE] = U64("must_change"),
 		[PROTO_STATUS_REPLY_HISTORY_COUNT] = U64("history_count"),
-		[PROTO_STATUS_REPLY_FIRST_SEEN] = U64("first_seen") } },
+		[PROTO_STATUS_REPLY_FIRST_SEEN] = U64("first_seen"),
+		[PROTO_STATUS_REPLY_NOW] = U64("now") } },
 	{ PROTO_REPORT_ROW, "report_row", {
 		[PROTO_REPORT_ROW_USER] = NONEMPTY("user"),
 		[PROTO_REPORT_ROW_FIRST_SEEN] = U64("first_seen"),

@@ -135,6 +135,8 @@ enum { /* PROTO_STATUS_REPLY */
 	PROTO_STATUS_REPLY_MUST_CHANGE,   /* U64, 0 or 1 */
 	PROTO_STATUS_REPLY_HISTORY_COUNT, /* U64 */
 	PROTO_STATUS_REPLY_FIRST_SEEN,    /* U64, time */
+	PROTO_STATUS_REPLY_NOW,           /* U64, the daemon's clock: days left
+					     are counted from it */
 };
 enum { /* PROTO_REPORT_ROW */
 	PROTO_REPORT_ROW_USER,            /* STR, non-empty */

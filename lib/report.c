@@ -327,10 +327,15 @@ pp_err report_finish(struct report *r)
 	if (r->finished)
 		return PP_ERR_INVALID;
 	r->finished = true;
-	qsort(r->stored, r->nstored, sizeof(*r->stored), cmp_stored);
-	qsort(r->nss, r->nnss, sizeof(*r->nss), cmp_nss);
-	qsort(r->exempt_members, r->nmembers, sizeof(char *), cmp_name);
-	qsort(r->local, r->nlocal, sizeof(char *), cmp_name);
+	/* qsort's base may not be NULL, even for zero elements. */
+	if (r->nstored > 1)
+		qsort(r->stored, r->nstored, sizeof(*r->stored), cmp_stored);
+	if (r->nnss > 1)
+		qsort(r->nss, r->nnss, sizeof(*r->nss), cmp_nss);
+	if (r->nmembers > 1)
+		qsort(r->exempt_members, r->nmembers, sizeof(char *), cmp_name);
+	if (r->nlocal > 1)
+		qsort(r->local, r->nlocal, sizeof(char *), cmp_name);
 	while (rc == PP_OK && (i < r->nstored || j < r->nnss)) {
 		int c;
 

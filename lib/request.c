@@ -151,6 +151,7 @@ pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
 	out->must_change = reply.f[PROTO_STATUS_REPLY_MUST_CHANGE].u64 != 0;
 	out->history_count = (long)reply.f[PROTO_STATUS_REPLY_HISTORY_COUNT].u64;
 	out->first_seen = (int64_t)reply.f[PROTO_STATUS_REPLY_FIRST_SEEN].u64;
+	out->now = (int64_t)reply.f[PROTO_STATUS_REPLY_NOW].u64;
 	return PP_OK;
 }
 

@@ -30,6 +30,7 @@ struct request_status_result {
 	int64_t first_seen;
 	bool must_change;
 	long history_count;
+	int64_t now;                /* the daemon's clock when it answered */
 };
 
 /*

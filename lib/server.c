@@ -475,8 +475,9 @@ static void status_reply(struct server *s, struct conn *c, const struct store_us
 	};
 	struct aging_status st;
 	struct proto_msg m;
+	int64_t now = now_utc();
 
-	aging_evaluate(&f, now_utc(), max_age, warn, &st);
+	aging_evaluate(&f, now, max_age, warn, &st);
 	proto_msg_init(&m, PROTO_STATUS_REPLY);
 	if (proto_add_u64(&m, PROTO_OK) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)st.state) != PP_OK ||
@@ -484,7 +485,8 @@ static void status_reply(struct server *s, struct conn *c, const struct store_us
 	    proto_add_u64(&m, (uint64_t)st.expires) != PP_OK ||
 	    proto_add_u64(&m, u->must_change ? 1 : 0) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->history_count) != PP_OK ||
-	    proto_add_u64(&m, (uint64_t)u->first_seen) != PP_OK) {
+	    proto_add_u64(&m, (uint64_t)u->first_seen) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)now) != PP_OK) {
 		c->close_after = true;
 		return;
 	}
@@ -501,7 +503,7 @@ static void status_not_found(struct conn *c)
 		c->close_after = true;
 		return;
 	}
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (proto_add_u64(&m, 0) != PP_OK)
 			c->close_after = true;
 	if (!c->close_after)

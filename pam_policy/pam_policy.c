@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PAM_SM_PASSWORD
@@ -488,16 +487,20 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 				 "Your password has expired (last changed %s; passwords must be "
 				 "changed every %d days). You must choose a new one now.",
 				 last, p.max_age_days);
-		else
+		else {
+			char seen[16];
+			aging_format_date(st.first_seen, seen, sizeof(seen));
 			snprintf(text, sizeof(text),
 				 "Your password has expired (no change recorded since %s; "
 				 "passwords must be changed every %d days). You must choose a "
-				 "new one now.", expires, p.max_age_days);
+				 "new one now.", seen, p.max_age_days);
+		}
 		say(pamh, flags, PAM_ERROR_MSG, text);
 		send_event(pamh, &p, "password_expired", user, "expired");
 		return PAM_NEW_AUTHTOK_REQD;
 	case AGING_WARNING: {
-		long days = st.expires ? aging_days_until((int64_t)time(NULL), st.expires) : 0;
+		/* Counted on the daemon's clock, which decided the state. */
+		long days = st.expires ? aging_days_until(st.now, st.expires) : 0;
 		snprintf(text, sizeof(text), "Your password expires in %ld day%s (on %s).",
 			 days, days == 1 ? "" : "s", expires);
 		say(pamh, flags, PAM_TEXT_INFO, text);

@@ -39,7 +39,7 @@ static const struct {
 	{ PROTO_BACKUP, "backup", "S" },
 	{ PROTO_REOPEN, "reopen", "" },
 	{ PROTO_REPLY, "reply", "UUS" },
-	{ PROTO_STATUS_REPLY, "status_reply", "UUUUUUU" },
+	{ PROTO_STATUS_REPLY, "status_reply", "UUUUUUUU" },
 	{ PROTO_REPORT_ROW, "report_row", "SUUUUU" },
 	{ PROTO_REPORT_END, "report_end", "U" },
 };

@@ -42,7 +42,7 @@
 #define PW_FIRST "Correct-Horse-7"
 #define PW_SECOND "Violet-Anchor-58"
 #define PW_THIRD "Brisk-Lantern-31"
-#define PW_WEAK "short"
+#define PW_WEAK "Wqz7"
 
 static const char *const all_passwords[] = {
 	PW_FIRST, PW_SECOND, PW_THIRD, PW_WEAK, NULL,
@@ -314,7 +314,7 @@ static void audit_lines_sane(const char *log)
 	ck_assert_int_gt(lines, 0);
 }
 
-/* Every alice line says uid 1001; user lines from PAM name our service. */
+/* Every line about alice carries her uid, 1001. */
 static void audit_alice_lines_consistent(const char *log)
 {
 	const char *alice[] = { "\"user\":\"alice\"", NULL };
@@ -779,6 +779,20 @@ START_TEST(test_audit_trail)
 	/* The first forced change came after the expiry, not before. */
 	ck_assert_ptr_nonnull(strstr(strstr(log, "\"event\":\"password_expired\""),
 				     "\"event\":\"forced_change_completed\""));
+	/* The log opens with the start and closes with the stop. */
+	ck_assert_ptr_nonnull(strstr(log, "{\"seq\":1,"));
+	ck_assert_ptr_eq(strstr(log, "\"event\":\"daemon_start\""), strstr(log, "\"event\":"));
+	{
+		size_t len = strlen(log);
+		const char *last;
+
+		ck_assert_uint_gt(len, 1);
+		ck_assert_int_eq(log[len - 1], '\n');
+		last = memrchr(log, '\n', len - 1);
+		last = last ? last + 1 : log;
+		ck_assert_msg(strstr(last, "\"event\":\"daemon_stop\"") != NULL,
+			      "last audit line is not daemon_stop: %s", last);
+	}
 	free(log);
 
 	audit_verify_clean();
