@@ -866,7 +866,11 @@ START_TEST(test_report_scale)
 	report_rows(r, &n);
 	ck_assert_uint_eq(n, 100500);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+#if defined(__SANITIZE_ADDRESS__)
+	(void)secs;        /* timing is meaningless under sanitizers */
+#else
 	ck_assert_msg(secs < 1.0, "100,000 users took %.3f s", secs);
+#endif
 	fclose(null);
 	report_free(r);
 }
@@ -890,6 +894,10 @@ START_TEST(test_report_scale_cli)
 	pid_t pid;
 	int64_t now = (int64_t)time(NULL);
 
+#if defined(__SANITIZE_ADDRESS__)
+	printf("SKIP: timing is meaningless under sanitizers (test_report_scale_cli)\n");
+	return;
+#endif
 	harness_tmpdir(bigdir, sizeof(bigdir));
 	snprintf(state, sizeof(state), "%s/state", bigdir);
 	ck_assert_int_eq(mkdir(state, 0700), 0);
