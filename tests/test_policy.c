@@ -782,13 +782,15 @@ END_TEST
 
 START_TEST(test_list_rejected)
 {
-	static const char *const bad[] = {
-		"alice bob", "-alice", "al/ice", "alice,b;ob", "al:ice",
-		"abcdefghijklmnopqrstuvwxyz0123456", /* 33 bytes */
-		"abcdefghijklmnopqrstuvwxyz012345",  /* 32 bytes: no room for the NUL */
+	static char too_long[POLICY_MAX_NAME + 2];   /* no room for the NUL */
+	const char *const bad[] = {
+		"alice bob", "-alice", "al/ice", "alice,b;ob", "al:ice", too_long,
 	};
 	struct policy p;
 	char err[POLICY_ERR_LEN];
+
+	memset(too_long, 'a', POLICY_MAX_NAME);
+	too_long[POLICY_MAX_NAME] = '\0';
 
 	policy_defaults(&p);
 	ck_assert_int_eq(set_arg(&p, "exempt_users", "alice bob", err), PP_ERR_CONFIG);
