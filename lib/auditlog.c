@@ -142,23 +142,47 @@ static pp_err write_head(struct audit_log *log)
 	return PP_OK;
 }
 
-/* Without a head file, continue from the log's last complete line. */
+/*
+ * Continue from the log's last complete line when it is newer than the
+ * head: a crash between appending a line and renaming the head leaves the
+ * head one line behind. Only the tail of the file is read.
+ */
 static void resume_from_log(struct audit_log *log)
 {
-	char line[AUDIT_MAX_LINE + 2];
+	char *buf, *line, *next;
 	struct parsed_line pl;
-	FILE *f = fopen(log->path, "re");
+	const size_t tail = 4 * AUDIT_MAX_LINE;
+	off_t size, start;
+	ssize_t got;
+	int fd = open(log->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	if (f == NULL)
+	if (fd < 0)
 		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t n = strlen(line);
-		if (n > 0 && line[n - 1] == '\n' && parse_line(line, n - 1, &pl)) {
+	size = lseek(fd, 0, SEEK_END);
+	start = size > (off_t)tail ? size - (off_t)tail : 0;
+	buf = malloc(tail + 1);
+	if (buf == NULL || size < 0 ||
+	    (got = pread(fd, buf, tail, start)) <= 0) {
+		free(buf);
+		close(fd);
+		return;
+	}
+	buf[got] = '\0';
+	line = buf;
+	if (start > 0 && (line = strchr(buf, '\n')) != NULL)
+		line++;                 /* skip the partial first line */
+	for (; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next == NULL)
+			break;          /* torn last line: not part of the chain */
+		*next++ = '\0';
+		if (parse_line(line, strlen(line), &pl) && pl.seq > log->seq) {
 			log->seq = pl.seq;
 			memcpy(log->last_mac, pl.mac, sizeof(pl.mac));
 		}
 	}
-	fclose(f);
+	free(buf);
+	close(fd);
 }
 
 static pp_err open_file(struct audit_log *log, char *err, size_t errlen)
@@ -219,8 +243,8 @@ pp_err auditlog_open(const char *path, const char *head_path,
 	memcpy(log->key, key, AUDIT_KEY_BYTES);
 	log->gid = gid;
 	memcpy(log->last_mac, zero_mac, sizeof(zero_mac));
-	if (!read_head(head_path, &log->seq, log->last_mac))
-		resume_from_log(log);
+	(void)read_head(head_path, &log->seq, log->last_mac);
+	resume_from_log(log);
 	rc = open_file(log, err, errlen);
 	if (rc != PP_OK) {
 		auditlog_close(log);

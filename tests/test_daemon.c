@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -434,25 +435,33 @@ static pp_err call_once(const char *socket_path, const struct proto_msg *req,
 }
 
 /*
- * Become uid (and gid) in a child. The test directory is private (0700),
- * but the daemon's run/ directory is 0755 and the socket 0666: chdir there
- * first and connect by the relative name "pd.sock", which needs search
- * permission on run/ only. SO_PEERCRED is taken at connect time, so the
- * connection is made after the switch.
+ * Become user name in a child, with the groups a login would give it
+ * (the daemon reads the peer's groups with SO_PEERGROUPS). The test
+ * directory is private (0700), but the daemon's run/ directory is 0755
+ * and the socket 0666: chdir there first and connect by the relative name
+ * "pd.sock", which needs search permission on run/ only. SO_PEERCRED is
+ * taken at connect time, so the connection is made after the switch.
  */
-static bool become(uid_t uid)
+static bool become(const char *name)
 {
 	char rundir[4300];
 	char *slash;
+	gid_t groups[64];
+	int ngroups = (int)(sizeof(groups) / sizeof(groups[0]));
+	struct passwd *pw = getpwnam(name);
 
+	if (pw == NULL)
+		return false;
 	snprintf(rundir, sizeof(rundir), "%s", daemon_state.socket);
 	slash = strrchr(rundir, '/');
 	if (slash == NULL)
 		return false;
 	*slash = '\0';
-	return chdir(rundir) == 0 && setgroups(0, NULL) == 0 &&
-	       setgid((gid_t)uid) == 0 && setuid(uid) == 0 && getuid() == uid &&
-	       geteuid() == uid;
+	if (getgrouplist(name, pw->pw_gid, groups, &ngroups) < 0)
+		return false;
+	return chdir(rundir) == 0 && setgroups((size_t)ngroups, groups) == 0 &&
+	       setgid(pw->pw_gid) == 0 && setuid(pw->pw_uid) == 0 &&
+	       getuid() == pw->pw_uid && geteuid() == pw->pw_uid;
 }
 
 #define CHILD_FAIL(step, ...) do { \
@@ -475,7 +484,7 @@ static void nobody_child(void)
 	struct proto_msg req, reply;
 	pp_err rc;
 
-	if (!become(65534))
+	if (!become("nobody"))
 		CHILD_FAIL(1, "cannot become nobody: %s", strerror(errno));
 
 	proto_msg_init(&req, PROTO_CHECK);
@@ -557,7 +566,7 @@ static void alice_child(void)
 	struct request_status_result st;
 	pp_err rc;
 
-	if (!become(1001))
+	if (!become("alice"))
 		CHILD_FAIL(1, "cannot become alice: %s", strerror(errno));
 	rc = request_status("pd.sock", TIMEOUT_MS, "alice", 90, 14, &st);
 	if (rc != PP_OK || !st.found)
@@ -579,7 +588,7 @@ static void bob_child(void)
 	struct request_status_result st;
 	pp_err rc;
 
-	if (!become(1002))
+	if (!become("bob"))
 		CHILD_FAIL(1, "cannot become bob: %s", strerror(errno));
 	proto_msg_init(&req, PROTO_CHECK);
 	if (proto_add_cstr(&req, "alice") != PP_OK || proto_add_cstr(&req, PW2) != PP_OK ||
@@ -913,7 +922,8 @@ END_TEST
 /*
  * An acknowledged change is in the audit log: a compliance reviewer must
  * find every change the module was told succeeded, even if the daemon is
- * killed right after answering.
+ * killed right after answering. (lib/server.c handle_record once replied
+ * before writing password_changed; this failed then.)
  */
 START_TEST(test_audit_written_before_acknowledgement)
 {
@@ -932,8 +942,7 @@ START_TEST(test_audit_written_before_acknowledgement)
 			 user);
 		ck_assert_msg(strstr(audit, needle) != NULL,
 			      "record for %s was acknowledged before its password_changed "
-			      "audit line was written (lib/server.c handle_record replies "
-			      "first): a kill -9 now would lose it", user);
+			      "audit line was written: a kill -9 now would lose it", user);
 		free(audit);
 	}
 }
@@ -987,6 +996,46 @@ START_TEST(test_kill9_keeps_acknowledged_records)
 		int status = harness_daemon_stop(&daemon_state);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+	assert_audit_chain_clean();
+}
+END_TEST
+
+/*
+ * The audit log survives a crash between its two writes. auditlog_write
+ * appends and fdatasyncs the line, then replaces the head file (sequence
+ * number and mac of the last line). A kill -9 between the two leaves the
+ * head one line behind the log. We build exactly that state (kill -9, then
+ * put back the head file as it was before the last line) and restart: the
+ * chain must go on from the log's real last line, not from the stale head,
+ * or the verifier reports tampering that never happened.
+ */
+START_TEST(test_audit_chain_survives_crash_between_line_and_head)
+{
+	const char *extra = "history = 24\nmin_age_days = 0\n";
+	char head[4300], *saved, *audit;
+	int status;
+
+	start(extra);
+	snprintf(head, sizeof(head), "%s/audit.head", daemon_state.state);
+	/* Events are written before they are acknowledged. */
+	ck_assert_int_eq(request_event(daemon_state.socket, TIMEOUT_MS, "change_rejected",
+				       "alice", "passwd", "", "", "too_short"), PP_OK);
+	saved = harness_read(head);
+	ck_assert_ptr_nonnull(saved);
+	ck_assert_int_eq(request_event(daemon_state.socket, TIMEOUT_MS, "change_rejected",
+				       "alice", "passwd", "", "", "reused"), PP_OK);
+	harness_daemon_kill(&daemon_state);
+	/* The state a kill between the line's fdatasync and the head's rename leaves. */
+	harness_write(head, saved);
+	free(saved);
+
+	ck_assert(harness_daemon_start(&daemon_state, dir, extra, false));
+	status = harness_daemon_stop(&daemon_state);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	audit = harness_read(daemon_state.audit);
+	ck_assert_ptr_nonnull(audit);
+	ck_assert_ptr_nonnull(strstr(audit, "\"reasons\":[\"reused\"]"));
+	free(audit);
 	assert_audit_chain_clean();
 }
 END_TEST
@@ -1217,6 +1266,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_second_daemon_refused);
 	tcase_add_test(tc, test_kill9_keeps_acknowledged_records);
 	tcase_add_test(tc, test_audit_written_before_acknowledgement);
+	tcase_add_test(tc, test_audit_chain_survives_crash_between_line_and_head);
 	tcase_add_test(tc, test_oversized_and_invalid_passwords);
 	tcase_add_test(tc, test_sigterm_clean_shutdown);
 	tcase_add_test(tc, test_no_secrets_in_audit_or_store);
