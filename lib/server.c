@@ -557,7 +557,7 @@ static void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
 			must = true;
 		else if (days > 0 && (int64_t)days * AGING_DAY <= now)
 			last = (int64_t)days * AGING_DAY;
-	} else if (rc == PP_ERR_IO) {
+	} else if (rc == PP_ERR_IO && errno != ENOENT) {
 		log_msg(LOG_WARNING, "cannot read %s (%s): the clock of %s starts now",
 			s->policy->shadow_file, strerror(errno), user);
 	}
