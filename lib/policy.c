@@ -437,17 +437,37 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 	return rc;
 }
 
+/*
+ * Read one line (newline included) into line[0..POLICY_MAX_LINE]. Returns
+ * its length, 0 at the end of the file, or POLICY_MAX_LINE + 1 when the
+ * line is longer: nothing past the bound is ever held in memory.
+ */
+static size_t read_line(FILE *f, char line[POLICY_MAX_LINE + 1])
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		if (n == POLICY_MAX_LINE)
+			return POLICY_MAX_LINE + 1;
+		line[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	line[n] = '\0';
+	return n;
+}
+
 pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 			  char *err, size_t errlen)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char line[POLICY_MAX_LINE + 1];
+	size_t n;
 	char inner[POLICY_ERR_LEN];
 	unsigned lineno = 0;
 	pp_err rc = PP_OK;
 
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while ((n = read_line(f, line)) > 0) {
 		char *key, *value, *eq;
 
 		lineno++;
@@ -457,7 +477,7 @@ pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 			rc = PP_ERR_CONFIG;
 			break;
 		}
-		if (memchr(line, '\0', (size_t)n) != NULL) {
+		if (memchr(line, '\0', n) != NULL) {
 			set_error(err, errlen, "%s:%u: NUL byte in line", path, lineno);
 			rc = PP_ERR_CONFIG;
 			break;
@@ -489,12 +509,10 @@ pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 			break;
 		}
 	}
-	/* getline may fail for want of memory without setting the error flag. */
-	if (rc == PP_OK && (ferror(f) || !feof(f))) {
+	if (rc == PP_OK && ferror(f)) {
 		set_error(err, errlen, "%s: read error", path);
 		rc = PP_ERR_IO;
 	}
-	free(line);
 	if (rc == PP_OK)
 		snprintf(p->file, sizeof(p->file), "%s", path);
 	return rc;
