@@ -69,7 +69,7 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_ARGON2_OPSLIMIT] = NUM("argon2_opslimit", OPT_ULONG, argon2_opslimit, 1, 64),
 	[POLICY_OPT_ARGON2_MEMLIMIT_KIB] =
 		NUM("argon2_memlimit_kib", OPT_ULONG, argon2_memlimit_kib, 8, 4194304),
-	[POLICY_OPT_WORKERS] = NUM("workers", OPT_INT, workers, 0, 64),
+	[POLICY_OPT_WORKERS] = NUM("workers", OPT_INT, workers, 0, 8),
 	[POLICY_OPT_AUDIT_LOG] = STR("audit_log", OPT_PATH, audit_log),
 	[POLICY_OPT_AUDIT_GROUP] = STR("audit_group", OPT_NAME, audit_group),
 	[POLICY_OPT_SHADOW_FILE] = STR("shadow_file", OPT_PATH, shadow_file),
@@ -160,7 +160,9 @@ static bool parse_integer(const char *value, long long min, long long max,
 	char *end = NULL;
 	long long v;
 
-	if (value[0] == '\0' || isspace((unsigned char)value[0]) || value[0] == '+')
+	/* Digits only: no sign (not even "-0"), no spaces. */
+	if (value[0] == '\0' || isspace((unsigned char)value[0]) || value[0] == '+' ||
+	    value[0] == '-')
 		return false;
 	errno = 0;
 	v = strtoll(value, &end, 10);

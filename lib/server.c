@@ -793,8 +793,9 @@ static void handle_report(struct server *s, struct worker *w, struct conn *c)
 	memset(&r, 0, sizeof(r));
 	r.conn = c;
 	r.now = now_utc();
-	r.max_age = ma <= 3650 ? (int)ma : s->policy->max_age_days;
-	r.warn = wd <= 3650 ? (int)wd : s->policy->warn_days;
+	/* Only root may ask with other limits than the daemon's own. */
+	r.max_age = c->privileged && ma <= 3650 ? (int)ma : s->policy->max_age_days;
+	r.warn = c->privileged && wd <= 3650 ? (int)wd : s->policy->warn_days;
 	r.batch = malloc(65536);
 	if (r.batch == NULL) {
 		c->close_after = true;

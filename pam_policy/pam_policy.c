@@ -233,8 +233,17 @@ static bool daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy 
 	}
 	if (getuid() == 0 && info != NULL && info->uid != 0)
 		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
-	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK)
-		flags |= PROTO_CHECK_FORCED;
+	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK) {
+		/*
+		 * "passwd -k" sets this flag too: only a password that really is
+		 * expired (by this policy's limits) or flagged skips the minimum age.
+		 */
+		struct request_status_result st;
+		if (request_status(p->socket, p->timeout_ms, user, p->max_age_days,
+				   p->warn_days, &st) == PP_OK && st.found &&
+		    (st.state == AGING_EXPIRED || st.state == AGING_MUST_CHANGE))
+			flags |= PROTO_CHECK_FORCED;
+	}
 	rc = request_check(p->socket, p->timeout_ms, user, password, flags,
 			   p->history, p->min_age_days, &r);
 	if (rc == PP_OK) {
