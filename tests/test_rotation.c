@@ -557,6 +557,25 @@ END_TEST
 
 /* ---- 5. bootstrap from the shadow file ---- */
 
+/*
+ * "passwd -k" passes PAM_CHANGE_EXPIRED_AUTHTOK for a password that has not
+ * expired: that must not be a way around the minimum age. The target is
+ * root itself, so the root-changes-another-user waiver does not apply
+ * whoever runs the test.
+ */
+START_TEST(test_expired_flag_alone_keeps_min_age)
+{
+	struct harness_conv c;
+	const char *again[] = { PW_SECOND, PW_SECOND, NULL };
+
+	start("min_age_days = 1\n");
+	change_ok("root", 0, PW_FIRST);
+	ck_assert_int_eq(change("root", PAM_CHANGE_EXPIRED_AUTHTOK, &c, again),
+			 PAM_AUTHTOK_ERR);
+	ck_assert_ptr_nonnull(strstr(c.log, "changed too recently"));
+}
+END_TEST
+
 START_TEST(test_bootstrap_from_shadow)
 {
 	struct harness_conv c;
@@ -838,6 +857,7 @@ static Suite *rotation_suite(void)
 	tcase_add_test(tc, test_day91_expired_then_forced_change);
 	tcase_add_test(tc, test_admin_expire_forces_change);
 	tcase_add_test(tc, test_min_age_does_not_block_forced_change);
+	tcase_add_test(tc, test_expired_flag_alone_keeps_min_age);
 	tcase_add_test(tc, test_bootstrap_from_shadow);
 	tcase_add_test(tc, test_daemon_down_account);
 	tcase_add_test(tc, test_status_own_account_only);
