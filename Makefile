@@ -1,14 +1,19 @@
+# Copyright (c) 2026 The pam_policy authors
+# SPDX-License-Identifier: BSD-3-Clause
+#
 # pam_policy - password-policy enforcement for Linux-PAM
 #
 #   make deps       install build/test dependencies (apt-get, as root)
 #   make            build pam_policy.so, pam_policyd, pam_policyctl
 #   make demo       show a password change through the real libpam
-#   make check      unit + PAM integration tests (no root, no system change)
+#   make check      unit + integration tests (no root, no system change)
+#   make test       the same, without installing dependencies first
 #   make check-san  the same suite built with ASan + UBSan
+#   make check-tsan the daemon's tests with ThreadSanitizer
 #   make check-e2e  end-to-end tier: useradd, passwd, sshd (root only)
 #   make bench      benchmarks beside pam_pwhistory / pam_unix
 #   make fuzz       libFuzzer targets (clang)
-#   make install    honours DESTDIR and PREFIX
+#   make install    honours DESTDIR and PREFIX; make uninstall undoes it
 #   make clean
 
 VERSION    = 0.1.0
@@ -28,80 +33,163 @@ B         ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
+# ---------------------------------------------------------------------------
+# What each program is made of. lib/ is shared; everything else belongs to
+# one program. The module's list is the proof that it never loads the store.
+
+LIB_NAMES    = error utf8 policy users aging rules proto client \
+               request auditlog
+MODULE_NAMES = module/pam_policy
+DAEMON_NAMES = daemon/main daemon/server daemon/hash daemon/store \
+               daemon/store_sqlite
+CTL_NAMES    = ctl/main ctl/report ctl/doctor
+
+# The lib/ objects each program links (a subset of LIB_NAMES).
+MODULE_LIB   = error utf8 policy users aging rules proto client request
+DAEMON_LIB   = error utf8 policy users aging proto auditlog
+CTL_LIB      = error utf8 policy users aging proto client request auditlog
+
+MODULE_PKGS  = pam pwquality libsodium
+DAEMON_PKGS  = libsodium sqlite3
+CTL_PKGS     = libsodium
+TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3
+
+lib_objs     = $(patsubst %,$(B)/lib/%.o,$(1))
+prog_objs    = $(patsubst %,$(B)/pam_policy/%.o,$(1))
+
+MODULE_OBJS  = $(call prog_objs,$(MODULE_NAMES)) $(call lib_objs,$(MODULE_LIB))
+DAEMON_OBJS  = $(call prog_objs,$(DAEMON_NAMES)) $(call lib_objs,$(DAEMON_LIB))
+CTL_OBJS     = $(call prog_objs,$(CTL_NAMES)) $(call lib_objs,$(CTL_LIB))
+# Daemon and CLI code without their main(), for the tests that drive it.
+DAEMON_PARTS = $(filter-out $(B)/pam_policy/daemon/main.o,$(call prog_objs,$(DAEMON_NAMES)))
+CTL_PARTS    = $(filter-out $(B)/pam_policy/ctl/main.o,$(call prog_objs,$(CTL_NAMES)))
+
+MODULE    = $(B)/pam_policy.so
+DAEMON    = $(B)/pam_policyd
+CTL       = $(B)/pam_policyctl
+PROGRAMS  = $(MODULE) $(DAEMON) $(CTL)
+
+# ---------------------------------------------------------------------------
+# Flags. CPPFLAGS, CFLAGS and LDFLAGS from the environment are honoured;
+# _FORTIFY_SOURCE is set only when the packager has not chosen a level.
+
 # pkg-config is evaluated lazily, so "make deps" works before they exist.
-MODULE_PKGS = pam pwquality libsodium
-DAEMON_PKGS = pwquality libsodium sqlite3
-TEST_PKGS   = check pam pam_misc pwquality libsodium sqlite3
-pc_cflags   = $(shell $(PKG_CONFIG) --cflags $(1))
-pc_libs     = $(shell $(PKG_CONFIG) --libs $(1))
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 WARN      = -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
-HARDEN    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
-            -fPIC
-ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(SAN) -Ilib \
-            -DPAM_POLICY_VERSION=\"$(VERSION)\" \
-            -DPAM_POLICY_SBINDIR=\"$(SBINDIR)\"
+FORTIFY   = $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN    = -fstack-protector-strong -fstack-clash-protection -fPIC
+DEFINES   = -DPAM_POLICY_VERSION=\"$(VERSION)\" -DPAM_POLICY_SBINDIR=\"$(SBINDIR)\"
+INCLUDES  = -Ilib
+ALL_CPPFLAGS = $(FORTIFY) $(DEFINES) $(INCLUDES) $(CPPFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(SAN)
 HARDEN_LD = -Wl,-z,relro -Wl,-z,now -Wl,-z,defs -Wl,--as-needed
 ALL_LDFLAGS = $(HARDEN_LD) $(LDFLAGS) $(SAN)
+PIE       = -fPIE -pie
 
-LIB_SRCS  = $(sort $(wildcard lib/*.c))
-LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
-LIB_A     = $(B)/libpampolicy.a
-MODULE    = $(B)/pam_policy.so
-DAEMON    = $(B)/pam_policyd
-CTL       = $(B)/pam_policyctl
-WRITER    = $(B)/tests/pam_test_writer.so
-TEST_SRCS = $(sort $(wildcard tests/test_*.c))
-TESTS     = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
-HELPERS   = $(B)/tests/pam_run $(B)/tests/notify_wait
+COMPILE   = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP
 
-PROGRAMS  = $(MODULE) $(DAEMON) $(CTL)
-
-.PHONY: all deps demo check test check-san check-e2e bench fuzz install clean
+.PHONY: all deps depcheck demo check test test-build check-san check-tsan \
+        check-e2e bench fuzz install uninstall clean
+.DELETE_ON_ERROR:
 all: $(PROGRAMS)
 
 deps:
 	@sh tests/deps.sh
 
-$(B)/lib/%.o: lib/%.c lib/*.h | $(B)/lib
-	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(MODULE_PKGS) sqlite3) -c -o $@ $<
+# One short message instead of pages of compiler errors when the -dev
+# packages are missing.
+BUILD_PKGS = pam:libpam0g-dev pwquality:libpwquality-dev \
+             libsodium:libsodium-dev sqlite3:libsqlite3-dev
+depcheck:
+	@command -v $(PKG_CONFIG) >/dev/null 2>&1 || { \
+	    echo "pam_policy: pkg-config is missing; run 'make deps' as root" \
+	         "(or: apt-get install pkg-config)" >&2; exit 1; }; \
+	missing=""; for p in $(BUILD_PKGS); do \
+	    $(PKG_CONFIG) --exists $${p%%:*} 2>/dev/null || missing="$$missing $${p#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "pam_policy: missing build dependencies:$$missing" >&2; \
+	    echo "pam_policy: run 'make deps' as root (or: apt-get install$$missing)" >&2; \
+	    exit 1; fi
 
-$(LIB_A): $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+# lib/ and the module's own code see only lib/ headers; the daemon's and
+# the CLI's files also see their own directory.
+$(B)/lib/%.o: lib/%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(call pc_cflags,$(MODULE_PKGS)) -c -o $@ $<
+
+$(B)/pam_policy/module/%.o: pam_policy/module/%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(call pc_cflags,$(MODULE_PKGS)) -c -o $@ $<
+
+$(B)/pam_policy/daemon/%.o: pam_policy/daemon/%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) -Ipam_policy/daemon $(call pc_cflags,$(DAEMON_PKGS)) -c -o $@ $<
+
+$(B)/pam_policy/ctl/%.o: pam_policy/ctl/%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) -Ipam_policy/ctl $(call pc_cflags,$(CTL_PKGS)) -c -o $@ $<
 
 # The module links libpam, libpwquality and libsodium; never SQLite.
-$(MODULE): pam_policy/pam_policy.c pam_policy/pam_policy.map $(LIB_A) | $(B)
-	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(MODULE_PKGS)) -shared -o $@ $< $(LIB_A) \
-	    $(ALL_LDFLAGS) -Wl,--version-script=pam_policy/pam_policy.map \
+$(MODULE): $(MODULE_OBJS) pam_policy/module/pam_policy.map
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(MODULE_OBJS) $(ALL_LDFLAGS) \
+	    -Wl,--version-script=pam_policy/module/pam_policy.map \
 	    $(call pc_libs,$(MODULE_PKGS))
 
-$(DAEMON): pam_policy/pam_policyd.c $(LIB_A) | $(B)
-	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< $(LIB_A) $(ALL_LDFLAGS) \
+$(DAEMON): $(DAEMON_OBJS)
+	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(DAEMON_OBJS) $(ALL_LDFLAGS) \
 	    $(call pc_libs,$(DAEMON_PKGS)) -lpthread
 
-$(CTL): pam_policy/pam_policyctl.c $(LIB_A) | $(B)
-	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< $(LIB_A) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(DAEMON_PKGS))
+$(CTL): $(CTL_OBJS)
+	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(CTL_OBJS) $(ALL_LDFLAGS) \
+	    $(call pc_libs,$(CTL_PKGS))
 
-$(WRITER): tests/pam_test_writer.c | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(ALL_LDFLAGS) $(call pc_libs,pam)
+# ---------------------------------------------------------------------------
+# Tests: one binary per test file, every one linked with the shared runner
+# and harness. Unit tests drive one file's code; integration tests drive
+# the real libpam stack and a real daemon.
 
-$(B)/tests/pam_run: tests/pam_run.c | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< $(ALL_LDFLAGS) $(call pc_libs,pam pam_misc)
+TEST_SRCS   = $(sort $(wildcard tests/unit/test_*.c tests/integration/test_*.c))
+TESTS       = $(patsubst %.c,$(B)/tests/%,$(notdir $(TEST_SRCS)))
+TEST_COMMON = $(B)/tests/harness.o
+WRITER      = $(B)/tests/pam_test_writer.so
+HELPERS     = $(B)/tests/pam_run $(B)/tests/notify_wait
+# Every lib/ object plus the daemon's and CLI's parts (tests reach inside).
+TEST_LINK   = $(TEST_COMMON) $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(CTL_PARTS)
+TEST_INCLUDES = -Itests -Ipam_policy/daemon -Ipam_policy/ctl
 
-$(B)/tests/notify_wait: tests/notify_wait.c | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< $(ALL_LDFLAGS)
+$(B)/tests/%.o: tests/%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) -c -o $@ $<
 
-$(B)/tests/test_%: tests/test_%.c tests/harness.h tests/harness.c $(LIB_A) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(TEST_PKGS)) -fPIE -pie -o $@ $< tests/harness.c \
-	    $(LIB_A) $(ALL_LDFLAGS) $(call pc_libs,$(TEST_PKGS)) -lpthread
+$(B)/tests/test_%.o: tests/unit/test_%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) -c -o $@ $<
 
-$(B) $(B)/lib $(B)/tests:
-	mkdir -p $@
+$(B)/tests/test_%.o: tests/integration/test_%.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) -c -o $@ $<
+
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK)
+	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $< $(TEST_LINK) $(ALL_LDFLAGS) \
+	    $(call pc_libs,$(TEST_PKGS)) -lpthread
+
+$(WRITER): tests/integration/pam_test_writer.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) -shared -o $@ $< $(ALL_LDFLAGS) $(call pc_libs,pam)
+
+$(B)/tests/pam_run: tests/integration/pam_run.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(PIE) -o $@ $< $(ALL_LDFLAGS) $(call pc_libs,pam pam_misc)
+
+$(B)/tests/notify_wait: tests/integration/notify_wait.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(PIE) -o $@ $< $(ALL_LDFLAGS)
 
 # Everything the tests need, built before any test runs.
 test-build: $(PROGRAMS) $(WRITER) $(HELPERS) $(TESTS)
@@ -121,23 +209,29 @@ check-san:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    CFLAGS="-O1 -g" test
 
+# The daemon's tests under ThreadSanitizer (the daemon is the threaded
+# program; the module and the CLI are single-threaded).
+TSAN_TESTS = test_daemon test_rotation test_ctl test_store
+check-tsan:
+	@$(MAKE) --no-print-directory B=build-tsan SAN="-fsanitize=thread" \
+	    CFLAGS="-O1 -g" TESTS="$(TSAN_TESTS:%=build-tsan/tests/%)" test
+
 check-e2e: deps
 	@$(MAKE) --no-print-directory test-build
-	@sh tests/e2e.sh $(B)
+	@sh tests/e2e/run.sh $(B)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(MODULE) $(DAEMON) $(WRITER) $(B)/tests/bench
-	@$(if $(wildcard pam_policy/pam_policyctl.c),$(MAKE) --no-print-directory $(CTL) || \
-	    echo "bench: pam_policyctl does not build: its report timing is skipped",:)
-	@sh tests/bench.sh $(B)
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench
+	@sh tests/bench/bench.sh $(B)
 
-$(B)/tests/bench: tests/bench.c $(LIB_A) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(TEST_PKGS)) -fPIE -pie -o $@ $< \
-	    $(LIB_A) $(ALL_LDFLAGS) $(call pc_libs,pam pam_misc pwquality libsodium sqlite3) \
-	    -lcrypt -lpthread
+$(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
+	    $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(ALL_LDFLAGS) \
+	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3) -lcrypt -lpthread
 
-FUZZ_SRCS = $(sort $(wildcard tests/fuzz_*.c))
-FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=build-fuzz/%)
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
@@ -147,12 +241,25 @@ fuzz: $(FUZZ_BINS)
 	        build-fuzz/corpus-$${f##*/} || exit 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) lib/*.h
-	mkdir -p build-fuzz
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib \
-	    -DPAM_POLICY_VERSION=\"$(VERSION)\" -DPAM_POLICY_SBINDIR=\"$(SBINDIR)\" \
-	    $(call pc_cflags,$(MODULE_PKGS) sqlite3) -o $@ $< $(LIB_SRCS) \
-	    $(call pc_libs,$(MODULE_PKGS) sqlite3) -lpthread
+FUZZ_LIB = $(patsubst %,lib/%.c,$(LIB_NAMES))
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
+	@mkdir -p build-fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(DEFINES) $(INCLUDES) \
+	    $(call pc_cflags,$(MODULE_PKGS)) -o $@ $< $(FUZZ_LIB) \
+	    $(call pc_libs,$(MODULE_PKGS)) -lpthread
+
+-include $(shell find $(B) build-san build-tsan -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Install and uninstall.
+
+INSTALLED_FILES = $(SECUREDIR)/pam_policy.so $(SBINDIR)/pam_policyd \
+    $(SBINDIR)/pam_policyctl $(MANDIR)/man5/pam_policy.conf.5 \
+    $(MANDIR)/man8/pam_policy.8 $(MANDIR)/man8/pam_policyd.8 \
+    $(MANDIR)/man8/pam_policyctl.8 $(UNITDIR)/pam_policyd.service \
+    $(TMPFILESDIR)/pam_policy.conf $(SYSUSERSDIR)/pam_policy.conf \
+    $(SYSCONFDIR)/logrotate.d/pam_policy $(PAMCONFIGDIR)/pam_policy \
+    $(PAMCONFIGDIR)/pam_policy-record
 
 install: all
 	install -d $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(SBINDIR) \
@@ -177,6 +284,14 @@ install: all
 	install -m 0644 conf/pam-configs/pam_policy conf/pam-configs/pam_policy-record \
 	    $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 conf/examples/* $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
+
+# The configuration file is the admin's: uninstall leaves it (and any
+# .new beside it), like the state and the audit log.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_policy.conf, the state and the audit log"
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz

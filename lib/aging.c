@@ -1,4 +1,9 @@
-/* aging.c - password age, expiry and state. */
+/*
+ * aging.c - password age, expiry and state.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #include "aging.h"
 
 #include <stdio.h>

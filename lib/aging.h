@@ -2,6 +2,9 @@
  * aging.h - password age, expiry and state, as pure functions of the
  * stored facts and the time. Used by the daemon for status and reports.
  * Times are UTC seconds since the epoch; a "day" is 86400 seconds.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_AGING_H
 #define PAM_POLICY_AGING_H

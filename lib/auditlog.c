@@ -1,4 +1,9 @@
-/* auditlog.c - the tamper-evident audit log: writer and verifier. */
+/*
+ * auditlog.c - the tamper-evident audit log: writer and verifier.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "auditlog.h"
 

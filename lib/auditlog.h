@@ -21,6 +21,9 @@
  *
  * The prefix is auditlog_, not audit_: libpam links libaudit, whose
  * audit_open() and friends an executable's own audit_* would interpose.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_AUDITLOG_H
 #define PAM_POLICY_AUDITLOG_H

@@ -1,4 +1,9 @@
-/* client.c - connect to pam_policyd and exchange framed messages. */
+/*
+ * client.c - connect to pam_policyd and exchange framed messages.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "client.h"
 

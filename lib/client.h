@@ -19,6 +19,9 @@
  *
  * Thread safety: no shared state; one connection must not be used by two
  * threads at once. Nothing here raises SIGPIPE or changes signal handlers.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_CLIENT_H
 #define PAM_POLICY_CLIENT_H

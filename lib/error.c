@@ -1,4 +1,9 @@
-/* error.c - descriptions for pp_err. */
+/*
+ * error.c - descriptions for pp_err.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #include <stddef.h>
 
 #include "error.h"

@@ -3,6 +3,9 @@
  *
  * Every fallible function in lib/ returns a pp_err. Only the programs in
  * pam_policy/ translate these into PAM_* codes or exit statuses.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_ERROR_H
 #define PAM_POLICY_ERROR_H

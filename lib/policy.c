@@ -1,4 +1,9 @@
-/* policy.c - the option table, the configuration file and module arguments. */
+/*
+ * policy.c - the option table, the configuration file and module arguments.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "policy.h"
 

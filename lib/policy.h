@@ -10,6 +10,9 @@
  * "pam_policyctl policy" can show it.
  *
  * Not thread-safe per struct; distinct structs may be used concurrently.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_POLICY_H
 #define PAM_POLICY_POLICY_H

@@ -1,4 +1,9 @@
-/* proto.c - wire protocol: schema table, encoder, strict decoder, frame I/O. */
+/*
+ * proto.c - wire protocol: schema table, encoder, strict decoder, frame I/O.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "proto.h"
 

@@ -34,6 +34,9 @@
  *
  * All functions are thread-safe (no shared state); a single connection must
  * not be used by two threads at once.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_PROTO_H
 #define PAM_POLICY_PROTO_H

@@ -1,4 +1,9 @@
-/* request.c - typed requests to pam_policyd. */
+/*
+ * request.c - typed requests to pam_policyd.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "request.h"
 

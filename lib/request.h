@@ -5,6 +5,9 @@
  * the reply and closes, all within timeout_ms. A password passed in is
  * never copied except into the frame buffer, which is wiped before return.
  * Thread-safe (no shared state).
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_REQUEST_H
 #define PAM_POLICY_REQUEST_H

@@ -1,4 +1,9 @@
-/* rules.c - the password rules: every violation at once, no I/O of our own. */
+/*
+ * rules.c - the password rules: every violation at once, no I/O of our own.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "rules.h"
 

@@ -32,6 +32,9 @@
  * per call with only those checks on; /etc/security/pwquality.conf is never
  * read, pam_policy.conf is the one policy. Its dictionary check (cracklib)
  * needs the calling uid to exist in the passwd database.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_RULES_H
 #define PAM_POLICY_RULES_H

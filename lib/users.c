@@ -1,4 +1,9 @@
-/* users.c - user lookup and policy coverage. */
+/*
+ * users.c - user lookup and policy coverage.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "users.h"
 

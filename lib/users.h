@@ -6,6 +6,9 @@
  * accounts below min_uid (root, uid 0, is always covered), and, with
  * local_users_only, users missing from /etc/passwd.
  * Thread-safe (uses the _r NSS interfaces).
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_USERS_H
 #define PAM_POLICY_USERS_H

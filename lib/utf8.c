@@ -1,4 +1,9 @@
-/* utf8.c - strict UTF-8 validation and code-point counting (RFC 3629). */
+/*
+ * utf8.c - strict UTF-8 validation and code-point counting (RFC 3629).
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #include "utf8.h"
 
 static bool utf8_is_continuation(unsigned char b)

@@ -5,6 +5,9 @@
  * nothing above U+10FFFF, no truncated sequences. NUL is never valid inside
  * a password, so the functions take an explicit length and treat an embedded
  * NUL byte as invalid. Pure functions, thread-safe.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_UTF8_H
 #define PAM_POLICY_UTF8_H

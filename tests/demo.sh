@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The pam_policy authors
+# SPDX-License-Identifier: BSD-3-Clause
 # make demo: a password change for a throwaway user through the real libpam,
 # with pam_policy.so in the stack. Nothing on the system changes: the stack
 # lives in a temporary directory (pam_start_confdir), the user comes from

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The pam_policy authors
+# SPDX-License-Identifier: BSD-3-Clause
 # Ensures the build and test dependencies are present. As root on
 # Debian/Ubuntu, missing packages are installed with apt-get; otherwise the
 # exact list is printed and the build stops.

@@ -1,4 +1,9 @@
-/* harness.c - shared helpers for the Check test programs. */
+/*
+ * harness.c - shared helpers for the Check test programs.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
 #define _GNU_SOURCE
 #include "harness.h"
 

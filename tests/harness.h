@@ -4,6 +4,9 @@
  * The tests run under tests/run-tests.sh, which supplies test users through
  * nss_wrapper and points PAM_POLICY_TEST_BUILD at the build directory.
  * Nothing here is used by production code.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef PAM_POLICY_HARNESS_H
 #define PAM_POLICY_HARNESS_H

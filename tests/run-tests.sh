@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The pam_policy authors
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs every Check test binary with test users supplied by nss_wrapper, so
 # the suite needs neither root nor any change to /etc.
 # usage: run-tests.sh BUILD_DIR TEST_BINARY...

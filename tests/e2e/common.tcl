@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The pam_policy authors
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by the tests/e2e/*.exp scripts (sourced; Tcl/expect).
 #
 # Every check appends "PASS name" or "FAIL name: why" to $env(E2E_RESULTS);

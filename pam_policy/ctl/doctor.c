@@ -1,0 +1,678 @@
+/*
+ * doctor.c - configuration, daemon, permission and PAM stack checks.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#define _GNU_SOURCE
+#include "doctor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "proto.h"
+#include "request.h"
+
+#define PAM_MAX_LINE 4096
+#define PAM_MAX_ARGS 32
+
+/* ---- findings ---- */
+
+void doctor_findings_init(struct doctor_findings *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void doctor_findings_free(struct doctor_findings *f)
+{
+	free(f->items);
+	memset(f, 0, sizeof(*f));
+}
+
+void doctor_add(struct doctor_findings *f, enum doctor_level level,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 16;
+		struct doctor_finding *p = realloc(f->items, ncap * sizeof(*p));
+		if (p == NULL) {
+			f->oom = true;
+			return;
+		}
+		f->items = p;
+		f->cap = ncap;
+	}
+	f->items[f->n].level = level;
+	va_start(ap, fmt);
+	vsnprintf(f->items[f->n].text, sizeof(f->items[f->n].text), fmt, ap);
+	va_end(ap);
+	f->n++;
+}
+
+size_t doctor_problems(const struct doctor_findings *f)
+{
+	size_t n = f->oom ? 1 : 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->items[i].level == DOCTOR_PROBLEM)
+			n++;
+	return n;
+}
+
+void doctor_print(const struct doctor_findings *f, FILE *out)
+{
+	static const char *const word[] = { "ok", "note", "problem" };
+
+	for (size_t i = 0; i < f->n; i++)
+		fprintf(out, "%s: %s\n", word[f->items[i].level], f->items[i].text);
+	if (f->oom)
+		fprintf(out, "problem: out of memory: some findings were lost\n");
+}
+
+/* ---- PAM service files ---- */
+
+enum pam_type { PT_AUTH, PT_ACCOUNT, PT_PASSWORD, PT_SESSION, PT_INCLUDE, PT_OTHER };
+
+struct pam_line {
+	unsigned lineno;
+	enum pam_type type;
+	char control[256];      /* "requisite", "[success=1 default=ignore]", ... */
+	char module[256];       /* basename, e.g. "pam_unix.so" */
+	char args[PAM_MAX_ARGS][128];
+	int nargs;
+	char include[256];      /* "@include X" or control include/substack */
+};
+
+static const char *const writers[] = {
+	"pam_unix.so", "pam_sss.so", "pam_ldap.so", "pam_winbind.so", "pam_krb5.so", NULL,
+};
+static const char *const other_checkers[] = { "pam_pwquality.so", "pam_cracklib.so", NULL };
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (int i = 0; list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Next whitespace-separated token of *p; "[...]" (with spaces) is one token. */
+static bool next_token(char **p, char *out, size_t cap)
+{
+	char *s = *p, *start;
+	size_t len;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0')
+		return false;
+	start = s;
+	if (*s == '[') {
+		while (*s && *s != ']')
+			s++;
+		if (*s == ']')
+			s++;
+	} else {
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+	}
+	len = (size_t)(s - start);
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, start, len);
+	out[len] = '\0';
+	*p = s;
+	return true;
+}
+
+static enum pam_type parse_type(const char *t)
+{
+	if (*t == '-')
+		t++;
+	if (strcmp(t, "auth") == 0)
+		return PT_AUTH;
+	if (strcmp(t, "account") == 0)
+		return PT_ACCOUNT;
+	if (strcmp(t, "password") == 0)
+		return PT_PASSWORD;
+	if (strcmp(t, "session") == 0)
+		return PT_SESSION;
+	return PT_OTHER;
+}
+
+/* Parse one logical line; false for blank/comment lines. */
+static bool parse_pam_line(char *text, unsigned lineno, struct pam_line *l)
+{
+	char tok[256], *p = text, *hash = strchr(text, '#'), *slash;
+
+	if (hash != NULL)
+		*hash = '\0';
+	memset(l, 0, sizeof(*l));
+	l->lineno = lineno;
+	if (!next_token(&p, tok, sizeof(tok)))
+		return false;
+	if (strcmp(tok, "@include") == 0) {
+		l->type = PT_INCLUDE;
+		if (!next_token(&p, l->include, sizeof(l->include)))
+			snprintf(l->include, sizeof(l->include), "?");
+		return true;
+	}
+	l->type = parse_type(tok);
+	if (!next_token(&p, l->control, sizeof(l->control)))
+		return true;
+	if (!next_token(&p, tok, sizeof(tok)))
+		return true;
+	if (strcmp(l->control, "include") == 0 || strcmp(l->control, "substack") == 0) {
+		snprintf(l->include, sizeof(l->include), "%s", tok);
+		return true;
+	}
+	slash = strrchr(tok, '/');
+	snprintf(l->module, sizeof(l->module), "%s", slash ? slash + 1 : tok);
+	while (l->nargs < PAM_MAX_ARGS &&
+	       next_token(&p, l->args[l->nargs], sizeof(l->args[0])))
+		l->nargs++;
+	return true;
+}
+
+static bool has_arg(const struct pam_line *l, const char *arg)
+{
+	for (int i = 0; i < l->nargs; i++)
+		if (strcmp(l->args[i], arg) == 0)
+			return true;
+	return false;
+}
+
+static bool is_policy(const struct pam_line *l)
+{
+	return strcmp(l->module, "pam_policy.so") == 0;
+}
+
+/* Would this control end the stack on success, skipping what follows? */
+static bool ends_on_success(const char *control)
+{
+	return strcmp(control, "sufficient") == 0 || strstr(control, "success=done") != NULL;
+}
+
+/* Does this control let a failure of the module pass unnoticed? */
+static bool ignores_failure(const char *control)
+{
+	return strcmp(control, "optional") == 0 || strcmp(control, "sufficient") == 0;
+}
+
+/* Read path into lines[], joining "\"-continued lines. */
+static pp_err read_pam_file(const char *path, struct pam_line **out, size_t *n)
+{
+	FILE *fp = fopen(path, "re");
+	char *buf = NULL, logical[PAM_MAX_LINE];
+	size_t cap = 0, used = 0, count = 0, lcap = 0;
+	unsigned lineno = 0, start = 0;
+	ssize_t got;
+	struct pam_line *lines = NULL, l;
+
+	*out = NULL;
+	*n = 0;
+	if (fp == NULL)
+		return PP_ERR_IO;
+	logical[0] = '\0';
+	while ((got = getline(&buf, &cap, fp)) >= 0) {
+		bool cont;
+		size_t len = (size_t)got;
+
+		lineno++;
+		if (used == 0)
+			start = lineno;
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			buf[--len] = '\0';
+		cont = len > 0 && buf[len - 1] == '\\';
+		if (cont)
+			buf[--len] = ' ';
+		if (used + len + 1 < sizeof(logical)) {
+			memcpy(logical + used, buf, len);
+			used += len;
+			logical[used] = '\0';
+		}
+		if (cont)
+			continue;
+		if (parse_pam_line(logical, start, &l)) {
+			if (count == lcap) {
+				size_t ncap = lcap ? lcap * 2 : 32;
+				struct pam_line *p = realloc(lines, ncap * sizeof(*p));
+				if (p == NULL) {
+					free(lines);
+					free(buf);
+					fclose(fp);
+					return PP_ERR_NOMEM;
+				}
+				lines = p;
+				lcap = ncap;
+			}
+			lines[count++] = l;
+		}
+		used = 0;
+		logical[0] = '\0';
+	}
+	free(buf);
+	fclose(fp);
+	*out = lines;
+	*n = count;
+	return PP_OK;
+}
+
+/* The password stack: check above the writer, record below, use_authtok. */
+static void check_password_stack(const char *path, const struct pam_line *lines,
+				 size_t n, struct doctor_findings *f)
+{
+	const struct pam_line *writer = NULL, *check = NULL, *record = NULL, *inc = NULL;
+	size_t problems = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pam_line *l = &lines[i];
+		if (l->type == PT_INCLUDE || (l->type == PT_PASSWORD && l->include[0])) {
+			if (inc == NULL)
+				inc = l;
+			continue;
+		}
+		if (l->type != PT_PASSWORD)
+			continue;
+		if (writer == NULL && in_list(l->module, writers))
+			writer = l;
+		if (is_policy(l) && has_arg(l, "record") && record == NULL)
+			record = l;
+		if (is_policy(l) && !has_arg(l, "record") && check == NULL)
+			check = l;
+		if (in_list(l->module, other_checkers)) {
+			doctor_add(f, DOCTOR_PROBLEM,
+				   "%s:%u: %s is stacked together with pam_policy.so - two "
+				   "modules check the same password: the user sees two sets of "
+				   "messages and one may refuse what the other accepted; remove "
+				   "this line (pam_policy covers its rules, see pam_policy(8))",
+				   path, l->lineno, l->module);
+			problems++;
+		}
+	}
+	if (check == NULL && record == NULL)
+		return;
+	if (writer == NULL) {
+		if (inc != NULL) {
+			doctor_add(f, DOCTOR_NOTE,
+				   "%s: no password writer (pam_unix, pam_sss, ...) in this file, "
+				   "only an include of %s (line %u) - the check line must sit "
+				   "above the writer and the record line below it in the same "
+				   "stack; check the order after inclusion",
+				   path, inc->include, inc->lineno);
+		} else {
+			doctor_add(f, DOCTOR_PROBLEM,
+				   "%s: pam_policy.so is used but no password writer (pam_unix, "
+				   "pam_sss, pam_ldap, pam_winbind, pam_krb5) follows it - put the "
+				   "check line above the writer and the record line below it, in "
+				   "the file that holds the writer (Debian: common-password, Red "
+				   "Hat: system-auth and password-auth)", path);
+			problems++;
+		}
+		return;
+	}
+	if (check == NULL) {
+		doctor_add(f, DOCTOR_PROBLEM,
+			   "%s: no check line - passwords are never checked against the "
+			   "policy; add \"password requisite pam_policy.so\" above %s (line %u)",
+			   path, writer->module, writer->lineno);
+		problems++;
+	} else {
+		if (check->lineno > writer->lineno) {
+			doctor_add(f, DOCTOR_PROBLEM,
+				   "%s:%u: the check line is below the writer %s (line %u) - the "
+				   "password is stored before it is checked; move the check line "
+				   "above the writer", path, check->lineno, writer->module,
+				   writer->lineno);
+			problems++;
+		}
+		if (ignores_failure(check->control)) {
+			doctor_add(f, DOCTOR_PROBLEM,
+				   "%s:%u: the check line is marked %s - a rejected password "
+				   "is stored anyway; use requisite", path, check->lineno,
+				   check->control);
+			problems++;
+		}
+		if (!has_arg(writer, "use_authtok")) {
+			doctor_add(f, DOCTOR_PROBLEM,
+				   "%s:%u: the writer %s has no use_authtok - it prompts again "
+				   "and may store a password the check never saw; add use_authtok",
+				   path, writer->lineno, writer->module);
+			problems++;
+		}
+	}
+	if (record == NULL) {
+		doctor_add(f, DOCTOR_PROBLEM,
+			   "%s: no record line - changes never reach the history and the "
+			   "rotation clock never restarts; add \"password optional "
+			   "pam_policy.so record\" below %s (line %u)",
+			   path, writer->module, writer->lineno);
+		problems++;
+	} else if (record->lineno < writer->lineno) {
+		doctor_add(f, DOCTOR_PROBLEM,
+			   "%s:%u: the record line is above the writer %s (line %u) - it "
+			   "would record a change that has not happened yet; move it below "
+			   "the writer", path, record->lineno, writer->module, writer->lineno);
+		problems++;
+	} else if (ends_on_success(writer->control)) {
+		doctor_add(f, DOCTOR_PROBLEM,
+			   "%s:%u: the writer %s is marked %s, which ends the stack on "
+			   "success, so the record line (line %u) never runs; use "
+			   "\"[success=1 default=ignore]\" followed by pam_deny.so (see "
+			   "pam_policy(8))", path, writer->lineno, writer->module,
+			   writer->control, record->lineno);
+		problems++;
+	}
+	if (problems == 0 && check != NULL && record != NULL)
+		doctor_add(f, DOCTOR_OK,
+			   "%s: password stack: check line %u above %s (line %u, use_authtok), "
+			   "record line %u below it", path, check->lineno, writer->module,
+			   writer->lineno, record->lineno);
+}
+
+static void check_account_stack(const char *path, const struct pam_line *lines,
+				size_t n, bool uses_password, struct doctor_findings *f)
+{
+	const struct pam_line *account = NULL, *inc = NULL;
+	size_t account_lines = 0;
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < n; i++) {
+		if (lines[i].type != PT_ACCOUNT)
+			continue;
+		account_lines++;
+		if (lines[i].include[0] && inc == NULL)
+			inc = &lines[i];
+		if (is_policy(&lines[i]) && account == NULL)
+			account = &lines[i];
+	}
+	for (size_t i = 0; i < n && inc == NULL; i++)
+		if (lines[i].type == PT_INCLUDE && strstr(lines[i].include, "account"))
+			inc = &lines[i];
+	if (account != NULL) {
+		if (ignores_failure(account->control))
+			doctor_add(f, DOCTOR_PROBLEM,
+				   "%s:%u: the account line is marked %s - expired passwords "
+				   "are not enforced at login; use required", path,
+				   account->lineno, account->control);
+		else
+			doctor_add(f, DOCTOR_OK, "%s:%u: account line present (expiry is "
+				   "enforced at login)", path, account->lineno);
+		return;
+	}
+	if (!uses_password)
+		return;
+	if (inc != NULL) {
+		doctor_add(f, DOCTOR_NOTE,
+			   "%s: no account line here; the account stack comes from %s "
+			   "(line %u) - make sure it has \"account required pam_policy.so\"",
+			   path, inc->include, inc->lineno);
+	} else if (account_lines == 0) {
+		/* Debian's common-password: accounts live in common-account. */
+		doctor_add(f, DOCTOR_NOTE,
+			   "%s: no account line in this file; make sure %s has "
+			   "\"account required pam_policy.so\", or password expiry is never "
+			   "enforced at login",
+			   path, strcmp(base, "common-password") == 0 ? "common-account"
+				 : "common-account (Debian) or system-auth/password-auth (Red Hat)");
+	} else {
+		doctor_add(f, DOCTOR_PROBLEM,
+			   "%s: the account stack has no pam_policy.so - expired passwords "
+			   "are not enforced at login; add \"account required pam_policy.so\"",
+			   path);
+	}
+}
+
+pp_err doctor_pam_file(const char *path, struct doctor_findings *f, bool *uses_policy)
+{
+	struct pam_line *lines = NULL;
+	size_t n = 0;
+	bool uses = false, uses_password = false;
+	pp_err rc = read_pam_file(path, &lines, &n);
+
+	if (uses_policy != NULL)
+		*uses_policy = false;
+	if (rc != PP_OK) {
+		doctor_add(f, DOCTOR_PROBLEM, "%s: cannot read: %s", path,
+			   rc == PP_ERR_IO ? strerror(errno) : pp_strerror(rc));
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!is_policy(&lines[i]))
+			continue;
+		uses = true;
+		if (lines[i].type == PT_PASSWORD)
+			uses_password = true;
+	}
+	if (uses) {
+		for (size_t i = 0; i < n; i++)
+			if (lines[i].type == PT_INCLUDE)
+				doctor_add(f, DOCTOR_NOTE, "%s:%u: @include %s is not followed "
+					   "by doctor", path, lines[i].lineno, lines[i].include);
+		if (uses_password)
+			check_password_stack(path, lines, n, f);
+		check_account_stack(path, lines, n, uses_password, f);
+	}
+	if (uses_policy != NULL)
+		*uses_policy = uses;
+	free(lines);
+	return PP_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL, path[4096];
+	size_t n = 0, cap = 0, users = 0;
+	pp_err rc = PP_OK;
+
+	if (d == NULL) {
+		doctor_add(f, DOCTOR_PROBLEM, "%s: cannot read: %s", dir, strerror(errno));
+		return PP_ERR_IO;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **p = realloc(names, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = PP_ERR_NOMEM;
+				break;
+			}
+			names = p;
+			cap = ncap;
+		}
+		if ((names[n] = strdup(e->d_name)) == NULL) {
+			rc = PP_ERR_NOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (names != NULL)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		bool uses = false;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (rc == PP_OK && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			pp_err frc = doctor_pam_file(path, f, &uses);
+			if (frc == PP_ERR_NOMEM)
+				rc = frc;
+			if (uses)
+				users++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == PP_ERR_NOMEM)
+		f->oom = true;
+	else if (users == 0)
+		doctor_add(f, DOCTOR_PROBLEM,
+			   "%s: no service uses pam_policy.so - the policy is not enforced; "
+			   "see EXAMPLES in pam_policy(8)", dir);
+	return rc;
+}
+
+/* ---- daemon, socket and files ---- */
+
+void doctor_daemon(const struct policy *p, struct doctor_findings *f)
+{
+	char text[256], dir[POLICY_MAX_PATH], *slash;
+	struct stat st;
+	pp_err rc;
+
+	if (lstat(p->socket, &st) != 0) {
+		doctor_add(f, DOCTOR_PROBLEM, "socket %s: %s - is pam_policyd running? "
+			   "(systemctl start pam_policyd)", p->socket, strerror(errno));
+	} else if (!S_ISSOCK(st.st_mode)) {
+		doctor_add(f, DOCTOR_PROBLEM, "%s is not a socket - remove it and restart "
+			   "pam_policyd", p->socket);
+	} else {
+		doctor_add(f, DOCTOR_OK, "%s is a socket", p->socket);
+	}
+	snprintf(dir, sizeof(dir), "%s", p->socket);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) == 0) {
+			if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+				doctor_add(f, DOCTOR_PROBLEM, "socket directory %s is writable by "
+					   "others (mode %04o) - anyone could replace the socket; "
+					   "chmod o-w %s", dir, (unsigned)(st.st_mode & 07777), dir);
+			else if (st.st_mode & (S_IWOTH | S_IWGRP))
+				doctor_add(f, DOCTOR_PROBLEM, "socket directory %s is writable by "
+					   "group or others (mode %04o) - chmod 0755 %s", dir,
+					   (unsigned)(st.st_mode & 07777), dir);
+			else if (st.st_uid != 0 && st.st_uid != geteuid())
+				doctor_add(f, DOCTOR_PROBLEM, "socket directory %s is owned by "
+					   "uid %u - it should belong to root", dir,
+					   (unsigned)st.st_uid);
+			else
+				doctor_add(f, DOCTOR_OK, "socket directory %s is not writable by "
+					   "others", dir);
+		}
+	}
+	rc = request_simple(p->socket, p->timeout_ms, PROTO_PING, NULL, text, sizeof(text));
+	if (rc == PP_OK)
+		doctor_add(f, DOCTOR_OK, "pam_policyd is reachable at %s (version %s)",
+			   p->socket, text[0] ? text : "unknown");
+	else
+		doctor_add(f, DOCTOR_PROBLEM, "pam_policyd is not reachable at %s: %s - "
+			   "start it (systemctl start pam_policyd) and check its log "
+			   "(journalctl -u pam_policyd)", p->socket, pp_strerror(rc));
+	if (rc == PP_OK && strcmp(text, PAM_POLICY_VERSION) != 0)
+		doctor_add(f, DOCTOR_NOTE, "pam_policyd is version %s, pam_policyctl %s - "
+			   "restart the daemon after an upgrade", text, PAM_POLICY_VERSION);
+}
+
+/* A secret file in the state directory: 0400 or 0600, owned by root. */
+static void check_secret(const char *dir, const char *name, const char *what,
+			 struct doctor_findings *f)
+{
+	char path[POLICY_MAX_PATH + 32];
+	struct stat st;
+	unsigned mode;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) != 0) {
+		if (errno == EACCES)
+			doctor_add(f, DOCTOR_NOTE, "%s %s: not checked (run doctor as root)",
+				   what, path);
+		else
+			doctor_add(f, DOCTOR_PROBLEM, "%s %s: %s - pam_policyd creates it on "
+				   "first start; if it was lost, restore it from your backup "
+				   "(without it the stored hashes are useless)", what, path,
+				   strerror(errno));
+		return;
+	}
+	mode = (unsigned)(st.st_mode & 07777);
+	if (!S_ISREG(st.st_mode))
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s is not a regular file", what, path);
+	else if (mode != 0400 && mode != 0600)
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s has mode %04o - chmod 0400 %s",
+			   what, path, mode, path);
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s is owned by uid %u - chown root %s",
+			   what, path, (unsigned)st.st_uid, path);
+	else
+		doctor_add(f, DOCTOR_OK, "%s %s present, mode %04o", what, path, mode);
+}
+
+void doctor_state(const struct policy *p, struct doctor_findings *f)
+{
+	struct stat st;
+	struct group gr, *gres = NULL;
+	char buf[4096];
+	unsigned mode;
+
+	if (stat(p->state_dir, &st) != 0) {
+		if (errno == EACCES)
+			doctor_add(f, DOCTOR_NOTE, "state directory %s: not checked (run doctor "
+				   "as root)", p->state_dir);
+		else
+			doctor_add(f, DOCTOR_PROBLEM, "state directory %s: %s - pam_policyd "
+				   "creates it on first start", p->state_dir, strerror(errno));
+	} else {
+		mode = (unsigned)(st.st_mode & 07777);
+		if (!S_ISDIR(st.st_mode))
+			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is not a directory",
+				   p->state_dir);
+		else if (mode != 0700)
+			doctor_add(f, DOCTOR_PROBLEM, "state directory %s has mode %04o - "
+				   "chmod 0700 %s", p->state_dir, mode, p->state_dir);
+		else if (st.st_uid != 0 && st.st_uid != geteuid())
+			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is owned by uid %u - "
+				   "chown root %s", p->state_dir, (unsigned)st.st_uid, p->state_dir);
+		else
+			doctor_add(f, DOCTOR_OK, "state directory %s: mode 0700, owned by %s",
+				   p->state_dir, st.st_uid == 0 ? "root" : "the caller");
+		if (S_ISDIR(st.st_mode)) {
+			check_secret(p->state_dir, "pepper", "pepper", f);
+			check_secret(p->state_dir, "audit.key", "audit key", f);
+		}
+	}
+	if (stat(p->audit_log, &st) != 0) {
+		if (errno == EACCES)
+			doctor_add(f, DOCTOR_NOTE, "audit log %s: not checked (run doctor as "
+				   "root)", p->audit_log);
+		else
+			doctor_add(f, DOCTOR_PROBLEM, "audit log %s: %s - pam_policyd creates "
+				   "it on start; is it running?", p->audit_log, strerror(errno));
+		return;
+	}
+	mode = (unsigned)(st.st_mode & 07777);
+	if (mode & 0027)
+		doctor_add(f, DOCTOR_PROBLEM, "audit log %s has mode %04o - chmod 0640 %s",
+			   p->audit_log, mode, p->audit_log);
+	else if (mode != 0640)
+		doctor_add(f, DOCTOR_NOTE, "audit log %s has mode %04o, not 0640 - members "
+			   "of %s cannot read it", p->audit_log, mode, p->audit_group);
+	else
+		doctor_add(f, DOCTOR_OK, "audit log %s present, mode 0640", p->audit_log);
+	if (getgrnam_r(p->audit_group, &gr, buf, sizeof(buf), &gres) != 0 || gres == NULL)
+		doctor_add(f, DOCTOR_NOTE, "audit group %s does not exist - only root can "
+			   "run reports and read the audit log (groupadd --system %s)",
+			   p->audit_group, p->audit_group);
+	else if (st.st_gid != gr.gr_gid)
+		doctor_add(f, DOCTOR_NOTE, "audit log %s does not belong to group %s - "
+			   "chgrp %s %s", p->audit_log, p->audit_group, p->audit_group,
+			   p->audit_log);
+}

@@ -1,0 +1,103 @@
+/*
+ * doctor.h - the checks behind "pam_policyctl doctor": configuration,
+ * daemon, file permissions and the PAM stacks in /etc/pam.d.
+ *
+ * Every check appends findings to a list; nothing is printed here until
+ * doctor_print. A finding is "ok", a "note" (worth knowing, not wrong) or a
+ * "problem" (something is broken or unsafe; the text says how to fix it).
+ * The PAM stack analysis (doctor_pam_file) reads one file and needs no
+ * privilege, so it is testable on its own.
+ *
+ * Not thread-safe per list.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef PAM_POLICY_DOCTOR_H
+#define PAM_POLICY_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "policy.h"
+
+#define DOCTOR_TEXT 640
+#define DOCTOR_DEFAULT_PAM_DIR "/etc/pam.d"
+
+enum doctor_level {
+	DOCTOR_OK = 0,
+	DOCTOR_NOTE,
+	DOCTOR_PROBLEM,
+};
+
+struct doctor_finding {
+	enum doctor_level level;
+	char text[DOCTOR_TEXT];   /* "what" or "what - advice", no newline */
+};
+
+struct doctor_findings {
+	struct doctor_finding *items;
+	size_t n, cap;
+	bool oom;                 /* a finding was lost to lack of memory */
+};
+
+/* doctor_findings_init / doctor_findings_free - an empty list / release it. */
+void doctor_findings_init(struct doctor_findings *f);
+void doctor_findings_free(struct doctor_findings *f);
+
+/* doctor_add - append one finding (printf-style text, truncated to fit). */
+void doctor_add(struct doctor_findings *f, enum doctor_level level,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* doctor_problems - how many findings are problems (plus one if oom). */
+size_t doctor_problems(const struct doctor_findings *f);
+
+/*
+ * doctor_print - one line per finding: "ok: ...", "note: ...",
+ * "problem: ...".
+ */
+void doctor_print(const struct doctor_findings *f, FILE *out);
+
+/*
+ * doctor_pam_file - analyse the PAM service file at path (Linux-PAM syntax:
+ * "type control module args", '#' comments, "\" line continuation,
+ * "[...]" controls, "-type" lines, "@include FILE"; includes are noted, not
+ * followed). When the file uses pam_policy.so it checks the password
+ * stack (a check line - pam_policy.so without "record" - above the first
+ * password writer pam_unix/pam_sss/pam_ldap/pam_winbind/pam_krb5, a
+ * "record" line below it, use_authtok on the writer, a control that lets a
+ * rejection count), the account stack (a pam_policy.so account line, or
+ * advice about Debian's common-account / Red Hat's system-auth), and
+ * pam_pwquality/pam_cracklib stacked next to it. Findings name the file
+ * and line. *uses_policy (may be NULL) tells whether the file uses
+ * pam_policy.so at all; if not, nothing is added. Errors: PP_ERR_IO when
+ * the file cannot be read (a problem finding is added too).
+ */
+pp_err doctor_pam_file(const char *path, struct doctor_findings *f,
+		       bool *uses_policy) PP_WUR;
+
+/*
+ * doctor_pam_dir - doctor_pam_file on every regular file in dir (sorted by
+ * name); a note when no file uses pam_policy.so. Errors: PP_ERR_IO when
+ * dir cannot be read (a problem finding is added too).
+ */
+pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f) PP_WUR;
+
+/*
+ * doctor_daemon - ping the daemon at p->socket (timeout p->timeout_ms) and
+ * report its version; checks that the socket is a socket and that its
+ * directory is not writable by others.
+ */
+void doctor_daemon(const struct policy *p, struct doctor_findings *f);
+
+/*
+ * doctor_state - the state directory (exists, 0700, owned by root), the
+ * pepper and the audit key in it (0400 or 0600, owned by root) and the
+ * audit log (0640, group audit_group). What an unprivileged caller cannot
+ * see is reported as a note, not a problem.
+ */
+void doctor_state(const struct policy *p, struct doctor_findings *f);
+
+#endif

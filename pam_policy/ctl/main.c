@@ -1,0 +1,685 @@
+/*
+ * pam_policyctl.c - the administration CLI: argument parsing and printing.
+ * The work lives in lib/: request.c/client.c talk to pam_policyd,
+ * report.c builds reports, doctor.c runs the checks, audit.c verifies logs.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "aging.h"
+#include "auditlog.h"
+#include "client.h"
+#include "doctor.h"
+#include "policy.h"
+#include "report.h"
+#include "request.h"
+#include "users.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FINDING = 1,       /* doctor found a problem, audit verify a break */
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_DENIED = 4,
+	EXIT_NOT_FOUND = 5,
+	EXIT_ERROR = 6,
+};
+
+struct ctl {
+	const char *config;     /* -c FILE, or NULL for the default */
+	const char *socket;     /* --socket PATH, or NULL */
+	struct policy policy;
+	char config_err[POLICY_ERR_LEN];
+	bool config_ok;
+};
+
+static const char *prog = "pam_policyctl";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pam_policyctl [-c FILE] [--socket PATH] COMMAND [ARGS]\n"
+		"commands:\n"
+		"  status [USER]          password age and state (default: you)\n"
+		"  expire USER            force a change at next login (root)\n"
+		"  forget USER            drop USER's history and aging state (root)\n"
+		"  policy                 the effective policy and where each value comes from\n"
+		"  report [--format table|csv|json] [--expired] [--expiring-within DAYS]\n"
+		"         [--state STATE] every covered user (root, audit group)\n"
+		"  audit verify [FILE...] check the audit log's hash chain (root)\n"
+		"  backup FILE            online copy of the store (root)\n"
+		"  reopen                 reopen the audit log after logrotate (root)\n"
+		"  doctor [--pam-dir DIR] check configuration, daemon, files, PAM stacks\n"
+		"options:\n"
+		"  -c, --config FILE      configuration (default %s)\n"
+		"      --socket PATH      the daemon's socket (overrides the socket key)\n"
+		"  -h, --help             this text\n"
+		"      --version          print the version\n", POLICY_DEFAULT_FILE);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(try \"pam_policyctl --help\")\n");
+	return EXIT_USAGE;
+}
+
+/* Defaults, the file, then --socket as an argument (so "policy" shows it). */
+static void load_policy(struct ctl *c)
+{
+	char cfg[PATH_MAX + 8], sock[POLICY_MAX_PATH + 8], abs_path[PATH_MAX];
+	const char *argv[2];
+	int argc = 0;
+
+	if (c->config != NULL) {
+		if (c->config[0] == '/') {
+			snprintf(abs_path, sizeof(abs_path), "%s", c->config);
+		} else {
+			char cwd[PATH_MAX];
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				snprintf(cwd, sizeof(cwd), ".");
+			if ((size_t)snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd,
+					     c->config) >= sizeof(abs_path)) {
+				snprintf(c->config_err, sizeof(c->config_err),
+					 "configuration path too long");
+				c->config_ok = false;
+				policy_defaults(&c->policy);
+				return;
+			}
+		}
+		snprintf(cfg, sizeof(cfg), "config=%s", abs_path);
+		argv[argc++] = cfg;
+	}
+	if (c->socket != NULL) {
+		snprintf(sock, sizeof(sock), "socket=%s", c->socket);
+		argv[argc++] = sock;
+	}
+	c->config_ok = policy_from_args(&c->policy, argc, argv, POLICY_DEFAULT_FILE, NULL,
+					c->config_err, sizeof(c->config_err)) == PP_OK;
+	if (!c->config_ok) {
+		/* doctor goes on with the defaults; other commands stop. */
+		policy_defaults(&c->policy);
+		if (c->socket != NULL)
+			snprintf(c->policy.socket, sizeof(c->policy.socket), "%s", c->socket);
+	}
+}
+
+static int need_config(const struct ctl *c)
+{
+	if (c->config_ok)
+		return EXIT_OK;
+	fprintf(stderr, "%s: %s\n", prog, c->config_err);
+	return EXIT_ERROR;
+}
+
+/* Map a transport or reply error to a message and an exit code. */
+static int fail(const struct ctl *c, pp_err rc, const char *what)
+{
+	switch (rc) {
+	case PP_ERR_UNREACHABLE:
+	case PP_ERR_TIMEOUT:
+		fprintf(stderr, "%s: cannot reach pam_policyd at %s: %s (is it running?)\n",
+			prog, c->policy.socket, pp_strerror(rc));
+		return EXIT_UNREACHABLE;
+	case PP_ERR_DENIED:
+		fprintf(stderr, "%s: %s\n", prog, what ? what : "permission denied");
+		return EXIT_DENIED;
+	case PP_ERR_NOT_FOUND:
+		fprintf(stderr, "%s: %s\n", prog, "no such user");
+		return EXIT_NOT_FOUND;
+	default:
+		fprintf(stderr, "%s: %s\n", prog, pp_strerror(rc));
+		return EXIT_ERROR;
+	}
+}
+
+static bool parse_days(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 36500)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ---- status ---- */
+
+static int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	struct request_status_result st;
+	struct users_info info;
+	char user[POLICY_MAX_NAME], date[32];
+	const char *covered = "yes";
+	int64_t now = (int64_t)time(NULL);
+	pp_err rc;
+
+	if (argc > 2)
+		return usage_error("status takes at most one user name");
+	if (need_config(c) != EXIT_OK)
+		return EXIT_ERROR;
+	if (argc == 2) {
+		if (strlen(argv[1]) >= sizeof(user) || argv[1][0] == '\0')
+			return usage_error("invalid user name \"%s\"", argv[1]);
+		snprintf(user, sizeof(user), "%s", argv[1]);
+	} else {
+		struct passwd *pw = getpwuid(getuid());
+		if (pw == NULL || strlen(pw->pw_name) >= sizeof(user)) {
+			fprintf(stderr, "%s: cannot find your user name (uid %u)\n", prog,
+				(unsigned)getuid());
+			return EXIT_ERROR;
+		}
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	}
+	rc = request_status(c->policy.socket, c->policy.timeout_ms, user,
+			    c->policy.max_age_days, c->policy.warn_days, &st);
+	if (rc != PP_OK)
+		return fail(c, rc, "you may only see your own account");
+	if (!st.found) {
+		fprintf(stderr, "%s: no such user: %s\n", prog, user);
+		return EXIT_NOT_FOUND;
+	}
+	if (users_lookup(user, &info) == PP_OK) {
+		enum users_coverage cov = users_coverage(&c->policy, &info, USERS_PASSWD_FILE);
+		if (cov != USERS_COVERED)
+			covered = users_coverage_text(cov);
+	}
+	printf("%-26s %s\n", "User:", user);
+	printf("%-26s %s\n", "Policy applies:", covered);
+	printf("%-26s %s\n", "State:", aging_state_name(st.state));
+	aging_format_date(st.last_change, date, sizeof(date));
+	printf("%-26s %s\n", "Last password change:", st.last_change ? date : "never");
+	if (st.expires != 0) {
+		aging_format_date(st.expires, date, sizeof(date));
+		printf("%-26s %s\n", "Password expires:", date);
+		printf("%-26s %ld\n", "Days left:", aging_days_until(now, st.expires));
+	} else {
+		printf("%-26s %s\n", "Password expires:", "never");
+		printf("%-26s %s\n", "Days left:", "-");
+	}
+	printf("%-26s %s\n", "Must change at next login:", st.must_change ? "yes" : "no");
+	printf("%-26s %ld\n", "Remembered passwords:", st.history_count);
+	return EXIT_OK;
+}
+
+/* ---- expire, forget, reopen, backup ---- */
+
+static int admin_call(struct ctl *c, enum proto_type type, const char *arg,
+		      const char *command)
+{
+	char text[256], denied[128];
+	pp_err rc;
+
+	if (need_config(c) != EXIT_OK)
+		return EXIT_ERROR;
+	rc = request_simple(c->policy.socket, c->policy.timeout_ms, type, arg, text,
+			    sizeof(text));
+	if (rc == PP_OK)
+		return EXIT_OK;
+	if (rc == PP_ERR_NOT_FOUND) {
+		fprintf(stderr, "%s: %s: %s\n", prog, arg ? arg : command,
+			text[0] ? text : "not found");
+		return EXIT_NOT_FOUND;
+	}
+	if (rc == PP_ERR_STORE || rc == PP_ERR_INVALID) {
+		fprintf(stderr, "%s: %s failed: %s\n", prog, command,
+			text[0] ? text : pp_strerror(rc));
+		return EXIT_ERROR;
+	}
+	snprintf(denied, sizeof(denied), "%s is for root only", command);
+	return fail(c, rc, denied);
+}
+
+static int cmd_expire(struct ctl *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 2)
+		return usage_error("usage: pam_policyctl expire USER");
+	rc = admin_call(c, PROTO_EXPIRE, argv[1], "expire");
+	if (rc == EXIT_OK)
+		printf("%s must change their password at next login.\n", argv[1]);
+	return rc;
+}
+
+static int cmd_forget(struct ctl *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 2)
+		return usage_error("usage: pam_policyctl forget USER");
+	rc = admin_call(c, PROTO_FORGET, argv[1], "forget");
+	if (rc == EXIT_OK)
+		printf("Forgot the password history and aging state of %s.\n", argv[1]);
+	return rc;
+}
+
+static int cmd_reopen(struct ctl *c, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("reopen takes no arguments");
+	rc = admin_call(c, PROTO_REOPEN, NULL, "reopen");
+	if (rc == EXIT_OK)
+		printf("pam_policyd reopened its audit log.\n");
+	return rc;
+}
+
+static int cmd_backup(struct ctl *c, int argc, char **argv)
+{
+	char path[PATH_MAX], cwd[PATH_MAX];
+	const char *sd;
+	int rc;
+
+	if (argc != 2)
+		return usage_error("usage: pam_policyctl backup FILE");
+	if (argv[1][0] == '/') {
+		snprintf(path, sizeof(path), "%s", argv[1]);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			fprintf(stderr, "%s: getcwd: %s\n", prog, strerror(errno));
+			return EXIT_ERROR;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, argv[1]) >= sizeof(path))
+			return usage_error("path too long: %s", argv[1]);
+	}
+	rc = admin_call(c, PROTO_BACKUP, path, "backup");
+	if (rc != EXIT_OK)
+		return rc;
+	sd = c->policy.state_dir;
+	printf("Store copied to %s.\n"
+	       "Remember: the copy holds only keyed hashes. Back up the pepper (%s/pepper)\n"
+	       "and the audit key (%s/audit.key) separately, to a different safe place:\n"
+	       "without the pepper the hashes are useless, without the key the audit log\n"
+	       "cannot be verified. For example:\n"
+	       "  install -m 0400 %s/pepper %s/audit.key /secure/place/\n",
+	       path, sd, sd, sd, sd);
+	return EXIT_OK;
+}
+
+/* ---- policy ---- */
+
+static int cmd_policy(struct ctl *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return usage_error("policy takes no arguments");
+	if (need_config(c) != EXIT_OK)
+		return EXIT_ERROR;
+	if (c->policy.file[0] != '\0')
+		printf("# configuration file: %s\n", c->policy.file);
+	else
+		printf("# configuration file: none (%s not found: built-in defaults)\n",
+		       c->config ? c->config : POLICY_DEFAULT_FILE);
+	policy_print(&c->policy, stdout);
+	return EXIT_OK;
+}
+
+/* ---- report ---- */
+
+/* Stream the daemon's rows into r over one connection. */
+static pp_err fetch_rows(const struct ctl *c, struct report *r)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, msg;
+	char user[REPORT_MAX_NAME];
+	uint64_t rows = 0;
+	int fd = -1;
+	pp_err rc;
+
+	proto_msg_init(&req, PROTO_REPORT);
+	if ((rc = proto_add_u64(&req, (uint64_t)c->policy.max_age_days)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)c->policy.warn_days)) != PP_OK)
+		return rc;
+	if ((rc = client_connect(c->policy.socket, c->policy.timeout_ms, &fd)) != PP_OK)
+		return rc;
+	rc = client_call(fd, &req, buf, sizeof(buf), &msg, c->policy.timeout_ms);
+	while (rc == PP_OK) {
+		if (msg.type == PROTO_REPLY) {
+			rc = request_status_to_error(msg.f[PROTO_REPLY_STATUS].u64);
+			if (rc == PP_OK)
+				rc = PP_ERR_PROTOCOL;
+			break;
+		}
+		if (msg.type == PROTO_REPORT_END) {
+			if (msg.f[PROTO_REPORT_END_COUNT].u64 != rows)
+				rc = PP_ERR_PROTOCOL;
+			break;
+		}
+		if (msg.type != PROTO_REPORT_ROW) {
+			rc = PP_ERR_PROTOCOL;
+			break;
+		}
+		rc = proto_copy_str(&msg, PROTO_REPORT_ROW_USER, user, sizeof(user));
+		if (rc == PP_OK)
+			rc = report_add_stored(r, user,
+					       (int64_t)msg.f[PROTO_REPORT_ROW_FIRST_SEEN].u64,
+					       (int64_t)msg.f[PROTO_REPORT_ROW_LAST_CHANGE].u64,
+					       msg.f[PROTO_REPORT_ROW_STATE].u64,
+					       (long)msg.f[PROTO_REPORT_ROW_HISTORY_COUNT].u64,
+					       msg.f[PROTO_REPORT_ROW_MUST_CHANGE].u64 != 0);
+		if (rc == PP_ERR_INVALID || rc == PP_ERR_TOO_LONG)
+			rc = PP_ERR_PROTOCOL;
+		if (rc != PP_OK)
+			break;
+		rows++;
+		rc = client_recv(fd, buf, sizeof(buf), &msg, c->policy.timeout_ms);
+	}
+	client_close(&fd);
+	return rc;
+}
+
+static int cmd_report(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "expired", no_argument, NULL, 'e' },
+		{ "expiring-within", required_argument, NULL, 'w' },
+		{ "state", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum report_format fmt = REPORT_TABLE;
+	struct report_filter filter;
+	struct report *r;
+	enum aging_state state;
+	char denied[POLICY_MAX_NAME + 128];
+	size_t shown;
+	pp_err rc;
+	int opt;
+
+	report_filter_init(&filter);
+	optind = 0;   /* full re-initialisation for the sub-command's argv */
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (!report_format_parse(optarg, &fmt))
+				return usage_error("--format: expected table, csv or json, "
+						   "got \"%s\"", optarg);
+			break;
+		case 'e':
+			filter.expired = true;
+			break;
+		case 'w':
+			if (!parse_days(optarg, &filter.expiring_within))
+				return usage_error("--expiring-within: expected a number of "
+						   "days from 0 to 36500, got \"%s\"", optarg);
+			break;
+		case 's':
+			if (!aging_state_parse(optarg, &state))
+				return usage_error("--state: expected ok, warning, expired, "
+						   "must_change, never_set or exempt, got \"%s\"",
+						   optarg);
+			filter.state = (int)state;
+			break;
+		default:
+			return usage_error("report: bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("report: unexpected argument \"%s\"", argv[optind]);
+	if (need_config(c) != EXIT_OK)
+		return EXIT_ERROR;
+	r = report_new(&c->policy, (int64_t)time(NULL));
+	if (r == NULL)
+		return fail(c, PP_ERR_NOMEM, NULL);
+	rc = fetch_rows(c, r);
+	if (rc == PP_OK)
+		rc = report_load_nss(r);
+	if (rc == PP_OK)
+		rc = report_finish(r);
+	if (rc != PP_OK) {
+		report_free(r);
+		snprintf(denied, sizeof(denied), "reports are for root and members of the "
+			 "%s group", c->policy.audit_group);
+		return fail(c, rc, denied);
+	}
+	shown = report_write(r, &filter, fmt, stdout);
+	/* CSV and JSON keep stdout machine-readable: the summary goes to stderr. */
+	report_write_summary(r, shown, fmt == REPORT_TABLE ? stdout : stderr);
+	report_free(r);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+/* ---- audit verify ---- */
+
+/* Read the 32-byte audit key; exit code on failure (message printed). */
+static int read_audit_key(const char *path, uint8_t *key)
+{
+	struct stat st;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == EACCES || errno == EPERM) {
+			fprintf(stderr, "%s: the audit key %s is readable by root only: run "
+				"\"pam_policyctl audit verify\" as root\n", prog, path);
+			return EXIT_DENIED;
+		}
+		fprintf(stderr, "%s: cannot open the audit key %s: %s\n", prog, path,
+			strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != AUDIT_KEY_BYTES) {
+		fprintf(stderr, "%s: %s is not a %d-byte audit key\n", prog, path,
+			AUDIT_KEY_BYTES);
+		close(fd);
+		return EXIT_ERROR;
+	}
+	while (done < AUDIT_KEY_BYTES) {
+		ssize_t n = read(fd, key + done, AUDIT_KEY_BYTES - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "%s: cannot read the audit key %s\n", prog, path);
+			close(fd);
+			return EXIT_ERROR;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static int cmd_audit(struct ctl *c, int argc, char **argv)
+{
+	char key_path[POLICY_MAX_PATH + 16], head_path[POLICY_MAX_PATH + 16];
+	const char *deflt[1];
+	const char *const *files;
+	struct audit_verdict v;
+	size_t nfiles;
+	uint8_t *key;
+	int ex;
+	pp_err rc;
+
+	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+		return usage_error("usage: pam_policyctl audit verify [FILE...]");
+	if (need_config(c) != EXIT_OK)
+		return EXIT_ERROR;
+	if (argc > 2) {
+		files = (const char *const *)&argv[2];
+		nfiles = (size_t)(argc - 2);
+	} else {
+		deflt[0] = c->policy.audit_log;
+		files = deflt;
+		nfiles = 1;
+	}
+	snprintf(key_path, sizeof(key_path), "%s/audit.key", c->policy.state_dir);
+	snprintf(head_path, sizeof(head_path), "%s/audit.head", c->policy.state_dir);
+	if (sodium_init() < 0 || (key = sodium_malloc(AUDIT_KEY_BYTES)) == NULL) {
+		fprintf(stderr, "%s: libsodium failed to start\n", prog);
+		return EXIT_ERROR;
+	}
+	memset(&v, 0, sizeof(v));
+	ex = read_audit_key(key_path, key);
+	if (ex != EXIT_OK) {
+		sodium_free(key);
+		return ex;
+	}
+	/* The head only describes the live log: pass it when that is the last file. */
+	rc = auditlog_verify(files, nfiles,
+			  same_file(files[nfiles - 1], c->policy.audit_log) ? head_path : NULL,
+			  key, &v);
+	sodium_free(key);
+	if (rc != PP_OK) {
+		fprintf(stderr, "%s: cannot read the audit log: %s\n", prog,
+			v.detail[0] ? v.detail : pp_strerror(rc));
+		return errno == EACCES ? EXIT_DENIED : EXIT_ERROR;
+	}
+	if (v.problem == AUDIT_CLEAN) {
+		printf("clean: %lu lines, chain intact\n", v.lines);
+		return EXIT_OK;
+	}
+	printf("%s:%lu: %s: %s\n", v.file ? v.file : "?", v.line,
+	       auditlog_problem_name(v.problem), v.detail);
+	return EXIT_FINDING;
+}
+
+/* ---- doctor ---- */
+
+static int cmd_doctor(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pam-dir", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pam_dir = DOCTOR_DEFAULT_PAM_DIR;
+	struct doctor_findings f;
+	size_t problems;
+	int opt;
+
+	optind = 0;   /* full re-initialisation for the sub-command's argv */
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (opt != 'p')
+			return usage_error("doctor: bad option");
+		pam_dir = optarg;
+	}
+	if (optind != argc)
+		return usage_error("doctor: unexpected argument \"%s\"", argv[optind]);
+	doctor_findings_init(&f);
+	if (!c->config_ok)
+		doctor_add(&f, DOCTOR_PROBLEM, "configuration: %s - fix it: until then the "
+			   "module refuses password changes (it fails closed); the checks "
+			   "below use the built-in defaults", c->config_err);
+	else if (c->policy.file[0] != '\0')
+		doctor_add(&f, DOCTOR_OK, "configuration %s parses", c->policy.file);
+	else
+		doctor_add(&f, DOCTOR_NOTE, "no configuration file %s: the built-in "
+			   "defaults apply (see pam_policyctl policy)",
+			   c->config ? c->config : POLICY_DEFAULT_FILE);
+	doctor_daemon(&c->policy, &f);
+	doctor_state(&c->policy, &f);
+	if (doctor_pam_dir(pam_dir, &f) != PP_OK) {
+		/* already recorded as a problem finding */
+	}
+	doctor_print(&f, stdout);
+	problems = doctor_problems(&f);
+	doctor_findings_free(&f);
+	if (problems > 0) {
+		printf("%zu problem%s found\n", problems, problems == 1 ? "" : "s");
+		return EXIT_FINDING;
+	}
+	printf("no problems found\n");
+	return EXIT_OK;
+}
+
+/* ---- main ---- */
+
+static const struct command {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+} commands[] = {
+	{ "status", cmd_status },
+	{ "expire", cmd_expire },
+	{ "forget", cmd_forget },
+	{ "policy", cmd_policy },
+	{ "report", cmd_report },
+	{ "audit", cmd_audit },
+	{ "backup", cmd_backup },
+	{ "reopen", cmd_reopen },
+	{ "doctor", cmd_doctor },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl c;
+	int opt;
+
+	memset(&c, 0, sizeof(c));
+	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			c.config = optarg;
+			break;
+		case 's':
+			c.socket = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("pam_policyctl %s\n", PAM_POLICY_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			load_policy(&c);
+			return commands[i].run(&c, argc - optind, argv + optind);
+		}
+	}
+	return usage_error("unknown command \"%s\"", argv[optind]);
+}

@@ -1,0 +1,208 @@
+/*
+ * store.h - the daemon's state: per-user salt, aging facts, password history.
+ *
+ * A small backend-independent interface: callers hold an opaque struct
+ * store and never see SQL. The default backend is SQLite (store_sqlite.c);
+ * a PostgreSQL backend can be added later by implementing struct store_ops
+ * (at the end of this file) and a store_open_... function, without touching
+ * any caller.
+ *
+ * Common contract of every function below:
+ * - Times are UTC seconds since the epoch (int64_t); 0 means "never".
+ * - User names are 1..STORE_MAX_NAME bytes without NUL; others give
+ *   PP_ERR_INVALID (empty, NULL) or PP_ERR_TOO_LONG.
+ * - A handle is used by one thread at a time (the caller serialises, or
+ *   opens one handle per thread: several handles, also in several
+ *   processes, may share one store).
+ * - A write that returns PP_OK is committed and on disk (durable across a
+ *   crash of the process or of the machine).
+ * - On failure nothing was changed (each write is one transaction), and
+ *   store_errmsg() tells why. Hashes and salts never appear in messages.
+ * - PP_ERR_STORE: the backend failed (I/O, corruption, busy beyond the
+ *   timeout); PP_ERR_NOT_FOUND: no such user; PP_ERR_NOMEM.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef PAM_POLICY_STORE_H
+#define PAM_POLICY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "hash.h"
+
+#define STORE_MAX_NAME 255      /* bytes in a user name, without the NUL */
+#define STORE_MAX_KEEP 10000    /* upper bound for store_history_add's keep */
+
+struct store;
+
+struct store_user {
+	char name[STORE_MAX_NAME + 1];
+	uint8_t salt[HASH_SALT_BYTES];  /* shared by all of the user's entries */
+	int64_t last_change;            /* 0 = never recorded */
+	int64_t first_seen;             /* when the store first saw the user */
+	bool must_change;               /* forced change at next login */
+	int history_count;              /* entries currently remembered */
+};
+
+struct store_entry {
+	uint8_t hash[HASH_BYTES];       /* hash_password() output */
+	unsigned long long opslimit;    /* params the hash was made with */
+	size_t memlimit;
+	int64_t created;                /* when it was recorded */
+};
+
+/*
+ * store_open_sqlite - open (creating if needed) the SQLite store DIR/store.db.
+ *
+ * dir must exist, be a directory owned by the effective uid, with mode 0700
+ * (no group or other bits); the daemon creates it. A missing store.db is
+ * created with mode 0600; an existing one must be a regular file owned by
+ * the effective uid without group/other bits. The database runs in WAL mode
+ * with synchronous=FULL and foreign keys on; it must pass PRAGMA
+ * integrity_check; an older schema is migrated step by step to the current
+ * version, a newer one is refused.
+ *
+ * On success *out is a new handle (free it with store_close). On failure
+ * *out is NULL and err (errlen bytes; may be NULL if errlen is 0) says what
+ * is wrong and names the path: PP_ERR_INVALID for permissions, ownership or
+ * a newer schema, PP_ERR_STORE for a corrupt or foreign file, PP_ERR_IO,
+ * PP_ERR_NOMEM.
+ */
+pp_err store_open_sqlite(const char *dir, struct store **out,
+			 char *err, size_t errlen) PP_WUR;
+
+/*
+ * store_open_sqlite_shared - one more handle on a store this process has
+ * already opened (and so checked) with store_open_sqlite: everything as
+ * there but the integrity check, which on a large store takes seconds.
+ */
+pp_err store_open_sqlite_shared(const char *dir, struct store **out,
+				char *err, size_t errlen) PP_WUR;
+
+/* store_close - close the handle and free it; NULL is a no-op. */
+void store_close(struct store *s);
+
+/* store_backend_name - "sqlite", ...; static string. */
+const char *store_backend_name(const struct store *s);
+
+/*
+ * store_errmsg - a description of the last failure on this handle (static
+ * until the next call on the handle), "" if none.
+ */
+const char *store_errmsg(const struct store *s);
+
+/* store_user_get - copy the user's row into *user; PP_ERR_NOT_FOUND if absent. */
+pp_err store_user_get(struct store *s, const char *name,
+		      struct store_user *user) PP_WUR;
+
+/*
+ * store_user_ensure - return the user's row, creating it first when absent
+ * with a fresh random salt (hash_salt_new), first_seen = now, last_change =
+ * initial_last_change (0 = never; e.g. /etc/shadow's last change) and
+ * must_change. An existing row is returned unchanged. user may be NULL.
+ * initial_last_change must be >= 0.
+ */
+pp_err store_user_ensure(struct store *s, const char *name, int64_t now,
+			 int64_t initial_last_change, bool must_change,
+			 struct store_user *user) PP_WUR;
+
+/*
+ * store_history_get - copy up to max of the user's entries, newest (last
+ * added) first, into entries[0..*n). max may be 0 (entries may then be
+ * NULL). PP_ERR_NOT_FOUND if the user is absent (*n = 0).
+ */
+pp_err store_history_get(struct store *s, const char *name,
+			 struct store_entry *entries, size_t max,
+			 size_t *n) PP_WUR;
+
+/*
+ * store_history_add - record a password change, in ONE transaction: add e,
+ * drop all but the newest keep entries, set last_change = now and clear
+ * must_change. keep is 0..STORE_MAX_KEEP; with keep 0 nothing is
+ * remembered (e is not stored and may be NULL) but the clock is still
+ * reset. The user must exist (its salt made e->hash): PP_ERR_NOT_FOUND
+ * otherwise. e->opslimit must fit in int64_t.
+ */
+pp_err store_history_add(struct store *s, const char *name,
+			 const struct store_entry *e, int keep,
+			 int64_t now) PP_WUR;
+
+/*
+ * store_set_must_change - set or clear the forced-change flag. A user not
+ * yet in the store is created (fresh salt, first_seen = now, last_change =
+ * 0) so that "expire" works before the user's first login.
+ */
+pp_err store_set_must_change(struct store *s, const char *name,
+			     bool must_change, int64_t now) PP_WUR;
+
+/*
+ * store_forget - erase the user's password history: every entry is
+ * deleted, last_change becomes 0 (never recorded), must_change false, and
+ * the salt is replaced by a fresh one. The row itself stays, keeping
+ * first_seen, so that forgetting does not grant a new grace period.
+ * PP_ERR_NOT_FOUND if the user is absent.
+ */
+pp_err store_forget(struct store *s, const char *name) PP_WUR;
+
+/*
+ * store_foreach_user - call cb once per user in byte order of name, from
+ * one consistent snapshot, with one query (100,000 users in a few tens of
+ * milliseconds). *user is valid only during the call. cb must not use s.
+ * A cb result other than PP_OK stops the walk and is returned.
+ */
+typedef pp_err (*store_user_cb)(const struct store_user *user, void *ctx);
+pp_err store_foreach_user(struct store *s, store_user_cb cb, void *ctx) PP_WUR;
+
+/* store_user_count - number of users in the store. */
+pp_err store_user_count(struct store *s, size_t *count) PP_WUR;
+
+/*
+ * store_backup - write a consistent copy of the store to path while it is
+ * in use (other handles may keep writing). The copy is written beside path
+ * under a temporary name with mode 0600, synced, then renamed over path,
+ * so path is either the old file or a complete backup. The copy is a
+ * self-contained database (rollback-journal mode) that store_open can
+ * read once placed as DIR/store.db.
+ */
+pp_err store_backup(struct store *s, const char *path) PP_WUR;
+
+/*
+ * ---- For backends only -------------------------------------------------
+ *
+ * A backend implements these operations on its own handle (impl). store.c
+ * validates every argument (names, NULLs, ranges) before dispatching, so
+ * backends receive only well-formed input. After a failure, errmsg(impl)
+ * describes it (never with secrets); close(impl) frees the handle.
+ */
+struct store_ops {
+	const char *name;
+	pp_err (*user_get)(void *impl, const char *name, struct store_user *u);
+	pp_err (*user_ensure)(void *impl, const char *name, int64_t now,
+			      int64_t initial_last_change, bool must_change,
+			      struct store_user *u);
+	pp_err (*history_get)(void *impl, const char *name,
+			      struct store_entry *entries, size_t max, size_t *n);
+	pp_err (*history_add)(void *impl, const char *name,
+			      const struct store_entry *e, int keep, int64_t now);
+	pp_err (*set_must_change)(void *impl, const char *name, bool must_change,
+				  int64_t now);
+	pp_err (*forget)(void *impl, const char *name);
+	pp_err (*foreach_user)(void *impl, store_user_cb cb, void *ctx);
+	pp_err (*user_count)(void *impl, size_t *count);
+	pp_err (*backup)(void *impl, const char *path);
+	const char *(*errmsg)(void *impl);
+	void (*close)(void *impl);
+};
+
+/*
+ * store_create - wrap a backend handle into a store. On success the store
+ * owns impl and *out is set; on failure (PP_ERR_NOMEM) impl is closed.
+ */
+pp_err store_create(const struct store_ops *ops, void *impl,
+		    struct store **out) PP_WUR;
+
+#endif

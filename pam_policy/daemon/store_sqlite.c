@@ -1,0 +1,944 @@
+/*
+ * store_sqlite.c - the default store backend: one SQLite file, DIR/store.db.
+ *
+ * WAL mode lets readers (status, reports, backups) run beside the writer;
+ * synchronous=FULL makes every committed transaction durable before the
+ * call returns. Each public write is one transaction. Statements are
+ * prepared once per handle.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#define STORE_FILE "store.db"
+#define STORE_APPLICATION_ID 0x70706f6c   /* "ppol" in the file header */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/*
+ * Schema migrations: step i takes the database from user_version i to i+1.
+ * Never edit a released step; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: initial schema */
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 255),"
+	"  salt BLOB NOT NULL CHECK (length(salt) = 16),"
+	"  last_change INTEGER NOT NULL DEFAULT 0,"
+	"  first_seen INTEGER NOT NULL,"
+	"  must_change INTEGER NOT NULL DEFAULT 0 CHECK (must_change IN (0, 1)),"
+	"  history_count INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE history ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  opslimit INTEGER NOT NULL,"
+	"  memlimit INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX history_by_user ON history(user, id);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_USER_GET,
+	ST_USER_INSERT,
+	ST_USER_EXISTS,
+	ST_HISTORY_GET,
+	ST_HISTORY_INSERT,
+	ST_HISTORY_PRUNE,
+	ST_USER_RECORDED,
+	ST_USER_SET_MUST,
+	ST_HISTORY_DELETE,
+	ST_USER_RESET,
+	ST_USERS_ALL,
+	ST_USER_COUNT,
+	ST_COUNT
+};
+
+#define USER_COLUMNS "name, salt, last_change, first_seen, must_change, history_count"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_USER_GET] = "SELECT " USER_COLUMNS " FROM users WHERE name = ?1",
+	[ST_USER_INSERT] =
+		"INSERT INTO users (name, salt, last_change, first_seen, must_change)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
+	[ST_USER_EXISTS] = "SELECT 1 FROM users WHERE name = ?1",
+	[ST_HISTORY_GET] =
+		"SELECT hash, opslimit, memlimit, created FROM history"
+		" WHERE user = ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_HISTORY_INSERT] =
+		"INSERT INTO history (user, hash, opslimit, memlimit, created)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* Everything at or below the (keep+1)-th newest id goes. */
+	[ST_HISTORY_PRUNE] =
+		"DELETE FROM history WHERE user = ?1 AND id <= (SELECT id FROM"
+		" history WHERE user = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	[ST_USER_RECORDED] =
+		"UPDATE users SET last_change = ?2, must_change = 0, history_count ="
+		" (SELECT count(*) FROM history WHERE user = ?1) WHERE name = ?1",
+	[ST_USER_SET_MUST] =
+		"INSERT INTO users (name, salt, last_change, first_seen, must_change)"
+		" VALUES (?1, ?2, 0, ?3, ?4)"
+		" ON CONFLICT (name) DO UPDATE SET must_change = excluded.must_change",
+	[ST_HISTORY_DELETE] = "DELETE FROM history WHERE user = ?1",
+	[ST_USER_RESET] =
+		"UPDATE users SET salt = ?2, last_change = 0, must_change = 0,"
+		" history_count = 0 WHERE name = ?1",
+	[ST_USERS_ALL] = "SELECT " USER_COLUMNS " FROM users ORDER BY name",
+	[ST_USER_COUNT] = "SELECT count(*) FROM users",
+};
+
+struct sqlite_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	char path[PATH_MAX];
+	char msg[512];
+};
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* A failed SQLite call: message "store PATH: WHAT: sqlite's reason". */
+static pp_err db_fail(struct sqlite_store *q, const char *what)
+{
+	int code = sqlite3_errcode(q->db);
+
+	set_err(q->msg, sizeof(q->msg), "store %s: %s: %s", q->path, what,
+		sqlite3_errmsg(q->db));
+	return code == SQLITE_NOMEM ? PP_ERR_NOMEM : PP_ERR_STORE;
+}
+
+static sqlite3_stmt *stmt(struct sqlite_store *q, enum stmt_id id)
+{
+	sqlite3_stmt *s = q->st[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Step a statement that returns no rows; reset it. */
+static pp_err step_done(struct sqlite_store *q, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	pp_err err = rc == SQLITE_DONE ? PP_OK : db_fail(q, what);
+
+	sqlite3_reset(s);
+	return err;
+}
+
+static pp_err tx_begin(struct sqlite_store *q)
+{
+	return step_done(q, stmt(q, ST_BEGIN), "cannot start a transaction");
+}
+
+static pp_err tx_commit(struct sqlite_store *q)
+{
+	return step_done(q, stmt(q, ST_COMMIT), "cannot commit");
+}
+
+/* Undo an open transaction; keeps the message of the failure that led here. */
+static void tx_rollback(struct sqlite_store *q)
+{
+	sqlite3_stmt *s = stmt(q, ST_ROLLBACK);
+
+	if (!sqlite3_get_autocommit(q->db))
+		sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
+static pp_err bind_text(struct sqlite_store *q, sqlite3_stmt *s, int i,
+			const char *text)
+{
+	if (sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC) != SQLITE_OK)
+		return db_fail(q, "bind");
+	return PP_OK;
+}
+
+static pp_err bind_blob(struct sqlite_store *q, sqlite3_stmt *s, int i,
+			const void *data, int len)
+{
+	if (sqlite3_bind_blob(s, i, data, len, SQLITE_STATIC) != SQLITE_OK)
+		return db_fail(q, "bind");
+	return PP_OK;
+}
+
+static pp_err bind_int(struct sqlite_store *q, sqlite3_stmt *s, int i,
+		       int64_t v)
+{
+	if (sqlite3_bind_int64(s, i, v) != SQLITE_OK)
+		return db_fail(q, "bind");
+	return PP_OK;
+}
+
+/* Copy one row of USER_COLUMNS into u; PP_ERR_STORE on a malformed row. */
+static pp_err read_user(struct sqlite_store *q, sqlite3_stmt *s,
+			struct store_user *u)
+{
+	const unsigned char *name = sqlite3_column_text(s, 0);
+	int name_len = sqlite3_column_bytes(s, 0);
+	const void *salt = sqlite3_column_blob(s, 1);
+	int salt_len = sqlite3_column_bytes(s, 1);
+	int64_t count = sqlite3_column_int64(s, 5);
+
+	if (name == NULL || name_len < 1 || name_len > STORE_MAX_NAME ||
+	    salt == NULL || salt_len != HASH_SALT_BYTES ||
+	    count < 0 || count > INT_MAX) {
+		set_err(q->msg, sizeof(q->msg),
+			"store %s: malformed user row; run pam_policyctl doctor "
+			"or restore from backup", q->path);
+		return PP_ERR_STORE;
+	}
+	memset(u, 0, sizeof(*u));
+	memcpy(u->name, name, (size_t)name_len);
+	memcpy(u->salt, salt, HASH_SALT_BYTES);
+	u->last_change = sqlite3_column_int64(s, 2);
+	u->first_seen = sqlite3_column_int64(s, 3);
+	u->must_change = sqlite3_column_int(s, 4) != 0;
+	u->history_count = (int)count;
+	return PP_OK;
+}
+
+static pp_err sq_user_get(void *impl, const char *name, struct store_user *u)
+{
+	struct sqlite_store *q = impl;
+	sqlite3_stmt *s = stmt(q, ST_USER_GET);
+	pp_err rc = bind_text(q, s, 1, name);
+	int step;
+
+	if (rc != PP_OK)
+		return rc;
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		rc = read_user(q, s, u);
+	} else if (step == SQLITE_DONE) {
+		set_err(q->msg, sizeof(q->msg), "user %s is not in the store", name);
+		rc = PP_ERR_NOT_FOUND;
+	} else {
+		rc = db_fail(q, "cannot read user");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static pp_err sq_user_ensure(void *impl, const char *name, int64_t now,
+			     int64_t initial_last_change, bool must_change,
+			     struct store_user *u)
+{
+	struct sqlite_store *q = impl;
+	uint8_t salt[HASH_SALT_BYTES];
+	sqlite3_stmt *s = stmt(q, ST_USER_INSERT);
+	pp_err rc;
+
+	hash_salt_new(salt);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, salt, sizeof(salt))) != PP_OK ||
+	    (rc = bind_int(q, s, 3, initial_last_change)) != PP_OK ||
+	    (rc = bind_int(q, s, 4, now)) != PP_OK ||
+	    (rc = bind_int(q, s, 5, must_change)) != PP_OK)
+		goto out;
+	/* One statement, so it commits (durably) on its own. */
+	rc = step_done(q, s, "cannot add user");
+	if (rc == PP_OK)
+		rc = sq_user_get(q, name, u);
+out:
+	sqlite3_clear_bindings(s);
+	sodium_memzero(salt, sizeof(salt));
+	return rc;
+}
+
+static pp_err user_exists(struct sqlite_store *q, const char *name)
+{
+	sqlite3_stmt *s = stmt(q, ST_USER_EXISTS);
+	pp_err rc = bind_text(q, s, 1, name);
+	int step;
+
+	if (rc != PP_OK)
+		return rc;
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		rc = PP_OK;
+	} else if (step == SQLITE_DONE) {
+		set_err(q->msg, sizeof(q->msg), "user %s is not in the store", name);
+		rc = PP_ERR_NOT_FOUND;
+	} else {
+		rc = db_fail(q, "cannot read user");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static pp_err sq_history_get(void *impl, const char *name,
+			     struct store_entry *entries, size_t max, size_t *n)
+{
+	struct sqlite_store *q = impl;
+	sqlite3_stmt *s = stmt(q, ST_HISTORY_GET);
+	size_t got = 0;
+	pp_err rc;
+	int step = SQLITE_DONE;
+
+	*n = 0;
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_int(q, s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max)) != PP_OK)
+		return rc;
+	while (got < max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_entry *e = &entries[got];
+		const void *hash = sqlite3_column_blob(s, 0);
+		int64_t ops = sqlite3_column_int64(s, 1);
+		int64_t mem = sqlite3_column_int64(s, 2);
+
+		if (hash == NULL || sqlite3_column_bytes(s, 0) != HASH_BYTES ||
+		    ops < 0 || mem < 0 || (uint64_t)mem > SIZE_MAX) {
+			set_err(q->msg, sizeof(q->msg),
+				"store %s: malformed history entry for user %s; "
+				"restore from backup or forget the user",
+				q->path, name);
+			rc = PP_ERR_STORE;
+			goto out;
+		}
+		memcpy(e->hash, hash, HASH_BYTES);
+		e->opslimit = (unsigned long long)ops;
+		e->memlimit = (size_t)mem;
+		e->created = sqlite3_column_int64(s, 3);
+		got++;
+	}
+	if (got < max && step != SQLITE_DONE) {
+		rc = db_fail(q, "cannot read history");
+		goto out;
+	}
+	sqlite3_reset(s);
+	/* No rows may mean no user: tell the caller which. */
+	if (got == 0)
+		rc = user_exists(q, name);
+out:
+	sqlite3_reset(s);
+	if (rc == PP_OK)
+		*n = got;
+	else if (got > 0)
+		sodium_memzero(entries, got * sizeof(*entries));
+	return rc;
+}
+
+static pp_err sq_history_add(void *impl, const char *name,
+			     const struct store_entry *e, int keep, int64_t now)
+{
+	struct sqlite_store *q = impl;
+	sqlite3_stmt *s;
+	pp_err rc = tx_begin(q);
+
+	if (rc != PP_OK)
+		return rc;
+	if ((rc = user_exists(q, name)) != PP_OK)
+		goto fail;
+	if (e != NULL) {
+		s = stmt(q, ST_HISTORY_INSERT);
+		if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+		    (rc = bind_blob(q, s, 2, e->hash, HASH_BYTES)) != PP_OK ||
+		    (rc = bind_int(q, s, 3, (int64_t)e->opslimit)) != PP_OK ||
+		    (rc = bind_int(q, s, 4, (int64_t)e->memlimit)) != PP_OK ||
+		    (rc = bind_int(q, s, 5, e->created)) != PP_OK ||
+		    (rc = step_done(q, s, "cannot add history entry")) != PP_OK)
+			goto fail;
+		sqlite3_clear_bindings(s);
+	}
+	s = stmt(q, ST_HISTORY_PRUNE);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_int(q, s, 2, keep)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot prune history")) != PP_OK)
+		goto fail;
+	s = stmt(q, ST_USER_RECORDED);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_int(q, s, 2, now)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot update user")) != PP_OK)
+		goto fail;
+	if ((rc = tx_commit(q)) != PP_OK)
+		goto fail;
+	return PP_OK;
+fail:
+	tx_rollback(q);
+	return rc;
+}
+
+static pp_err sq_set_must_change(void *impl, const char *name,
+				 bool must_change, int64_t now)
+{
+	struct sqlite_store *q = impl;
+	uint8_t salt[HASH_SALT_BYTES];
+	sqlite3_stmt *s = stmt(q, ST_USER_SET_MUST);
+	pp_err rc;
+
+	hash_salt_new(salt);
+	if ((rc = bind_text(q, s, 1, name)) == PP_OK &&
+	    (rc = bind_blob(q, s, 2, salt, sizeof(salt))) == PP_OK &&
+	    (rc = bind_int(q, s, 3, now)) == PP_OK &&
+	    (rc = bind_int(q, s, 4, must_change)) == PP_OK)
+		rc = step_done(q, s, "cannot set the forced-change flag");
+	sqlite3_clear_bindings(s);
+	sodium_memzero(salt, sizeof(salt));
+	return rc;
+}
+
+static pp_err sq_forget(void *impl, const char *name)
+{
+	struct sqlite_store *q = impl;
+	uint8_t salt[HASH_SALT_BYTES];
+	sqlite3_stmt *s;
+	pp_err rc = tx_begin(q);
+
+	if (rc != PP_OK)
+		return rc;
+	hash_salt_new(salt);
+	s = stmt(q, ST_USER_RESET);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, salt, sizeof(salt))) != PP_OK ||
+	    (rc = step_done(q, s, "cannot reset user")) != PP_OK)
+		goto fail;
+	sqlite3_clear_bindings(s);
+	if (sqlite3_changes(q->db) == 0) {
+		set_err(q->msg, sizeof(q->msg), "user %s is not in the store", name);
+		rc = PP_ERR_NOT_FOUND;
+		goto fail;
+	}
+	s = stmt(q, ST_HISTORY_DELETE);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot delete history")) != PP_OK)
+		goto fail;
+	if ((rc = tx_commit(q)) != PP_OK)
+		goto fail;
+	sodium_memzero(salt, sizeof(salt));
+	return PP_OK;
+fail:
+	sqlite3_clear_bindings(q->st[ST_USER_RESET]);
+	tx_rollback(q);
+	sodium_memzero(salt, sizeof(salt));
+	return rc;
+}
+
+static pp_err sq_foreach_user(void *impl, store_user_cb cb, void *ctx)
+{
+	struct sqlite_store *q = impl;
+	sqlite3_stmt *s = stmt(q, ST_USERS_ALL);
+	struct store_user u;
+	pp_err rc = PP_OK;
+	int step;
+
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = read_user(q, s, &u)) != PP_OK)
+			break;
+		if ((rc = cb(&u, ctx)) != PP_OK) {
+			set_err(q->msg, sizeof(q->msg), "walk over users stopped: %s",
+				pp_strerror(rc));
+			break;
+		}
+	}
+	if (rc == PP_OK && step != SQLITE_DONE)
+		rc = db_fail(q, "cannot list users");
+	sqlite3_reset(s);
+	sodium_memzero(u.salt, sizeof(u.salt));
+	return rc;
+}
+
+static pp_err sq_user_count(void *impl, size_t *count)
+{
+	struct sqlite_store *q = impl;
+	sqlite3_stmt *s = stmt(q, ST_USER_COUNT);
+	pp_err rc = PP_OK;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*count = (size_t)sqlite3_column_int64(s, 0);
+	else
+		rc = db_fail(q, "cannot count users");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* fsync the directory that holds path, so a new or renamed entry is durable. */
+static int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static void unlink_db_files(const char *path)
+{
+	char side[PATH_MAX + 8];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-journal", path);
+	unlink(side);
+}
+
+/*
+ * The online backup API copies pages from a read snapshot, so writers on
+ * other handles go on (WAL). The copy is then switched out of WAL mode so
+ * that it is one self-contained file.
+ */
+static pp_err sq_backup(void *impl, const char *path)
+{
+	struct sqlite_store *q = impl;
+	char tmp[PATH_MAX];
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	const char *why = NULL;
+	char *emsg = NULL;
+	pp_err rc = PP_ERR_STORE;
+	int fd, step;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
+		set_err(q->msg, sizeof(q->msg), "backup path %s is too long", path);
+		return PP_ERR_TOO_LONG;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		set_err(q->msg, sizeof(q->msg), "cannot create backup file beside "
+			"%s: %s", path, strerror(errno));
+		return PP_ERR_IO;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		why = strerror(errno);
+		rc = PP_ERR_IO;
+		goto fail;
+	}
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		why = dst ? sqlite3_errmsg(dst) : "out of memory";
+		goto fail;
+	}
+	b = sqlite3_backup_init(dst, "main", q->db, "main");
+	if (b == NULL) {
+		why = sqlite3_errmsg(dst);
+		goto fail;
+	}
+	step = sqlite3_backup_step(b, -1);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || step != SQLITE_DONE) {
+		why = sqlite3_errmsg(dst);
+		goto fail;
+	}
+	if (sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL,
+			 &emsg) != SQLITE_OK) {
+		why = emsg ? emsg : sqlite3_errmsg(dst);
+		goto fail;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		why = "cannot close the copy";
+		goto fail;
+	}
+	dst = NULL;
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		why = strerror(errno);
+		rc = PP_ERR_IO;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0 || fsync_parent(path) != 0) {
+		why = strerror(errno);
+		rc = PP_ERR_IO;
+		goto fail;
+	}
+	return PP_OK;
+fail:
+	set_err(q->msg, sizeof(q->msg), "cannot back up store %s to %s: %s",
+		q->path, path, why ? why : "unknown error");
+	sqlite3_free(emsg);
+	if (dst != NULL)
+		sqlite3_close(dst);
+	if (fd >= 0)
+		close(fd);
+	unlink_db_files(tmp);
+	return rc;
+}
+
+static const char *sq_errmsg(void *impl)
+{
+	struct sqlite_store *q = impl;
+
+	return q->msg;
+}
+
+static void sq_close(void *impl)
+{
+	struct sqlite_store *q = impl;
+
+	if (q == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.user_get = sq_user_get,
+	.user_ensure = sq_user_ensure,
+	.history_get = sq_history_get,
+	.history_add = sq_history_add,
+	.set_must_change = sq_set_must_change,
+	.forget = sq_forget,
+	.foreach_user = sq_foreach_user,
+	.user_count = sq_user_count,
+	.backup = sq_backup,
+	.errmsg = sq_errmsg,
+	.close = sq_close,
+};
+
+/* ---- opening ------------------------------------------------------------ */
+
+static pp_err check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		set_err(err, errlen, "store directory %s: %s", dir, strerror(errno));
+		return errno == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "store directory %s is not a directory", dir);
+		return PP_ERR_INVALID;
+	}
+	if (st.st_uid != geteuid()) {
+		set_err(err, errlen, "store directory %s is owned by uid %lu, not by "
+			"uid %lu that runs the daemon", dir,
+			(unsigned long)st.st_uid, (unsigned long)geteuid());
+		return PP_ERR_INVALID;
+	}
+	if ((st.st_mode & 077) != 0) {
+		set_err(err, errlen, "store directory %s has mode %04o; it must be "
+			"0700 (private to the daemon): chmod 0700 %s", dir,
+			(unsigned)(st.st_mode & 07777), dir);
+		return PP_ERR_INVALID;
+	}
+	return PP_OK;
+}
+
+/* Create store.db 0600 if absent; check owner, type and mode if present. */
+static pp_err check_file(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	bool created = true;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+
+	if (fd < 0 && errno == EEXIST) {
+		created = false;
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	}
+	if (fd < 0) {
+		set_err(err, errlen, "cannot open store %s: %s%s", path,
+			strerror(errno), errno == ELOOP ?
+			" (a symbolic link is not accepted)" : "");
+		return errno == ELOOP ? PP_ERR_INVALID : PP_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		set_err(err, errlen, "cannot stat store %s: %s", path,
+			strerror(errno));
+		close(fd);
+		return PP_ERR_IO;
+	}
+	if (created && fchmod(fd, 0600) != 0) {
+		set_err(err, errlen, "cannot chmod store %s: %s", path,
+			strerror(errno));
+		close(fd);
+		return PP_ERR_IO;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "store %s is not a regular file", path);
+		return PP_ERR_INVALID;
+	}
+	if (st.st_uid != geteuid()) {
+		set_err(err, errlen, "store %s is owned by uid %lu, not by uid %lu "
+			"that runs the daemon", path, (unsigned long)st.st_uid,
+			(unsigned long)geteuid());
+		return PP_ERR_INVALID;
+	}
+	if (!created && (st.st_mode & 077) != 0) {
+		set_err(err, errlen, "store %s has mode %04o; it must be 0600: "
+			"chmod 0600 %s", path, (unsigned)(st.st_mode & 07777), path);
+		return PP_ERR_INVALID;
+	}
+	if (created && fsync_parent(path) != 0) {
+		set_err(err, errlen, "cannot sync the directory of %s: %s", path,
+			strerror(errno));
+		return PP_ERR_IO;
+	}
+	return PP_OK;
+}
+
+/* Run a query that yields one integer; -1 with err set on failure. */
+static int64_t query_int(struct sqlite_store *q, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(q->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else
+		db_fail(q, sql);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static pp_err check_integrity(struct sqlite_store *q, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char found[256] = "";
+	int step, rows = 0;
+
+	if (sqlite3_prepare_v2(q->db, "PRAGMA integrity_check(5)", -1, &s,
+			       NULL) != SQLITE_OK) {
+		snprintf(found, sizeof(found), "%s", sqlite3_errmsg(q->db));
+		sqlite3_finalize(s);
+		goto bad;
+	}
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+		if (rows++ == 0 && line && strcmp(line, "ok") == 0)
+			continue;
+		size_t used = strlen(found);
+		snprintf(found + used, sizeof(found) - used, "%s%s",
+			 used ? "; " : "", line ? line : "?");
+	}
+	if (step != SQLITE_DONE)
+		snprintf(found, sizeof(found), "%s", sqlite3_errmsg(q->db));
+	sqlite3_finalize(s);
+	if (found[0] == '\0')
+		return PP_OK;
+bad:
+	set_err(err, errlen, "store %s failed its integrity check: %s; restore "
+		"it from a backup (or move it away to start with an empty store)",
+		q->path, found);
+	return PP_ERR_STORE;
+}
+
+static pp_err migrate(struct sqlite_store *q, int from, char *err, size_t errlen)
+{
+	char app_sql[64];
+
+	snprintf(app_sql, sizeof(app_sql), "PRAGMA application_id = %d",
+		 STORE_APPLICATION_ID);
+	for (int v = from; v < SCHEMA_VERSION; v++) {
+		char sql[64];
+		char *emsg = NULL;
+		int64_t now_version;
+
+		if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, &emsg) != SQLITE_OK)
+			goto fail;
+		/* Another daemon may have migrated meanwhile. */
+		now_version = query_int(q, "PRAGMA user_version");
+		if (now_version < 0)
+			goto fail;
+		if (now_version > v) {
+			v = (int)now_version - 1;
+			if (sqlite3_exec(q->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK)
+				goto fail;
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(q->db, migrations[v], NULL, NULL, &emsg) != SQLITE_OK ||
+		    sqlite3_exec(q->db, sql, NULL, NULL, &emsg) != SQLITE_OK ||
+		    (v == 0 && sqlite3_exec(q->db, app_sql, NULL, NULL,
+					    &emsg) != SQLITE_OK) ||
+		    sqlite3_exec(q->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK)
+			goto fail;
+		continue;
+fail:
+		set_err(err, errlen, "store %s: cannot migrate the schema from "
+			"version %d to %d: %s", q->path, v, v + 1,
+			emsg ? emsg : sqlite3_errmsg(q->db));
+		sqlite3_free(emsg);
+		if (!sqlite3_get_autocommit(q->db))
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return PP_ERR_STORE;
+	}
+	return PP_OK;
+}
+
+static pp_err exec_pragma(struct sqlite_store *q, const char *sql,
+			  const char *expect, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int step;
+	pp_err rc = PP_OK;
+
+	if (sqlite3_prepare_v2(q->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		step = SQLITE_ERROR;
+	} else {
+		while ((step = sqlite3_step(s)) == SQLITE_ROW)
+			if (expect && strcasecmp((const char *)sqlite3_column_text(s, 0)
+						 ? (const char *)sqlite3_column_text(s, 0)
+						 : "", expect) != 0)
+				step = SQLITE_MISMATCH;
+	}
+	if (step != SQLITE_DONE) {
+		set_err(err, errlen, "store %s: %s failed: %s", q->path, sql,
+			step == SQLITE_MISMATCH ? "setting not accepted"
+						: sqlite3_errmsg(q->db));
+		rc = PP_ERR_STORE;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static pp_err open_db(struct sqlite_store *q, bool verify, char *err,
+		      size_t errlen)
+{
+	int64_t version, app_id, tables;
+	pp_err rc;
+
+	if (sqlite3_open_v2(q->path, &q->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "cannot open store %s: %s", q->path,
+			q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		return q->db ? PP_ERR_STORE : PP_ERR_NOMEM;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(q->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+
+	if (verify && (rc = check_integrity(q, err, errlen)) != PP_OK)
+		return rc;
+	version = query_int(q, "PRAGMA user_version");
+	app_id = query_int(q, "PRAGMA application_id");
+	tables = query_int(q, "SELECT count(*) FROM sqlite_schema");
+	if (version < 0 || app_id < 0 || tables < 0) {
+		set_err(err, errlen, "%s", q->msg);
+		return PP_ERR_STORE;
+	}
+	if ((app_id != 0 && app_id != STORE_APPLICATION_ID) ||
+	    (version == 0 && tables != 0)) {
+		set_err(err, errlen, "%s is not a pam_policy store (it holds "
+			"other data); move it away", q->path);
+		return PP_ERR_STORE;
+	}
+	if (version > SCHEMA_VERSION) {
+		set_err(err, errlen, "store %s has schema version %lld, newer than "
+			"the %d this pam_policyd knows; install the newer "
+			"pam_policy or restore an older backup", q->path,
+			(long long)version, SCHEMA_VERSION);
+		return PP_ERR_INVALID;
+	}
+	if ((rc = exec_pragma(q, "PRAGMA journal_mode = WAL", "wal", err,
+			      errlen)) != PP_OK ||
+	    (rc = exec_pragma(q, "PRAGMA synchronous = FULL", NULL, err,
+			      errlen)) != PP_OK ||
+	    (rc = exec_pragma(q, "PRAGMA foreign_keys = ON", NULL, err,
+			      errlen)) != PP_OK)
+		return rc;
+	if ((rc = migrate(q, (int)version, err, errlen)) != PP_OK)
+		return rc;
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(q->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &q->st[i],
+				       NULL) != SQLITE_OK) {
+			set_err(err, errlen, "store %s: cannot prepare a query: %s",
+				q->path, sqlite3_errmsg(q->db));
+			return PP_ERR_STORE;
+		}
+	}
+	return PP_OK;
+}
+
+static pp_err open_sqlite(const char *dir, bool verify, struct store **out,
+			  char *err, size_t errlen)
+{
+	struct sqlite_store *q;
+	pp_err rc;
+
+	if (out == NULL)
+		return PP_ERR_INVALID;
+	*out = NULL;
+	if (dir == NULL || *dir == '\0') {
+		set_err(err, errlen, "no store directory given");
+		return PP_ERR_INVALID;
+	}
+	set_err(err, errlen, "%s", "");
+	q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		set_err(err, errlen, "out of memory");
+		return PP_ERR_NOMEM;
+	}
+	if (snprintf(q->path, sizeof(q->path), "%s/%s", dir, STORE_FILE) >=
+	    (int)sizeof(q->path)) {
+		set_err(err, errlen, "store directory %s: path too long", dir);
+		free(q);
+		return PP_ERR_TOO_LONG;
+	}
+	if ((rc = check_dir(dir, err, errlen)) != PP_OK ||
+	    (rc = check_file(q->path, err, errlen)) != PP_OK ||
+	    (rc = open_db(q, verify, err, errlen)) != PP_OK) {
+		sq_close(q);
+		return rc;
+	}
+	rc = store_create(&sqlite_ops, q, out);
+	if (rc != PP_OK)
+		set_err(err, errlen, "out of memory");
+	return rc;
+}
+
+pp_err store_open_sqlite(const char *dir, struct store **out,
+			 char *err, size_t errlen)
+{
+	return open_sqlite(dir, true, out, err, errlen);
+}
+
+pp_err store_open_sqlite_shared(const char *dir, struct store **out,
+				char *err, size_t errlen)
+{
+	return open_sqlite(dir, false, out, err, errlen);
+}

@@ -1,0 +1,525 @@
+/*
+ * pam_policy.c - the PAM module: password and account phases.
+ *
+ * A thin layer over lib/: it gathers what PAM knows (user, old and new
+ * password, service, flags), asks lib/ for the decision, talks to the user
+ * through the conversation and maps lib/ errors to PAM codes.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define PAM_SM_PASSWORD
+#define PAM_SM_ACCOUNT
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include <sodium.h>
+
+#include "aging.h"
+#include "policy.h"
+#include "request.h"
+#include "rules.h"
+#include "users.h"
+
+#define MESSAGE_SIZE 4096
+
+static const char *const mode_words[] = { "record", NULL };
+
+static const char misconfigured_text[] =
+	"The password policy is misconfigured, so the password cannot be "
+	"changed now. Please contact your system administrator.";
+
+/* Wipe and free a string PAM or the conversation handed us. */
+static void secret_free(char **s)
+{
+	if (*s != NULL) {
+		sodium_memzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static bool has_word(int argc, const char **argv, const char *word)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], word) == 0)
+			return true;
+	return false;
+}
+
+static void say(pam_handle_t *pamh, int flags, int style, const char *text)
+{
+	if (flags & PAM_SILENT)
+		return;
+	pam_prompt(pamh, style, NULL, "%s", text);
+}
+
+/* Load the policy; on error tell syslog the details and the user the gist. */
+static bool load_policy(pam_handle_t *pamh, int flags, int argc,
+			const char **argv, struct policy *p, bool tell_user)
+{
+	char err[POLICY_ERR_LEN] = "";
+
+	if (policy_from_args(p, argc, argv, POLICY_DEFAULT_FILE, mode_words, err,
+			     sizeof(err)) == PP_OK)
+		return true;
+	pam_syslog(pamh, LOG_ERR, "configuration error: %s", err);
+	if (tell_user)
+		say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+	return false;
+}
+
+/*
+ * Who is changing the password. With a NULL or unknown user the policy
+ * still applies (fail closed); only explicit exemptions skip it.
+ */
+static enum users_coverage lookup_user(pam_handle_t *pamh,
+				       const struct policy *p,
+				       const char **user,
+				       struct users_info *info, bool *known)
+{
+	enum users_coverage c;
+
+	*known = false;
+	if (pam_get_user(pamh, user, NULL) != PAM_SUCCESS || *user == NULL ||
+	    (*user)[0] == '\0') {
+		*user = NULL;
+		return USERS_UNKNOWN;
+	}
+	if (users_lookup(*user, info) == PP_OK) {
+		*known = true;
+		c = users_coverage(p, info, USERS_PASSWD_FILE);
+	} else {
+		c = USERS_UNKNOWN;
+	}
+	if (p->debug)
+		pam_syslog(pamh, LOG_DEBUG, "user %s: %s", *user, users_coverage_text(c));
+	return c;
+}
+
+static bool caller_is_root_warn_only(const struct policy *p, int flags)
+{
+	return getuid() == 0 && !p->enforce_for_root &&
+	       !(flags & PAM_CHANGE_EXPIRED_AUTHTOK);
+}
+
+/*
+ * Get the candidate password: from PAM_AUTHTOK with use_authtok, else by
+ * prompting. Returns a PAM code; *password is a malloc'd copy to wipe.
+ */
+static int get_new_password(pam_handle_t *pamh, const struct policy *p,
+			    char **password)
+{
+	const void *item = NULL;
+	int rc;
+
+	*password = NULL;
+	if (p->use_authtok) {
+		rc = pam_get_item(pamh, PAM_AUTHTOK, &item);
+		if (rc != PAM_SUCCESS || item == NULL) {
+			pam_syslog(pamh, LOG_ERR,
+				   "use_authtok is set but no earlier module supplied a new password");
+			return PAM_AUTHTOK_ERR;
+		}
+		*password = strdup(item);
+		return *password ? PAM_SUCCESS : PAM_BUF_ERR;
+	}
+	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, password, "New password: ");
+	if (rc != PAM_SUCCESS || *password == NULL) {
+		secret_free(password);
+		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
+	}
+	return PAM_SUCCESS;
+}
+
+static int confirm_password(pam_handle_t *pamh, const char *password,
+			    bool *matches)
+{
+	char *again = NULL;
+	int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &again, "Retype new password: ");
+
+	*matches = false;
+	if (rc != PAM_SUCCESS || again == NULL) {
+		secret_free(&again);
+		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
+	}
+	*matches = strcmp(again, password) == 0;
+	secret_free(&again);
+	return PAM_SUCCESS;
+}
+
+static void send_event(pam_handle_t *pamh, const struct policy *p,
+		       const char *event, const char *user, const char *reasons);
+
+/* syslog (authpriv) and the audit log: reason codes, never the password. */
+static void log_rejection(pam_handle_t *pamh, const struct policy *p,
+			  const char *user, const struct rules_result *res,
+			  bool overridden, bool daemon_answers)
+{
+	char codes[512];
+	const void *service = NULL;
+
+	rules_format_codes(res, codes, sizeof(codes));
+	pam_get_item(pamh, PAM_SERVICE, &service);
+	pam_syslog(pamh, LOG_NOTICE, "%s for user %s (service %s): %s",
+		   overridden ? "policy violation overridden by root"
+			      : "password change rejected",
+		   user ? user : "(unknown)", service ? (const char *)service : "?",
+		   codes);
+	/* A daemon that just failed to answer is not asked again. */
+	if (!daemon_answers)
+		return;
+	send_event(pamh, p, overridden ? "root_override" : "change_rejected", user, codes);
+}
+
+static const char *item_text(pam_handle_t *pamh, int type)
+{
+	const void *item = NULL;
+
+	if (pam_get_item(pamh, type, &item) != PAM_SUCCESS || item == NULL)
+		return "";
+	return item;
+}
+
+/*
+ * Send an audit event to the daemon (the only writer of the audit log).
+ * Best effort: an unreachable daemon is already logged by the caller.
+ */
+static void send_event(pam_handle_t *pamh, const struct policy *p,
+		       const char *event, const char *user, const char *reasons)
+{
+	pp_err rc;
+
+	rc = request_event(p->socket, p->timeout_ms, event, user ? user : "",
+			   item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
+			   item_text(pamh, PAM_TTY), reasons ? reasons : "");
+	if (rc != PP_OK && p->debug)
+		pam_syslog(pamh, LOG_DEBUG, "audit event %s not delivered: %s", event,
+			   pp_strerror(rc));
+}
+
+static bool daemon_needed(const struct policy *p)
+{
+	return p->history > 0 || p->min_age_days > 0;
+}
+
+/*
+ * Ask the daemon about history and minimum age, adding its verdicts to res
+ * so that they are shown with every other reason. When it cannot be
+ * reached, on_unreachable decides: deny adds history_unavailable (the
+ * change is refused with a clear reason), allow lets it through, loudly.
+ */
+static bool daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy *p,
+			 const char *user, const struct users_info *info,
+			 const char *password, struct rules_result *res)
+{
+	struct request_check_result r;
+	uint64_t flags = 0;
+	pp_err rc;
+
+	if (!daemon_needed(p) || res->failed[RULE_TOO_LONG] ||
+	    res->failed[RULE_INVALID_UTF8])
+		return true;
+	if (user == NULL) {
+		/* No user, no history to compare with: never pass silently. */
+		rules_add(res, RULE_HISTORY_UNAVAILABLE);
+		return true;
+	}
+	if (getuid() == 0 && info != NULL && info->uid != 0)
+		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
+	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK) {
+		/*
+		 * "passwd -k" sets this flag too: only a password that really is
+		 * expired (by this policy's limits) or flagged skips the minimum age.
+		 */
+		struct request_status_result st;
+		if (request_status(p->socket, p->timeout_ms, user, p->max_age_days,
+				   p->warn_days, &st) == PP_OK && st.found &&
+		    (st.state == AGING_EXPIRED || st.state == AGING_MUST_CHANGE))
+			flags |= PROTO_CHECK_FORCED;
+	}
+	rc = request_check(p->socket, p->timeout_ms, user, password, flags,
+			   p->history, p->min_age_days, &r);
+	if (rc == PP_OK) {
+		if (r.reused)
+			rules_add(res, RULE_REUSED);
+		if (r.too_soon) {
+			rules_add(res, RULE_TOO_SOON);
+			res->min_age_days_left = r.days_left > 3650 ? 3650 : (int)r.days_left;
+		}
+		return true;
+	}
+	if (p->on_unreachable == POLICY_UNREACHABLE_ALLOW) {
+		pam_syslog(pamh, LOG_ALERT,
+			   "password history for %s NOT checked: daemon at %s: %s "
+			   "(on_unreachable = allow)", user, p->socket, pp_strerror(rc));
+		return false;
+	}
+	pam_syslog(pamh, LOG_ERR, "password history for %s unavailable: daemon at %s: %s",
+		   user, p->socket, pp_strerror(rc));
+	rules_add(res, RULE_HISTORY_UNAVAILABLE);
+	return false;
+}
+
+/* The check line: prompt, apply every rule, re-prompt, set PAM_AUTHTOK. */
+static int password_update(pam_handle_t *pamh, int flags,
+			   const struct policy *p, const char *user,
+			   const struct users_info *info)
+{
+	struct rules_context ctx = { .user = user, .gecos = info ? info->gecos : NULL };
+	char *password = NULL, *old = NULL;
+	char *message = NULL;
+	const void *item = NULL;
+	bool warn_only = caller_is_root_warn_only(p, flags);
+	int attempts = p->use_authtok ? 1 : p->retry;
+	int rc = PAM_AUTHTOK_ERR;
+
+	message = malloc(MESSAGE_SIZE);
+	if (message == NULL)
+		return PAM_BUF_ERR;
+	if (pam_get_item(pamh, PAM_OLDAUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
+		old = strdup(item);
+		if (old == NULL) {
+			rc = PAM_BUF_ERR;
+			goto out;
+		}
+	}
+	ctx.old_password = old;
+
+	for (int attempt = 1; attempt <= attempts; attempt++) {
+		struct rules_result res;
+		bool matches = false, answered;
+
+		secret_free(&password);
+		rc = get_new_password(pamh, p, &password);
+		if (rc != PAM_SUCCESS)
+			goto out;
+		if (rules_check(p, password, &ctx, &res) != PP_OK) {
+			pam_syslog(pamh, LOG_ERR, "password rules could not run");
+			say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+			rc = PAM_AUTHTOK_ERR;
+			goto out;
+		}
+		answered = daemon_check(pamh, flags, p, user, info, password, &res);
+		if (res.count > 0) {
+			rules_format_message(p, &res, message, MESSAGE_SIZE);
+			log_rejection(pamh, p, user, &res, warn_only, answered);
+			if (!warn_only) {
+				say(pamh, flags, PAM_ERROR_MSG, message);
+				rc = PAM_AUTHTOK_ERR;
+				continue;
+			}
+			say(pamh, flags, PAM_TEXT_INFO, message);
+			say(pamh, flags, PAM_TEXT_INFO,
+			    "Accepted anyway because root is exempt from the policy "
+			    "(enforce_for_root = no).");
+		}
+		if (!p->use_authtok) {
+			rc = confirm_password(pamh, password, &matches);
+			if (rc != PAM_SUCCESS)
+				goto out;
+			if (!matches) {
+				struct rules_result mismatch;
+				memset(&mismatch, 0, sizeof(mismatch));
+				rules_add(&mismatch, RULE_MISMATCH);
+				rules_format_message(p, &mismatch, message, MESSAGE_SIZE);
+				say(pamh, flags, PAM_ERROR_MSG, message);
+				rc = PAM_AUTHTOK_ERR;
+				continue;
+			}
+			rc = pam_set_item(pamh, PAM_AUTHTOK, password);
+			if (rc != PAM_SUCCESS)
+				goto out;
+		}
+		rc = PAM_SUCCESS;
+		goto out;
+	}
+	if (attempts > 1)
+		say(pamh, flags, PAM_ERROR_MSG,
+		    "The password was not changed: too many unsuccessful attempts.");
+	rc = PAM_AUTHTOK_ERR;
+out:
+	secret_free(&password);
+	secret_free(&old);
+	free(message);
+	return rc;
+}
+
+/*
+ * The record line, after the writer succeeded: the daemon stores the new
+ * password's hash, prunes the history and restarts the rotation clock.
+ */
+static int password_record(pam_handle_t *pamh, const struct policy *p,
+			   const char *user)
+{
+	const void *item = NULL;
+	pp_err rc;
+
+	if (user == NULL)
+		return PAM_USER_UNKNOWN;
+	if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS || item == NULL) {
+		pam_syslog(pamh, LOG_ERR, "record: no new password in PAM_AUTHTOK for %s", user);
+		return PAM_AUTHTOK_ERR;
+	}
+	rc = request_record(p->socket, p->timeout_ms, user, item, p->history,
+			    item_text(pamh, PAM_SERVICE));
+	if (rc != PP_OK) {
+		pam_syslog(pamh, LOG_ALERT,
+			   "password of %s was changed but NOT recorded in the history: "
+			   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
+		return PAM_SYSTEM_ERR;
+	}
+	if (p->debug)
+		pam_syslog(pamh, LOG_DEBUG, "recorded new password of %s", user);
+	return PAM_SUCCESS;
+}
+
+/*
+ * A user the policy does not cover still needs a password for the writer
+ * below (pam_unix use_authtok takes it from PAM_AUTHTOK): ask for it as
+ * usual, apply no rule, and stand aside with PAM_IGNORE.
+ */
+static int password_uncovered(pam_handle_t *pamh, int flags, const struct policy *p)
+{
+	char *password = NULL;
+	bool matches = false;
+	int rc;
+
+	if (p->use_authtok)
+		return PAM_IGNORE;
+	rc = get_new_password(pamh, p, &password);
+	if (rc == PAM_SUCCESS)
+		rc = confirm_password(pamh, password, &matches);
+	if (rc == PAM_SUCCESS && !matches) {
+		struct rules_result mismatch;
+		char message[256];
+		memset(&mismatch, 0, sizeof(mismatch));
+		rules_add(&mismatch, RULE_MISMATCH);
+		rules_format_message(p, &mismatch, message, sizeof(message));
+		say(pamh, flags, PAM_ERROR_MSG, message);
+		rc = PAM_AUTHTOK_ERR;
+	}
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(pamh, PAM_AUTHTOK, password);
+	secret_free(&password);
+	return rc == PAM_SUCCESS ? PAM_IGNORE : rc;
+}
+
+PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct policy p;
+	struct users_info info;
+	const char *user = NULL;
+	bool known = false;
+	bool record = has_word(argc, argv, "record");
+	enum users_coverage coverage;
+
+	if (!load_policy(pamh, flags, argc, argv, &p, !record))
+		return record ? PAM_IGNORE : PAM_AUTHTOK_ERR;
+	coverage = lookup_user(pamh, &p, &user, &info, &known);
+	if (coverage != USERS_COVERED && coverage != USERS_UNKNOWN) {
+		if (record || (flags & PAM_PRELIM_CHECK) || !(flags & PAM_UPDATE_AUTHTOK))
+			return PAM_IGNORE;
+		return password_uncovered(pamh, flags, &p);
+	}
+	if (flags & PAM_PRELIM_CHECK)
+		return record ? PAM_IGNORE : PAM_SUCCESS;
+	if (!(flags & PAM_UPDATE_AUTHTOK))
+		return PAM_SERVICE_ERR;
+	if (record)
+		return password_record(pamh, &p, user);
+	return password_update(pamh, flags, &p, user, known ? &info : NULL);
+}
+
+static int account_unreachable(pam_handle_t *pamh, int flags,
+			       const struct policy *p, const char *user, pp_err rc)
+{
+	if (p->on_unreachable_account == POLICY_UNREACHABLE_ALLOW) {
+		pam_syslog(pamh, LOG_ALERT,
+			   "password expiry of %s NOT checked, login allowed: daemon at %s: %s "
+			   "(on_unreachable_account = allow)", user, p->socket, pp_strerror(rc));
+		return PAM_SUCCESS;
+	}
+	pam_syslog(pamh, LOG_ALERT,
+		   "login of %s refused: password expiry cannot be checked: daemon at %s: %s "
+		   "(on_unreachable_account = deny)", user, p->socket, pp_strerror(rc));
+	say(pamh, flags, PAM_ERROR_MSG,
+	    "The password service is unavailable, so the login cannot be completed. "
+	    "Please try again later or contact your system administrator.");
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+/* The account line: rotation. Expired or flagged users must change now. */
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct policy p;
+	struct users_info info;
+	struct request_status_result st;
+	const char *user = NULL;
+	bool known = false;
+	char text[512], last[16], expires[16];
+	enum users_coverage coverage;
+	pp_err rc;
+
+	if (!load_policy(pamh, flags, argc, argv, &p, false)) {
+		/* Unknown policy: the safe default for logins is to let them through. */
+		return PAM_IGNORE;
+	}
+	coverage = lookup_user(pamh, &p, &user, &info, &known);
+	if (coverage != USERS_COVERED || user == NULL)
+		return PAM_IGNORE;
+	rc = request_status(p.socket, p.timeout_ms, user, p.max_age_days, p.warn_days, &st);
+	if (rc != PP_OK)
+		return account_unreachable(pamh, flags, &p, user, rc);
+	if (!st.found)
+		return PAM_IGNORE;
+	aging_format_date(st.last_change, last, sizeof(last));
+	aging_format_date(st.expires, expires, sizeof(expires));
+	switch (st.state) {
+	case AGING_MUST_CHANGE:
+		say(pamh, flags, PAM_ERROR_MSG,
+		    "Your password must be changed (required by an administrator). "
+		    "You must choose a new one now.");
+		send_event(pamh, &p, "password_expired", user, "must_change");
+		return PAM_NEW_AUTHTOK_REQD;
+	case AGING_EXPIRED:
+		if (st.last_change)
+			snprintf(text, sizeof(text),
+				 "Your password has expired (last changed %s; passwords must be "
+				 "changed every %d days). You must choose a new one now.",
+				 last, p.max_age_days);
+		else {
+			char seen[16];
+			aging_format_date(st.first_seen, seen, sizeof(seen));
+			snprintf(text, sizeof(text),
+				 "Your password has expired (no change recorded since %s; "
+				 "passwords must be changed every %d days). You must choose a "
+				 "new one now.", seen, p.max_age_days);
+		}
+		say(pamh, flags, PAM_ERROR_MSG, text);
+		send_event(pamh, &p, "password_expired", user, "expired");
+		return PAM_NEW_AUTHTOK_REQD;
+	case AGING_WARNING: {
+		/* Counted on the daemon's clock, which decided the state. */
+		long days = st.expires ? aging_days_until(st.now, st.expires) : 0;
+		snprintf(text, sizeof(text), "Your password expires in %ld day%s (on %s).",
+			 days, days == 1 ? "" : "s", expires);
+		say(pamh, flags, PAM_TEXT_INFO, text);
+		send_event(pamh, &p, "expiry_warning", user, "");
+		return PAM_SUCCESS;
+	}
+	default:
+		return PAM_SUCCESS;
+	}
+}
