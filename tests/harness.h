@@ -15,6 +15,23 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <security/pam_appl.h>
+#include <check.h>
+
+/*
+ * Every test program defines test_suite(); tests/runner.c holds the one
+ * main(). test_before_all() and test_after_all(), when a file defines
+ * them, run once around the whole suite (in the parent process).
+ */
+Suite *test_suite(void);
+void test_before_all(void);
+void test_after_all(void);
+
+/*
+ * HARNESS_SKIP - end the current test as skipped, saying why (e.g. "needs
+ * root"). The runner counts it as a skip, not as a pass.
+ */
+#define HARNESS_SKIP(why) do { harness_skip(__func__, (why)); return; } while (0)
+void harness_skip(const char *test, const char *why);
 
 #define HARNESS_MAX_ANSWERS 32
 #define HARNESS_LOG_SIZE 16384

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "utf8.h"
 
 /* Decodes s (given with its length, NULs included) and checks one code
@@ -98,7 +99,7 @@ START_TEST(test_lengths)
 }
 END_TEST
 
-static Suite *utf8_suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("utf8");
 	TCase *tc = tcase_create("core");
@@ -109,15 +110,4 @@ static Suite *utf8_suite(void)
 	tcase_add_test(tc, test_lengths);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(utf8_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
 }
