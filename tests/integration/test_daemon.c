@@ -1277,13 +1277,7 @@ static Suite *daemon_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-	SRunner *sr = srunner_create(daemon_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return daemon_suite();
 }

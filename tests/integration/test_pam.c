@@ -462,13 +462,7 @@ static Suite *pam_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-	SRunner *sr = srunner_create(pam_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pam_suite();
 }

@@ -890,16 +890,17 @@ static void reap_leftover_daemons(void)
 	harness_rmtree(registry);
 }
 
-int main(void)
+void test_before_all(void)
 {
-	SRunner *sr;
-	int failed;
-
 	harness_tmpdir(registry, sizeof(registry));
-	sr = srunner_create(rotation_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+}
+
+void test_after_all(void)
+{
 	reap_leftover_daemons();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+Suite *test_suite(void)
+{
+	return rotation_suite();
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aging.h"
+#include "harness.h"
 
 #define DAY ((int64_t)AGING_DAY)
 #define START ((int64_t)1700000000)      /* 2023-11-14T22:13:20Z */
@@ -280,13 +281,7 @@ static Suite *aging_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-	SRunner *sr = srunner_create(aging_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return aging_suite();
 }

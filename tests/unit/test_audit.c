@@ -1292,18 +1292,15 @@ static Suite *audit_suite(void)
 	return s;
 }
 
-int main(void)
+void test_before_all(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sodium_init failed\n");
-		return 1;
+		exit(1);
 	}
-	sr = srunner_create(audit_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+}
+
+Suite *test_suite(void)
+{
+	return audit_suite();
 }

@@ -15,6 +15,7 @@
 
 #include "policy.h"
 #include "rules.h"
+#include "harness.h"
 
 /* A password that passes every default rule (checked in test_passes). */
 #define GOOD "Zk9!rT4#wQ"
@@ -667,13 +668,7 @@ static Suite *rules_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return rules_suite();
 }

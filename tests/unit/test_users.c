@@ -368,13 +368,7 @@ static Suite *users_suite(void)
 	return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-	SRunner *sr = srunner_create(users_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return users_suite();
 }
