@@ -38,16 +38,18 @@ PKG_CONFIG ?= pkg-config
 # one program. The module's list is the proof that it never loads the store.
 
 LIB_NAMES    = error utf8 policy users aging rules proto client \
-               request auditlog
+               request auditlog fsutil
 MODULE_NAMES = module/pam_policy
-DAEMON_NAMES = daemon/main daemon/server daemon/hash daemon/store \
+DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
+               daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
                daemon/store_sqlite
 CTL_NAMES    = ctl/main ctl/report ctl/doctor
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
 MODULE_LIB   = error utf8 policy users aging rules proto client request
-DAEMON_LIB   = error utf8 policy users aging proto auditlog
-CTL_LIB      = error utf8 policy users aging proto client request auditlog
+DAEMON_LIB   = error utf8 policy users aging proto auditlog fsutil
+CTL_LIB      = error utf8 policy users aging proto client request auditlog \
+               fsutil
 
 MODULE_PKGS  = pam pwquality libsodium
 DAEMON_PKGS  = libsodium sqlite3

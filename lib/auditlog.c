@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "fsutil.h"
 #include "utf8.h"
 
 #define MAC_FIELD ",\"mac\":\""
@@ -106,11 +107,19 @@ static bool read_head(const char *path, uint64_t *seq, char mac[AUDIT_MAC_HEX + 
 {
 	char buf[128], found[AUDIT_MAC_HEX + 1];
 	unsigned long long s;
-	FILE *f = fopen(path, "re");
+	FILE *f;
 	bool ok = false;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
-	if (f == NULL)
+	if (fd < 0)
 		return false;
+	/* A head breaking the secret-file rule is treated like a damaged one. */
+	if (fsutil_secret_file_check(fd, "audit head", path, FSUTIL_ANY_SIZE,
+				     NULL, 0) != PP_OK ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return false;
+	}
 	/* Parse into locals: a damaged head must not disturb the caller's chain. */
 	if (fgets(buf, sizeof(buf), f) != NULL &&
 	    sscanf(buf, "%llu %64s", &s, found) == 2 && strlen(found) == AUDIT_MAC_HEX &&
@@ -123,28 +132,16 @@ static bool read_head(const char *path, uint64_t *seq, char mac[AUDIT_MAC_HEX + 
 	return ok;
 }
 
+/* A crash may bring back the previous head: resume_from_log catches up. */
 static pp_err write_head(struct audit_log *log)
 {
-	char tmp[PATH_MAX + 8], text[128];
-	int fd, n;
+	char text[128];
+	int n = snprintf(text, sizeof(text), "%" PRIu64 " %s\n", log->seq,
+			 log->last_mac);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", log->head_path) >= (int)sizeof(tmp))
-		return PP_ERR_TOO_LONG;
-	n = snprintf(text, sizeof(text), "%" PRIu64 " %s\n", log->seq, log->last_mac);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return PP_ERR_IO;
-	if (write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
-		close(fd);
-		unlink(tmp);
-		return PP_ERR_IO;
-	}
-	close(fd);
-	if (rename(tmp, log->head_path) != 0) {
-		unlink(tmp);
-		return PP_ERR_IO;
-	}
-	return PP_OK;
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return PP_ERR_INTERNAL;
+	return fsutil_replace_file(log->head_path, text, (size_t)n, 0600, false);
 }
 
 /*

@@ -56,8 +56,11 @@ struct audit_log;
 /*
  * auditlog_open - open (create) the log at path for appending, mode 0640, group
  * gid (-1: leave as is), and resume the chain from head_path (or from the
- * log's last line when there is no head). key is copied (and wiped on
- * close). Not thread-safe on its own: the caller serialises auditlog_write.
+ * log's last line when there is no head). A head that is missing, damaged,
+ * a symbolic link, or that breaks fsutil's secret-file rule (regular, owned
+ * by the effective uid, no bits beyond 0600) is not used. key is copied
+ * (and wiped on close). Not thread-safe on its own: the caller serialises
+ * auditlog_write.
  */
 pp_err auditlog_open(const char *path, const char *head_path,
 		  const uint8_t key[AUDIT_KEY_BYTES], gid_t gid,
@@ -65,7 +68,9 @@ pp_err auditlog_open(const char *path, const char *head_path,
 
 /*
  * auditlog_write - append one event at time now (UTC seconds), fsync it and
- * update the head. Returns PP_ERR_IO when the line could not be written.
+ * replace the head (mode 0600, written aside and renamed; the directory is
+ * not fsynced: after a crash an older head is caught up from the log).
+ * Returns PP_ERR_IO when the line or the head could not be written.
  */
 pp_err auditlog_write(struct audit_log *log, const struct audit_event *ev,
 		   int64_t now) PP_WUR;
@@ -100,7 +105,8 @@ struct audit_verdict {
 
 /*
  * auditlog_verify - check files (oldest first) as one chain. head_path may be
- * NULL (then truncation at the very end cannot be detected). Returns PP_OK
+ * NULL (then truncation at the very end cannot be detected; so it is when
+ * the head breaks the rule auditlog_open applies). Returns PP_OK
  * when the check ran (see verdict->problem), PP_ERR_IO when a file could
  * not be read.
  */

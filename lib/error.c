@@ -23,6 +23,7 @@ static const char *const error_text[PP_ERR_COUNT] = {
 	[PP_ERR_STORE] = "password store error",
 	[PP_ERR_CRYPTO] = "cryptographic failure",
 	[PP_ERR_INTERNAL] = "internal error",
+	[PP_ERR_BUSY] = "password policy daemon busy, try again in a moment",
 };
 
 const char *pp_strerror(pp_err err)

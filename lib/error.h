@@ -27,6 +27,7 @@ typedef enum pp_err {
 	PP_ERR_STORE,        /* the store failed or is corrupt */
 	PP_ERR_CRYPTO,       /* libsodium failed (init, hashing, random) */
 	PP_ERR_INTERNAL,     /* a bug: an invariant did not hold */
+	PP_ERR_BUSY,         /* the daemon is overloaded: try again in a moment */
 	PP_ERR_COUNT
 } pp_err;
 

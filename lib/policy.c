@@ -33,51 +33,63 @@ struct option {
 	size_t offset;
 	size_t size;          /* buffer size for strings */
 	long long min, max;   /* numeric range */
+	const char *deflt;    /* the built-in default, as a value would be written */
 };
 
-#define NUM(n, t, field, lo, hi) \
-	{ n, t, offsetof(struct policy, field), 0, lo, hi }
-#define STR(n, t, field) \
-	{ n, t, offsetof(struct policy, field), sizeof(((struct policy *)0)->field), 0, 0 }
-#define FLAG(n, field) \
-	{ n, OPT_BOOL, offsetof(struct policy, field), 0, 0, 1 }
+#define NUM(n, t, field, lo, hi, d) \
+	{ n, t, offsetof(struct policy, field), 0, lo, hi, d }
+#define STR(n, t, field, d) \
+	{ n, t, offsetof(struct policy, field), sizeof(((struct policy *)0)->field), 0, 0, d }
+#define FLAG(n, field, d) \
+	{ n, OPT_BOOL, offsetof(struct policy, field), 0, 0, 1, d }
 
-/* Indexed by enum policy_option: the order must match policy.h. */
+/*
+ * Indexed by enum policy_option: the order must match policy.h. The last
+ * column is each option's default, the only place it is written:
+ * policy_defaults() parses it like a value from the file.
+ */
 static const struct option options[POLICY_OPT_COUNT] = {
-	[POLICY_OPT_MINLEN] = NUM("minlen", OPT_INT, minlen, 6, 256),
-	[POLICY_OPT_REQUIRE] = NUM("require", OPT_CLASSES, require, 0, 0),
-	[POLICY_OPT_MINCLASS] = NUM("minclass", OPT_INT, minclass, 0, 4),
-	[POLICY_OPT_MAXREPEAT] = NUM("maxrepeat", OPT_INT, maxrepeat, 0, 256),
-	[POLICY_OPT_MAXSEQUENCE] = NUM("maxsequence", OPT_INT, maxsequence, 0, 256),
-	[POLICY_OPT_USERCHECK] = FLAG("usercheck", usercheck),
-	[POLICY_OPT_GECOSCHECK] = FLAG("gecoscheck", gecoscheck),
-	[POLICY_OPT_DICTCHECK] = FLAG("dictcheck", dictcheck),
-	[POLICY_OPT_DIFOK] = NUM("difok", OPT_INT, difok, 0, 256),
-	[POLICY_OPT_RETRY] = NUM("retry", OPT_INT, retry, 1, 10),
-	[POLICY_OPT_ENFORCE_FOR_ROOT] = FLAG("enforce_for_root", enforce_for_root),
-	[POLICY_OPT_EXEMPT_USERS] = STR("exempt_users", OPT_LIST, exempt_users),
-	[POLICY_OPT_EXEMPT_GROUPS] = STR("exempt_groups", OPT_LIST, exempt_groups),
-	[POLICY_OPT_MIN_UID] = NUM("min_uid", OPT_LONG, min_uid, 0, 4294967294LL),
-	[POLICY_OPT_LOCAL_USERS_ONLY] = FLAG("local_users_only", local_users_only),
-	[POLICY_OPT_USE_AUTHTOK] = FLAG("use_authtok", use_authtok),
-	[POLICY_OPT_DEBUG] = FLAG("debug", debug),
-	[POLICY_OPT_HISTORY] = NUM("history", OPT_INT, history, 0, POLICY_MAX_HISTORY),
-	[POLICY_OPT_MIN_AGE_DAYS] = NUM("min_age_days", OPT_INT, min_age_days, 0, 3650),
-	[POLICY_OPT_MAX_AGE_DAYS] = NUM("max_age_days", OPT_INT, max_age_days, 0, 3650),
-	[POLICY_OPT_WARN_DAYS] = NUM("warn_days", OPT_INT, warn_days, 0, 3650),
-	[POLICY_OPT_SOCKET] = STR("socket", OPT_PATH, socket),
-	[POLICY_OPT_STATE_DIR] = STR("state_dir", OPT_PATH, state_dir),
-	[POLICY_OPT_TIMEOUT_MS] = NUM("timeout_ms", OPT_INT, timeout_ms, 100, 60000),
-	[POLICY_OPT_ON_UNREACHABLE] = NUM("on_unreachable", OPT_UNREACHABLE, on_unreachable, 0, 0),
+	[POLICY_OPT_MINLEN] = NUM("minlen", OPT_INT, minlen, 6, 256, "10"),
+	[POLICY_OPT_REQUIRE] = NUM("require", OPT_CLASSES, require, 0, 0, "all"),
+	[POLICY_OPT_MINCLASS] = NUM("minclass", OPT_INT, minclass, 0, 4, "0"),
+	[POLICY_OPT_MAXREPEAT] = NUM("maxrepeat", OPT_INT, maxrepeat, 0, 256, "3"),
+	[POLICY_OPT_MAXSEQUENCE] = NUM("maxsequence", OPT_INT, maxsequence, 0, 256, "4"),
+	[POLICY_OPT_USERCHECK] = FLAG("usercheck", usercheck, "yes"),
+	[POLICY_OPT_GECOSCHECK] = FLAG("gecoscheck", gecoscheck, "yes"),
+	[POLICY_OPT_DICTCHECK] = FLAG("dictcheck", dictcheck, "yes"),
+	[POLICY_OPT_DIFOK] = NUM("difok", OPT_INT, difok, 0, 256, "5"),
+	[POLICY_OPT_RETRY] = NUM("retry", OPT_INT, retry, 1, 10, "3"),
+	[POLICY_OPT_ENFORCE_FOR_ROOT] = FLAG("enforce_for_root", enforce_for_root, "yes"),
+	[POLICY_OPT_EXEMPT_USERS] = STR("exempt_users", OPT_LIST, exempt_users, ""),
+	[POLICY_OPT_EXEMPT_GROUPS] = STR("exempt_groups", OPT_LIST, exempt_groups, ""),
+	[POLICY_OPT_MIN_UID] = NUM("min_uid", OPT_LONG, min_uid, 0, 4294967294LL, "1000"),
+	[POLICY_OPT_LOCAL_USERS_ONLY] = FLAG("local_users_only", local_users_only, "no"),
+	[POLICY_OPT_USE_AUTHTOK] = FLAG("use_authtok", use_authtok, "no"),
+	[POLICY_OPT_DEBUG] = FLAG("debug", debug, "no"),
+	[POLICY_OPT_HISTORY] = NUM("history", OPT_INT, history, 0, POLICY_MAX_HISTORY, "24"),
+	[POLICY_OPT_MIN_AGE_DAYS] =
+		NUM("min_age_days", OPT_INT, min_age_days, 0, PP_DAYS_MAX, "1"),
+	[POLICY_OPT_MAX_AGE_DAYS] =
+		NUM("max_age_days", OPT_INT, max_age_days, 0, PP_DAYS_MAX, "90"),
+	[POLICY_OPT_WARN_DAYS] = NUM("warn_days", OPT_INT, warn_days, 0, PP_DAYS_MAX, "14"),
+	[POLICY_OPT_SOCKET] = STR("socket", OPT_PATH, socket, PATHS_SOCKET),
+	[POLICY_OPT_STATE_DIR] = STR("state_dir", OPT_PATH, state_dir, PATHS_STATE_DIR),
+	[POLICY_OPT_TIMEOUT_MS] = NUM("timeout_ms", OPT_INT, timeout_ms, 100, 60000, "5000"),
+	[POLICY_OPT_ON_UNREACHABLE] =
+		NUM("on_unreachable", OPT_UNREACHABLE, on_unreachable, 0, 0, "deny"),
 	[POLICY_OPT_ON_UNREACHABLE_ACCOUNT] =
-		NUM("on_unreachable_account", OPT_UNREACHABLE, on_unreachable_account, 0, 0),
-	[POLICY_OPT_ARGON2_OPSLIMIT] = NUM("argon2_opslimit", OPT_ULONG, argon2_opslimit, 1, 64),
+		NUM("on_unreachable_account", OPT_UNREACHABLE, on_unreachable_account, 0, 0,
+		    "allow"),
+	/* libsodium's INTERACTIVE argon2id parameters: 2 passes, 64 MiB. */
+	[POLICY_OPT_ARGON2_OPSLIMIT] =
+		NUM("argon2_opslimit", OPT_ULONG, argon2_opslimit, 1, 64, "2"),
 	[POLICY_OPT_ARGON2_MEMLIMIT_KIB] =
-		NUM("argon2_memlimit_kib", OPT_ULONG, argon2_memlimit_kib, 8, 4194304),
-	[POLICY_OPT_WORKERS] = NUM("workers", OPT_INT, workers, 0, 8),
-	[POLICY_OPT_AUDIT_LOG] = STR("audit_log", OPT_PATH, audit_log),
-	[POLICY_OPT_AUDIT_GROUP] = STR("audit_group", OPT_NAME, audit_group),
-	[POLICY_OPT_SHADOW_FILE] = STR("shadow_file", OPT_PATH, shadow_file),
+		NUM("argon2_memlimit_kib", OPT_ULONG, argon2_memlimit_kib, 8, 4194304, "65536"),
+	[POLICY_OPT_WORKERS] = NUM("workers", OPT_INT, workers, 0, 8, "0"),
+	[POLICY_OPT_AUDIT_LOG] = STR("audit_log", OPT_PATH, audit_log, PATHS_AUDIT_LOG),
+	[POLICY_OPT_AUDIT_GROUP] =
+		STR("audit_group", OPT_NAME, audit_group, POLICY_DEFAULT_AUDIT_GROUP),
+	[POLICY_OPT_SHADOW_FILE] = STR("shadow_file", OPT_PATH, shadow_file, PATHS_SHADOW_FILE),
 };
 
 static const struct {
@@ -89,42 +101,6 @@ static const struct {
 	{ "digit", POLICY_CLASS_DIGIT },
 	{ "special", POLICY_CLASS_SPECIAL },
 };
-
-void policy_defaults(struct policy *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->minlen = 10;
-	p->require = POLICY_CLASS_ALL;
-	p->minclass = 0;
-	p->maxrepeat = 3;
-	p->maxsequence = 4;
-	p->usercheck = true;
-	p->gecoscheck = true;
-	p->dictcheck = true;
-	p->difok = 5;
-	p->retry = 3;
-	p->enforce_for_root = true;
-	p->min_uid = 1000;
-	p->local_users_only = false;
-	p->use_authtok = false;
-	p->debug = false;
-	p->history = 24;
-	p->min_age_days = 1;
-	p->max_age_days = 90;
-	p->warn_days = 14;
-	snprintf(p->socket, sizeof(p->socket), "%s", POLICY_DEFAULT_SOCKET);
-	snprintf(p->state_dir, sizeof(p->state_dir), "%s", POLICY_DEFAULT_STATE_DIR);
-	p->timeout_ms = 5000;
-	p->on_unreachable = POLICY_UNREACHABLE_DENY;
-	p->on_unreachable_account = POLICY_UNREACHABLE_ALLOW;
-	/* libsodium's INTERACTIVE argon2id parameters: 2 passes, 64 MiB. */
-	p->argon2_opslimit = 2;
-	p->argon2_memlimit_kib = 65536;
-	p->workers = 0;
-	snprintf(p->audit_log, sizeof(p->audit_log), "%s", POLICY_DEFAULT_AUDIT_LOG);
-	snprintf(p->audit_group, sizeof(p->audit_group), "%s", POLICY_DEFAULT_AUDIT_GROUP);
-	snprintf(p->shadow_file, sizeof(p->shadow_file), "%s", POLICY_DEFAULT_SHADOW_FILE);
-}
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -220,7 +196,7 @@ static bool parse_list(const char *value, char *out, size_t size)
 
 	out[0] = '\0';
 	while (*s != '\0') {
-		char item[POLICY_MAX_NAME + 1];
+		char item[PP_NAME_MAX + 2];     /* a name, its NUL, one byte to see more */
 		size_t n = 0;
 
 		while (*s == ' ' || *s == '\t')
@@ -239,7 +215,7 @@ static bool parse_list(const char *value, char *out, size_t size)
 			return false;
 		if (n == 0)
 			continue;
-		if (!parse_name(item, POLICY_MAX_NAME))
+		if (!parse_name(item, PP_NAME_MAX + 1))
 			return false;
 		if (used + n + 2 > size)
 			return false;
@@ -325,28 +301,13 @@ static const char *expected_text(const struct option *o, char *buf, size_t len)
 	return buf;
 }
 
-pp_err policy_set(struct policy *p, const char *key, const char *value,
-		  enum policy_source source, char *err, size_t errlen)
+/* Parse value into o's field of p; false when it is not valid for o. */
+static bool apply(struct policy *p, const struct option *o, const char *value)
 {
-	enum policy_option id;
-	const struct option *o = find_option(key, &id);
-	char *field = (char *)p + (o ? o->offset : 0);
-	char expect[96], quoted[80];
+	char *field = (char *)p + o->offset;
 	long long n = 0;
 	bool b = false, ok = false;
 
-	if (o == NULL) {
-		set_error(err, errlen, "%s: unknown option", shown(key, quoted, sizeof(quoted)));
-		return PP_ERR_CONFIG;
-	}
-	if (value == NULL) {
-		if (o->type != OPT_BOOL) {
-			set_error(err, errlen, "%s: expected %s, got no value", key,
-				  expected_text(o, expect, sizeof(expect)));
-			return PP_ERR_CONFIG;
-		}
-		value = "yes";
-	}
 	switch (o->type) {
 	case OPT_INT:
 		if ((ok = parse_integer(value, o->min, o->max, &n)))
@@ -393,7 +354,44 @@ pp_err policy_set(struct policy *p, const char *key, const char *value,
 		}
 		break;
 	}
-	if (!ok) {
+	return ok;
+}
+
+void policy_defaults(struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	/* Each default is valid by construction; test_policy checks the values. */
+	for (int i = 0; i < POLICY_OPT_COUNT; i++)
+		(void)apply(p, &options[i], options[i].deflt);
+}
+
+const char *policy_default_text(enum policy_option opt)
+{
+	if ((unsigned)opt >= POLICY_OPT_COUNT)
+		return NULL;
+	return options[opt].deflt;
+}
+
+pp_err policy_set(struct policy *p, const char *key, const char *value,
+		  enum policy_source source, char *err, size_t errlen)
+{
+	enum policy_option id;
+	const struct option *o = find_option(key, &id);
+	char expect[96], quoted[80];
+
+	if (o == NULL) {
+		set_error(err, errlen, "%s: unknown option", shown(key, quoted, sizeof(quoted)));
+		return PP_ERR_CONFIG;
+	}
+	if (value == NULL) {
+		if (o->type != OPT_BOOL) {
+			set_error(err, errlen, "%s: expected %s, got no value", key,
+				  expected_text(o, expect, sizeof(expect)));
+			return PP_ERR_CONFIG;
+		}
+		value = "yes";
+	}
+	if (!apply(p, o, value)) {
 		set_error(err, errlen, "%s: expected %s, got \"%s\"", key,
 			  expected_text(o, expect, sizeof(expect)),
 			  shown(value, quoted, sizeof(quoted)));

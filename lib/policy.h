@@ -21,20 +21,27 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bounds.h"
 #include "error.h"
+#include "paths.h"
 
-#define POLICY_DEFAULT_FILE "/etc/security/pam_policy.conf"
-#define POLICY_DEFAULT_SOCKET "/run/pam_policy/pam_policyd.sock"
-#define POLICY_DEFAULT_STATE_DIR "/var/lib/pam_policy"
-#define POLICY_DEFAULT_AUDIT_LOG "/var/log/pam_policy/audit.log"
+/*
+ * Every default is written once, in the option table in policy.c (see
+ * policy_defaults and policy_default_text). These names are the table's
+ * inputs or old aliases kept for callers: paths live in paths.h.
+ */
+#define POLICY_DEFAULT_FILE PATHS_CONFIG_FILE
+#define POLICY_DEFAULT_SOCKET PATHS_SOCKET
+#define POLICY_DEFAULT_STATE_DIR PATHS_STATE_DIR
+#define POLICY_DEFAULT_AUDIT_LOG PATHS_AUDIT_LOG
 #define POLICY_DEFAULT_AUDIT_GROUP "pampolicy-audit"
-#define POLICY_DEFAULT_SHADOW_FILE "/etc/shadow"
+#define POLICY_DEFAULT_SHADOW_FILE PATHS_SHADOW_FILE
 
 #define POLICY_MAX_LINE 1024     /* bytes in one config line, newline included */
 #define POLICY_MAX_PATH 256      /* bytes in a path value, NUL included */
 #define POLICY_MAX_LIST 1024     /* bytes in a comma-separated list value */
-#define POLICY_MAX_NAME 256      /* bytes in a user or group name, NUL included
-                                    (SSSD names like "j.smith@corp.example.com") */
+/* Old name for a name buffer's size; new code writes PP_NAME_MAX + 1. */
+#define POLICY_MAX_NAME (PP_NAME_MAX + 1)
 #define POLICY_ERR_LEN 512       /* suggested size of error buffers */
 #define POLICY_MAX_HISTORY 400
 
@@ -95,18 +102,22 @@ enum policy_option {
 	POLICY_OPT_COUNT
 };
 
+/*
+ * Ranges and defaults of every field are in the option table (policy.c);
+ * "pam_policyctl policy" and pam_policy.conf(5) show them.
+ */
 struct policy {
 	/* password rules */
-	int minlen;               /* code points; 6..256, default 10 */
-	unsigned require;         /* enum policy_class bits; default ALL */
-	int minclass;             /* 0..4: at least this many classes; default 0 */
+	int minlen;               /* code points */
+	unsigned require;         /* enum policy_class bits */
+	int minclass;             /* at least this many classes */
 	int maxrepeat;            /* 0 = off; max identical consecutive chars */
 	int maxsequence;          /* 0 = off; max monotonic sequence length */
 	bool usercheck;           /* reject passwords containing the user name */
 	bool gecoscheck;          /* reject words from the GECOS field */
 	bool dictcheck;           /* libpwquality/cracklib dictionary check */
 	int difok;                /* 0 = off; chars that must differ from old */
-	int retry;                /* prompts before giving up; 1..10, default 3 */
+	int retry;                /* prompts before giving up */
 	bool enforce_for_root;    /* root's violations reject (yes) or warn (no) */
 	char exempt_users[POLICY_MAX_LIST];   /* comma-separated names */
 	char exempt_groups[POLICY_MAX_LIST];  /* comma-separated names */
@@ -116,7 +127,7 @@ struct policy {
 	bool debug;               /* extra syslog detail (never secrets) */
 
 	/* history and aging (daemon) */
-	int history;              /* 0 = off; 1..400 remembered passwords */
+	int history;              /* 0 = off; else remembered passwords */
 	int min_age_days;         /* days between changes (not root for others) */
 	int max_age_days;         /* 0 = off; rotation period */
 	int warn_days;            /* warning window before expiry */
@@ -131,7 +142,7 @@ struct policy {
 
 	/* audit */
 	char audit_log[POLICY_MAX_PATH];
-	char audit_group[POLICY_MAX_NAME];
+	char audit_group[PP_NAME_MAX + 1];
 	/* where a user new to the store takes its last change from */
 	char shadow_file[POLICY_MAX_PATH];
 
@@ -141,8 +152,19 @@ struct policy {
 	char file[POLICY_MAX_PATH];
 };
 
-/* policy_defaults - fill p with the built-in defaults; never fails. */
+/*
+ * policy_defaults - fill p with the built-in defaults, parsed from the
+ * option table's default column (the one place they are written), every
+ * source POLICY_SOURCE_DEFAULT; never fails.
+ */
 void policy_defaults(struct policy *p);
+
+/*
+ * policy_default_text - the built-in default of opt as it would be written
+ * in the configuration file ("10", "yes", "/var/lib/pam_policy"); a static
+ * string, NULL for an unknown opt.
+ */
+const char *policy_default_text(enum policy_option opt);
 
 /*
  * policy_load_file - read a configuration file into p (on top of what p

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "secret.h"
+
 /* ---- the schema: one row per message type ---- */
 
 #define FIELD_NONEMPTY 0x1  /* a zero-length string is malformed */
@@ -73,9 +75,7 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_EVENT_TTY] = STR("tty"),
 		[PROTO_EVENT_REASONS] = STR("reasons"),
 		[PROTO_EVENT_FLAGS] = U64("flags") } },
-	{ PROTO_REPORT, "report", {
-		[PROTO_REPORT_MAX_AGE_DAYS] = U64("max_age_days"),
-		[PROTO_REPORT_WARN_DAYS] = U64("warn_days") } },
+	{ PROTO_REPORT, "report", { { 0, 0, NULL } } },
 	{ PROTO_BACKUP, "backup", {
 		[PROTO_BACKUP_PATH] = NONEMPTY("path") } },
 	{ PROTO_REOPEN, "reopen", { { 0, 0, NULL } } },
@@ -94,13 +94,19 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_STATUS_REPLY_NOW] = U64("now") } },
 	{ PROTO_REPORT_ROW, "report_row", {
 		[PROTO_REPORT_ROW_USER] = NONEMPTY("user"),
+		[PROTO_REPORT_ROW_UID] = U64("uid"),
+		[PROTO_REPORT_ROW_STATE] = U64("state"),
 		[PROTO_REPORT_ROW_FIRST_SEEN] = U64("first_seen"),
 		[PROTO_REPORT_ROW_LAST_CHANGE] = U64("last_change"),
-		[PROTO_REPORT_ROW_STATE] = U64("state"),
+		[PROTO_REPORT_ROW_EXPIRES] = U64("expires"),
 		[PROTO_REPORT_ROW_HISTORY_COUNT] = U64("history_count"),
-		[PROTO_REPORT_ROW_MUST_CHANGE] = U64("must_change") } },
+		[PROTO_REPORT_ROW_FLAGS] = U64("flags") } },
 	{ PROTO_REPORT_END, "report_end", {
-		[PROTO_REPORT_END_COUNT] = U64("count") } },
+		[PROTO_REPORT_END_COUNT] = U64("count"),
+		[PROTO_REPORT_END_NOW] = U64("now"),
+		[PROTO_REPORT_END_MAX_AGE_DAYS] = U64("max_age_days"),
+		[PROTO_REPORT_END_WARN_DAYS] = U64("warn_days"),
+		[PROTO_REPORT_END_HISTORY] = U64("history") } },
 };
 
 #undef STR
@@ -576,7 +582,7 @@ pp_err proto_send(int fd, const struct proto_msg *m, int64_t deadline)
 	pp_err err = proto_encode(m, body, sizeof(body), &len);
 	if (err == PP_OK)
 		err = proto_frame_write(fd, body, len, deadline);
-	explicit_bzero(body, sizeof(body));
+	pp_wipe(body, sizeof(body));
 	return err;
 }
 

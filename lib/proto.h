@@ -118,10 +118,11 @@ enum { /* PROTO_EVENT: an audit event from the module */
 	PROTO_EVENT_REASONS,       /* STR, comma-separated reason codes */
 	PROTO_EVENT_FLAGS,         /* U64, reserved, send 0 */
 };
-enum { /* PROTO_REPORT: stream one PROTO_REPORT_ROW per known user */
-	PROTO_REPORT_MAX_AGE_DAYS, /* U64 */
-	PROTO_REPORT_WARN_DAYS,    /* U64 */
-};
+/*
+ * PROTO_REPORT (no fields): the daemon streams one PROTO_REPORT_ROW per
+ * user its policy covers or exempts (the store joined with the users NSS
+ * enumerates), with the state it computed, then one PROTO_REPORT_END.
+ */
 enum { /* PROTO_BACKUP: online copy of the store */
 	PROTO_BACKUP_PATH,         /* STR, non-empty, absolute, daemon's view */
 };
@@ -143,14 +144,24 @@ enum { /* PROTO_STATUS_REPLY */
 };
 enum { /* PROTO_REPORT_ROW */
 	PROTO_REPORT_ROW_USER,            /* STR, non-empty */
-	PROTO_REPORT_ROW_FIRST_SEEN,      /* U64, time the daemon first saw the user */
+	PROTO_REPORT_ROW_UID,             /* U64, meaningful with ROW_KNOWN_UID */
+	PROTO_REPORT_ROW_STATE,           /* U64, enum aging_state (exempt too) */
+	PROTO_REPORT_ROW_FIRST_SEEN,      /* U64, time the daemon first saw the user, 0 = not stored */
 	PROTO_REPORT_ROW_LAST_CHANGE,     /* U64, time, 0 = never */
-	PROTO_REPORT_ROW_STATE,           /* U64, enum aging_state */
+	PROTO_REPORT_ROW_EXPIRES,         /* U64, time, 0 = no expiry */
 	PROTO_REPORT_ROW_HISTORY_COUNT,   /* U64 */
-	PROTO_REPORT_ROW_MUST_CHANGE,     /* U64, 0 or 1 */
+	PROTO_REPORT_ROW_FLAGS,           /* U64, PROTO_REPORT_ROW_* bits */
 };
+#define PROTO_REPORT_ROW_IN_STORE    (1u << 0)  /* the store knows the user */
+#define PROTO_REPORT_ROW_KNOWN_UID   (1u << 1)  /* NSS knows the user: UID is set */
+#define PROTO_REPORT_ROW_MUST_CHANGE (1u << 2)  /* flagged for a change */
+#define PROTO_REPORT_ROW_FLAGS_ALL   0x7u
 enum { /* PROTO_REPORT_END */
 	PROTO_REPORT_END_COUNT,           /* U64, rows sent */
+	PROTO_REPORT_END_NOW,             /* U64, the daemon's clock for the rows */
+	PROTO_REPORT_END_MAX_AGE_DAYS,    /* U64, the policy the rows were computed with */
+	PROTO_REPORT_END_WARN_DAYS,       /* U64 */
+	PROTO_REPORT_END_HISTORY,         /* U64 */
 };
 
 /* Reply status codes (PROTO_REPLY_STATUS, PROTO_STATUS_REPLY_STATUS). */
@@ -169,8 +180,13 @@ enum proto_status {
 /* PROTO_CHECK_FLAGS bits. */
 #define PROTO_CHECK_ROOT_FOR_OTHER 1u /* root sets another user's password:
 					 the minimum age does not apply */
-#define PROTO_CHECK_FORCED 2u         /* a forced change (expired password):
-					 the minimum age does not apply */
+#define PROTO_CHECK_EXPIRED_HINT 2u   /* PAM_CHANGE_EXPIRED_AUTHTOK was set.
+					 A hint only ("passwd -k" sets it
+					 too): the daemon alone decides from
+					 its store and policy whether the
+					 change is forced (expired, flagged,
+					 must-change) and the minimum age
+					 does not apply */
 
 /*
  * PROTO_REPLY_DETAIL of a CHECK reply: every violation found, so that the

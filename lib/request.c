@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "client.h"
+#include "secret.h"
 
 pp_err request_status_to_error(uint64_t status)
 {
@@ -29,7 +28,7 @@ pp_err request_status_to_error(uint64_t status)
 	case PROTO_BAD_REQUEST:
 		return PP_ERR_INVALID;
 	case PROTO_BUSY:
-		return PP_ERR_TIMEOUT;
+		return PP_ERR_BUSY;
 	default:
 		return PP_ERR_STORE;
 	}
@@ -92,8 +91,8 @@ pp_err request_check(const char *socket_path, int timeout_ms, const char *user,
 		out->days_left = (long)(detail >> PROTO_CHECK_DAYS_SHIFT);
 	}
 out:
-	sodium_memzero(&req, sizeof(req));
-	sodium_memzero(buf, sizeof(buf));
+	pp_wipe(&req, sizeof(req));
+	pp_wipe(buf, sizeof(buf));
 	return rc;
 }
 
@@ -115,8 +114,8 @@ pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
 	if (rc == PP_OK)
 		rc = expect_reply(&reply);
 out:
-	sodium_memzero(&req, sizeof(req));
-	sodium_memzero(buf, sizeof(buf));
+	pp_wipe(&req, sizeof(req));
+	pp_wipe(buf, sizeof(buf));
 	return rc;
 }
 
@@ -138,8 +137,11 @@ pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
 	rc = call(socket_path, timeout_ms, &req, buf, &reply);
 	if (rc != PP_OK)
 		return rc;
-	if (reply.type == PROTO_REPLY)
-		return expect_reply(&reply) == PP_OK ? PP_ERR_PROTOCOL : expect_reply(&reply);
+	if (reply.type == PROTO_REPLY) {
+		/* A plain reply to a status request can only be an error. */
+		rc = expect_reply(&reply);
+		return rc == PP_OK ? PP_ERR_PROTOCOL : rc;
+	}
 	if (reply.type != PROTO_STATUS_REPLY)
 		return PP_ERR_PROTOCOL;
 	status = reply.f[PROTO_STATUS_REPLY_STATUS].u64;

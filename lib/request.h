@@ -37,15 +37,21 @@ struct request_status_result {
 };
 
 /*
- * request_check - may user take password now? flags: PROTO_CHECK_* bits.
+ * request_check - may user take password now? flags: PROTO_CHECK_* bits
+ * (PROTO_CHECK_EXPIRED_HINT is a hint: the daemon decides whether the
+ * change is forced and the minimum age waived).
  * Errors: PP_ERR_UNREACHABLE/TIMEOUT/PROTOCOL from the transport,
- * PP_ERR_DENIED when the daemon refused, PP_ERR_STORE when it failed.
+ * PP_ERR_DENIED when the daemon refused, PP_ERR_BUSY when it is
+ * overloaded (try again in a moment), PP_ERR_STORE when it failed.
  */
 pp_err request_check(const char *socket_path, int timeout_ms, const char *user,
 		     const char *password, uint64_t flags, int history,
 		     int min_age_days, struct request_check_result *out) PP_WUR;
 
-/* request_record - remember password as user's newest (after a change). */
+/*
+ * request_record - remember password as user's newest (after a change).
+ * Errors as for request_check.
+ */
 pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
 		      const char *password, int history,
 		      const char *service) PP_WUR;
@@ -69,7 +75,13 @@ pp_err request_simple(const char *socket_path, int timeout_ms,
 		      enum proto_type type, const char *arg, char *text,
 		      size_t textlen) PP_WUR;
 
-/* request_status_to_error - map a reply status to pp_err. */
+/*
+ * request_status_to_error - map a reply status to pp_err: PROTO_OK,
+ * PROTO_REUSED and PROTO_TOO_SOON (verdicts, not errors) to PP_OK,
+ * PROTO_DENIED to PP_ERR_DENIED, PROTO_NOT_FOUND to PP_ERR_NOT_FOUND,
+ * PROTO_BAD_REQUEST to PP_ERR_INVALID, PROTO_BUSY to PP_ERR_BUSY, anything
+ * else to PP_ERR_STORE.
+ */
 pp_err request_status_to_error(uint64_t status);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <pwquality.h>
 
+#include "secret.h"
 #include "utf8.h"
 
 /* Shortest user name or GECOS word worth looking for: shorter ones match
@@ -467,8 +468,8 @@ pp_err rules_check(const struct policy *p, const char *password,
 							: NULL,
 					    out);
 cleanup:
-	explicit_bzero(cps, sizeof(cps));
-	explicit_bzero(folded, sizeof(folded));
+	pp_wipe(cps, sizeof(cps));
+	pp_wipe(folded, sizeof(folded));
 	return err;
 }
 

@@ -1,11 +1,14 @@
 /*
- * users.c - user lookup and policy coverage.
+ * users.c - user lookup and the one coverage rule.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #define _GNU_SOURCE
 #include "users.h"
+
+#include "bounds.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -37,65 +40,253 @@ pp_err users_lookup(const char *name, struct users_info *out)
 	return PP_OK;
 }
 
-bool users_is_local(const char *name, const char *passwd_file)
+/* A growable array of names, sorted once filled. */
+struct name_set {
+	char **v;
+	size_t n, cap;
+};
+
+struct users_scope {
+	char exempt_users[POLICY_MAX_LIST];
+	long min_uid;
+	bool local_users_only;
+	gid_t *exempt_gids;
+	size_t ngids;
+	struct name_set members;    /* members of exempt groups */
+	struct name_set local;      /* names in the passwd file */
+};
+
+static int cmp_name(const void *a, const void *b)
 {
-	char *line = NULL;
-	size_t cap = 0, n = strlen(name);
-	ssize_t got;
-	bool found = false;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool set_add(struct name_set *s, const char *name, size_t len)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	if ((s->v[s->n] = strndup(name, len)) == NULL)
+		return false;
+	s->n++;
+	return true;
+}
+
+static void set_sort(struct name_set *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_name);
+}
+
+static bool set_has(const struct name_set *s, const char *name)
+{
+	return s->n > 0 && bsearch(&name, s->v, s->n, sizeof(*s->v), cmp_name) != NULL;
+}
+
+static void set_free(struct name_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Every user name in passwd_file (the text before the first ':' of each
+ * line), read with getline so that a long GECOS cannot split a line into
+ * a fake entry. A missing file names nobody.
+ */
+static pp_err read_local_names(const char *passwd_file, struct name_set *out)
+{
+	char *line = NULL, *colon;
+	size_t cap = 0;
+	pp_err rc = PP_OK;
 	FILE *f = fopen(passwd_file, "re");
 
 	if (f == NULL)
-		return false;
-	/* getline: a long GECOS must not split a line into a fake entry. */
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		if ((size_t)got > n && strncmp(line, name, n) == 0 && line[n] == ':') {
-			found = true;
-			break;
-		}
+		return errno == ENOENT ? PP_OK : PP_ERR_IO;
+	while (rc == PP_OK && getline(&line, &cap, f) >= 0) {
+		colon = strchr(line, ':');
+		if (colon != NULL && colon != line && !set_add(out, line, (size_t)(colon - line)))
+			rc = PP_ERR_NOMEM;
 	}
+	if (rc == PP_OK && ferror(f))
+		rc = PP_ERR_IO;
 	free(line);
 	fclose(f);
-	return found;
+	set_sort(out);
+	return rc;
 }
 
-bool users_in_group_list(const struct users_info *u, const char *list)
+/* Look one group up by name, growing the buffer for large groups. */
+static pp_err group_by_name(const char *name, struct group *gr, char **buf,
+			    struct group **res)
 {
-	gid_t groups[256];
-	int ngroups = (int)(sizeof(groups) / sizeof(groups[0]));
-	char buf[65536];
+	size_t len = 16384;
 
-	if (list == NULL || list[0] == '\0')
-		return false;
-	if (getgrouplist(u->name, u->gid, groups, &ngroups) < 0) {
-		/* More groups than we track: check the primary group only. */
-		groups[0] = u->gid;
-		ngroups = 1;
+	for (;;) {
+		char *b = realloc(*buf, len);
+		int err;
+
+		if (b == NULL)
+			return PP_ERR_NOMEM;
+		*buf = b;
+		err = getgrnam_r(name, gr, b, len, res);
+		if (err == ERANGE && len < ((size_t)1 << 24)) {
+			len *= 2;
+			continue;
+		}
+		if (err == 0 || err == ENOENT || err == ESRCH)
+			return PP_OK;       /* *res NULL: no such group */
+		return PP_ERR_IO;
 	}
-	for (int i = 0; i < ngroups; i++) {
+}
+
+/* Resolve every group named in list: its gid and its members. */
+static pp_err resolve_groups(const char *list, struct users_scope *s)
+{
+	char name[PP_NAME_MAX + 1], *buf = NULL;
+	pp_err rc = PP_OK;
+	const char *p = list;
+
+	while (rc == PP_OK && *p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
 		struct group gr, *res = NULL;
-		if (getgrgid_r(groups[i], &gr, buf, sizeof(buf), &res) == 0 &&
-		    res != NULL && policy_list_contains(list, gr.gr_name))
-			return true;
+
+		/* The same trimming as policy_list_contains. */
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len > 0 && len < sizeof(name)) {
+			memcpy(name, p, len);
+			name[len] = '\0';
+			rc = group_by_name(name, &gr, &buf, &res);
+			if (rc == PP_OK && res != NULL) {
+				gid_t *g = realloc(s->exempt_gids, (s->ngids + 1) * sizeof(*g));
+
+				if (g == NULL) {
+					rc = PP_ERR_NOMEM;
+					break;
+				}
+				s->exempt_gids = g;
+				g[s->ngids++] = gr.gr_gid;
+				for (size_t i = 0; gr.gr_mem != NULL && gr.gr_mem[i] != NULL; i++)
+					if (!set_add(&s->members, gr.gr_mem[i], strlen(gr.gr_mem[i])))
+						rc = PP_ERR_NOMEM;
+			}
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
 	}
-	return false;
+	free(buf);
+	set_sort(&s->members);
+	return rc;
+}
+
+pp_err users_scope_load(const struct policy *p, const char *passwd_file,
+			struct users_scope **out)
+{
+	struct users_scope *s = calloc(1, sizeof(*s));
+	pp_err rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return PP_ERR_NOMEM;
+	snprintf(s->exempt_users, sizeof(s->exempt_users), "%s", p->exempt_users);
+	s->min_uid = p->min_uid;
+	s->local_users_only = p->local_users_only;
+	rc = resolve_groups(p->exempt_groups, s);
+	if (rc == PP_OK && s->local_users_only)
+		rc = read_local_names(passwd_file, &s->local);
+	if (rc != PP_OK) {
+		users_scope_free(s);
+		return rc;
+	}
+	*out = s;
+	return PP_OK;
+}
+
+void users_scope_free(struct users_scope *s)
+{
+	if (s == NULL)
+		return;
+	set_free(&s->members);
+	set_free(&s->local);
+	free(s->exempt_gids);
+	free(s);
+}
+
+enum users_coverage users_scope_coverage(const struct users_scope *s,
+					 const char *name, uid_t uid, gid_t gid)
+{
+	if (policy_list_contains(s->exempt_users, name))
+		return USERS_EXEMPT_USER;
+	for (size_t i = 0; i < s->ngids; i++)
+		if (s->exempt_gids[i] == gid)
+			return USERS_EXEMPT_GROUP;
+	if (set_has(&s->members, name))
+		return USERS_EXEMPT_GROUP;
+	if (uid != 0 && (long)uid < s->min_uid)
+		return USERS_SYSTEM_ACCOUNT;
+	if (s->local_users_only && !set_has(&s->local, name))
+		return USERS_NOT_LOCAL;
+	return USERS_COVERED;
 }
 
 enum users_coverage users_coverage(const struct policy *p,
 				   const struct users_info *u,
 				   const char *passwd_file)
 {
+	struct users_scope *s = NULL;
+	enum users_coverage c;
+
 	if (u == NULL)
 		return USERS_UNKNOWN;
-	if (policy_list_contains(p->exempt_users, u->name))
-		return USERS_EXEMPT_USER;
-	if (users_in_group_list(u, p->exempt_groups))
-		return USERS_EXEMPT_GROUP;
-	if (u->uid != 0 && (long)u->uid < p->min_uid)
-		return USERS_SYSTEM_ACCOUNT;
-	if (p->local_users_only && !users_is_local(u->name, passwd_file))
-		return USERS_NOT_LOCAL;
-	return USERS_COVERED;
+	if (users_scope_load(p, passwd_file, &s) != PP_OK)
+		return USERS_COVERED;
+	c = users_scope_coverage(s, u->name, u->uid, u->gid);
+	users_scope_free(s);
+	return c;
+}
+
+bool users_is_local(const char *name, const char *passwd_file)
+{
+	struct name_set local = { NULL, 0, 0 };
+	bool found;
+
+	if (read_local_names(passwd_file, &local) != PP_OK) {
+		set_free(&local);
+		return false;
+	}
+	found = set_has(&local, name);
+	set_free(&local);
+	return found;
+}
+
+bool users_in_group_list(const struct users_info *u, const char *list)
+{
+	struct users_scope s;
+	bool in;
+
+	memset(&s, 0, sizeof(s));
+	if (list == NULL || list[0] == '\0')
+		return false;
+	in = resolve_groups(list, &s) == PP_OK &&
+	     users_scope_coverage(&s, u->name, 1, u->gid) == USERS_EXEMPT_GROUP;
+	set_free(&s.members);
+	free(s.exempt_gids);
+	return in;
 }
 
 const char *users_coverage_text(enum users_coverage c)
@@ -136,7 +327,7 @@ pp_err users_shadow_last_change(const char *path, const char *name,
 			break;
 		}
 	}
-	explicit_bzero(buf, sizeof(buf));
+	pp_wipe(buf, sizeof(buf));
 	fclose(f);
 	return rc;
 }

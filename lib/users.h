@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "bounds.h"
 #include "error.h"
 #include "policy.h"
 
@@ -23,7 +24,7 @@
 #define USERS_MAX_GECOS 256
 
 struct users_info {
-	char name[POLICY_MAX_NAME];
+	char name[PP_NAME_MAX + 1];
 	uid_t uid;
 	gid_t gid;
 	char gecos[USERS_MAX_GECOS];
@@ -52,14 +53,59 @@ pp_err users_lookup(const char *name, struct users_info *out) PP_WUR;
 bool users_is_local(const char *name, const char *passwd_file);
 
 /*
- * users_in_group_list - true when the user (with primary gid) belongs to
- * any group named in the comma-separated list.
+ * users_is_local - true when name has an entry in passwd_file (normally
+ * USERS_PASSWD_FILE), read directly as pam_localuser does.
+ */
+bool users_is_local(const char *name, const char *passwd_file);
+
+/*
+ * users_in_group_list - true when the user (with primary gid) belongs to a
+ * group named in the comma-separated list, by the rule below (primary group
+ * or listed member).
  */
 bool users_in_group_list(const struct users_info *u, const char *list);
 
 /*
- * users_coverage - whether p covers user u (u NULL: an unknown user, which
- * yields USERS_UNKNOWN). passwd_file is used for local_users_only.
+ * The one coverage rule, used by the module for one user and by the
+ * daemon's report for every user:
+ *   1. listed in exempt_users                      -> USERS_EXEMPT_USER
+ *   2. primary group, or a listed member, of a group
+ *      named in exempt_groups (the membership rule
+ *      pam_succeed_if's "ingroup" uses)            -> USERS_EXEMPT_GROUP
+ *   3. uid below min_uid, except root (uid 0)      -> USERS_SYSTEM_ACCOUNT
+ *   4. local_users_only and not in passwd_file     -> USERS_NOT_LOCAL
+ *   otherwise                                      -> USERS_COVERED
+ *
+ * A users_scope holds what the rule needs from NSS and the passwd file,
+ * resolved once: each exempt group looked up by name (getgrnam_r) and the
+ * passwd file read once when local_users_only is set. Checking a user
+ * against a scope makes no NSS call, so a report over 100,000 users costs
+ * no per-user lookup. A scope is immutable after users_scope_load and may
+ * be shared between threads.
+ */
+struct users_scope;
+
+/*
+ * users_scope_load - resolve p's exemptions (p is copied) with passwd_file
+ * (normally USERS_PASSWD_FILE) for local_users_only. An exempt group NSS
+ * does not know exempts nobody; a missing passwd file makes nobody local.
+ * Errors: PP_ERR_NOMEM; PP_ERR_IO when NSS or the file failed (not merely
+ * "no such group"). *out is NULL on error.
+ */
+pp_err users_scope_load(const struct policy *p, const char *passwd_file,
+			struct users_scope **out) PP_WUR;
+
+/* users_scope_free - release s; NULL is a no-op. */
+void users_scope_free(struct users_scope *s);
+
+/* users_scope_coverage - the rule above for the user (name, uid, gid). */
+enum users_coverage users_scope_coverage(const struct users_scope *s,
+					 const char *name, uid_t uid, gid_t gid);
+
+/*
+ * users_coverage - the rule above for one user u (u NULL: an unknown user,
+ * which yields USERS_UNKNOWN): loads a scope, checks, frees it. When the
+ * scope cannot be loaded the user is treated as covered (fail closed).
  */
 enum users_coverage users_coverage(const struct policy *p,
 				   const struct users_info *u,

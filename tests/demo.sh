@@ -13,8 +13,9 @@ build="$top/$build"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pam_policy-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-nsswrap=$(pkg-config --variable=libdir nss_wrapper 2>/dev/null)/libnss_wrapper.so
-[ -f "$nsswrap" ] || nsswrap=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so
+. "$top/tests/paths.sh"
+nsswrap=$pp_nsswrap
+[ -n "$nsswrap" ] || { echo "demo: libnss_wrapper.so not found in:$pp_libdirs (make deps)" >&2; exit 1; }
 {
 	echo "root:x:0:0:root:/root:/bin/sh"
 	[ "$(id -u)" != 0 ] && echo "$(id -un):x:$(id -u):$(id -g):Demo Runner:/tmp:/bin/sh"

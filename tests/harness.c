@@ -84,10 +84,14 @@ void harness_conv_init(struct harness_conv *c, const char *const *answers)
 void harness_skip(const char *test, const char *why)
 {
 	const char *path = getenv("PAM_POLICY_TEST_SKIPS");
+	size_t len = strlen(test);
 	char line[1024];
 	int fd, n;
 
-	n = snprintf(line, sizeof(line), "%s: %s\n", test, why);
+	/* START_TEST(name) defines name_fn: report the name the file uses. */
+	if (len > 3 && strcmp(test + len - 3, "_fn") == 0)
+		len -= 3;
+	n = snprintf(line, sizeof(line), "%.*s: %s\n", (int)len, test, why);
 	if (path == NULL || n < 0)
 		return;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -178,6 +182,76 @@ bool harness_is_root(void)
 	return geteuid() == 0;
 }
 
+const char *harness_pam_module(const char *name)
+{
+	static __thread char bufs[4][4096];
+	static __thread unsigned next;
+	char *buf = bufs[next++ % 4];
+	const char *dir = getenv("PAM_POLICY_TEST_SECUREDIR");
+
+	if (dir != NULL && dir[0] != '\0')
+		snprintf(buf, sizeof(bufs[0]), "%s/%s", dir, name);
+	else
+		snprintf(buf, sizeof(bufs[0]), "%s", name);
+	return buf;
+}
+
+const char *harness_faketime_lib(void)
+{
+	const char *lib = getenv("PAM_POLICY_TEST_FAKETIME");
+
+	return lib != NULL && lib[0] != '\0' ? lib : NULL;
+}
+
+/* " config=<path>", or "" without one. */
+static void stack_config(FILE *f, const char *config)
+{
+	if (config != NULL)
+		fprintf(f, " config=%s", config);
+}
+
+static const char *or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+void harness_stack_write(const char *dir, const char *service,
+			 const struct harness_stack *spec)
+{
+	char path[4300], module[4096], writer[4096];
+	FILE *f;
+
+	/* harness_build rotates its buffers: keep our own copies. */
+	snprintf(module, sizeof(module), "%s", harness_build("pam_policy.so"));
+	snprintf(writer, sizeof(writer), "%s", harness_build("tests/pam_test_writer.so"));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, service) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		harness_die(service);
+	}
+	f = fopen(path, "w");
+	if (f == NULL)
+		harness_die(path);
+	if (spec->account) {
+		fprintf(f, "account required %s", module);
+		stack_config(f, spec->config);
+		fprintf(f, " %s\n", or_empty(spec->account_args));
+	}
+	fputs(or_empty(spec->after_account), f);
+	if (spec->writer_before != NULL)
+		fprintf(f, "password required %s %s\n", writer, spec->writer_before);
+	fprintf(f, "password requisite %s", module);
+	stack_config(f, spec->config);
+	fprintf(f, " %s\n", or_empty(spec->check_args));
+	fprintf(f, "password required %s file=%s\n", writer, or_empty(spec->writer_file));
+	if (spec->record) {
+		fprintf(f, "password optional %s", module);
+		stack_config(f, spec->config);
+		fputs(" record\n", f);
+	}
+	if (fclose(f) != 0)
+		harness_die(path);
+}
+
 static int harness_pam_call(const char *confdir, const char *service,
 			    const char *user, int flags,
 			    struct harness_conv *conv, bool chauthtok)
@@ -254,6 +328,12 @@ bool harness_daemon_start(struct harness_daemon *d, const char *dir,
 	if (ready < 0 || bind(ready, (struct sockaddr *)&addr, sizeof(addr)) != 0)
 		harness_die("ready socket");
 
+	if (fake_time && harness_faketime_lib() == NULL) {
+		fprintf(stderr, "harness: libfaketimeMT.so.1 not found "
+			"(PAM_POLICY_TEST_FAKETIME unset; run through tests/run-tests.sh)\n");
+		close(ready);
+		return false;
+	}
 	pid = fork();
 	if (pid < 0)
 		harness_die("fork");
@@ -262,8 +342,7 @@ bool harness_daemon_start(struct harness_daemon *d, const char *dir,
 		const char *old = getenv("LD_PRELOAD");
 		setenv("NOTIFY_SOCKET", ready_path, 1);
 		if (fake_time) {
-			snprintf(preload, sizeof(preload), "%s%s%s",
-				 "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+			snprintf(preload, sizeof(preload), "%s%s%s", harness_faketime_lib(),
 				 old ? ":" : "", old ? old : "");
 			setenv("LD_PRELOAD", preload, 1);
 			setenv("FAKETIME_TIMESTAMP_FILE", d->clock, 1);

@@ -76,6 +76,47 @@ void harness_rmtree(const char *path);
 bool harness_is_root(void);
 
 /*
+ * harness_pam_module - the path of a host PAM module (e.g. "pam_permit.so")
+ * in the module directory tests/paths.sh found (PAM_POLICY_TEST_SECUREDIR,
+ * never a hard-coded /lib/<arch>/security). Without it, the bare name:
+ * libpam resolves that against its own module directory. One of 4
+ * rotating buffers.
+ */
+const char *harness_pam_module(const char *name);
+
+/* harness_faketime_lib - libfaketimeMT.so.1 as tests/paths.sh found it, or NULL. */
+const char *harness_faketime_lib(void);
+
+/*
+ * A PAM service file built around pam_policy.so (build/pam_policy.so) and
+ * the test writer (build/tests/pam_test_writer.so), in this order:
+ *
+ *   account  required  pam_policy.so config=C <account_args>    if account
+ *   <after_account, verbatim>
+ *   password required  pam_test_writer.so <writer_before>       if writer_before
+ *   password requisite pam_policy.so config=C <check_args>      the check line
+ *   password required  pam_test_writer.so file=<writer_file>    the writer
+ *   password optional  pam_policy.so config=C record            if record
+ *
+ * config NULL leaves config= out (the module's default file). Every string
+ * may be NULL.
+ */
+struct harness_stack {
+	const char *config;          /* config= of every pam_policy.so line */
+	bool account;                /* start with the account line */
+	const char *account_args;    /* extra arguments of the account line */
+	const char *after_account;   /* lines after it, e.g. another module */
+	const char *writer_before;   /* a writer line above the check: "prompt", "old" */
+	const char *check_args;      /* extra arguments of the check line */
+	const char *writer_file;     /* where the writer below the check stores */
+	bool record;                 /* end with the record line */
+};
+
+/* harness_stack_write - write dir/service from spec; aborts on error. */
+void harness_stack_write(const char *dir, const char *service,
+			 const struct harness_stack *spec);
+
+/*
  * harness_pam_run - start the service stack found in confdir, run
  * pam_chauthtok (chauthtok=true) or pam_acct_mgmt with flags, end the
  * transaction, and return the PAM code of the call. conv collects messages.

@@ -4,6 +4,9 @@
 # Runs every Check test binary with test users supplied by nss_wrapper, so
 # the suite needs neither root nor any change to /etc.
 # usage: run-tests.sh BUILD_DIR TEST_BINARY...
+# Prints each program's output, then one total over all of them:
+#   === 258 checks: 250 passed, 8 skipped, 0 failed ===
+# and exits 1 when a program failed or crashed (printed no RESULT line).
 set -u
 build=$1; shift
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,28 +45,62 @@ me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
 	echo "nogroup:x:65534:"
 } >"$work/group"
 
-nsswrap=$(pkg-config --variable=libdir nss_wrapper 2>/dev/null)/libnss_wrapper.so
-[ -f "$nsswrap" ] || nsswrap=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so
+. "$top/tests/paths.sh"
+if [ -z "$pp_nsswrap" ]; then
+	echo "run-tests: libnss_wrapper.so not found in:$pp_libdirs (make deps)" >&2
+	exit 1
+fi
+# A copy every uid can read: tests run pam_policyctl as nobody and bob, and
+# the source tree may sit in a directory they cannot enter (/root).
+cp "$top/tests/lsan.supp" "$work/lsan.supp"
+chmod 0644 "$work/lsan.supp"
 
 export PAM_POLICY_TEST_BUILD="$top/$build"
 export PAM_POLICY_TEST_TOP="$top"
 export PAM_POLICY_TEST_PASSWD="$work/passwd"
 export PAM_POLICY_TEST_GROUP="$work/group"
-export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
+export PAM_POLICY_TEST_SECUREDIR="$pp_securedir"
+export PAM_POLICY_TEST_FAKETIME="$pp_faketime"
+export CK_DEFAULT_TIMEOUT="${CK_DEFAULT_TIMEOUT:-60}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-verify_asan_link_order=0:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$work/lsan.supp}"
 
-failed=0
+# Each program prints "RESULT name: N checks, P passed, S skipped, F failed"
+# (tests/runner.c). A program that exits non-zero, or ends without its
+# RESULT line (a crash, an abort in the harness), is a failed program.
+failed=0 checks=0 passed=0 skipped=0 failures=0
+: >"$work/skips"
 for t in "$@"; do
 	name=${t##*/}
 	echo "== $name"
-	if ! env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
-		NSS_WRAPPER_GROUP="$work/group" TMPDIR="$work" "$t"; then
+	{
+		env LD_PRELOAD="$pp_nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
+			NSS_WRAPPER_GROUP="$work/group" TMPDIR="$work" "$t" 2>&1
+		echo $? >"$work/rc"
+	} | tee "$work/out"
+	rc=$(cat "$work/rc")
+	grep '^SKIP ' "$work/out" >>"$work/skips"
+	counts=$(sed -n "s/^RESULT $name: \([0-9]*\) checks, \([0-9]*\) passed, \([0-9]*\) skipped, \([0-9]*\) failed\$/\1 \2 \3 \4/p" \
+		"$work/out" | tail -n 1)
+	if [ -n "$counts" ]; then
+		read -r c p s f <<-EOF
+		$counts
+		EOF
+		checks=$((checks + c)); passed=$((passed + p))
+		skipped=$((skipped + s)); failures=$((failures + f))
+	fi
+	if [ "$rc" != 0 ] || [ -z "$counts" ]; then
+		[ -z "$counts" ] && echo "!! $name printed no RESULT line (exit $rc): it crashed"
 		echo "!! $name FAILED"
 		failed=$((failed + 1))
 	fi
 done
+if [ -s "$work/skips" ]; then
+	echo "== skipped tests"
+	sed 's/^SKIP /  /' "$work/skips"
+fi
+echo "=== $checks checks: $passed passed, $skipped skipped, $failures failed ==="
 if [ "$failed" -ne 0 ]; then
 	echo "$failed test program(s) failed"
 	exit 1

@@ -16,6 +16,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "auditlog.h"
+#include "fsutil.h"
+#include "paths.h"
 #include "proto.h"
 #include "request.h"
 
@@ -583,37 +586,58 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f)
 			   "restart the daemon after an upgrade", text, PAM_POLICY_VERSION);
 }
 
-/* A secret file in the state directory: 0400 or 0600, owned by root. */
+/*
+ * A secret file in the state directory, judged by the rule the daemon
+ * applies when it loads it (fsutil_secret_file_stat).
+ */
 static void check_secret(const char *dir, const char *name, const char *what,
-			 struct doctor_findings *f)
+			 off_t size, struct doctor_findings *f)
 {
 	char path[POLICY_MAX_PATH + 32];
 	struct stat st;
 	unsigned mode;
+	int saved;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (stat(path, &st) != 0) {
-		if (errno == EACCES)
+	if (paths_state_file(path, sizeof(path), dir, name) != PP_OK) {
+		doctor_add(f, DOCTOR_PROBLEM, "%s in %s: path too long", what, dir);
+		return;
+	}
+	if (lstat(path, &st) != 0) {
+		saved = errno;
+		if (saved == EACCES)
 			doctor_add(f, DOCTOR_NOTE, "%s %s: not checked (run doctor as root)",
 				   what, path);
 		else
 			doctor_add(f, DOCTOR_PROBLEM, "%s %s: %s - pam_policyd creates it on "
 				   "first start; if it was lost, restore it from your backup "
 				   "(without it the stored hashes are useless)", what, path,
-				   strerror(errno));
+				   strerror(saved));
 		return;
 	}
 	mode = (unsigned)(st.st_mode & 07777);
-	if (!S_ISREG(st.st_mode))
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s is not a regular file", what, path);
-	else if (mode != 0400 && mode != 0600)
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s has mode %04o - chmod 0400 %s",
-			   what, path, mode, path);
-	else if (st.st_uid != 0 && st.st_uid != geteuid())
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s is owned by uid %u - chown root %s",
-			   what, path, (unsigned)st.st_uid, path);
-	else
+	switch (fsutil_secret_file_stat(&st, size)) {
+	case FSUTIL_OK:
 		doctor_add(f, DOCTOR_OK, "%s %s present, mode %04o", what, path, mode);
+		break;
+	case FSUTIL_WRONG_TYPE:
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s is not a regular file", what, path);
+		break;
+	case FSUTIL_WRONG_MODE:
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s has mode %04o - chmod %04o %s",
+			   what, path, mode, FSUTIL_SECRET_MODE, path);
+		break;
+	case FSUTIL_WRONG_OWNER:
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s is owned by uid %u, not uid %u "
+			   "that runs pam_policyd - chown %u %s", what, path,
+			   (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(),
+			   path);
+		break;
+	case FSUTIL_WRONG_SIZE:
+		doctor_add(f, DOCTOR_PROBLEM, "%s %s is %lld bytes, not %lld - restore "
+			   "it from your backup", what, path, (long long)st.st_size,
+			   (long long)size);
+		break;
+	}
 }
 
 void doctor_state(const struct policy *p, struct doctor_findings *f)
@@ -622,40 +646,54 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 	struct group gr, *gres = NULL;
 	char buf[4096];
 	unsigned mode;
+	int saved;
 
-	if (stat(p->state_dir, &st) != 0) {
-		if (errno == EACCES)
+	if (lstat(p->state_dir, &st) != 0) {
+		saved = errno;
+		if (saved == EACCES)
 			doctor_add(f, DOCTOR_NOTE, "state directory %s: not checked (run doctor "
 				   "as root)", p->state_dir);
 		else
 			doctor_add(f, DOCTOR_PROBLEM, "state directory %s: %s - pam_policyd "
-				   "creates it on first start", p->state_dir, strerror(errno));
+				   "creates it on first start", p->state_dir, strerror(saved));
 	} else {
+		/* The rule pam_policyd applies when it starts (fsutil.h). */
 		mode = (unsigned)(st.st_mode & 07777);
-		if (!S_ISDIR(st.st_mode))
+		switch (fsutil_private_dir_stat(&st, FSUTIL_STATE_DIR_MODE)) {
+		case FSUTIL_OK:
+			doctor_add(f, DOCTOR_OK, "state directory %s: mode %04o, owned by %s",
+				   p->state_dir, mode, st.st_uid == 0 ? "root" : "the caller");
+			break;
+		case FSUTIL_WRONG_TYPE:
 			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is not a directory",
 				   p->state_dir);
-		else if (mode != 0700)
+			break;
+		case FSUTIL_WRONG_MODE:
+		case FSUTIL_WRONG_SIZE:
 			doctor_add(f, DOCTOR_PROBLEM, "state directory %s has mode %04o - "
-				   "chmod 0700 %s", p->state_dir, mode, p->state_dir);
-		else if (st.st_uid != 0 && st.st_uid != geteuid())
-			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is owned by uid %u - "
-				   "chown root %s", p->state_dir, (unsigned)st.st_uid, p->state_dir);
-		else
-			doctor_add(f, DOCTOR_OK, "state directory %s: mode 0700, owned by %s",
-				   p->state_dir, st.st_uid == 0 ? "root" : "the caller");
+				   "chmod %04o %s", p->state_dir, mode, FSUTIL_STATE_DIR_MODE,
+				   p->state_dir);
+			break;
+		case FSUTIL_WRONG_OWNER:
+			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is owned by uid %u, "
+				   "not uid %u - chown %u %s", p->state_dir, (unsigned)st.st_uid,
+				   (unsigned)geteuid(), (unsigned)geteuid(), p->state_dir);
+			break;
+		}
 		if (S_ISDIR(st.st_mode)) {
-			check_secret(p->state_dir, "pepper", "pepper", f);
-			check_secret(p->state_dir, "audit.key", "audit key", f);
+			check_secret(p->state_dir, PATHS_PEPPER, "pepper", PATHS_PEPPER_BYTES, f);
+			check_secret(p->state_dir, PATHS_AUDIT_KEY, "audit key",
+				     AUDIT_KEY_BYTES, f);
 		}
 	}
 	if (stat(p->audit_log, &st) != 0) {
-		if (errno == EACCES)
+		saved = errno;
+		if (saved == EACCES)
 			doctor_add(f, DOCTOR_NOTE, "audit log %s: not checked (run doctor as "
 				   "root)", p->audit_log);
 		else
 			doctor_add(f, DOCTOR_PROBLEM, "audit log %s: %s - pam_policyd creates "
-				   "it on start; is it running?", p->audit_log, strerror(errno));
+				   "it on start; is it running?", p->audit_log, strerror(saved));
 		return;
 	}
 	mode = (unsigned)(st.st_mode & 07777);

@@ -23,9 +23,12 @@
 #include <sodium.h>
 
 #include "aging.h"
+#include "bounds.h"
 #include "auditlog.h"
 #include "client.h"
 #include "doctor.h"
+#include "fsutil.h"
+#include "paths.h"
 #include "policy.h"
 #include "report.h"
 #include "request.h"
@@ -163,7 +166,7 @@ static bool parse_days(const char *s, long *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 36500)
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > PP_DAYS_MAX)
 		return false;
 	*out = v;
 	return true;
@@ -175,7 +178,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct request_status_result st;
 	struct users_info info;
-	char user[POLICY_MAX_NAME], date[32];
+	char user[PP_NAME_MAX + 1], date[32];
 	const char *covered = "yes";
 	int64_t now = (int64_t)time(NULL);
 	pp_err rc;
@@ -316,12 +319,13 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 		return rc;
 	sd = c->policy.state_dir;
 	printf("Store copied to %s.\n"
-	       "Remember: the copy holds only keyed hashes. Back up the pepper (%s/pepper)\n"
-	       "and the audit key (%s/audit.key) separately, to a different safe place:\n"
+	       "Remember: the copy holds only keyed hashes. Back up the pepper (%s/%s)\n"
+	       "and the audit key (%s/%s) separately, to a different safe place:\n"
 	       "without the pepper the hashes are useless, without the key the audit log\n"
 	       "cannot be verified. For example:\n"
-	       "  install -m 0400 %s/pepper %s/audit.key /secure/place/\n",
-	       path, sd, sd, sd, sd);
+	       "  install -m 0400 %s/%s %s/%s /secure/place/\n",
+	       path, sd, PATHS_PEPPER, sd, PATHS_AUDIT_KEY, sd, PATHS_PEPPER, sd,
+	       PATHS_AUDIT_KEY);
 	return EXIT_OK;
 }
 
@@ -345,20 +349,61 @@ static int cmd_policy(struct ctl *c, int argc, char **argv)
 
 /* ---- report ---- */
 
+/* One PROTO_REPORT_ROW into r. */
+static pp_err add_row(struct report *r, const struct proto_msg *msg)
+{
+	char user[PP_NAME_MAX + 1];
+	struct report_row row;
+	uint64_t flags = msg->f[PROTO_REPORT_ROW_FLAGS].u64;
+	pp_err rc;
+
+	memset(&row, 0, sizeof(row));
+	rc = proto_copy_str(msg, PROTO_REPORT_ROW_USER, user, sizeof(user));
+	if (rc != PP_OK || (flags & ~(uint64_t)PROTO_REPORT_ROW_FLAGS_ALL) != 0 ||
+	    msg->f[PROTO_REPORT_ROW_STATE].u64 >= AGING_STATE_COUNT)
+		return PP_ERR_PROTOCOL;
+	row.user = user;
+	row.uid_known = (flags & PROTO_REPORT_ROW_KNOWN_UID) != 0;
+	row.uid = msg->f[PROTO_REPORT_ROW_UID].u64;
+	row.state = (enum aging_state)msg->f[PROTO_REPORT_ROW_STATE].u64;
+	row.first_seen = (int64_t)msg->f[PROTO_REPORT_ROW_FIRST_SEEN].u64;
+	row.last_change = (int64_t)msg->f[PROTO_REPORT_ROW_LAST_CHANGE].u64;
+	row.expires = (int64_t)msg->f[PROTO_REPORT_ROW_EXPIRES].u64;
+	row.history = (long)msg->f[PROTO_REPORT_ROW_HISTORY_COUNT].u64;
+	row.must_change = (flags & PROTO_REPORT_ROW_MUST_CHANGE) != 0;
+	row.in_store = (flags & PROTO_REPORT_ROW_IN_STORE) != 0;
+	rc = report_add(r, &row);
+	return rc == PP_ERR_INVALID ? PP_ERR_PROTOCOL : rc;
+}
+
+/* The daemon's clock and policy from PROTO_REPORT_END. */
+static pp_err finish_rows(struct report *r, const struct proto_msg *msg, uint64_t rows)
+{
+	struct report_info info;
+
+	if (msg->f[PROTO_REPORT_END_COUNT].u64 != rows ||
+	    msg->f[PROTO_REPORT_END_NOW].u64 > INT64_MAX ||
+	    msg->f[PROTO_REPORT_END_MAX_AGE_DAYS].u64 > PP_DAYS_MAX ||
+	    msg->f[PROTO_REPORT_END_WARN_DAYS].u64 > PP_DAYS_MAX ||
+	    msg->f[PROTO_REPORT_END_HISTORY].u64 > POLICY_MAX_HISTORY)
+		return PP_ERR_PROTOCOL;
+	info.now = (int64_t)msg->f[PROTO_REPORT_END_NOW].u64;
+	info.max_age_days = (int)msg->f[PROTO_REPORT_END_MAX_AGE_DAYS].u64;
+	info.warn_days = (int)msg->f[PROTO_REPORT_END_WARN_DAYS].u64;
+	info.history = (int)msg->f[PROTO_REPORT_END_HISTORY].u64;
+	return report_finish(r, &info);
+}
+
 /* Stream the daemon's rows into r over one connection. */
 static pp_err fetch_rows(const struct ctl *c, struct report *r)
 {
 	uint8_t buf[PROTO_MAX_FRAME];
 	struct proto_msg req, msg;
-	char user[REPORT_MAX_NAME];
 	uint64_t rows = 0;
 	int fd = -1;
 	pp_err rc;
 
 	proto_msg_init(&req, PROTO_REPORT);
-	if ((rc = proto_add_u64(&req, (uint64_t)c->policy.max_age_days)) != PP_OK ||
-	    (rc = proto_add_u64(&req, (uint64_t)c->policy.warn_days)) != PP_OK)
-		return rc;
 	if ((rc = client_connect(c->policy.socket, c->policy.timeout_ms, &fd)) != PP_OK)
 		return rc;
 	rc = client_call(fd, &req, buf, sizeof(buf), &msg, c->policy.timeout_ms);
@@ -370,25 +415,14 @@ static pp_err fetch_rows(const struct ctl *c, struct report *r)
 			break;
 		}
 		if (msg.type == PROTO_REPORT_END) {
-			if (msg.f[PROTO_REPORT_END_COUNT].u64 != rows)
-				rc = PP_ERR_PROTOCOL;
+			rc = finish_rows(r, &msg, rows);
 			break;
 		}
 		if (msg.type != PROTO_REPORT_ROW) {
 			rc = PP_ERR_PROTOCOL;
 			break;
 		}
-		rc = proto_copy_str(&msg, PROTO_REPORT_ROW_USER, user, sizeof(user));
-		if (rc == PP_OK)
-			rc = report_add_stored(r, user,
-					       (int64_t)msg.f[PROTO_REPORT_ROW_FIRST_SEEN].u64,
-					       (int64_t)msg.f[PROTO_REPORT_ROW_LAST_CHANGE].u64,
-					       msg.f[PROTO_REPORT_ROW_STATE].u64,
-					       (long)msg.f[PROTO_REPORT_ROW_HISTORY_COUNT].u64,
-					       msg.f[PROTO_REPORT_ROW_MUST_CHANGE].u64 != 0);
-		if (rc == PP_ERR_INVALID || rc == PP_ERR_TOO_LONG)
-			rc = PP_ERR_PROTOCOL;
-		if (rc != PP_OK)
+		if ((rc = add_row(r, &msg)) != PP_OK)
 			break;
 		rows++;
 		rc = client_recv(fd, buf, sizeof(buf), &msg, c->policy.timeout_ms);
@@ -430,7 +464,8 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		case 'w':
 			if (!parse_days(optarg, &filter.expiring_within))
 				return usage_error("--expiring-within: expected a number of "
-						   "days from 0 to 36500, got \"%s\"", optarg);
+						   "days from 0 to %d, got \"%s\"", PP_DAYS_MAX,
+						   optarg);
 			break;
 		case 's':
 			if (!aging_state_parse(optarg, &state))
@@ -447,14 +482,10 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		return usage_error("report: unexpected argument \"%s\"", argv[optind]);
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
-	r = report_new(&c->policy, (int64_t)time(NULL));
+	r = report_new();
 	if (r == NULL)
 		return fail(c, PP_ERR_NOMEM, NULL);
 	rc = fetch_rows(c, r);
-	if (rc == PP_OK)
-		rc = report_load_nss(r);
-	if (rc == PP_OK)
-		rc = report_finish(r);
 	if (rc != PP_OK) {
 		report_free(r);
 		snprintf(denied, sizeof(denied), "reports are for root and members of the "
@@ -474,42 +505,26 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 
 /* ---- audit verify ---- */
 
-/* Read the 32-byte audit key; exit code on failure (message printed). */
+/*
+ * Read the audit key, checked by the rule the daemon applies to it
+ * (fsutil_read_secret); exit code on failure (message printed).
+ */
 static int read_audit_key(const char *path, uint8_t *key)
 {
-	struct stat st;
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char err[POLICY_MAX_PATH + 256];
+	pp_err rc = fsutil_read_secret(path, "audit key", key, AUDIT_KEY_BYTES,
+				       err, sizeof(err));
+	int saved = errno;
 
-	if (fd < 0) {
-		if (errno == EACCES || errno == EPERM) {
-			fprintf(stderr, "%s: the audit key %s is readable by root only: run "
-				"\"pam_policyctl audit verify\" as root\n", prog, path);
-			return EXIT_DENIED;
-		}
-		fprintf(stderr, "%s: cannot open the audit key %s: %s\n", prog, path,
-			strerror(errno));
-		return EXIT_ERROR;
+	if (rc == PP_OK)
+		return EXIT_OK;
+	if (rc == PP_ERR_IO && (saved == EACCES || saved == EPERM)) {
+		fprintf(stderr, "%s: the audit key %s is readable by root only: run "
+			"\"pam_policyctl audit verify\" as root\n", prog, path);
+		return EXIT_DENIED;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != AUDIT_KEY_BYTES) {
-		fprintf(stderr, "%s: %s is not a %d-byte audit key\n", prog, path,
-			AUDIT_KEY_BYTES);
-		close(fd);
-		return EXIT_ERROR;
-	}
-	while (done < AUDIT_KEY_BYTES) {
-		ssize_t n = read(fd, key + done, AUDIT_KEY_BYTES - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "%s: cannot read the audit key %s\n", prog, path);
-			close(fd);
-			return EXIT_ERROR;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	return EXIT_OK;
+	fprintf(stderr, "%s: %s\n", prog, err);
+	return EXIT_ERROR;
 }
 
 static bool same_file(const char *a, const char *b)
@@ -528,7 +543,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	struct audit_verdict v;
 	size_t nfiles;
 	uint8_t *key;
-	int ex;
+	int ex, saved;
 	pp_err rc;
 
 	if (argc < 2 || strcmp(argv[1], "verify") != 0)
@@ -543,8 +558,14 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 		files = deflt;
 		nfiles = 1;
 	}
-	snprintf(key_path, sizeof(key_path), "%s/audit.key", c->policy.state_dir);
-	snprintf(head_path, sizeof(head_path), "%s/audit.head", c->policy.state_dir);
+	if (paths_state_file(key_path, sizeof(key_path), c->policy.state_dir,
+			     PATHS_AUDIT_KEY) != PP_OK ||
+	    paths_state_file(head_path, sizeof(head_path), c->policy.state_dir,
+			     PATHS_AUDIT_HEAD) != PP_OK) {
+		fprintf(stderr, "%s: state directory path too long: %s\n", prog,
+			c->policy.state_dir);
+		return EXIT_ERROR;
+	}
 	if (sodium_init() < 0 || (key = sodium_malloc(AUDIT_KEY_BYTES)) == NULL) {
 		fprintf(stderr, "%s: libsodium failed to start\n", prog);
 		return EXIT_ERROR;
@@ -559,11 +580,12 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	rc = auditlog_verify(files, nfiles,
 			  same_file(files[nfiles - 1], c->policy.audit_log) ? head_path : NULL,
 			  key, &v);
+	saved = errno;
 	sodium_free(key);
 	if (rc != PP_OK) {
 		fprintf(stderr, "%s: cannot read the audit log: %s\n", prog,
 			v.detail[0] ? v.detail : pp_strerror(rc));
-		return errno == EACCES ? EXIT_DENIED : EXIT_ERROR;
+		return saved == EACCES ? EXIT_DENIED : EXIT_ERROR;
 	}
 	if (v.problem == AUDIT_CLEAN) {
 		printf("clean: %lu lines, chain intact\n", v.lines);

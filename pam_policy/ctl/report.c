@@ -1,5 +1,6 @@
 /*
- * report.c - report rows: the daemon's users joined with NSS users.
+ * report.c - pam_policyctl report: the rows the daemon computed, filtered
+ * and written as a table, CSV or JSON.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -8,361 +9,87 @@
 #include "report.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auditlog.h"
-#include "users.h"
+#include "bounds.h"
 
 /* Output is written by one thread under flockfile: skip per-call locking. */
 #define putc(c, f) putc_unlocked((c), (f))
 #define fputs(s, f) fputs_unlocked((s), (f))
 #define fwrite(p, n, m, f) fwrite_unlocked((p), (n), (m), (f))
 
-struct stored_user {
-	char *name;
-	int64_t first_seen, last_change;
-	long history;
-	bool must_change;
-};
-
-struct nss_user {
-	char *name;
-	uid_t uid;
-	gid_t gid;
-	size_t seq;               /* enumeration order: the first entry wins */
-};
-
 struct report {
-	struct policy policy;
-	int64_t now;
-	struct stored_user *stored;
-	size_t nstored, capstored;
-	struct nss_user *nss;
-	size_t nnss, capnss;
-	gid_t *exempt_gids;
-	size_t ngids, capgids;
-	char **exempt_members;    /* sorted by report_finish */
-	size_t nmembers, capmembers;
-	char **local;             /* sorted by report_finish */
-	size_t nlocal, caplocal;
+	struct report_info info;
 	struct report_row *rows;
 	size_t nrows, caprows;
 	size_t counts[AGING_STATE_COUNT];
 	bool finished;
 };
 
-/* Make room for one more element of size elem in *arr (count n, capacity *cap). */
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+struct report *report_new(void)
 {
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / elem)
-		return false;
-	p = realloc(*arr, ncap * elem);
-	if (p == NULL)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
-}
-
-static bool name_ok(const char *name)
-{
-	return name != NULL && name[0] != '\0' && strlen(name) < REPORT_MAX_NAME;
-}
-
-struct report *report_new(const struct policy *p, int64_t now)
-{
-	struct report *r = calloc(1, sizeof(*r));
-
-	if (r == NULL)
-		return NULL;
-	r->policy = *p;
-	r->now = now;
-	return r;
+	return calloc(1, sizeof(struct report));
 }
 
 void report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->nstored; i++)
-		free(r->stored[i].name);
-	for (size_t i = 0; i < r->nnss; i++)
-		free(r->nss[i].name);
-	for (size_t i = 0; i < r->nmembers; i++)
-		free(r->exempt_members[i]);
-	for (size_t i = 0; i < r->nlocal; i++)
-		free(r->local[i]);
-	free(r->stored);
-	free(r->nss);
-	free(r->exempt_gids);
-	free(r->exempt_members);
-	free(r->local);
+	for (size_t i = 0; i < r->nrows; i++)
+		free(r->rows[i].user);
 	free(r->rows);
 	free(r);
 }
 
-pp_err report_add_stored(struct report *r, const char *name, int64_t first_seen,
-			 int64_t last_change, uint64_t state, long history,
-			 bool must_change)
+pp_err report_add(struct report *r, const struct report_row *row)
 {
-	struct stored_user *u;
+	struct report_row *copy;
 
-	if (!name_ok(name) || state >= AGING_STATE_COUNT)
+	if (r->finished || row->user == NULL || row->user[0] == '\0' ||
+	    strlen(row->user) > PP_NAME_MAX || (unsigned)row->state >= AGING_STATE_COUNT)
 		return PP_ERR_INVALID;
-	if (!grow((void **)&r->stored, &r->capstored, r->nstored, sizeof(*r->stored)))
+	if (r->nrows == r->caprows) {
+		size_t cap = r->caprows ? r->caprows * 2 : 256;
+		struct report_row *v;
+
+		if (cap > SIZE_MAX / sizeof(*v) || (v = realloc(r->rows, cap * sizeof(*v))) == NULL)
+			return PP_ERR_NOMEM;
+		r->rows = v;
+		r->caprows = cap;
+	}
+	copy = &r->rows[r->nrows];
+	*copy = *row;
+	if ((copy->user = strdup(row->user)) == NULL)
 		return PP_ERR_NOMEM;
-	u = &r->stored[r->nstored];
-	memset(u, 0, sizeof(*u));
-	if ((u->name = strdup(name)) == NULL)
-		return PP_ERR_NOMEM;
-	r->nstored++;
-	u->first_seen = first_seen;
-	u->last_change = last_change;
-	u->history = history;
-	u->must_change = must_change;
+	r->nrows++;
+	r->counts[copy->state]++;
 	return PP_OK;
 }
 
-pp_err report_add_nss(struct report *r, const char *name, uid_t uid, gid_t gid)
+/* Whole days from a to b, rounded toward a (as aging_evaluate counts age). */
+static long days_since(int64_t from, int64_t now)
 {
-	struct nss_user *u;
-
-	if (!name_ok(name))
-		return PP_ERR_INVALID;
-	if (!grow((void **)&r->nss, &r->capnss, r->nnss, sizeof(*r->nss)))
-		return PP_ERR_NOMEM;
-	u = &r->nss[r->nnss];
-	memset(u, 0, sizeof(*u));
-	if ((u->name = strdup(name)) == NULL)
-		return PP_ERR_NOMEM;
-	u->uid = uid;
-	u->gid = gid;
-	u->seq = r->nnss++;
-	return PP_OK;
+	return now > from ? (long)((now - from) / AGING_DAY) : 0;
 }
 
-static pp_err add_name(char ***arr, size_t *n, size_t *cap, const char *name)
+pp_err report_finish(struct report *r, const struct report_info *info)
 {
-	if (!name_ok(name))
-		return PP_OK;       /* too long to be a user we track: cannot match */
-	if (!grow((void **)arr, cap, *n, sizeof(char *)))
-		return PP_ERR_NOMEM;
-	if (((*arr)[*n] = strdup(name)) == NULL)
-		return PP_ERR_NOMEM;
-	(*n)++;
-	return PP_OK;
-}
-
-pp_err report_add_group(struct report *r, const char *name, gid_t gid,
-			char *const *members)
-{
-	pp_err rc;
-
-	if (name == NULL || !policy_list_contains(r->policy.exempt_groups, name))
-		return PP_OK;
-	if (!grow((void **)&r->exempt_gids, &r->capgids, r->ngids, sizeof(gid_t)))
-		return PP_ERR_NOMEM;
-	r->exempt_gids[r->ngids++] = gid;
-	for (size_t i = 0; members != NULL && members[i] != NULL; i++) {
-		rc = add_name(&r->exempt_members, &r->nmembers, &r->capmembers, members[i]);
-		if (rc != PP_OK)
-			return rc;
-	}
-	return PP_OK;
-}
-
-pp_err report_set_local_users(struct report *r, const char *passwd_file)
-{
-	FILE *f = fopen(passwd_file, "re");
-	char *line = NULL, *colon;
-	size_t cap = 0;
-	pp_err rc = PP_OK;
-
-	r->nlocal = 0;
-	if (f == NULL)
-		return errno == ENOENT ? PP_OK : PP_ERR_IO;
-	while (rc == PP_OK && getline(&line, &cap, f) >= 0) {
-		colon = strchr(line, ':');
-		if (colon == NULL || colon == line)
-			continue;
-		*colon = '\0';
-		rc = add_name(&r->local, &r->nlocal, &r->caplocal, line);
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-pp_err report_load_nss(struct report *r)
-{
-	struct passwd *pw;
-	struct group *gr;
-	pp_err rc = PP_OK;
-
-	setpwent();
-	errno = 0;
-	while (rc == PP_OK && (pw = getpwent()) != NULL) {
-		rc = report_add_nss(r, pw->pw_name, pw->pw_uid, pw->pw_gid);
-		if (rc == PP_ERR_INVALID)
-			rc = PP_OK;     /* a name we could never match: skip it */
-	}
-	endpwent();
-	if (rc != PP_OK)
-		return rc;
-	if (r->policy.exempt_groups[0] != '\0') {
-		setgrent();
-		while (rc == PP_OK && (gr = getgrent()) != NULL)
-			rc = report_add_group(r, gr->gr_name, gr->gr_gid, gr->gr_mem);
-		endgrent();
-		if (rc != PP_OK)
-			return rc;
-	}
-	if (r->policy.local_users_only)
-		rc = report_set_local_users(r, USERS_PASSWD_FILE);
-	return rc;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int cmp_stored(const void *a, const void *b)
-{
-	return strcmp(((const struct stored_user *)a)->name,
-		      ((const struct stored_user *)b)->name);
-}
-
-static int cmp_nss(const void *a, const void *b)
-{
-	const struct nss_user *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c != 0)
-		return c;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static bool in_sorted(char *const *arr, size_t n, const char *name)
-{
-	return n > 0 && bsearch(&name, arr, n, sizeof(*arr), cmp_name) != NULL;
-}
-
-/* users_coverage over the data enumerated once (no per-user NSS call). */
-static enum users_coverage coverage(const struct report *r, const struct nss_user *u)
-{
-	if (policy_list_contains(r->policy.exempt_users, u->name))
-		return USERS_EXEMPT_USER;
-	for (size_t i = 0; i < r->ngids; i++)
-		if (r->exempt_gids[i] == u->gid)
-			return USERS_EXEMPT_GROUP;
-	if (in_sorted(r->exempt_members, r->nmembers, u->name))
-		return USERS_EXEMPT_GROUP;
-	if (u->uid != 0 && (long)u->uid < r->policy.min_uid)
-		return USERS_SYSTEM_ACCOUNT;
-	if (r->policy.local_users_only && !in_sorted(r->local, r->nlocal, u->name))
-		return USERS_NOT_LOCAL;
-	return USERS_COVERED;
-}
-
-/* Append the row for one user; s or n (not both) may be NULL. */
-static pp_err add_row(struct report *r, const struct stored_user *s,
-		      const struct nss_user *n)
-{
-	struct aging_facts facts = { 0, 0, false };
-	struct aging_status st;
-	struct report_row *row;
-	bool exempt;
-
-	if (n != NULL) {
-		enum users_coverage c = coverage(r, n);
-		if (c == USERS_SYSTEM_ACCOUNT || c == USERS_NOT_LOCAL)
-			return PP_OK;
-		exempt = c == USERS_EXEMPT_USER || c == USERS_EXEMPT_GROUP;
-	} else {
-		if (r->policy.local_users_only)
-			return PP_OK;
-		exempt = policy_list_contains(r->policy.exempt_users, s->name);
-	}
-	if (!grow((void **)&r->rows, &r->caprows, r->nrows, sizeof(*r->rows)))
-		return PP_ERR_NOMEM;
-	row = &r->rows[r->nrows++];
-	memset(row, 0, sizeof(*row));
-	row->user = n ? n->name : s->name;
-	row->uid = n ? (long long)n->uid : REPORT_NO_UID;
-	if (s != NULL) {
-		facts.last_change = s->last_change;
-		facts.first_seen = s->first_seen;
-		facts.must_change = s->must_change;
-		row->first_seen = s->first_seen;
-		row->last_change = s->last_change;
-		row->history = s->history;
-		row->must_change = s->must_change;
-		row->in_store = true;
-	}
-	aging_evaluate(&facts, r->now, r->policy.max_age_days, r->policy.warn_days, &st);
-	row->state = st.state;
-	row->has_age = st.clock_start != 0;
-	row->age_days = st.age_days;
-	row->expires = st.expires;
-	row->days_left = st.days_left;
-	if (exempt) {
-		row->state = AGING_EXEMPT;
-		row->expires = 0;
-		row->days_left = 0;
-	}
-	r->counts[row->state]++;
-	return PP_OK;
-}
-
-pp_err report_finish(struct report *r)
-{
-	size_t i = 0, j = 0;
-	pp_err rc = PP_OK;
-
 	if (r->finished)
 		return PP_ERR_INVALID;
 	r->finished = true;
-	/* qsort's base may not be NULL, even for zero elements. */
-	if (r->nstored > 1)
-		qsort(r->stored, r->nstored, sizeof(*r->stored), cmp_stored);
-	if (r->nnss > 1)
-		qsort(r->nss, r->nnss, sizeof(*r->nss), cmp_nss);
-	if (r->nmembers > 1)
-		qsort(r->exempt_members, r->nmembers, sizeof(char *), cmp_name);
-	if (r->nlocal > 1)
-		qsort(r->local, r->nlocal, sizeof(char *), cmp_name);
-	while (rc == PP_OK && (i < r->nstored || j < r->nnss)) {
-		int c;
+	r->info = *info;
+	/* The dates are the daemon's; only the day counts are derived here. */
+	for (size_t i = 0; i < r->nrows; i++) {
+		struct report_row *row = &r->rows[i];
+		int64_t start = row->last_change ? row->last_change : row->first_seen;
 
-		/* Skip later duplicates of an NSS name (files + sss, say). */
-		if (j > 0 && j < r->nnss && strcmp(r->nss[j].name, r->nss[j - 1].name) == 0) {
-			j++;
-			continue;
-		}
-		if (i >= r->nstored)
-			c = 1;
-		else if (j >= r->nnss)
-			c = -1;
-		else
-			c = strcmp(r->stored[i].name, r->nss[j].name);
-		if (c < 0)
-			rc = add_row(r, &r->stored[i++], NULL);
-		else if (c > 0)
-			rc = add_row(r, NULL, &r->nss[j++]);
-		else
-			rc = add_row(r, &r->stored[i++], &r->nss[j++]);
+		row->has_age = start != 0;
+		row->age_days = days_since(start, info->now);
+		row->days_left = row->expires ? aging_days_until(info->now, row->expires) : 0;
 	}
-	return rc;
+	return PP_OK;
 }
 
 const struct report_row *report_rows(const struct report *r, size_t *n)
@@ -495,7 +222,7 @@ static void row_cells(const struct report_row *row, struct cells *c)
 		c->v[i] = c->buf[i];
 	}
 	c->v[COL_USER] = row->user;
-	if (row->uid != REPORT_NO_UID)
+	if (row->uid_known)
 		format_long(row->uid, c->buf[COL_UID]);
 	if (row->last_change != 0)
 		format_date(row->last_change, c->buf[COL_LAST]);
@@ -621,7 +348,7 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 static size_t write_json(const struct report *r, const struct report_filter *f, FILE *out)
 {
 	struct cells cells;
-	char buf[REPORT_MAX_NAME * 8];   /* a name, escaped (at most 6 bytes each) */
+	char buf[(PP_NAME_MAX + 1) * 8];   /* a name, escaped (at most 6 bytes each) */
 	size_t shown = 0, used;
 
 	putc('[', out);
@@ -689,5 +416,5 @@ void report_write_summary(const struct report *r, size_t shown, FILE *out)
 		fprintf(out, "%s%s %zu", s ? ", " : "", aging_state_name((enum aging_state)s),
 			r->counts[s]);
 	fprintf(out, "), %zu shown; policy: max_age_days=%d warn_days=%d history=%d\n",
-		shown, r->policy.max_age_days, r->policy.warn_days, r->policy.history);
+		shown, r->info.max_age_days, r->info.warn_days, r->info.history);
 }

@@ -1,24 +1,20 @@
 /*
- * report.h - the rows of "pam_policyctl report": the daemon's users joined
- * with the users NSS can enumerate, their aging state, filters, and the
- * table / CSV / JSON / summary output.
+ * report.h - "pam_policyctl report": the rows pam_policyd computed (one per
+ * user its policy covers or exempts, with the state it decided), filters,
+ * and the table / CSV / JSON / summary output.
  *
- * Building a report never looks a user up one at a time: NSS users are
- * enumerated once (setpwent/getpwent), exempt groups once (setgrent/
- * getgrent), /etc/passwd is read once when local_users_only is set, and
- * the two lists are joined by sorting both by name and merging. 100,000
- * users cost a few sorts, not 100,000 NSS calls.
+ * The CLI decides nothing about a user: coverage, exemptions and states
+ * come from the daemon (pam_policy/daemon/report.c). Only the day counts
+ * are derived here, from the daemon's dates and the daemon's clock.
  *
  * Usage:
- *   struct report *r = report_new(&policy, time(NULL));
- *   report_add_stored(r, ...)          for every PROTO_REPORT_ROW
- *   report_add_nss(r, name, uid, gid)  or report_load_nss(r) for getpwent
- *   report_finish(r)                   join, coverage, states, counts
- *   report_write_*(r, &filter, stdout)
+ *   struct report *r = report_new();
+ *   report_add(r, &row)                for every PROTO_REPORT_ROW
+ *   report_finish(r, &info)            with PROTO_REPORT_END's clock and policy
+ *   report_write(r, &filter, fmt, stdout); report_write_summary(...)
  *   report_free(r)
  *
- * Not thread-safe per report (report_load_nss uses the non-reentrant
- * enumeration API); distinct reports may be built one after another.
+ * Not thread-safe per report.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -36,8 +32,6 @@
 #include "error.h"
 #include "policy.h"
 
-#define REPORT_MAX_NAME POLICY_MAX_NAME  /* bytes of a user name, NUL included */
-#define REPORT_NO_UID (-1LL)
 
 enum report_format {
 	REPORT_TABLE = 0,
@@ -47,15 +41,16 @@ enum report_format {
 
 /* One output row. Times are UTC seconds, 0 = unknown/never. */
 struct report_row {
-	const char *user;         /* owned by the report, valid until report_free */
-	long long uid;            /* REPORT_NO_UID: not known to NSS */
+	char *user;               /* owned by the report after report_add */
+	bool uid_known;           /* false: not known to NSS */
+	unsigned long long uid;
 	enum aging_state state;
 	int64_t last_change;      /* 0 = never */
 	int64_t first_seen;       /* 0 = not in the store */
 	int64_t expires;          /* 0 = no expiry (rotation off, exempt, never seen) */
-	bool has_age;             /* age_days is meaningful */
+	bool has_age;             /* age_days is meaningful (set by report_finish) */
 	long age_days;            /* days since last change (or first sight) */
-	long days_left;           /* meaningful when expires != 0 */
+	long days_left;           /* meaningful when expires != 0 (report_finish) */
 	long history;             /* remembered passwords */
 	bool must_change;
 	bool in_store;
@@ -68,69 +63,35 @@ struct report_filter {
 	int state;                /* >= 0: this enum aging_state only */
 };
 
+/* The daemon's clock and policy for the rows (PROTO_REPORT_END). */
+struct report_info {
+	int64_t now;
+	int max_age_days, warn_days, history;
+};
+
 struct report;
 
-/*
- * report_new - an empty report evaluated at time now with p's max_age_days,
- * warn_days, history, exemptions and min_uid (p is copied). NULL when out
- * of memory.
- */
-struct report *report_new(const struct policy *p, int64_t now);
+/* report_new - an empty report; NULL when out of memory. */
+struct report *report_new(void);
 
 /* report_free - release r; NULL is a no-op. */
 void report_free(struct report *r);
 
 /*
- * report_add_stored - one user as the daemon reported it (PROTO_REPORT_ROW).
- * name is NUL-terminated. Errors: PP_ERR_NOMEM, PP_ERR_INVALID (empty or
- * over-long name, state out of range).
+ * report_add - append a copy of row (its user string is copied; the day
+ * counts are filled in by report_finish). Rows are shown in the order they
+ * were added (the daemon sends them sorted by name). Errors: PP_ERR_NOMEM;
+ * PP_ERR_INVALID for an empty or over-long name, a state out of range, or
+ * a call after report_finish.
  */
-pp_err report_add_stored(struct report *r, const char *name, int64_t first_seen,
-			 int64_t last_change, uint64_t state, long history,
-			 bool must_change) PP_WUR;
-
-/* report_add_nss - one user known to NSS. Errors as report_add_stored. */
-pp_err report_add_nss(struct report *r, const char *name, uid_t uid,
-		      gid_t gid) PP_WUR;
+pp_err report_add(struct report *r, const struct report_row *row) PP_WUR;
 
 /*
- * report_add_group - a group of the system with its gid and NULL-terminated
- * member list; only groups named in the policy's exempt_groups are kept.
- * report_load_nss calls it for every group getgrent returns.
+ * report_finish - record the daemon's clock and policy and derive each
+ * row's age and days left from them. Call once, after every report_add.
+ * Errors: PP_ERR_INVALID when called twice.
  */
-pp_err report_add_group(struct report *r, const char *name, gid_t gid,
-			char *const *members) PP_WUR;
-
-/*
- * report_set_local_users - the contents of the passwd file that decides
- * local_users_only (normally USERS_PASSWD_FILE), read once. A missing file
- * means nobody is local. Only needed when the policy sets local_users_only;
- * report_load_nss calls it then.
- */
-pp_err report_set_local_users(struct report *r, const char *passwd_file) PP_WUR;
-
-/*
- * report_load_nss - enumerate every NSS user (setpwent/getpwent) and, when
- * exempt_groups is set, every group, then report_set_local_users when
- * local_users_only is set. Errors: PP_ERR_NOMEM, PP_ERR_IO.
- */
-pp_err report_load_nss(struct report *r) PP_WUR;
-
-/*
- * report_finish - join the two lists (by name) and compute every row:
- *   - NSS users that the policy does not cover (system accounts below
- *     min_uid other than root, not local with local_users_only) are left
- *     out, stored or not;
- *   - exempt users (exempt_users, or a member of an exempt group) are kept
- *     with state "exempt";
- *   - covered NSS users absent from the store are "never_set";
- *   - stored users unknown to NSS (e.g. LDAP users that cannot be
- *     enumerated) are kept with uid REPORT_NO_UID, except with
- *     local_users_only (they cannot be local).
- * Rows end up sorted by user name; a user listed twice by NSS counts once.
- * Call once, after every report_add_*. Errors: PP_ERR_NOMEM.
- */
-pp_err report_finish(struct report *r) PP_WUR;
+pp_err report_finish(struct report *r, const struct report_info *info) PP_WUR;
 
 /* report_rows - the rows after report_finish; *n receives their count. */
 const struct report_row *report_rows(const struct report *r, size_t *n);

@@ -1,44 +1,332 @@
 /*
- * server.h - the daemon's engine: socket, peers, request table, workers.
+ * daemon.h - the daemon's private header: its state, limits and the
+ * contracts between its files.
  *
- * One thread runs an epoll loop: it accepts connections, identifies every
- * peer with SO_PEERCRED, reads frames without blocking, checks each request
- * against the request table ({type, who may send it, how it runs}) and
- * answers cheap requests (ping, status of a known user) at once. Requests
- * that hash (check, record) go to a small pool sized to argon2id's memory;
- * requests that write or scan (expire, forget, events, report, backup, a
- * user's first status) go to one writer thread. So status queries never
- * wait behind hashing or disk flushes.
+ * One thread runs an epoll loop (conn.c): it accepts connections, identifies
+ * every peer with SO_PEERCRED, reads frames without blocking and hands each
+ * complete request to dispatch.c, which looks the request up in the request
+ * table ({type, who may send it, lane, handler}), authorises it once (by
+ * uid) and picks its lane once. Cheap requests (ping, status of a known
+ * user) are answered inline; requests that hash (check, record) go to a
+ * small pool sized to argon2id's memory; requests that write or scan
+ * (expire, forget, events, report, backup, a user's first status) go to
+ * one writer thread (workers.c). So status queries never wait behind
+ * hashing or disk flushes. handlers.c and report.c answer requests;
+ * audit.c writes the audit log and its syslog mirror; server.c starts and
+ * stops it all.
  *
  * A malformed or oversized frame, or a peer that is too slow, costs only
  * that connection. Password bytes live only in sodium_malloc'd buffers,
  * wiped after each request.
  *
+ * Threads: the event loop owns struct conn while !c->busy; a worker owns
+ * it from queue_pop until done_push. Fields of struct server are set up
+ * before the threads start and read-only afterwards, except those under
+ * a named lock.
+ *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#ifndef PAM_POLICY_SERVER_H
-#define PAM_POLICY_SERVER_H
+#ifndef PAM_POLICY_DAEMON_H
+#define PAM_POLICY_DAEMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/un.h>
 
+#include "bounds.h"
 #include "error.h"
+#include "hash.h"
 #include "policy.h"
+#include "proto.h"
+#include "server.h"
+#include "store.h"
 
-struct server_options {
-	const struct policy *policy;  /* socket, state_dir, audit, argon2... */
-	bool foreground;              /* also log to stderr */
-	int ready_fd;                 /* >= 0: write "1" and close it when
-					 serving (for a parent that waits) */
+#define MAX_CONNECTIONS 4096
+#define ROOT_RESERVE 64            /* connections only root may use */
+#define MAX_PER_UID 16             /* connections of one unprivileged uid */
+#define MAX_HASH_QUEUE 256         /* queued hashing requests before "busy" */
+#define IDLE_TIMEOUT_MS 10000      /* a connection silent this long is closed */
+#define FRAME_TIMEOUT_MS 2000      /* a frame must arrive whole this fast */
+#define REPLY_TIMEOUT_MS 2000      /* workers: a peer that does not read its reply */
+#define CONN_BUFFER (PROTO_HEADER_SIZE + PROTO_MAX_FRAME)
+#define BUFFER_CACHE 64
+#define MAX_HASH_WORKERS 8
+
+/* Who may send a request: bits matched against the peer's class. */
+enum who {
+	WHO_ROOT = 1u << 0,    /* effective uid 0 (or the daemon's own uid) */
+	WHO_AUDIT = 1u << 1,   /* member of audit_group */
+	WHO_SELF = 1u << 2,    /* anyone, about their own account only */
 };
 
+/* Where a request runs. */
+enum lane {
+	LANE_INLINE,   /* in the event loop: cheap reads */
+	LANE_HASH,     /* the argon2id pool */
+	LANE_WRITER,   /* the single writer thread: writes, scans, lookups */
+};
+
+struct server;
+struct conn;
+struct worker;
+
 /*
- * server_run - prepare the state directory, pepper, store, audit log and
- * socket, then serve until SIGTERM or SIGINT (SIGHUP reopens the audit
- * log). Readiness is announced on NOTIFY_SOCKET (systemd Type=notify) and
- * on opt->ready_fd. Returns PP_OK after a clean shutdown; any other value
- * after a start-up failure, with the reason already logged.
+ * A handler answers c->req on connection c. w is the worker running it, or
+ * NULL in the event loop (LANE_INLINE). It replies (or marks close_after)
+ * on every path; it never closes or frees c.
  */
-pp_err server_run(const struct server_options *opt) PP_WUR;
+typedef void (*handler_fn)(struct server *s, struct worker *w, struct conn *c);
+
+/* One line of the request table (dispatch.c). */
+struct request_rule {
+	enum proto_type type;
+	unsigned who;           /* enum who bits that may send it */
+	enum lane lane;         /* where it runs for a peer that may send it */
+	int user_field;         /* field naming the user (WHO_SELF), or -1 */
+	handler_fn handler;
+};
+
+struct conn {
+	int fd;
+	uid_t uid;                  /* SO_PEERCRED at connect */
+	gid_t gid;
+	pid_t pid;
+	int audit_member;           /* -1 unknown, 0 no, 1 yes */
+	uint8_t *buf;               /* sodium_malloc'd, CONN_BUFFER bytes */
+	size_t have;
+	int64_t last_active;        /* monotonic ms */
+	int64_t frame_start;        /* when the first byte of this frame came */
+	int reply_ms;               /* how long a reply may wait for the peer */
+	bool privileged;            /* uid 0, or the daemon's own uid */
+	bool busy;                  /* owned by a worker right now */
+	bool watched;               /* in the event loop's epoll set */
+	bool close_after;
+	unsigned who;               /* the peer's class for this request
+				       (one enum who bit), set by dispatch */
+	bool own_account_only;      /* authorised for the peer's own account:
+				       dispatch_run checks the asked name's uid */
+	struct proto_msg req;
+	const struct request_rule *rule;
+	struct conn *prev, *next;   /* all connections (event loop only) */
+	struct conn *qnext;         /* queue link */
+};
+
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	struct conn *head, *tail;   /* under lock */
+	int pending;                /* under lock: pushed, not yet finished */
+	bool stop;                  /* under lock */
+};
+
+struct worker {
+	struct server *server;
+	struct store *store;        /* this thread's own handle */
+	pthread_t thread;
+	struct queue *queue;
+	enum lane lane;
+};
+
+struct server {
+	const struct policy *policy;
+	int epfd, listen_fd, signal_fd, done_fd;
+	struct store *store;                 /* the event loop's handle */
+	uint8_t *pepper;                     /* sodium_malloc'd, read-only */
+	struct hash_params params;
+	struct audit_log *audit;             /* under audit_lock */
+	pthread_mutex_t audit_lock;
+	gid_t audit_gid;                     /* (gid_t)-1: no audit group */
+	struct queue hash_queue, writer_queue;
+	struct worker hash_workers[MAX_HASH_WORKERS];
+	int nhash;
+	struct worker writer;
+	bool writer_started;
+	pthread_mutex_t done_lock;
+	struct conn *done_head, *done_tail;  /* under done_lock */
+	struct conn *conns;                  /* event loop only */
+	int nconns;
+	bool listen_paused;         /* out of descriptors: accept later */
+	int lock_fd;                /* state_dir/lock, held while serving */
+	uint8_t *buffer_cache[BUFFER_CACHE];
+	int nbuffers;
+	bool stopping;
+	bool failed;                /* the event loop broke: exit non-zero */
+	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* ---- small helpers and start-up (server.c) ---- */
+
+/* syslog at level (the daemon's openlog facility). Thread-safe. */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Monotonic milliseconds, for timeouts. */
+int64_t now_ms(void);
+
+/* Wall-clock seconds since the epoch, for ages (faked in tests by libc). */
+int64_t now_utc(void);
+
+/*
+ * server_open_store - open a store handle for one thread: the first one
+ * (s->store still NULL) checks the store's integrity, the others share it.
+ * Logs the reason on failure.
+ */
+pp_err server_open_store(struct server *s, struct store **out) PP_WUR;
+
+/*
+ * make_parent - create the directory that holds path with exactly mode if
+ * it is missing, and refuse one that others may write or another user
+ * owns. Logs the reason on failure (PP_ERR_IO).
+ */
+pp_err make_parent(const char *path, mode_t mode) PP_WUR;
+
+/* ---- connections and the event loop (conn.c) ---- */
+
+/*
+ * event_loop - accept, read and dispatch until a signal asks to stop
+ * (s->stopping) or epoll fails (s->failed). Event loop thread only.
+ */
+void event_loop(struct server *s);
+
+/*
+ * send_msg, reply - answer on c, waiting at most c->reply_ms for the peer
+ * (0 in the event loop). A failure marks c close_after; nothing is returned
+ * because the connection is the only thing that can be lost. Any thread
+ * that owns c.
+ */
+void send_msg(struct conn *c, const struct proto_msg *m);
+void reply(struct conn *c, enum proto_status status, uint64_t detail, const char *text);
+
+/*
+ * conn_finish - a request is done: wipe what it carried, then watch c
+ * again, or close it if close_after. Event loop only, for a c no worker
+ * owns.
+ */
+void conn_finish(struct server *s, struct conn *c);
+
+/* conn_watch - add c to (on) or remove it from the epoll set. Event loop. */
+bool conn_watch(struct server *s, struct conn *c, bool on) PP_WUR;
+
+/* conns_close_all - close every connection and free the buffer cache. */
+void conns_close_all(struct server *s);
+
+/* ---- the request table and authorisation (dispatch.c) ---- */
+
+/*
+ * dispatch_request - c holds one decoded request: look up its rule,
+ * authorise the peer by uid and class, pick the lane, all once, then run
+ * it inline or hand it to a worker. Refused and finished requests are
+ * finished here (conn_finish). Event loop only.
+ */
+void dispatch_request(struct server *s, struct conn *c);
+
+/*
+ * dispatch_run - a worker runs the request it popped: the deferred
+ * own-account check (a directory lookup, so never in the event loop),
+ * then the rule's handler. Worker threads only.
+ */
+void dispatch_run(struct server *s, struct worker *w, struct conn *c);
+
+/*
+ * dispatch_first_sight - the rule for a STATUS about a user the store does
+ * not know yet: its clock starts now, which writes, so it runs on the
+ * writer. Reached only through dispatch_continue from handle_status.
+ */
+extern const struct request_rule dispatch_first_sight;
+
+/* dispatch_allows - may the peer of c (its class) send requests of rule r? */
+bool dispatch_allows(const struct request_rule *r, const struct conn *c);
+
+/*
+ * dispatch_continue - carry on the request c under rule next (already
+ * authorised). From the event loop (w NULL) it goes to next's lane; from a
+ * worker of next's lane it runs at once. On failure c is marked
+ * close_after, and the caller finishes it as usual.
+ */
+void dispatch_continue(struct server *s, struct worker *w, struct conn *c,
+		       const struct request_rule *next);
+
+/* ---- queues, the hashing pool and the writer (workers.c) ---- */
+
+void queue_init(struct queue *q);
+
+/*
+ * workers_start - start the hashing pool (sized to CPUs and argon2id's
+ * memory) and the writer, each with its own store handle. On failure the
+ * ones started are left for workers_stop.
+ */
+pp_err workers_start(struct server *s) PP_WUR;
+
+/* workers_stop - stop and join every worker started; close their stores. */
+void workers_stop(struct server *s);
+
+/*
+ * lane_submit - hand c to a worker lane (LANE_HASH or LANE_WRITER); the
+ * event loop lets go of it until the worker is done (done_drain). False,
+ * with c marked close_after and still the caller's, on failure.
+ */
+bool lane_submit(struct server *s, struct conn *c, enum lane lane) PP_WUR;
+
+/* lane_full - true when the hashing lane has MAX_HASH_QUEUE requests. */
+bool lane_full(struct server *s, enum lane lane);
+
+/* done_drain - finish the connections workers are done with. Event loop. */
+void done_drain(struct server *s);
+
+/* ---- request handlers (handlers.c, report.c) ---- */
+
+void handle_ping(struct server *s, struct worker *w, struct conn *c);
+void handle_check(struct server *s, struct worker *w, struct conn *c);
+void handle_record(struct server *s, struct worker *w, struct conn *c);
+void handle_status(struct server *s, struct worker *w, struct conn *c);
+void handle_bootstrap(struct server *s, struct worker *w, struct conn *c);
+void handle_expire(struct server *s, struct worker *w, struct conn *c);
+void handle_forget(struct server *s, struct worker *w, struct conn *c);
+void handle_event(struct server *s, struct worker *w, struct conn *c);
+void handle_backup(struct server *s, struct worker *w, struct conn *c);
+void handle_reopen(struct server *s, struct worker *w, struct conn *c);
+
+/*
+ * handle_report - stream one PROTO_REPORT_ROW per known user, then
+ * PROTO_REPORT_END, in 64 KiB batches. Writer lane. On any failure the
+ * connection is marked close_after.
+ */
+void handle_report(struct server *s, struct worker *w, struct conn *c);
+
+/* ---- the audit log and its syslog mirror (audit.c) ---- */
+
+struct audit_event;
+
+/*
+ * audit_open - find the audit group, load or create the audit key and
+ * open the audit log (s->audit). Logs the reason on failure.
+ */
+pp_err audit_open(struct server *s) PP_WUR;
+
+/* audit_close - close the audit log. */
+void audit_close(struct server *s);
+
+/* audit_reopen - reopen the audit log after rotation. Any thread. */
+pp_err audit_reopen(struct server *s) PP_WUR;
+
+/*
+ * audit_emit, audit_simple - write one event to the audit log and to
+ * syslog (authpriv); a failure to write is logged, never returned.
+ * NULL strings are empty. Any thread.
+ */
+void audit_emit(struct server *s, const struct audit_event *ev);
+void audit_simple(struct server *s, const char *event, const char *user,
+		  const char *service, const char *actor);
+
+/* audit_uid_of - the uid of user for an event, -1 for none or unknown. */
+long long audit_uid_of(const char *user);
+
+/*
+ * peer_name - the name of uid into buf (cut to len), or "uid N" when it
+ * has none. A directory lookup: workers only.
+ */
+void peer_name(uid_t uid, char *buf, size_t len);
 
 #endif

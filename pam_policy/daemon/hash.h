@@ -50,10 +50,18 @@ struct hash_params {
 pp_err hash_init(void) PP_WUR;
 
 /*
- * hash_params_default - crypto_pwhash_OPSLIMIT_INTERACTIVE (2 passes) and
- * crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MiB). Never fails; p non-NULL.
+ * hash_params_default - the argon2_opslimit and argon2_memlimit_kib
+ * defaults of the option table (policy.c; libsodium's INTERACTIVE values).
+ * Never fails; p non-NULL.
  */
 void hash_params_default(struct hash_params *p);
+
+/*
+ * hash_params_from_policy - the argon2id cost configured in pol
+ * (argon2_opslimit passes, argon2_memlimit_kib KiB). Pure; both non-NULL.
+ */
+struct policy;
+void hash_params_from_policy(const struct policy *pol, struct hash_params *p);
 
 /*
  * hash_params_valid - true when p is within libsodium's argon2id limits
@@ -64,14 +72,16 @@ bool hash_params_valid(const struct hash_params *p);
 /*
  * hash_pepper_load_or_create - fill pepper with the key stored at path.
  *
- * When path does not exist, create it (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0400)
- * with 32 random bytes, fsync the file and its directory, and return them.
- * An existing file is used only if it is a regular file (not a symlink)
- * owned by the effective uid, has no mode bits beyond 0600, and is exactly
- * HASH_PEPPER_BYTES long; otherwise PP_ERR_INVALID (wrong owner, mode, type
- * or size) or PP_ERR_IO (cannot open, read, write), with a message naming
- * path in err (errlen bytes; err may be NULL when errlen is 0). On failure
- * pepper is zeroed. Never writes the key into err.
+ * When path does not exist, create it with 32 random bytes, mode 0400,
+ * atomically (fsutil_create_file: written aside, fsynced, linked into
+ * place, directory fsynced; a process that loses a race to create it loads
+ * the winner's file) and return them. An existing file is used only if it
+ * passes fsutil's secret-file rule: a regular file (not a symlink) owned by
+ * the effective uid, no mode bits beyond 0600, exactly HASH_PEPPER_BYTES
+ * long; otherwise PP_ERR_INVALID (wrong owner, mode, type or size) or
+ * PP_ERR_IO (cannot open, read, write), with a message naming path in err
+ * (errlen bytes; err may be NULL when errlen is 0). On failure pepper is
+ * wiped (pp_wipe). Never writes the key into err. Thread-safe.
  */
 pp_err hash_pepper_load_or_create(const char *path,
 				  uint8_t pepper[HASH_PEPPER_BYTES],
@@ -84,7 +94,7 @@ void hash_salt_new(uint8_t salt[HASH_SALT_BYTES]);
  * hash_password - out = BLAKE2b-256(key = pepper, argon2id13(password[0..len),
  * salt, params, 32 bytes)). password may contain any bytes (NUL included)
  * and may be NULL only when len is 0. The argon2id output lives on the
- * stack and is wiped with sodium_memzero on every path; on failure out is
+ * stack and is wiped with pp_wipe on every path; on failure out is
  * zeroed too.
  *
  * Returns PP_ERR_INVALID for out-of-range params, PP_ERR_NOMEM when

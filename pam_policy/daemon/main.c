@@ -1,6 +1,6 @@
 /*
  * pam_policyd.c - the daemon's entry point: options, configuration, then
- * server_run() from lib/server.c does the work.
+ * server_run() (server.h) does the work.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "policy.h"
-#include "daemon.h"
+#include "server.h"
 
 static void usage(FILE *out)
 {

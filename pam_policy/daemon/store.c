@@ -50,9 +50,9 @@ static pp_err check_name(struct store *s, const char *name)
 		store_fail(s, "empty user name");
 		return PP_ERR_INVALID;
 	}
-	len = strnlen(name, STORE_MAX_NAME + 1);
-	if (len > STORE_MAX_NAME) {
-		store_fail(s, "user name longer than %d bytes", STORE_MAX_NAME);
+	len = strnlen(name, PP_NAME_MAX + 1);
+	if (len > PP_NAME_MAX) {
+		store_fail(s, "user name longer than %d bytes", PP_NAME_MAX);
 		return PP_ERR_TOO_LONG;
 	}
 	return PP_OK;

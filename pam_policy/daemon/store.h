@@ -9,7 +9,7 @@
  *
  * Common contract of every function below:
  * - Times are UTC seconds since the epoch (int64_t); 0 means "never".
- * - User names are 1..STORE_MAX_NAME bytes without NUL; others give
+ * - User names are 1..PP_NAME_MAX bytes without NUL (bounds.h); others give
  *   PP_ERR_INVALID (empty, NULL) or PP_ERR_TOO_LONG.
  * - A handle is used by one thread at a time (the caller serialises, or
  *   opens one handle per thread: several handles, also in several
@@ -31,16 +31,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "error.h"
 #include "hash.h"
 
-#define STORE_MAX_NAME 255      /* bytes in a user name, without the NUL */
+/* Old name of PP_NAME_MAX, kept for tests/unit/test_store.c. */
+#define STORE_MAX_NAME PP_NAME_MAX
 #define STORE_MAX_KEEP 10000    /* upper bound for store_history_add's keep */
 
 struct store;
 
 struct store_user {
-	char name[STORE_MAX_NAME + 1];
+	char name[PP_NAME_MAX + 1];
 	uint8_t salt[HASH_SALT_BYTES];  /* shared by all of the user's entries */
 	int64_t last_change;            /* 0 = never recorded */
 	int64_t first_seen;             /* when the store first saw the user */
@@ -58,10 +60,12 @@ struct store_entry {
 /*
  * store_open_sqlite - open (creating if needed) the SQLite store DIR/store.db.
  *
- * dir must exist, be a directory owned by the effective uid, with mode 0700
- * (no group or other bits); the daemon creates it. A missing store.db is
- * created with mode 0600; an existing one must be a regular file owned by
- * the effective uid without group/other bits. The database runs in WAL mode
+ * dir must pass fsutil's private-directory rule with FSUTIL_STATE_DIR_MODE
+ * (a directory, not a symlink, owned by the effective uid, no bits beyond
+ * 0700); the daemon creates it. A missing store.db (PATHS_STORE_SQLITE) is
+ * created with mode 0600; an existing one must pass fsutil's secret-file
+ * rule (regular, owned by the effective uid, no bits beyond 0600). The
+ * database runs in WAL mode
  * with synchronous=FULL and foreign keys on; it must pass PRAGMA
  * integrity_check; an older schema is migrated step by step to the current
  * version, a newer one is refused.
@@ -70,7 +74,7 @@ struct store_entry {
  * *out is NULL and err (errlen bytes; may be NULL if errlen is 0) says what
  * is wrong and names the path: PP_ERR_INVALID for permissions, ownership or
  * a newer schema, PP_ERR_STORE for a corrupt or foreign file, PP_ERR_IO,
- * PP_ERR_NOMEM.
+ * PP_ERR_NOT_FOUND when dir does not exist, PP_ERR_NOMEM.
  */
 pp_err store_open_sqlite(const char *dir, struct store **out,
 			 char *err, size_t errlen) PP_WUR;

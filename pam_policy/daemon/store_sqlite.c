@@ -25,7 +25,11 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#define STORE_FILE "store.db"
+#include "bounds.h"
+#include "fsutil.h"
+#include "paths.h"
+#include "secret.h"
+
 #define STORE_APPLICATION_ID 0x70706f6c   /* "ppol" in the file header */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -53,6 +57,8 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX history_by_user ON history(user, id);",
 };
+/* Step 0 -> 1 fixed the name bound in SQL; changing it needs a new step. */
+_Static_assert(PP_NAME_MAX == 255, "users.name CHECK in migration 0 -> 1");
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
@@ -212,7 +218,7 @@ static pp_err read_user(struct sqlite_store *q, sqlite3_stmt *s,
 	int salt_len = sqlite3_column_bytes(s, 1);
 	int64_t count = sqlite3_column_int64(s, 5);
 
-	if (name == NULL || name_len < 1 || name_len > STORE_MAX_NAME ||
+	if (name == NULL || name_len < 1 || name_len > PP_NAME_MAX ||
 	    salt == NULL || salt_len != HASH_SALT_BYTES ||
 	    count < 0 || count > INT_MAX) {
 		set_err(q->msg, sizeof(q->msg),
@@ -274,7 +280,7 @@ static pp_err sq_user_ensure(void *impl, const char *name, int64_t now,
 		rc = sq_user_get(q, name, u);
 out:
 	sqlite3_clear_bindings(s);
-	sodium_memzero(salt, sizeof(salt));
+	pp_wipe(salt, sizeof(salt));
 	return rc;
 }
 
@@ -346,7 +352,7 @@ out:
 	if (rc == PP_OK)
 		*n = got;
 	else if (got > 0)
-		sodium_memzero(entries, got * sizeof(*entries));
+		pp_wipe(entries, got * sizeof(*entries));
 	return rc;
 }
 
@@ -405,7 +411,7 @@ static pp_err sq_set_must_change(void *impl, const char *name,
 	    (rc = bind_int(q, s, 4, must_change)) == PP_OK)
 		rc = step_done(q, s, "cannot set the forced-change flag");
 	sqlite3_clear_bindings(s);
-	sodium_memzero(salt, sizeof(salt));
+	pp_wipe(salt, sizeof(salt));
 	return rc;
 }
 
@@ -436,12 +442,12 @@ static pp_err sq_forget(void *impl, const char *name)
 		goto fail;
 	if ((rc = tx_commit(q)) != PP_OK)
 		goto fail;
-	sodium_memzero(salt, sizeof(salt));
+	pp_wipe(salt, sizeof(salt));
 	return PP_OK;
 fail:
 	sqlite3_clear_bindings(q->st[ST_USER_RESET]);
 	tx_rollback(q);
-	sodium_memzero(salt, sizeof(salt));
+	pp_wipe(salt, sizeof(salt));
 	return rc;
 }
 
@@ -465,7 +471,7 @@ static pp_err sq_foreach_user(void *impl, store_user_cb cb, void *ctx)
 	if (rc == PP_OK && step != SQLITE_DONE)
 		rc = db_fail(q, "cannot list users");
 	sqlite3_reset(s);
-	sodium_memzero(u.salt, sizeof(u.salt));
+	pp_wipe(u.salt, sizeof(u.salt));
 	return rc;
 }
 
@@ -480,29 +486,6 @@ static pp_err sq_user_count(void *impl, size_t *count)
 	else
 		rc = db_fail(q, "cannot count users");
 	sqlite3_reset(s);
-	return rc;
-}
-
-/* fsync the directory that holds path, so a new or renamed entry is durable. */
-static int fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
 	return rc;
 }
 
@@ -575,14 +558,15 @@ static pp_err sq_backup(void *impl, const char *path)
 		goto fail;
 	}
 	dst = NULL;
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
+	if (fsync(fd) != 0) {
 		why = strerror(errno);
 		rc = PP_ERR_IO;
 		goto fail;
 	}
+	step = close(fd);
 	fd = -1;
-	if (rename(tmp, path) != 0 || fsync_parent(path) != 0) {
+	if (step != 0 || rename(tmp, path) != 0 ||
+	    fsutil_fsync_parent(path) != PP_OK) {
 		why = strerror(errno);
 		rc = PP_ERR_IO;
 		goto fail;
@@ -636,38 +620,15 @@ static const struct store_ops sqlite_ops = {
 
 /* ---- opening ------------------------------------------------------------ */
 
-static pp_err check_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(dir, &st) != 0) {
-		set_err(err, errlen, "store directory %s: %s", dir, strerror(errno));
-		return errno == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		set_err(err, errlen, "store directory %s is not a directory", dir);
-		return PP_ERR_INVALID;
-	}
-	if (st.st_uid != geteuid()) {
-		set_err(err, errlen, "store directory %s is owned by uid %lu, not by "
-			"uid %lu that runs the daemon", dir,
-			(unsigned long)st.st_uid, (unsigned long)geteuid());
-		return PP_ERR_INVALID;
-	}
-	if ((st.st_mode & 077) != 0) {
-		set_err(err, errlen, "store directory %s has mode %04o; it must be "
-			"0700 (private to the daemon): chmod 0700 %s", dir,
-			(unsigned)(st.st_mode & 07777), dir);
-		return PP_ERR_INVALID;
-	}
-	return PP_OK;
-}
-
-/* Create store.db 0600 if absent; check owner, type and mode if present. */
+/*
+ * Create the store file 0600 if absent; an existing one must pass the
+ * secret-file rule (fsutil.h) like the pepper does.
+ */
 static pp_err check_file(const char *path, char *err, size_t errlen)
 {
-	struct stat st;
 	bool created = true;
+	int saved;
+	pp_err rc;
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		      0600);
 
@@ -676,42 +637,29 @@ static pp_err check_file(const char *path, char *err, size_t errlen)
 		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	}
 	if (fd < 0) {
+		saved = errno;
 		set_err(err, errlen, "cannot open store %s: %s%s", path,
-			strerror(errno), errno == ELOOP ?
+			strerror(saved), saved == ELOOP ?
 			" (a symbolic link is not accepted)" : "");
-		return errno == ELOOP ? PP_ERR_INVALID : PP_ERR_IO;
+		return saved == ELOOP ? PP_ERR_INVALID : PP_ERR_IO;
 	}
-	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot stat store %s: %s", path,
-			strerror(errno));
-		close(fd);
-		return PP_ERR_IO;
-	}
+	/* 0600 whatever the umask said. */
 	if (created && fchmod(fd, 0600) != 0) {
+		saved = errno;
 		set_err(err, errlen, "cannot chmod store %s: %s", path,
-			strerror(errno));
+			strerror(saved));
 		close(fd);
 		return PP_ERR_IO;
 	}
+	rc = fsutil_secret_file_check(fd, "store", path, FSUTIL_ANY_SIZE, err,
+				      errlen);
 	close(fd);
-	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "store %s is not a regular file", path);
-		return PP_ERR_INVALID;
-	}
-	if (st.st_uid != geteuid()) {
-		set_err(err, errlen, "store %s is owned by uid %lu, not by uid %lu "
-			"that runs the daemon", path, (unsigned long)st.st_uid,
-			(unsigned long)geteuid());
-		return PP_ERR_INVALID;
-	}
-	if (!created && (st.st_mode & 077) != 0) {
-		set_err(err, errlen, "store %s has mode %04o; it must be 0600: "
-			"chmod 0600 %s", path, (unsigned)(st.st_mode & 07777), path);
-		return PP_ERR_INVALID;
-	}
-	if (created && fsync_parent(path) != 0) {
+	if (rc != PP_OK)
+		return rc;
+	if (created && fsutil_fsync_parent(path) != PP_OK) {
+		saved = errno;
 		set_err(err, errlen, "cannot sync the directory of %s: %s", path,
-			strerror(errno));
+			strerror(saved));
 		return PP_ERR_IO;
 	}
 	return PP_OK;
@@ -913,13 +861,14 @@ static pp_err open_sqlite(const char *dir, bool verify, struct store **out,
 		set_err(err, errlen, "out of memory");
 		return PP_ERR_NOMEM;
 	}
-	if (snprintf(q->path, sizeof(q->path), "%s/%s", dir, STORE_FILE) >=
-	    (int)sizeof(q->path)) {
+	if (paths_state_file(q->path, sizeof(q->path), dir,
+			     PATHS_STORE_SQLITE) != PP_OK) {
 		set_err(err, errlen, "store directory %s: path too long", dir);
 		free(q);
 		return PP_ERR_TOO_LONG;
 	}
-	if ((rc = check_dir(dir, err, errlen)) != PP_OK ||
+	if ((rc = fsutil_private_dir(dir, false, FSUTIL_STATE_DIR_MODE, err,
+				     errlen)) != PP_OK ||
 	    (rc = check_file(q->path, err, errlen)) != PP_OK ||
 	    (rc = open_db(q, verify, err, errlen)) != PP_OK) {
 		sq_close(q);

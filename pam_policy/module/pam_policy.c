@@ -22,12 +22,12 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include <sodium.h>
-
 #include "aging.h"
+#include "bounds.h"
 #include "policy.h"
 #include "request.h"
 #include "rules.h"
+#include "secret.h"
 #include "users.h"
 
 #define MESSAGE_SIZE 4096
@@ -38,11 +38,14 @@ static const char misconfigured_text[] =
 	"The password policy is misconfigured, so the password cannot be "
 	"changed now. Please contact your system administrator.";
 
+static const char busy_text[] =
+	"The password service is busy; please try again in a moment.";
+
 /* Wipe and free a string PAM or the conversation handed us. */
 static void secret_free(char **s)
 {
 	if (*s != NULL) {
-		sodium_memzero(*s, strlen(*s));
+		pp_wipe(*s, strlen(*s));
 		free(*s);
 		*s = NULL;
 	}
@@ -212,13 +215,25 @@ static bool daemon_needed(const struct policy *p)
 	return p->history > 0 || p->min_age_days > 0;
 }
 
+/* What became of the question to the daemon. */
+enum daemon_outcome {
+	DAEMON_ANSWERED,     /* its verdicts (if any) are in res */
+	DAEMON_SKIPPED,      /* nothing to ask, or it could not be reached */
+	DAEMON_BUSY,         /* reachable but overloaded: try again in a moment */
+};
+
 /*
  * Ask the daemon about history and minimum age, adding its verdicts to res
- * so that they are shown with every other reason. When it cannot be
- * reached, on_unreachable decides: deny adds history_unavailable (the
- * change is refused with a clear reason), allow lets it through, loudly.
+ * so that they are shown with every other reason. One CHECK: the daemon
+ * alone decides whether the change is forced (expired, flagged,
+ * must-change) and the minimum age waived; PAM_CHANGE_EXPIRED_AUTHTOK is
+ * passed on as a hint only ("passwd -k" sets it too). When the daemon
+ * cannot be reached, on_unreachable decides: deny adds history_unavailable
+ * (the change is refused with a clear reason), allow lets it through,
+ * loudly. A busy daemon is not unreachable: the caller asks the user to
+ * try again in a moment.
  */
-static bool daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy *p,
+static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy *p,
 			 const char *user, const struct users_info *info,
 			 const char *password, struct rules_result *res)
 {
@@ -228,25 +243,16 @@ static bool daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy 
 
 	if (!daemon_needed(p) || res->failed[RULE_TOO_LONG] ||
 	    res->failed[RULE_INVALID_UTF8])
-		return true;
+		return DAEMON_ANSWERED;
 	if (user == NULL) {
 		/* No user, no history to compare with: never pass silently. */
 		rules_add(res, RULE_HISTORY_UNAVAILABLE);
-		return true;
+		return DAEMON_ANSWERED;
 	}
 	if (getuid() == 0 && info != NULL && info->uid != 0)
 		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
-	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK) {
-		/*
-		 * "passwd -k" sets this flag too: only a password that really is
-		 * expired (by this policy's limits) or flagged skips the minimum age.
-		 */
-		struct request_status_result st;
-		if (request_status(p->socket, p->timeout_ms, user, p->max_age_days,
-				   p->warn_days, &st) == PP_OK && st.found &&
-		    (st.state == AGING_EXPIRED || st.state == AGING_MUST_CHANGE))
-			flags |= PROTO_CHECK_FORCED;
-	}
+	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK)
+		flags |= PROTO_CHECK_EXPIRED_HINT;
 	rc = request_check(p->socket, p->timeout_ms, user, password, flags,
 			   p->history, p->min_age_days, &r);
 	if (rc == PP_OK) {
@@ -254,20 +260,26 @@ static bool daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy 
 			rules_add(res, RULE_REUSED);
 		if (r.too_soon) {
 			rules_add(res, RULE_TOO_SOON);
-			res->min_age_days_left = r.days_left > 3650 ? 3650 : (int)r.days_left;
+			res->min_age_days_left = r.days_left > PP_DAYS_MAX ? PP_DAYS_MAX
+									   : (int)r.days_left;
 		}
-		return true;
+		return DAEMON_ANSWERED;
+	}
+	if (rc == PP_ERR_BUSY) {
+		pam_syslog(pamh, LOG_WARNING, "password history for %s not checked: "
+			   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
+		return DAEMON_BUSY;
 	}
 	if (p->on_unreachable == POLICY_UNREACHABLE_ALLOW) {
 		pam_syslog(pamh, LOG_ALERT,
 			   "password history for %s NOT checked: daemon at %s: %s "
 			   "(on_unreachable = allow)", user, p->socket, pp_strerror(rc));
-		return false;
+		return DAEMON_SKIPPED;
 	}
 	pam_syslog(pamh, LOG_ERR, "password history for %s unavailable: daemon at %s: %s",
 		   user, p->socket, pp_strerror(rc));
 	rules_add(res, RULE_HISTORY_UNAVAILABLE);
-	return false;
+	return DAEMON_SKIPPED;
 }
 
 /* The check line: prompt, apply every rule, re-prompt, set PAM_AUTHTOK. */
@@ -297,7 +309,8 @@ static int password_update(pam_handle_t *pamh, int flags,
 
 	for (int attempt = 1; attempt <= attempts; attempt++) {
 		struct rules_result res;
-		bool matches = false, answered;
+		bool matches = false;
+		enum daemon_outcome asked;
 
 		secret_free(&password);
 		rc = get_new_password(pamh, p, &password);
@@ -309,10 +322,10 @@ static int password_update(pam_handle_t *pamh, int flags,
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
-		answered = daemon_check(pamh, flags, p, user, info, password, &res);
+		asked = daemon_check(pamh, flags, p, user, info, password, &res);
 		if (res.count > 0) {
 			rules_format_message(p, &res, message, MESSAGE_SIZE);
-			log_rejection(pamh, p, user, &res, warn_only, answered);
+			log_rejection(pamh, p, user, &res, warn_only, asked != DAEMON_SKIPPED);
 			if (!warn_only) {
 				say(pamh, flags, PAM_ERROR_MSG, message);
 				rc = PAM_AUTHTOK_ERR;
@@ -322,6 +335,11 @@ static int password_update(pam_handle_t *pamh, int flags,
 			say(pamh, flags, PAM_TEXT_INFO,
 			    "Accepted anyway because root is exempt from the policy "
 			    "(enforce_for_root = no).");
+		}
+		if (asked == DAEMON_BUSY && !warn_only) {
+			say(pamh, flags, PAM_ERROR_MSG, busy_text);
+			rc = PAM_AUTHTOK_ERR;
+			continue;
 		}
 		if (!p->use_authtok) {
 			rc = confirm_password(pamh, password, &matches);
@@ -454,8 +472,10 @@ static int account_unreachable(pam_handle_t *pamh, int flags,
 		   "login of %s refused: password expiry cannot be checked: daemon at %s: %s "
 		   "(on_unreachable_account = deny)", user, p->socket, pp_strerror(rc));
 	say(pamh, flags, PAM_ERROR_MSG,
-	    "The password service is unavailable, so the login cannot be completed. "
-	    "Please try again later or contact your system administrator.");
+	    rc == PP_ERR_BUSY ? busy_text
+			      : "The password service is unavailable, so the login cannot be "
+				"completed. Please try again later or contact your system "
+				"administrator.");
 	return PAM_AUTHINFO_UNAVAIL;
 }
 

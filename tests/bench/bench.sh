@@ -28,7 +28,7 @@ for f in "$bench" "$build/pam_policyd" "$build/pam_policy.so" \
 	[ -e "$f" ] || { echo "bench: $f is missing (run make bench)" >&2; exit 2; }
 done
 
-work=$(mktemp -d /tmp/ppbench.XXXXXX) || exit 2
+work=$(mktemp -d "${TMPDIR:-/tmp}/ppbench.XXXXXX") || exit 2
 cleanup() {
 	rm -rf "$work"
 }
@@ -37,9 +37,9 @@ trap 'exit 2' INT TERM
 results="$work/results"
 : >"$results"
 
-nsswrap=$(pkg-config --variable=libdir nss_wrapper 2>/dev/null)/libnss_wrapper.so
-[ -f "$nsswrap" ] || nsswrap=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so
-[ -f "$nsswrap" ] || { echo "bench: libnss_wrapper.so not found" >&2; exit 2; }
+. "$top/tests/paths.sh"
+nsswrap=$pp_nsswrap
+[ -n "$nsswrap" ] || { echo "bench: libnss_wrapper.so not found in:$pp_libdirs" >&2; exit 2; }
 
 me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
 # Parts A and B: root (pam_unix's account phase, libpwquality's getpwuid),

@@ -41,10 +41,11 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
-multiarch=$(cc -print-multiarch 2>/dev/null || true)
-[ -n "$multiarch" ] || multiarch=x86_64-linux-gnu
-secdir=/lib/$multiarch/security
-faketime_lib=/usr/lib/$multiarch/faketime/libfaketimeMT.so.1
+# The PAM module directory (where pam_permit.so is) and libfaketime, found
+# on this host rather than assumed (tests/paths.sh).
+. "$top/tests/paths.sh"
+secdir=$pp_securedir
+faketime_lib=$pp_faketime
 
 # ---------------------------------------------------------------- outside
 if [ "${PAM_POLICY_E2E_INNER:-}" != 1 ]; then
@@ -53,8 +54,11 @@ if [ "${PAM_POLICY_E2E_INNER:-}" != 1 ]; then
 		ssh-keygen /usr/sbin/sshd; do
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
+	[ -n "$secdir" ] || missing="$missing pam_permit.so (in:$pp_libdirs)"
+	[ -n "$faketime_lib" ] || missing="$missing libfaketimeMT.so.1 (in:$pp_libdirs)"
 	for f in "$build/pam_policy.so" "$build/pam_policyd" \
-		"$build/tests/notify_wait" "$faketime_lib" "$secdir/pam_unix.so"; do
+		"$build/tests/notify_wait" ${faketime_lib:+"$faketime_lib"} \
+		${secdir:+"$secdir/pam_unix.so"}; do
 		[ -e "$f" ] || missing="$missing $f"
 	done
 	if [ -n "$missing" ]; then

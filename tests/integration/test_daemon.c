@@ -17,7 +17,7 @@
  *
  * The daemon treats uid 0 and its own uid as privileged, so the suite runs
  * as root or as a normal user; tests that need another uid (setuid in a
- * child) skip with a message when not run as root.
+ * child) skip with HARNESS_SKIP when not run as root.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -96,21 +96,14 @@ static void teardown(void)
 /* Write the "passwd" service; check_args go on the check line. */
 static void stack(const char *check_args)
 {
-	char path[4300], text[32768];
-	char module[4096], writer[4096];
+	char args[4096];
+	struct harness_stack spec = {
+		.config = daemon_state.config, .check_args = args,
+		.writer_file = written, .record = true,
+	};
 
-	/* harness_build rotates 4 buffers: copy before the next calls. */
-	snprintf(module, sizeof(module), "%s", harness_build("pam_policy.so"));
-	snprintf(writer, sizeof(writer), "%s", harness_build("tests/pam_test_writer.so"));
-	snprintf(text, sizeof(text),
-		 "password requisite %s config=%s retry=1 %s\n"
-		 "password required %s file=%s\n"
-		 "password optional %s config=%s record\n",
-		 module, daemon_state.config, check_args ? check_args : "",
-		 writer, written,
-		 module, daemon_state.config);
-	snprintf(path, sizeof(path), "%s/passwd", dir);
-	harness_write(path, text);
+	snprintf(args, sizeof(args), "retry=1 %s", check_args ? check_args : "");
+	harness_stack_write(dir, "passwd", &spec);
 }
 
 /* Start the daemon with extra configuration and write the default stack. */
@@ -368,11 +361,8 @@ START_TEST(test_min_age)
 	/* min_age 0 in the request: no minimum age at all. */
 	ck_assert(!check_of(user, PW2, 0, 24, 0).too_soon);
 
-	if (getuid() != 0) {
-		fprintf(stderr, "SKIP test_min_age (root changing another user): "
-			"needs root\n");
-		return;
-	}
+	if (getuid() != 0)
+		HARNESS_SKIP("needs root (root changing another user's password)");
 	/*
 	 * Root changing alice's password: the module sees getuid() == 0 and
 	 * a target uid != 0, sends PROTO_CHECK_ROOT_FOR_OTHER, and the daemon
@@ -633,10 +623,8 @@ START_TEST(test_non_root_peers)
 {
 	struct request_status_result st;
 
-	if (!harness_is_root()) {
-		fprintf(stderr, "SKIP test_non_root_peers: needs root\n");
-		return;
-	}
+	if (!harness_is_root())
+		HARNESS_SKIP("needs root (to become nobody and bob)");
 	start("history = 24\nmin_age_days = 0\n");
 	ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, "alice", PW2,
 					24, "passwd"), PP_OK);

@@ -39,7 +39,6 @@
 #define SERVICE "rotation"
 #define DAY 86400
 #define POLICY_TEXT "max_age_days = 90\nwarn_days = 14\nmin_age_days = 0\nhistory = 24\n"
-#define PAM_PERMIT "/lib/x86_64-linux-gnu/security/pam_permit.so"
 
 /* Passwords used anywhere in this file: none may reach the audit log. */
 #define PW_FIRST "Correct-Horse-7"
@@ -111,22 +110,13 @@ static void teardown(void)
  */
 static void stack_with(const char *account_args, const char *account_after)
 {
-	char path[4300], text[32768];
-	const char *module = harness_build("pam_policy.so");
+	struct harness_stack spec = {
+		.config = d.config, .account = true, .account_args = account_args,
+		.after_account = account_after, .check_args = "retry=1",
+		.writer_file = written, .record = true,
+	};
 
-	snprintf(text, sizeof(text),
-		 "account required %s config=%s %s\n"
-		 "%s"
-		 "password requisite %s config=%s retry=1\n"
-		 "password required %s file=%s\n"
-		 "password optional %s config=%s record\n",
-		 module, d.config, account_args ? account_args : "",
-		 account_after ? account_after : "",
-		 module, d.config,
-		 harness_build("tests/pam_test_writer.so"), written,
-		 module, d.config);
-	snprintf(path, sizeof(path), "%s/%s", dir, SERVICE);
-	harness_write(path, text);
+	harness_stack_write(dir, SERVICE, &spec);
 }
 
 static void stack(void)
@@ -701,11 +691,8 @@ START_TEST(test_status_own_account_only)
 	pid_t pid;
 	int status;
 
-	if (!harness_is_root()) {
-		fprintf(stderr, "SKIP test_status_own_account_only: needs root "
-			"(to become uid 1001)\n");
-		return;
-	}
+	if (!harness_is_root())
+		HARNESS_SKIP("needs root (to become uid 1001)");
 	start(NULL);
 	change_ok("alice", 0, PW_FIRST);
 	snprintf(rundir, sizeof(rundir), "%s/run", dir);
@@ -829,7 +816,8 @@ START_TEST(test_system_account_ignored)
 	const char *svc_user[] = { "\"user\":\"svc\"", NULL };
 
 	start(NULL);
-	snprintf(after, sizeof(after), "account required %s\n", PAM_PERMIT);
+	snprintf(after, sizeof(after), "account required %s\n",
+		 harness_pam_module("pam_permit.so"));
 	stack_with(NULL, after);
 	account_quiet_success("svc", 0);
 	harness_daemon_set_clock(&d, "+91d");

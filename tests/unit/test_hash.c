@@ -267,7 +267,13 @@ static void write_pepper(const char *path, size_t len, mode_t mode)
 	int fd;
 
 	fill(buf, sizeof(buf), 5);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	/*
+	 * A fresh file each time: an earlier write may have left it 0400,
+	 * which only root could open for writing again.
+	 */
+	ck_assert_msg(unlink(path) == 0 || errno == ENOENT, "unlink %s: %s", path,
+		      strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
 	ck_assert_int_eq(fchmod(fd, mode), 0);
@@ -345,11 +351,8 @@ START_TEST(test_pepper_wrong_owner_refused)
 	uint8_t p[HASH_PEPPER_BYTES];
 	char err[512] = "";
 
-	if (!harness_is_root()) {
-		fprintf(stderr, "test_pepper_wrong_owner_refused: skipped "
-			"(needs root to chown)\n");
-		return;
-	}
+	if (!harness_is_root())
+		HARNESS_SKIP("needs root (to chown the pepper file)");
 	write_pepper(pepper_path, HASH_PEPPER_BYTES, 0400);
 	ck_assert_int_eq(chown(pepper_path, 1001, 1001), 0);
 	ck_assert_int_eq(hash_pepper_load_or_create(pepper_path, p, err,

@@ -38,13 +38,13 @@ static const struct {
 	{ PROTO_EXPIRE, "expire", "S" },
 	{ PROTO_FORGET, "forget", "S" },
 	{ PROTO_EVENT, "event", "SSSSSSU" },
-	{ PROTO_REPORT, "report", "UU" },
+	{ PROTO_REPORT, "report", "" },
 	{ PROTO_BACKUP, "backup", "S" },
 	{ PROTO_REOPEN, "reopen", "" },
 	{ PROTO_REPLY, "reply", "UUS" },
 	{ PROTO_STATUS_REPLY, "status_reply", "UUUUUUUU" },
-	{ PROTO_REPORT_ROW, "report_row", "SUUUUU" },
-	{ PROTO_REPORT_END, "report_end", "U" },
+	{ PROTO_REPORT_ROW, "report_row", "SUUUUUUU" },
+	{ PROTO_REPORT_END, "report_end", "UUUUU" },
 };
 #define NSPEC (sizeof(spec) / sizeof(spec[0]))
 
@@ -585,16 +585,22 @@ static void *peer_main(void *arg)
 			struct proto_msg row;
 			proto_msg_init(&row, PROTO_REPORT_ROW);
 			ck_assert_int_eq(proto_add_cstr(&row, i == 1 ? "bob" : "alice"), PP_OK);
-			ck_assert_int_eq(proto_add_u64(&row, 1001 + i), PP_OK);
-			ck_assert_int_eq(proto_add_u64(&row, 1700000000 + i), PP_OK);
-			ck_assert_int_eq(proto_add_u64(&row, i), PP_OK);
-			ck_assert_int_eq(proto_add_u64(&row, 24), PP_OK);
-			ck_assert_int_eq(proto_add_u64(&row, 0), PP_OK);
+			ck_assert_int_eq(proto_add_u64(&row, 1001 + i), PP_OK);       /* uid */
+			ck_assert_int_eq(proto_add_u64(&row, i), PP_OK);              /* state */
+			ck_assert_int_eq(proto_add_u64(&row, 1001 + i), PP_OK);       /* first seen */
+			ck_assert_int_eq(proto_add_u64(&row, 1700000000 + i), PP_OK); /* last change */
+			ck_assert_int_eq(proto_add_u64(&row, 0), PP_OK);              /* expires */
+			ck_assert_int_eq(proto_add_u64(&row, 24), PP_OK);             /* history */
+			ck_assert_int_eq(proto_add_u64(&row, PROTO_REPORT_ROW_IN_STORE), PP_OK);
 			peer_send(p->fd, &row);
 		}
 		struct proto_msg end;
 		proto_msg_init(&end, PROTO_REPORT_END);
 		ck_assert_int_eq(proto_add_u64(&end, 3), PP_OK);
+		ck_assert_int_eq(proto_add_u64(&end, 1700000100), PP_OK);
+		ck_assert_int_eq(proto_add_u64(&end, 90), PP_OK);
+		ck_assert_int_eq(proto_add_u64(&end, 14), PP_OK);
+		ck_assert_int_eq(proto_add_u64(&end, 24), PP_OK);
 		peer_send(p->fd, &end);
 		break;
 	case PEER_HUGE: {
@@ -827,8 +833,6 @@ START_TEST(test_client_streamed_report)
 
 	peer_start(&p, PEER_STREAM, &fd);
 	proto_msg_init(&req, PROTO_REPORT);
-	ck_assert_int_eq(proto_add_u64(&req, 90), PP_OK);
-	ck_assert_int_eq(proto_add_u64(&req, 14), PP_OK);
 	ck_assert_int_eq(client_call(fd, &req, buf, sizeof(buf), &msg, 5000), PP_OK);
 	while (msg.type == PROTO_REPORT_ROW) {
 		ck_assert(msg.f[PROTO_REPORT_ROW_FIRST_SEEN].u64 == 1001 + rows);
@@ -838,6 +842,7 @@ START_TEST(test_client_streamed_report)
 	}
 	ck_assert_int_eq(msg.type, PROTO_REPORT_END);
 	ck_assert(msg.f[PROTO_REPORT_END_COUNT].u64 == 3);
+	ck_assert(msg.f[PROTO_REPORT_END_NOW].u64 == 1700000100);
 	ck_assert_uint_eq(rows, 3);
 	/* after the end the peer closes: a clean end of stream */
 	ck_assert_int_eq(client_recv(fd, buf, sizeof(buf), &msg, 5000),

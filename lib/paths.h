@@ -1,0 +1,48 @@
+/*
+ * paths.h - the names of pam_policy's files, written once.
+ *
+ * The default locations (each overridable by its option in
+ * pam_policy.conf or on the command line) and the names of the files the
+ * daemon keeps in its state directory. Programs join a state-file name to
+ * the configured state_dir with paths_state_file().
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef PAM_POLICY_PATHS_H
+#define PAM_POLICY_PATHS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/* Default locations; the option table in policy.c uses these. */
+#define PATHS_CONFIG_FILE   "/etc/security/pam_policy.conf"
+#define PATHS_SOCKET        "/run/pam_policy/pam_policyd.sock"
+#define PATHS_STATE_DIR     "/var/lib/pam_policy"
+#define PATHS_AUDIT_LOG     "/var/log/pam_policy/audit.log"
+#define PATHS_SHADOW_FILE   "/etc/shadow"
+
+/* Files in the state directory (names, not paths). */
+#define PATHS_PEPPER        "pepper"       /* hash key, 0400, PATHS_PEPPER_BYTES */
+#define PATHS_PEPPER_BYTES  32             /* its exact size (hash.h HASH_PEPPER_BYTES) */
+#define PATHS_AUDIT_KEY     "audit.key"    /* audit MAC key, 0400, AUDIT_KEY_BYTES */
+#define PATHS_AUDIT_HEAD    "audit.head"   /* last audit seq and mac, 0600 */
+#define PATHS_LOCK          "lock"         /* one daemon per state directory */
+#define PATHS_STORE_SQLITE  "store.db"     /* the SQLite store, 0600 */
+
+/*
+ * paths_state_file - write "dir/name" into out (len bytes). PP_OK, or
+ * PP_ERR_TOO_LONG when it does not fit (out then holds a truncated,
+ * NUL-terminated string that must not be used). Pure; thread-safe.
+ */
+static inline pp_err paths_state_file(char *out, size_t len, const char *dir,
+				      const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? PP_ERR_TOO_LONG : PP_OK;
+}
+
+#endif

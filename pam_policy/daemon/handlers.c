@@ -1,0 +1,500 @@
+/*
+ * handlers.c - the request handlers: ping, check, record, status and the
+ * first-sight bootstrap, expire, forget, event, backup, reopen (the report
+ * streams from report.c).
+ *
+ * Every handler replies, or marks the connection close_after, on every
+ * path. The daemon alone decides whether a change is forced (expired by
+ * its policy, flagged by an administrator, or must-change from the shadow
+ * file): only then does the minimum age not apply.
+ *
+ * Copyright (c) 2026 The pam_policy authors
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#define _GNU_SOURCE
+#include "daemon.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <sodium.h>
+
+#include "aging.h"
+#include "auditlog.h"
+#include "secret.h"
+#include "users.h"
+
+/* Copy a user-name field; false (and a reply) when it is not a sane name. */
+static bool field_user(struct conn *c, unsigned idx, char *out, size_t len)
+{
+	if (proto_copy_str(&c->req, idx, out, len) != PP_OK || out[0] == '\0' ||
+	    out[0] == '-' || strpbrk(out, "/:\n ") != NULL) {
+		reply(c, PROTO_BAD_REQUEST, 0, "invalid user name");
+		return false;
+	}
+	return true;
+}
+
+void handle_ping(struct server *s, struct worker *w, struct conn *c)
+{
+	reply(c, PROTO_OK, 0, PAM_POLICY_VERSION);
+}
+
+/* ---- check and record ---- */
+
+static struct hash_params entry_params(const struct store_entry *e)
+{
+	struct hash_params p = { .opslimit = e->opslimit, .memlimit = e->memlimit };
+	return p;
+}
+
+/*
+ * Compare the password against the newest `depth` entries. One argon2id
+ * evaluation per distinct parameter set (normally exactly one), because
+ * all of a user's entries share the user's salt.
+ */
+static pp_err history_contains(struct server *s, struct worker *w,
+			       const struct store_user *u, const char *password,
+			       size_t len, int depth, bool *found)
+{
+	struct store_entry *entries = NULL;
+	uint8_t *digest = NULL;
+	size_t n = 0;
+	pp_err rc;
+
+	*found = false;
+	if (depth <= 0 || u->history_count <= 0)
+		return PP_OK;
+	entries = calloc((size_t)depth, sizeof(*entries));
+	digest = sodium_malloc(HASH_BYTES);
+	if (entries == NULL || digest == NULL) {
+		rc = PP_ERR_NOMEM;
+		goto out;
+	}
+	rc = store_history_get(w->store, u->name, entries, (size_t)depth, &n);
+	if (rc != PP_OK)
+		goto out;
+	for (size_t i = 0; i < n && !*found; i++) {
+		bool seen = false;
+		struct hash_params p = entry_params(&entries[i]);
+		for (size_t j = 0; j < i; j++)
+			if (entries[j].opslimit == p.opslimit && entries[j].memlimit == p.memlimit)
+				seen = true;
+		if (seen)
+			continue;
+		rc = hash_password(password, len, u->salt, &p, s->pepper, digest);
+		if (rc != PP_OK)
+			goto out;
+		for (size_t j = i; j < n; j++)
+			if (entries[j].opslimit == p.opslimit &&
+			    entries[j].memlimit == p.memlimit &&
+			    hash_equal(digest, entries[j].hash))
+				*found = true;
+	}
+out:
+	if (digest != NULL)
+		sodium_free(digest);
+	if (entries != NULL) {
+		pp_wipe(entries, (size_t)depth * sizeof(*entries));
+		free(entries);
+	}
+	return rc;
+}
+
+/* Must u change now: expired by the daemon's policy, flagged, or must-change? */
+static bool change_is_forced(const struct server *s, const struct store_user *u,
+			     int64_t now)
+{
+	struct aging_facts f = {
+		.last_change = u->last_change, .first_seen = u->first_seen,
+		.must_change = u->must_change,
+	};
+	struct aging_status st;
+
+	aging_evaluate(&f, now, s->policy->max_age_days, s->policy->warn_days, &st);
+	return st.state == AGING_MUST_CHANGE || st.state == AGING_EXPIRED;
+}
+
+/*
+ * The minimum age: waived when root sets another user's password (a fact
+ * about the caller the module reports) or when the change is forced (a
+ * fact the daemon knows). PROTO_CHECK_EXPIRED_HINT is never enough alone:
+ * "passwd -k" sets it for a password that has not expired.
+ */
+static bool min_age_applies(const struct server *s, const struct conn *c,
+			    const char *user, const struct store_user *u, int64_t now)
+{
+	uint64_t flags = c->req.f[PROTO_CHECK_FLAGS].u64;
+	bool forced;
+
+	if ((flags & PROTO_CHECK_ROOT_FOR_OTHER) || u->last_change <= 0)
+		return false;
+	forced = change_is_forced(s, u, now);
+	if ((flags & PROTO_CHECK_EXPIRED_HINT) && !forced)
+		log_msg(LOG_INFO, "change of %s asked as expired, but it is not: "
+			"the minimum age applies", user);
+	return !forced;
+}
+
+void handle_check(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1];
+	const struct proto_field *pw = &c->req.f[PROTO_CHECK_PASSWORD];
+	uint64_t depth = c->req.f[PROTO_CHECK_HISTORY].u64;
+	uint64_t min_age = c->req.f[PROTO_CHECK_MIN_AGE_DAYS].u64;
+	struct store_user u;
+	uint64_t violations = 0, days_left = 0;
+	int64_t now = now_utc();
+	bool reused = false;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_CHECK_USER, user, sizeof(user)))
+		return;
+	if (depth > POLICY_MAX_HISTORY || min_age > PP_DAYS_MAX) {
+		reply(c, PROTO_BAD_REQUEST, 0, "history or min_age out of range");
+		return;
+	}
+	rc = store_user_get(w->store, user, &u);
+	if (rc == PP_ERR_NOT_FOUND) {
+		reply(c, PROTO_OK, 0, "");
+		return;
+	}
+	if (rc != PP_OK)
+		goto fail;
+	rc = history_contains(s, w, &u, pw->str, pw->len, (int)depth, &reused);
+	if (rc != PP_OK)
+		goto fail;
+	if (reused)
+		violations |= PROTO_VIOLATION_REUSED;
+	if (min_age > 0 && min_age_applies(s, c, user, &u, now)) {
+		int64_t allowed = u.last_change + (int64_t)min_age * AGING_DAY;
+		if (now < allowed) {
+			violations |= PROTO_VIOLATION_TOO_SOON;
+			days_left = (uint64_t)aging_days_until(now, allowed);
+		}
+	}
+	reply(c, reused ? PROTO_REUSED : (violations ? PROTO_TOO_SOON : PROTO_OK),
+	      violations | (days_left << PROTO_CHECK_DAYS_SHIFT), "");
+	return;
+fail:
+	log_msg(LOG_ERR, "check for %s failed: %s", user, pp_strerror(rc));
+	audit_simple(s, "history_unavailable", user, NULL, NULL);
+	reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+}
+
+void handle_record(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1], service[64] = "";
+	const struct proto_field *pw = &c->req.f[PROTO_RECORD_PASSWORD];
+	uint64_t depth = c->req.f[PROTO_RECORD_HISTORY].u64;
+	struct store_user u;
+	struct store_entry e;
+	int64_t now = now_utc();
+	bool forced;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_RECORD_USER, user, sizeof(user)))
+		return;
+	if (proto_copy_str(&c->req, PROTO_RECORD_SERVICE, service, sizeof(service)) != PP_OK)
+		service[0] = '\0';
+	if (depth > POLICY_MAX_HISTORY) {
+		reply(c, PROTO_BAD_REQUEST, 0, "history out of range");
+		return;
+	}
+	rc = store_user_ensure(w->store, user, now, 0, false, &u);
+	if (rc != PP_OK)
+		goto fail;
+	forced = change_is_forced(s, &u, now);
+	memset(&e, 0, sizeof(e));
+	e.opslimit = s->params.opslimit;
+	e.memlimit = s->params.memlimit;
+	e.created = now;
+	rc = hash_password(pw->str, pw->len, u.salt, &s->params, s->pepper, e.hash);
+	if (rc == PP_OK)
+		rc = store_history_add(w->store, user, &e, (int)depth, now);
+	pp_wipe(e.hash, sizeof(e.hash));
+	if (rc != PP_OK)
+		goto fail;
+	/* Audit first: an acknowledged change is always in the log too. */
+	audit_simple(s, "password_changed", user, service, NULL);
+	if (forced)
+		audit_simple(s, "forced_change_completed", user, service, NULL);
+	reply(c, PROTO_OK, 0, "");
+	return;
+fail:
+	log_msg(LOG_ERR, "record for %s failed: %s", user, pp_strerror(rc));
+	reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+}
+
+/* ---- status and the first-sight bootstrap ---- */
+
+static void status_reply(struct conn *c, const struct store_user *u, int max_age, int warn)
+{
+	struct aging_facts f = {
+		.last_change = u->last_change, .first_seen = u->first_seen,
+		.must_change = u->must_change,
+	};
+	struct aging_status st;
+	struct proto_msg m;
+	int64_t now = now_utc();
+
+	aging_evaluate(&f, now, max_age, warn, &st);
+	proto_msg_init(&m, PROTO_STATUS_REPLY);
+	if (proto_add_u64(&m, PROTO_OK) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)st.state) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)u->last_change) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)st.expires) != PP_OK ||
+	    proto_add_u64(&m, u->must_change ? 1 : 0) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)u->history_count) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)u->first_seen) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)now) != PP_OK) {
+		c->close_after = true;
+		return;
+	}
+	send_msg(c, &m);
+}
+
+static void status_not_found(struct conn *c)
+{
+	struct proto_msg m;
+
+	proto_msg_init(&m, PROTO_STATUS_REPLY);
+	if (proto_add_u64(&m, PROTO_NOT_FOUND) != PP_OK) {
+		c->close_after = true;
+		return;
+	}
+	for (int i = 0; i < 7; i++)
+		if (proto_add_u64(&m, 0) != PP_OK)
+			c->close_after = true;
+	if (!c->close_after)
+		send_msg(c, &m);
+}
+
+/* Root asks with the module's own policy; everyone else gets the daemon's. */
+static void status_limits(const struct server *s, const struct conn *c,
+			  int *max_age, int *warn)
+{
+	uint64_t m = c->req.f[PROTO_STATUS_MAX_AGE_DAYS].u64;
+	uint64_t wd = c->req.f[PROTO_STATUS_WARN_DAYS].u64;
+
+	*max_age = s->policy->max_age_days;
+	*warn = s->policy->warn_days;
+	if (c->privileged && m <= PP_DAYS_MAX && wd <= PP_DAYS_MAX) {
+		*max_age = (int)m;
+		*warn = (int)wd;
+	}
+}
+
+/*
+ * Where a new user's clock starts: the shadow file's last-change day (0
+ * there means "must change now"), else now (*last stays 0).
+ */
+static void shadow_start(const struct server *s, const char *user, int64_t now,
+			 int64_t *last, bool *must, long *days)
+{
+	pp_err rc = users_shadow_last_change(s->policy->shadow_file, user, days);
+	int e = errno;
+
+	*last = 0;
+	*must = false;
+	if (rc == PP_OK) {
+		if (*days == 0)
+			*must = true;
+		else if (*days > 0 && (int64_t)*days * AGING_DAY <= now)
+			*last = (int64_t)*days * AGING_DAY;
+	} else if (rc == PP_ERR_IO && e != ENOENT) {
+		log_msg(LOG_WARNING, "cannot read %s (%s): the clock of %s starts now",
+			s->policy->shadow_file, strerror(e), user);
+	}
+}
+
+/* A user the store has never seen: start the clock (writer lane). */
+void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1];
+	struct store_user u;
+	struct users_info info;
+	long days = -1;
+	int64_t now = now_utc(), last;
+	bool must;
+	int max_age, warn;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_STATUS_USER, user, sizeof(user)))
+		return;
+	status_limits(s, c, &max_age, &warn);
+	if (users_lookup(user, &info) != PP_OK) {
+		status_not_found(c);
+		return;
+	}
+	shadow_start(s, user, now, &last, &must, &days);
+	rc = store_user_ensure(w->store, user, now, last, must, &u);
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "status for %s failed: %s", user, pp_strerror(rc));
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	log_msg(LOG_INFO, "first sight of %s: clock starts %s", user,
+		days > 0 ? "at the shadow file's last change"
+			 : (must ? "expired (shadow last change is 0)" : "now"));
+	status_reply(c, &u, max_age, warn);
+}
+
+void handle_status(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1];
+	struct store_user u;
+	int max_age, warn;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_STATUS_USER, user, sizeof(user)))
+		return;
+	status_limits(s, c, &max_age, &warn);
+	rc = store_user_get(w ? w->store : s->store, user, &u);
+	if (rc == PP_OK) {
+		status_reply(c, &u, max_age, warn);
+		return;
+	}
+	if (rc != PP_ERR_NOT_FOUND) {
+		log_msg(LOG_ERR, "status for %s failed: %s", user, pp_strerror(rc));
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	/* Auditors read; they do not start anyone's clock. */
+	if (!dispatch_allows(&dispatch_first_sight, c)) {
+		status_not_found(c);
+		return;
+	}
+	dispatch_continue(s, w, c, &dispatch_first_sight);
+}
+
+/* ---- administration ---- */
+
+void handle_expire(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1], actor[PP_NAME_MAX + 1];
+	struct users_info info;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_EXPIRE_USER, user, sizeof(user)))
+		return;
+	if (users_lookup(user, &info) != PP_OK) {
+		reply(c, PROTO_NOT_FOUND, 0, "no such user");
+		return;
+	}
+	rc = store_set_must_change(w->store, user, true, now_utc());
+	if (rc != PP_OK) {
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	peer_name(c->uid, actor, sizeof(actor));
+	audit_simple(s, "admin_expire", user, "pam_policyctl", actor);
+	reply(c, PROTO_OK, 0, "");
+}
+
+void handle_forget(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1], actor[PP_NAME_MAX + 1];
+	pp_err rc;
+
+	if (!field_user(c, PROTO_FORGET_USER, user, sizeof(user)))
+		return;
+	rc = store_forget(w->store, user);
+	if (rc == PP_ERR_NOT_FOUND) {
+		reply(c, PROTO_NOT_FOUND, 0, "the store has nothing for this user");
+		return;
+	}
+	if (rc != PP_OK) {
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	peer_name(c->uid, actor, sizeof(actor));
+	audit_simple(s, "admin_forget", user, "pam_policyctl", actor);
+	reply(c, PROTO_OK, 0, "");
+}
+
+/* Events the module may report; the daemon writes the others itself. */
+static const char *const module_events[] = {
+	"change_rejected", "expiry_warning", "password_expired",
+	"root_override", "history_unavailable", NULL,
+};
+
+/* Copy a string field, cut to fit: an event is never lost to a long rhost. */
+static void field_cut(const struct conn *c, unsigned idx, char *out, size_t cap)
+{
+	const struct proto_field *f = &c->req.f[idx];
+	size_t n = f->len < cap - 1 ? f->len : cap - 1;
+
+	memcpy(out, f->str ? f->str : "", n);
+	out[n] = '\0';
+}
+
+static bool module_event(const char *name)
+{
+	for (int i = 0; module_events[i] != NULL; i++)
+		if (strcmp(name, module_events[i]) == 0)
+			return true;
+	return false;
+}
+
+void handle_event(struct server *s, struct worker *w, struct conn *c)
+{
+	char name[40], user[PP_NAME_MAX + 1] = "", service[128] = "", rhost[256] = "",
+	     tty[128] = "", reasons[512] = "";
+	struct audit_event ev;
+
+	if (proto_copy_str(&c->req, PROTO_EVENT_NAME, name, sizeof(name)) != PP_OK ||
+	    proto_copy_str(&c->req, PROTO_EVENT_USER, user, sizeof(user)) != PP_OK) {
+		reply(c, PROTO_BAD_REQUEST, 0, "unknown event or user name too long");
+		return;
+	}
+	if (!module_event(name)) {
+		reply(c, PROTO_BAD_REQUEST, 0, "unknown event");
+		return;
+	}
+	field_cut(c, PROTO_EVENT_SERVICE, service, sizeof(service));
+	field_cut(c, PROTO_EVENT_RHOST, rhost, sizeof(rhost));
+	field_cut(c, PROTO_EVENT_TTY, tty, sizeof(tty));
+	field_cut(c, PROTO_EVENT_REASONS, reasons, sizeof(reasons));
+	memset(&ev, 0, sizeof(ev));
+	ev.event = name;
+	ev.user = user;
+	ev.uid = audit_uid_of(user);
+	ev.service = service;
+	ev.rhost = rhost;
+	ev.tty = tty;
+	ev.reasons = reasons;
+	audit_emit(s, &ev);
+	reply(c, PROTO_OK, 0, "");
+}
+
+void handle_backup(struct server *s, struct worker *w, struct conn *c)
+{
+	char path[PATH_MAX], actor[PP_NAME_MAX + 1];
+	pp_err rc;
+
+	if (proto_copy_str(&c->req, PROTO_BACKUP_PATH, path, sizeof(path)) != PP_OK ||
+	    path[0] != '/') {
+		reply(c, PROTO_BAD_REQUEST, 0, "backup path must be absolute");
+		return;
+	}
+	rc = store_backup(w->store, path);
+	if (rc != PP_OK) {
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	peer_name(c->uid, actor, sizeof(actor));
+	audit_simple(s, "admin_backup", NULL, "pam_policyctl", actor);
+	reply(c, PROTO_OK, 0, "");
+}
+
+void handle_reopen(struct server *s, struct worker *w, struct conn *c)
+{
+	pp_err rc = audit_reopen(s);
+
+	reply(c, rc == PP_OK ? PROTO_OK : PROTO_INTERNAL, 0, rc == PP_OK ? "" : pp_strerror(rc));
+}
