@@ -110,7 +110,7 @@ static void audit_dir_to_group(const struct server *s)
 	}
 }
 
-pp_err audit_open(struct server *s)
+pp_err daemon_audit_open(struct server *s)
 {
 	char key_path[PATH_MAX], head_path[PATH_MAX], err[512] = "";
 	uint8_t *key = sodium_malloc(AUDIT_KEY_BYTES);
@@ -142,7 +142,7 @@ pp_err audit_open(struct server *s)
 	return rc;
 }
 
-void audit_close(struct server *s)
+void daemon_audit_close(struct server *s)
 {
 	auditlog_close(s->audit);
 	s->audit = NULL;

@@ -300,13 +300,13 @@ void handle_report(struct server *s, struct worker *w, struct conn *c);
 struct audit_event;
 
 /*
- * audit_open - find the audit group, load or create the audit key and
+ * daemon_audit_open - find the audit group, load or create the audit key and
  * open the audit log (s->audit). Logs the reason on failure.
  */
-pp_err audit_open(struct server *s) PP_WUR;
+pp_err daemon_audit_open(struct server *s) PP_WUR;
 
-/* audit_close - close the audit log. */
-void audit_close(struct server *s);
+/* daemon_audit_close - close the audit log. */
+void daemon_audit_close(struct server *s);
 
 /* audit_reopen - reopen the audit log after rotation. Any thread. */
 pp_err audit_reopen(struct server *s) PP_WUR;

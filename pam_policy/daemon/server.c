@@ -329,7 +329,7 @@ pp_err server_run(const struct server_options *opt)
 	rc = server_open_store(s, &s->store);
 	if (rc != PP_OK)
 		goto out;
-	rc = audit_open(s);
+	rc = daemon_audit_open(s);
 	if (rc != PP_OK)
 		goto out;
 	rc = open_socket(s);
@@ -368,7 +368,7 @@ out:
 		close(s->done_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
-	audit_close(s);
+	daemon_audit_close(s);
 	if (s->store)
 		store_close(s->store);
 	if (s->pepper)
