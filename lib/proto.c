@@ -491,7 +491,7 @@ void proto_describe(const struct proto_msg *m, char *buf, size_t cap)
 
 /* ---- frame I/O ---- */
 
-static int64_t now_ms(void)
+static int64_t monotonic_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -502,7 +502,7 @@ int64_t proto_deadline_after(int timeout_ms)
 {
 	if (timeout_ms < 0)
 		return PROTO_NO_DEADLINE;
-	return now_ms() + timeout_ms;
+	return monotonic_ms() + timeout_ms;
 }
 
 /* Wait until fd is ready for events or the deadline passes. */
@@ -511,7 +511,7 @@ static pp_err wait_ready(int fd, short events, int64_t deadline)
 	for (;;) {
 		int timeout = -1;
 		if (deadline != PROTO_NO_DEADLINE) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - monotonic_ms();
 			if (left <= 0)
 				return PP_ERR_TIMEOUT;
 			timeout = left > INT_MAX ? INT_MAX : (int)left;
