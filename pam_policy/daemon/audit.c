@@ -33,7 +33,7 @@ void peer_name(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "uid %u", (unsigned)uid);
 }
 
-long long audit_uid_of(const char *user)
+long long daemon_audit_uid_of(const char *user)
 {
 	struct users_info info;
 
@@ -52,7 +52,7 @@ static const char *quoted(const char *v, char *buf, size_t len)
 	return buf;
 }
 
-void audit_emit(struct server *s, const struct audit_event *ev)
+void daemon_audit_emit(struct server *s, const struct audit_event *ev)
 {
 	char u[600], sv[200], rh[600], tt[200], re[1200], ac[200];
 	pp_err rc = PP_ERR_IO;
@@ -71,17 +71,17 @@ void audit_emit(struct server *s, const struct audit_event *ev)
 			s->policy->audit_log, ev->event, pp_strerror(rc));
 }
 
-void audit_simple(struct server *s, const char *event, const char *user,
+void daemon_audit_simple(struct server *s, const char *event, const char *user,
 		  const char *service, const char *actor)
 {
 	struct audit_event ev = {
-		.event = event, .user = user, .uid = audit_uid_of(user),
+		.event = event, .user = user, .uid = daemon_audit_uid_of(user),
 		.service = service, .actor = actor,
 	};
-	audit_emit(s, &ev);
+	daemon_audit_emit(s, &ev);
 }
 
-pp_err audit_reopen(struct server *s)
+pp_err daemon_audit_reopen(struct server *s)
 {
 	pp_err rc = PP_ERR_IO;
 

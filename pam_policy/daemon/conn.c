@@ -302,7 +302,7 @@ static bool handle_signal(struct server *s)
 	if (read(s->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return true;
 	if (si.ssi_signo == SIGHUP) {
-		if (audit_reopen(s) != PP_OK)
+		if (daemon_audit_reopen(s) != PP_OK)
 			log_msg(LOG_ERR, "cannot reopen audit log %s", s->policy->audit_log);
 		else
 			log_msg(LOG_INFO, "SIGHUP: audit log reopened");

@@ -308,20 +308,20 @@ pp_err daemon_audit_open(struct server *s) PP_WUR;
 /* daemon_audit_close - close the audit log. */
 void daemon_audit_close(struct server *s);
 
-/* audit_reopen - reopen the audit log after rotation. Any thread. */
-pp_err audit_reopen(struct server *s) PP_WUR;
+/* daemon_audit_reopen - reopen the audit log after rotation. Any thread. */
+pp_err daemon_audit_reopen(struct server *s) PP_WUR;
 
 /*
- * audit_emit, audit_simple - write one event to the audit log and to
+ * daemon_audit_emit, daemon_audit_simple - write one event to the audit log and to
  * syslog (authpriv); a failure to write is logged, never returned.
  * NULL strings are empty. Any thread.
  */
-void audit_emit(struct server *s, const struct audit_event *ev);
-void audit_simple(struct server *s, const char *event, const char *user,
+void daemon_audit_emit(struct server *s, const struct audit_event *ev);
+void daemon_audit_simple(struct server *s, const char *event, const char *user,
 		  const char *service, const char *actor);
 
-/* audit_uid_of - the uid of user for an event, -1 for none or unknown. */
-long long audit_uid_of(const char *user);
+/* daemon_audit_uid_of - the uid of user for an event, -1 for none or unknown. */
+long long daemon_audit_uid_of(const char *user);
 
 /*
  * peer_name - the name of uid into buf (cut to len), or "uid N" when it

@@ -182,7 +182,7 @@ void handle_check(struct server *s, struct worker *w, struct conn *c)
 	return;
 fail:
 	log_msg(LOG_ERR, "check for %s failed: %s", user, pp_strerror(rc));
-	audit_simple(s, "history_unavailable", user, NULL, NULL);
+	daemon_audit_simple(s, "history_unavailable", user, NULL, NULL);
 	reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 }
 
@@ -220,9 +220,9 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	if (rc != PP_OK)
 		goto fail;
 	/* Audit first: an acknowledged change is always in the log too. */
-	audit_simple(s, "password_changed", user, service, NULL);
+	daemon_audit_simple(s, "password_changed", user, service, NULL);
 	if (forced)
-		audit_simple(s, "forced_change_completed", user, service, NULL);
+		daemon_audit_simple(s, "forced_change_completed", user, service, NULL);
 	reply(c, PROTO_OK, 0, "");
 	return;
 fail:
@@ -392,7 +392,7 @@ void handle_expire(struct server *s, struct worker *w, struct conn *c)
 		return;
 	}
 	peer_name(c->uid, actor, sizeof(actor));
-	audit_simple(s, "admin_expire", user, "pam_policyctl", actor);
+	daemon_audit_simple(s, "admin_expire", user, "pam_policyctl", actor);
 	reply(c, PROTO_OK, 0, "");
 }
 
@@ -413,7 +413,7 @@ void handle_forget(struct server *s, struct worker *w, struct conn *c)
 		return;
 	}
 	peer_name(c->uid, actor, sizeof(actor));
-	audit_simple(s, "admin_forget", user, "pam_policyctl", actor);
+	daemon_audit_simple(s, "admin_forget", user, "pam_policyctl", actor);
 	reply(c, PROTO_OK, 0, "");
 }
 
@@ -463,12 +463,12 @@ void handle_event(struct server *s, struct worker *w, struct conn *c)
 	memset(&ev, 0, sizeof(ev));
 	ev.event = name;
 	ev.user = user;
-	ev.uid = audit_uid_of(user);
+	ev.uid = daemon_audit_uid_of(user);
 	ev.service = service;
 	ev.rhost = rhost;
 	ev.tty = tty;
 	ev.reasons = reasons;
-	audit_emit(s, &ev);
+	daemon_audit_emit(s, &ev);
 	reply(c, PROTO_OK, 0, "");
 }
 
@@ -488,13 +488,13 @@ void handle_backup(struct server *s, struct worker *w, struct conn *c)
 		return;
 	}
 	peer_name(c->uid, actor, sizeof(actor));
-	audit_simple(s, "admin_backup", NULL, "pam_policyctl", actor);
+	daemon_audit_simple(s, "admin_backup", NULL, "pam_policyctl", actor);
 	reply(c, PROTO_OK, 0, "");
 }
 
 void handle_reopen(struct server *s, struct worker *w, struct conn *c)
 {
-	pp_err rc = audit_reopen(s);
+	pp_err rc = daemon_audit_reopen(s);
 
 	reply(c, rc == PP_OK ? PROTO_OK : PROTO_INTERNAL, 0, rc == PP_OK ? "" : pp_strerror(rc));
 }

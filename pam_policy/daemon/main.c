@@ -1,5 +1,5 @@
 /*
- * pam_policyd.c - the daemon's entry point: options, configuration, then
+ * main.c - the daemon's entry point: options, configuration, then
  * server_run() (server.h) does the work.
  *
  * Copyright (c) 2026 The pam_policy authors

@@ -32,6 +32,8 @@
 
 #include <sodium.h>
 
+#include "fsutil.h"
+
 void log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;
@@ -56,27 +58,23 @@ int64_t now_utc(void)
 
 /* ---- start-up ---- */
 
-static pp_err check_private_dir(const char *dir, bool create)
+/* The state directory: the one private-directory rule (fsutil.h), made if missing. */
+static pp_err state_dir_ready(const struct server *s)
 {
-	struct stat st;
+	char err[512] = "";
+	pp_err rc = fsutil_private_dir(s->policy->state_dir, true, FSUTIL_STATE_DIR_MODE,
+				       err, sizeof(err));
 
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		log_msg(LOG_ERR, "cannot create state directory %s: %s", dir, strerror(errno));
-		return PP_ERR_IO;
-	}
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		log_msg(LOG_ERR, "state directory %s is missing or not a directory", dir);
-		return PP_ERR_IO;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		log_msg(LOG_ERR, "state directory %s must be owned by uid %u with mode 0700 "
-			"(it is uid %u, mode %04o)", dir, (unsigned)geteuid(),
-			(unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-		return PP_ERR_IO;
-	}
-	return PP_OK;
+	if (rc != PP_OK)
+		log_msg(LOG_ERR, "state directory: %s", err[0] ? err : pp_strerror(rc));
+	return rc;
 }
 
+/*
+ * Not fsutil_private_dir: the socket's and the audit log's parents may be
+ * shared (root-owned, 0755 or 0750) and are only refused when others could
+ * replace what the daemon puts there.
+ */
 pp_err make_parent(const char *path, mode_t mode)
 {
 	char dir[PATH_MAX];
@@ -149,8 +147,9 @@ static pp_err open_socket(struct server *s)
 	/* Anyone may connect; SO_PEERCRED decides what they may ask. */
 	old = umask(0111);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		int e = errno;
 		umask(old);
-		log_msg(LOG_ERR, "bind %s: %s", addr.sun_path, strerror(errno));
+		log_msg(LOG_ERR, "bind %s: %s", addr.sun_path, strerror(e));
 		close(fd);
 		return PP_ERR_IO;
 	}
@@ -315,7 +314,7 @@ pp_err server_run(const struct server_options *opt)
 		rc = PP_ERR_CRYPTO;
 		goto out;
 	}
-	rc = check_private_dir(s->policy->state_dir, true);
+	rc = state_dir_ready(s);
 	if (rc != PP_OK)
 		goto out;
 	rc = take_lock(s);
@@ -345,7 +344,7 @@ pp_err server_run(const struct server_options *opt)
 
 	log_msg(LOG_INFO, "pam_policyd %s serving %s (state %s, %d hashing worker(s))",
 		PAM_POLICY_VERSION, s->socket_path, s->policy->state_dir, s->nhash);
-	audit_simple(s, "daemon_start", NULL, NULL, NULL);
+	daemon_audit_simple(s, "daemon_start", NULL, NULL, NULL);
 	notify_ready();
 	if (opt->ready_fd >= 0) {
 		if (write(opt->ready_fd, "1", 1) != 1)
@@ -353,7 +352,7 @@ pp_err server_run(const struct server_options *opt)
 		close(opt->ready_fd);
 	}
 	event_loop(s);
-	audit_simple(s, "daemon_stop", NULL, NULL, NULL);
+	daemon_audit_simple(s, "daemon_stop", NULL, NULL, NULL);
 	rc = s->failed ? PP_ERR_IO : PP_OK;
 out:
 	workers_stop(s);
