@@ -28,11 +28,33 @@ long aging_days_until(int64_t now, int64_t t)
 	return (long)(diff / AGING_DAY);
 }
 
+bool aging_in_future(int64_t t, int64_t now)
+{
+	return t > 0 && t > now && t - now > AGING_FUTURE_SLACK;
+}
+
+long aging_min_age_days_left(int64_t last_change, int64_t now, int min_age_days)
+{
+	int64_t allowed;
+
+	if (min_age_days <= 0 || last_change <= 0 || aging_in_future(last_change, now))
+		return 0;
+	if (last_change > now)
+		last_change = now;
+	allowed = last_change + (int64_t)min_age_days * AGING_DAY;
+	return now < allowed ? aging_days_until(now, allowed) : 0;
+}
+
 void aging_evaluate(const struct aging_facts *f, int64_t now, int max_age_days,
 		    int warn_days, struct aging_status *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->clock_start = f->last_change ? f->last_change : f->first_seen;
+	out->future = aging_in_future(f->last_change, now) ||
+		      aging_in_future(f->first_seen, now);
+	/* Never age from a date that has not come yet (nor start the clock later). */
+	if (out->clock_start > now)
+		out->clock_start = now;
 	out->age_days = out->clock_start && now > out->clock_start
 				? (long)((now - out->clock_start) / AGING_DAY) : 0;
 	if (max_age_days > 0 && out->clock_start) {

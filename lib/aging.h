@@ -14,6 +14,13 @@
 
 #define AGING_DAY 86400
 
+/*
+ * A stored date more than this many seconds after now is "in the future":
+ * the clock jumped (forward when the date was written, or back since).
+ * Below it, a date ahead of now is ordinary skew between clocks.
+ */
+#define AGING_FUTURE_SLACK 300
+
 /* Stable state names: reports and the protocol use them. */
 enum aging_state {
 	AGING_OK = 0,       /* "ok" */
@@ -37,16 +44,38 @@ struct aging_status {
 	int64_t expires;        /* 0 when rotation is off */
 	long age_days;          /* whole days since clock_start */
 	long days_left;         /* whole days until expires (negative: overdue) */
+	bool future;            /* last_change or first_seen is in the future
+				   (aging_in_future): clock_start is now */
 };
 
 /*
  * aging_evaluate - the state of one user at time now, given max_age_days
  * (0 = rotation off) and warn_days. A user never recorded is "never_set"
  * but still ages from first_seen, so a first deployment grants a full
- * period before anyone is forced to change.
+ * period before anyone is forced to change. A start date after now (a
+ * clock that jumped) is treated as now, so that it never postpones
+ * rotation by more than one period: out->future says so, and callers log
+ * and flag it.
  */
 void aging_evaluate(const struct aging_facts *f, int64_t now, int max_age_days,
 		    int warn_days, struct aging_status *out);
+
+/*
+ * aging_in_future - is the stored date t (0 = never) more than
+ * AGING_FUTURE_SLACK seconds after now?
+ */
+bool aging_in_future(int64_t t, int64_t now);
+
+/*
+ * aging_min_age_days_left - whole days until a user whose password was
+ * last changed at last_change (0 = never) may change it again under a
+ * minimum age of min_age_days (0 = none); 0 when a change is allowed now.
+ * A last_change in the future (aging_in_future) never blocks: how long
+ * ago that change really was is unknown, and treating it as now on every
+ * call would block the user until the clock reaches it. A date within
+ * the slack counts as now.
+ */
+long aging_min_age_days_left(int64_t last_change, int64_t now, int min_age_days);
 
 /* aging_state_name - "ok", "warning", ...; "unknown" for bad values. */
 const char *aging_state_name(enum aging_state s);

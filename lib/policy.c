@@ -57,6 +57,7 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_USERCHECK] = FLAG("usercheck", usercheck, "yes"),
 	[POLICY_OPT_GECOSCHECK] = FLAG("gecoscheck", gecoscheck, "yes"),
 	[POLICY_OPT_DICTCHECK] = FLAG("dictcheck", dictcheck, "yes"),
+	[POLICY_OPT_DICTPATH] = STR("dictpath", OPT_PATH, dictpath, POLICY_DEFAULT_DICTPATH),
 	[POLICY_OPT_DIFOK] = NUM("difok", OPT_INT, difok, 0, 256, "5"),
 	[POLICY_OPT_RETRY] = NUM("retry", OPT_INT, retry, 1, 10, "3"),
 	[POLICY_OPT_ENFORCE_FOR_ROOT] = FLAG("enforce_for_root", enforce_for_root, "yes"),

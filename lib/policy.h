@@ -36,6 +36,9 @@
 #define POLICY_DEFAULT_AUDIT_LOG PATHS_AUDIT_LOG
 #define POLICY_DEFAULT_AUDIT_GROUP "pampolicy-audit"
 #define POLICY_DEFAULT_SHADOW_FILE PATHS_SHADOW_FILE
+/* cracklib's dictionary as Debian installs it (cracklib-runtime); a
+ * prefix: the files are DICTPATH.pwd (or .pwd.gz), .pwi and .hwm. */
+#define POLICY_DEFAULT_DICTPATH "/var/cache/cracklib/cracklib_dict"
 
 #define POLICY_MAX_LINE 1024     /* bytes in one config line, newline included */
 #define POLICY_MAX_PATH 256      /* bytes in a path value, NUL included */
@@ -75,6 +78,7 @@ enum policy_option {
 	POLICY_OPT_USERCHECK,
 	POLICY_OPT_GECOSCHECK,
 	POLICY_OPT_DICTCHECK,
+	POLICY_OPT_DICTPATH,
 	POLICY_OPT_DIFOK,
 	POLICY_OPT_RETRY,
 	POLICY_OPT_ENFORCE_FOR_ROOT,
@@ -116,6 +120,7 @@ struct policy {
 	bool usercheck;           /* reject passwords containing the user name */
 	bool gecoscheck;          /* reject words from the GECOS field */
 	bool dictcheck;           /* libpwquality/cracklib dictionary check */
+	char dictpath[POLICY_MAX_PATH];  /* the cracklib dictionary (a prefix) */
 	int difok;                /* 0 = off; chars that must differ from old */
 	int retry;                /* prompts before giving up */
 	bool enforce_for_root;    /* root's violations reject (yes) or warn (no) */

@@ -18,11 +18,13 @@
 #include <sys/uio.h>
 
 #include "secret.h"
+#include "utf8.h"
 
 /* ---- the schema: one row per message type ---- */
 
 #define FIELD_NONEMPTY 0x1  /* a zero-length string is malformed */
 #define FIELD_SECRET 0x2    /* never shown by proto_describe */
+#define FIELD_NAME 0x4      /* a user name: valid UTF-8, no control characters */
 
 struct field_schema {
 	uint8_t kind;           /* 0 ends the field list */
@@ -40,6 +42,9 @@ struct msg_schema {
 #define NONEMPTY(n) { PROTO_KIND_STR, FIELD_NONEMPTY, n }
 #define SECRET(n) { PROTO_KIND_STR, FIELD_SECRET, n }
 #define U64(n) { PROTO_KIND_U64, 0, n }
+/* A user name in a request: what the daemon may store and log. */
+#define USER(n) { PROTO_KIND_STR, FIELD_NONEMPTY | FIELD_NAME, n }
+#define OPT_USER(n) { PROTO_KIND_STR, FIELD_NAME, n }
 
 /*
  * Adding a message: a type value and field positions in proto.h, and one
@@ -48,28 +53,28 @@ struct msg_schema {
 static const struct msg_schema proto_schemas[] = {
 	{ PROTO_PING, "ping", { { 0, 0, NULL } } },
 	{ PROTO_CHECK, "check", {
-		[PROTO_CHECK_USER] = NONEMPTY("user"),
+		[PROTO_CHECK_USER] = USER("user"),
 		[PROTO_CHECK_PASSWORD] = SECRET("password"),
 		[PROTO_CHECK_FLAGS] = U64("flags"),
 		[PROTO_CHECK_HISTORY] = U64("history"),
 		[PROTO_CHECK_MIN_AGE_DAYS] = U64("min_age_days") } },
 	{ PROTO_RECORD, "record", {
-		[PROTO_RECORD_USER] = NONEMPTY("user"),
+		[PROTO_RECORD_USER] = USER("user"),
 		[PROTO_RECORD_PASSWORD] = SECRET("password"),
 		[PROTO_RECORD_HISTORY] = U64("history"),
 		[PROTO_RECORD_SERVICE] = STR("service"),
 		[PROTO_RECORD_FLAGS] = U64("flags") } },
 	{ PROTO_STATUS, "status", {
-		[PROTO_STATUS_USER] = NONEMPTY("user"),
+		[PROTO_STATUS_USER] = USER("user"),
 		[PROTO_STATUS_MAX_AGE_DAYS] = U64("max_age_days"),
 		[PROTO_STATUS_WARN_DAYS] = U64("warn_days") } },
 	{ PROTO_EXPIRE, "expire", {
-		[PROTO_EXPIRE_USER] = NONEMPTY("user") } },
+		[PROTO_EXPIRE_USER] = USER("user") } },
 	{ PROTO_FORGET, "forget", {
-		[PROTO_FORGET_USER] = NONEMPTY("user") } },
+		[PROTO_FORGET_USER] = USER("user") } },
 	{ PROTO_EVENT, "event", {
 		[PROTO_EVENT_NAME] = NONEMPTY("event"),
-		[PROTO_EVENT_USER] = STR("user"),
+		[PROTO_EVENT_USER] = OPT_USER("user"),
 		[PROTO_EVENT_SERVICE] = STR("service"),
 		[PROTO_EVENT_RHOST] = STR("rhost"),
 		[PROTO_EVENT_TTY] = STR("tty"),
@@ -107,12 +112,15 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_REPORT_END_MAX_AGE_DAYS] = U64("max_age_days"),
 		[PROTO_REPORT_END_WARN_DAYS] = U64("warn_days"),
 		[PROTO_REPORT_END_HISTORY] = U64("history") } },
+	{ PROTO_SECRETS, "secrets", { { 0, 0, NULL } } },
 };
 
 #undef STR
 #undef NONEMPTY
 #undef SECRET
 #undef U64
+#undef USER
+#undef OPT_USER
 
 static const char *const proto_status_names[PROTO_STATUS_COUNT] = {
 	[PROTO_OK] = "ok",
@@ -149,6 +157,8 @@ static pp_err str_check(const struct field_schema *fs, const char *s, size_t len
 	if (len > 0 && memchr(s, '\0', len) != NULL)
 		return PP_ERR_INVALID;
 	if (len == 0 && (fs->flags & FIELD_NONEMPTY))
+		return PP_ERR_INVALID;
+	if ((fs->flags & FIELD_NAME) && !utf8_valid_text(s, len))
 		return PP_ERR_INVALID;
 	return PP_OK;
 }

@@ -15,8 +15,12 @@
  * unknown version or type, a field count or kind that differs from the
  * schema, a short body, trailing bytes, a NUL inside a string, a string over
  * PROTO_MAX_STR, and an empty user name (or other field that must not be
- * empty). Every encoding is canonical: a body that decodes re-encodes to the
- * same bytes.
+ * empty). The user name of every request (CHECK, RECORD, STATUS, EXPIRE,
+ * FORGET, EVENT) must be strict UTF-8 without control characters (C0, DEL,
+ * C1; utf8_valid_text), so the daemon never stores or logs one that is not;
+ * a REPORT_ROW carries the names NSS enumerates as they are, and the CLI
+ * escapes them when it prints. Every encoding is canonical: a body that
+ * decodes re-encodes to the same bytes.
  *
  * A client sends one request frame and reads one reply frame (PROTO_REPLY or
  * PROTO_STATUS_REPLY); PROTO_REPORT is answered by zero or more
@@ -71,6 +75,7 @@ enum proto_type {
 	PROTO_REPORT = 8,
 	PROTO_BACKUP = 9,
 	PROTO_REOPEN = 10,
+	PROTO_SECRETS = 11,
 	/* replies, daemon -> module/CLI */
 	PROTO_REPLY = 64,
 	PROTO_STATUS_REPLY = 65,
@@ -83,7 +88,7 @@ enum proto_type {
  * The schema table in proto.c is keyed by these constants.
  * Times are UTC seconds since the epoch (0 = unknown/never); ages in days.
  */
-/* PROTO_PING, PROTO_REOPEN: no fields. */
+/* PROTO_PING, PROTO_REOPEN, PROTO_SECRETS: no fields. */
 enum { /* PROTO_CHECK: may this password be used now? */
 	PROTO_CHECK_USER,          /* STR, non-empty */
 	PROTO_CHECK_PASSWORD,      /* STR, secret */
@@ -96,7 +101,8 @@ enum { /* PROTO_RECORD: a password change succeeded, remember it */
 	PROTO_RECORD_PASSWORD,     /* STR, secret */
 	PROTO_RECORD_HISTORY,      /* U64, how many passwords to keep */
 	PROTO_RECORD_SERVICE,      /* STR, PAM service (may be empty) */
-	PROTO_RECORD_FLAGS,        /* U64, reserved, send 0 */
+	PROTO_RECORD_FLAGS,        /* U64, PROTO_RECORD_* bits and the
+				      minimum age (see below) */
 };
 enum { /* PROTO_STATUS: aging state of one user */
 	PROTO_STATUS_USER,         /* STR, non-empty */
@@ -155,7 +161,10 @@ enum { /* PROTO_REPORT_ROW */
 #define PROTO_REPORT_ROW_IN_STORE    (1u << 0)  /* the store knows the user */
 #define PROTO_REPORT_ROW_KNOWN_UID   (1u << 1)  /* NSS knows the user: UID is set */
 #define PROTO_REPORT_ROW_MUST_CHANGE (1u << 2)  /* flagged for a change */
-#define PROTO_REPORT_ROW_FLAGS_ALL   0x7u
+#define PROTO_REPORT_ROW_FUTURE_DATE (1u << 3)  /* last change or first sight
+							 is in the future (a clock
+							 that jumped): aged from now */
+#define PROTO_REPORT_ROW_FLAGS_ALL   0xfu
 enum { /* PROTO_REPORT_END */
 	PROTO_REPORT_END_COUNT,           /* U64, rows sent */
 	PROTO_REPORT_END_NOW,             /* U64, the daemon's clock for the rows */
@@ -164,11 +173,28 @@ enum { /* PROTO_REPORT_END */
 	PROTO_REPORT_END_HISTORY,         /* U64 */
 };
 
+/*
+ * PROTO_SECRETS (no fields, root only): do the secrets on disk still match
+ * the ones the store is bound to? Answered by a PROTO_REPLY whose DETAIL
+ * holds the bits below and whose TEXT describes a problem with the pepper
+ * file (empty when there is none). For "pam_policyctl doctor": the daemon
+ * refuses to start with a missing or different pepper, so a file lost or
+ * replaced while it runs is worth knowing before the next restart.
+ * Bits 0..7 are the pepper's; later secrets take the bits above.
+ */
+#define PROTO_SECRETS_PEPPER_BOUND  (1u << 0)  /* the store records the pepper's
+						  check value */
+#define PROTO_SECRETS_PEPPER_IN_USE (1u << 1)  /* the daemon's pepper matches it */
+#define PROTO_SECRETS_PEPPER_FILE   (1u << 2)  /* the pepper file exists and
+						  passes the secret-file rule */
+#define PROTO_SECRETS_PEPPER_FILE_MATCHES (1u << 3) /* ...and matches the store */
+#define PROTO_SECRETS_PEPPER_FILE_MISSING (1u << 4) /* the file does not exist */
+
 /* Reply status codes (PROTO_REPLY_STATUS, PROTO_STATUS_REPLY_STATUS). */
 enum proto_status {
 	PROTO_OK = 0,
-	PROTO_REUSED = 1,       /* CHECK: the password is in the history */
-	PROTO_TOO_SOON = 2,     /* CHECK: minimum age not reached */
+	PROTO_REUSED = 1,       /* CHECK, RECORD: the password is in the history */
+	PROTO_TOO_SOON = 2,     /* CHECK, RECORD: minimum age not reached */
 	PROTO_DENIED = 3,       /* the peer may not make this request */
 	PROTO_BAD_REQUEST = 4,  /* well-formed but meaningless request */
 	PROTO_NOT_FOUND = 5,    /* no such user / nothing stored */
@@ -198,6 +224,27 @@ enum proto_status {
 /* ...and, from this bit up, the days until a change is allowed (too soon). */
 #define PROTO_CHECK_DAYS_SHIFT 8
 
+/*
+ * PROTO_RECORD_FLAGS: the facts the CHECK was answered with, so that the
+ * record re-checks them inside its write transaction (the minimum age and
+ * duplicates hold per user even for changes made at the same moment).
+ * Bits below PROTO_RECORD_MIN_AGE_SHIFT are flags; from it up, the
+ * minimum age in days (0..PP_DAYS_MAX; 0 = none). 0 records without a
+ * minimum age.
+ */
+#define PROTO_RECORD_ROOT_FOR_OTHER 1u /* as PROTO_CHECK_ROOT_FOR_OTHER */
+#define PROTO_RECORD_MIN_AGE_SHIFT 8
+/*
+ * The reply to a RECORD: PROTO_OK when the change was recorded. A change
+ * the daemon refuses to record (nothing is written: history and last
+ * change stay as they were) is PROTO_TOO_SOON (another change of the
+ * user was recorded within the minimum age; DETAIL carries
+ * PROTO_VIOLATION_TOO_SOON and the days left from PROTO_CHECK_DAYS_SHIFT
+ * up, as a CHECK reply) or PROTO_REUSED (the password is already in the
+ * history, e.g. recorded by a concurrent change; DETAIL has
+ * PROTO_VIOLATION_REUSED). The daemon audits it as change_not_recorded.
+ */
+
 struct proto_field {
 	uint8_t kind;           /* enum proto_kind */
 	const char *str;        /* STR: bytes, NOT NUL-terminated; else NULL */
@@ -224,8 +271,9 @@ void proto_msg_init(struct proto_msg *m, enum proto_type type);
  * bytes; s need not be NUL-terminated; s may be NULL only when len is 0.
  * Errors: PP_ERR_TOO_LONG when len > PROTO_MAX_STR or the message is full;
  * PP_ERR_INVALID when s contains a NUL, when the schema of m->type has no
- * string field at this position, or when the field must not be empty (user
- * names) and len is 0. On error m is unchanged.
+ * string field at this position, when the field must not be empty (user
+ * names) and len is 0, or when a request's user name is not valid UTF-8
+ * or holds a control character. On error m is unchanged.
  */
 pp_err proto_add_str(struct proto_msg *m, const char *s, size_t len) PP_WUR;
 

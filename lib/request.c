@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "client.h"
 #include "secret.h"
 
@@ -96,27 +97,54 @@ out:
 	return rc;
 }
 
-pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
-		      const char *password, int history, const char *service)
+pp_err request_record_checked(const char *socket_path, int timeout_ms,
+			      const char *user, const char *password, int history,
+			      const char *service, uint64_t flags, int min_age_days,
+			      struct request_record_result *out)
 {
 	uint8_t buf[PROTO_MAX_FRAME];
 	struct proto_msg req, reply;
+	uint64_t status = PROTO_INTERNAL, detail = 0;
 	pp_err rc;
 
+	memset(out, 0, sizeof(*out));
+	if (min_age_days < 0 || min_age_days > PP_DAYS_MAX ||
+	    flags >= (1u << PROTO_RECORD_MIN_AGE_SHIFT))
+		return PP_ERR_INVALID;
+	flags |= (uint64_t)min_age_days << PROTO_RECORD_MIN_AGE_SHIFT;
 	proto_msg_init(&req, PROTO_RECORD);
 	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
 	    (rc = proto_add_cstr(&req, password)) != PP_OK ||
 	    (rc = proto_add_u64(&req, (uint64_t)history)) != PP_OK ||
 	    (rc = proto_add_cstr(&req, service ? service : "")) != PP_OK ||
-	    (rc = proto_add_u64(&req, 0)) != PP_OK)
+	    (rc = proto_add_u64(&req, flags)) != PP_OK)
 		goto out;
 	rc = call(socket_path, timeout_ms, &req, buf, &reply);
 	if (rc == PP_OK)
 		rc = expect_reply(&reply);
+	if (rc == PP_OK) {
+		status = reply.f[PROTO_REPLY_STATUS].u64;
+		detail = reply.f[PROTO_REPLY_DETAIL].u64;
+		out->recorded = status == PROTO_OK;
+		out->reused = status == PROTO_REUSED;
+		out->too_soon = status == PROTO_TOO_SOON;
+		if (out->too_soon)
+			out->days_left = (long)(detail >> PROTO_CHECK_DAYS_SHIFT);
+	}
 out:
 	pp_wipe(&req, sizeof(req));
 	pp_wipe(buf, sizeof(buf));
 	return rc;
+}
+
+pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
+		      const char *password, int history, const char *service)
+{
+	struct request_record_result r;
+	pp_err rc = request_record_checked(socket_path, timeout_ms, user, password,
+					   history, service, 0, 0, &r);
+
+	return rc == PP_OK && !r.recorded ? PP_ERR_DENIED : rc;
 }
 
 pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
@@ -212,4 +240,47 @@ pp_err request_simple(const char *socket_path, int timeout_ms,
 	    proto_copy_str(&reply, PROTO_REPLY_TEXT, text, textlen) != PP_OK)
 		text[0] = '\0';
 	return expect_reply(&reply);
+}
+
+void request_budget_init(struct request_budget *b, int timeout_ms)
+{
+	b->timeout_ms = timeout_ms < 0 ? 0 : timeout_ms;
+	b->spent_ms = 0;
+	b->failure = PP_OK;
+}
+
+pp_err request_budget_begin(struct request_budget *b, int *timeout_ms,
+			    int64_t *started)
+{
+	int64_t left = (int64_t)b->timeout_ms - b->spent_ms;
+
+	*timeout_ms = 0;
+	*started = proto_deadline_after(0);
+	if (b->failure != PP_OK)
+		return b->failure;
+	if (left < 1) {
+		b->failure = PP_ERR_TIMEOUT;
+		return b->failure;
+	}
+	*timeout_ms = (int)left;
+	return PP_OK;
+}
+
+void request_budget_end(struct request_budget *b, int64_t started, pp_err rc)
+{
+	int64_t now = proto_deadline_after(0);
+
+	if (now > started)
+		b->spent_ms += now - started;
+	switch (rc) {
+	case PP_ERR_UNREACHABLE:
+	case PP_ERR_TIMEOUT:
+	case PP_ERR_PROTOCOL:
+	case PP_ERR_IO:
+		if (b->failure == PP_OK)
+			b->failure = rc;
+		break;
+	default:
+		break;
+	}
 }

@@ -48,9 +48,35 @@ pp_err request_check(const char *socket_path, int timeout_ms, const char *user,
 		     const char *password, uint64_t flags, int history,
 		     int min_age_days, struct request_check_result *out) PP_WUR;
 
+struct request_record_result {
+	bool recorded;        /* the change is in the history, the clock restarted */
+	bool too_soon;        /* not recorded: another change of the user was
+				 recorded within the minimum age */
+	bool reused;          /* not recorded: the password is already in the history */
+	long days_left;       /* when too_soon: days until a change is allowed */
+};
+
 /*
- * request_record - remember password as user's newest (after a change).
- * Errors as for request_check.
+ * request_record_checked - remember password as user's newest (after a
+ * change). flags: PROTO_RECORD_* bits (PROTO_RECORD_ROOT_FOR_OTHER when
+ * root set another user's password); min_age_days 0..PP_DAYS_MAX (0 =
+ * none) is the minimum age the CHECK was asked with: the daemon re-checks
+ * it, and that the password is not already in the history, in the
+ * record's write transaction, so that of concurrent changes of one user
+ * only those the rules allow are recorded. A refusal is a verdict, not an
+ * error: PP_OK with out->recorded false and the reason set (nothing was
+ * written). Errors as for request_check; PP_ERR_INVALID for min_age_days
+ * out of range. *out is cleared first.
+ */
+pp_err request_record_checked(const char *socket_path, int timeout_ms,
+			      const char *user, const char *password, int history,
+			      const char *service, uint64_t flags, int min_age_days,
+			      struct request_record_result *out) PP_WUR;
+
+/*
+ * request_record - request_record_checked without flags or minimum age.
+ * Errors as for request_check, and PP_ERR_DENIED when the daemon refused
+ * to record the change (the password is already in the history).
  */
 pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
 		      const char *password, int history,
@@ -83,5 +109,48 @@ pp_err request_simple(const char *socket_path, int timeout_ms,
  * else to PP_ERR_STORE.
  */
 pp_err request_status_to_error(uint64_t status);
+
+/*
+ * One time budget for every request of one PAM call (the module's
+ * pam_sm_chauthtok over its PRELIM and UPDATE passes and its record line,
+ * or one pam_sm_acct_mgmt). Each request gets what is left of timeout_ms
+ * (time spent waiting for the daemon; time the user spends typing is not
+ * counted), and once the daemon has failed to answer (unreachable, timed
+ * out, cut or malformed reply) no later request of the call is sent: the
+ * caller applies its unreachable rule at once. A busy or refusing daemon
+ * did answer and may be asked again. Not thread-safe per struct.
+ *
+ *   struct request_budget b;  request_budget_init(&b, p->timeout_ms);
+ *   int ms; int64_t t0;
+ *   if ((rc = request_budget_begin(&b, &ms, &t0)) == PP_OK) {
+ *       rc = request_check(sock, ms, ...);
+ *       request_budget_end(&b, t0, rc);
+ *   }
+ */
+struct request_budget {
+	int timeout_ms;       /* the whole budget, in ms */
+	int64_t spent_ms;     /* waited for the daemon so far */
+	pp_err failure;       /* PP_OK, or why the daemon did not answer */
+};
+
+/* request_budget_init - a fresh budget of timeout_ms (>= 0) milliseconds. */
+void request_budget_init(struct request_budget *b, int timeout_ms);
+
+/*
+ * request_budget_begin - may a request be sent? PP_OK with *timeout_ms set
+ * to what is left (>= 1) and *started to the current monotonic time for
+ * request_budget_end; otherwise the error that ended the budget (the
+ * daemon's earlier failure, or PP_ERR_TIMEOUT once it is spent), and the
+ * request must not be sent.
+ */
+pp_err request_budget_begin(struct request_budget *b, int *timeout_ms,
+			    int64_t *started) PP_WUR;
+
+/*
+ * request_budget_end - charge the time since started and remember rc when
+ * it says the daemon failed to answer (PP_ERR_UNREACHABLE, PP_ERR_TIMEOUT,
+ * PP_ERR_PROTOCOL, PP_ERR_IO).
+ */
+void request_budget_end(struct request_budget *b, int64_t started, pp_err rc);
 
 #endif

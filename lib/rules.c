@@ -11,8 +11,10 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <wctype.h>
 
 #include <pwquality.h>
@@ -294,6 +296,7 @@ static void rules_pwquality_release(int rc, void *aux)
  * its MIN_LENGTH error is ignored.
  */
 static pwquality_settings_t *rules_pwquality_settings(bool dictcheck,
+						      const char *dictpath,
 						      int difok)
 {
 	static const int zero_settings[] = {
@@ -316,11 +319,45 @@ static pwquality_settings_t *rules_pwquality_settings(bool dictcheck,
 				      dictcheck ? 1 : 0);
 	rc |= pwquality_set_int_value(pwq, PWQ_SETTING_DIFF_OK,
 				      difok > 0 ? difok : 0);
+	if (dictcheck && dictpath != NULL && dictpath[0] != '\0')
+		rc |= pwquality_set_str_value(pwq, PWQ_SETTING_DICT_PATH, dictpath);
 	if (rc != 0) {
 		pwquality_free_settings(pwq);
 		return NULL;
 	}
 	return pwq;
+}
+
+/* One file of the dictionary: DICTPATH + suffix, readable by the caller. */
+static bool rules_dictionary_file(const char *dictpath, const char *suffix)
+{
+	char path[POLICY_MAX_PATH + 16];
+	int n = snprintf(path, sizeof(path), "%s%s", dictpath, suffix);
+
+	return n > 0 && (size_t)n < sizeof(path) &&
+	       faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0;
+}
+
+/*
+ * Without its dictionary cracklib answers "error loading dictionary"
+ * (translated in some locales) for every password, which would read as
+ * "based on a dictionary word", and prints to the caller's stderr - the
+ * user's terminal under passwd. So its files (as PWOpen opens them) are
+ * looked for before cracklib is asked.
+ */
+static bool rules_dictionary_present(const char *dictpath)
+{
+	if (dictpath == NULL || dictpath[0] == '\0')
+		return true; /* cracklib's own default; its answer decides */
+	return (rules_dictionary_file(dictpath, ".pwd") ||
+		rules_dictionary_file(dictpath, ".pwd.gz")) &&
+	       rules_dictionary_file(dictpath, ".pwi");
+}
+
+/* Present but not loadable (corrupt, unreadable to cracklib). */
+static bool rules_dictionary_failed(const void *aux)
+{
+	return aux != NULL && strcmp((const char *)aux, "error loading dictionary") == 0;
 }
 
 /*
@@ -377,22 +414,27 @@ static pp_err rules_check_pwquality(const struct policy *p,
 	pp_err err = PP_OK;
 	int rc;
 
+	if (p->dictcheck && !rules_dictionary_present(p->dictpath))
+		return PP_ERR_CONFIG;
 	(void)pthread_mutex_lock(&rules_pwquality_lock);
 
-	pwq = rules_pwquality_settings(p->dictcheck, p->difok);
+	pwq = rules_pwquality_settings(p->dictcheck, p->dictpath, p->difok);
 	if (pwq == NULL) {
 		err = PP_ERR_NOMEM;
 		goto out;
 	}
 	rc = pwquality_check(pwq, password, NULL, NULL, &aux);
-	err = rules_pwquality_map(rc, aux, res);
+	if (rc == PWQ_ERROR_CRACKLIB_CHECK && rules_dictionary_failed(aux))
+		err = PP_ERR_CONFIG;
+	else
+		err = rules_pwquality_map(rc, aux, res);
 	rules_pwquality_release(rc, aux);
 	if (err != PP_OK)
 		goto out;
 
 	if (old_password != NULL && old_password[0] != '\0') {
 		pwquality_free_settings(pwq);
-		pwq = rules_pwquality_settings(false, p->difok);
+		pwq = rules_pwquality_settings(false, NULL, p->difok);
 		if (pwq == NULL) {
 			err = PP_ERR_NOMEM;
 			goto out;
@@ -471,6 +513,13 @@ cleanup:
 	pp_wipe(cps, sizeof(cps));
 	pp_wipe(folded, sizeof(folded));
 	return err;
+}
+
+bool rules_hard_limit(const struct rules_result *res)
+{
+	return res != NULL &&
+	       (res->failed[RULE_TOO_LONG] || res->failed[RULE_INVALID_UTF8] ||
+		res->length == 0);
 }
 
 void rules_add(struct rules_result *res, enum rules_reason r)

@@ -2,7 +2,8 @@
  * rules.h - the password rules, as pure functions.
  *
  * rules_check() runs every rule and reports every violation at once; it does
- * no I/O of its own beyond libpwquality's read-only dictionary lookup, never
+ * no I/O of its own beyond libpwquality's read-only dictionary lookup (and,
+ * when that fails, looking whether the dictionary's files are there), never
  * prompts and never logs. Callers decide what to show. Each violation has a
  * stable reason code (for logs and audits) and a plain-language message.
  *
@@ -31,7 +32,8 @@
  * libpwquality (dictionary, similarity, same-as-old, palindrome) is set up
  * per call with only those checks on; /etc/security/pwquality.conf is never
  * read, pam_policy.conf is the one policy. Its dictionary check (cracklib)
- * needs the calling uid to exist in the passwd database.
+ * needs the calling uid to exist in the passwd database, and reads the
+ * dictionary at p->dictpath (DICTPATH.pwd or .pwd.gz, and .pwi).
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -99,14 +101,26 @@ struct rules_result {
  * calling (PAM strings cannot carry one). ctx may be NULL. Fills *out
  * (cleared first).
  * Returns PP_OK whether or not the password passed (see out->count);
- * PP_ERR_NOMEM or PP_ERR_INTERNAL when a check could not run, in which case
- * the caller must reject (fail closed); PP_ERR_INVALID when p, password or
+ * PP_ERR_CONFIG when dictcheck is on and the dictionary at p->dictpath
+ * cannot be loaded (cracklib would call every password a dictionary word:
+ * a configuration error, not a verdict); PP_ERR_NOMEM or PP_ERR_INTERNAL
+ * when a check could not run. In each of these cases the caller must
+ * reject (fail closed); PP_ERR_INVALID when p, password or
  * out is NULL. Thread-safe. Copies of the password
  * made internally are wiped before returning.
  */
 pp_err rules_check(const struct policy *p, const char *password,
 		   const struct rules_context *ctx,
 		   struct rules_result *out) PP_WUR;
+
+/*
+ * rules_hard_limit - true when res (from rules_check) breaks a limit that
+ * holds for everyone, root with enforce_for_root = no included: the
+ * password is empty, over RULES_MAX_BYTES bytes (what the writer and the
+ * history can take), or not valid UTF-8 (NUL bytes included). Such a
+ * password is never accepted, not even as a warning. False for NULL.
+ */
+bool rules_hard_limit(const struct rules_result *res);
 
 /* rules_add - mark reason r as failed in res (idempotent). */
 void rules_add(struct rules_result *res, enum rules_reason r);

@@ -90,3 +90,25 @@ long utf8_length(const char *s, size_t len)
 	}
 	return count;
 }
+
+bool utf8_is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+bool utf8_valid_text(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t pos = 0;
+
+	if (s == NULL)
+		return len == 0;
+	while (pos < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(u + pos, len - pos, &cp);
+		if (n == 0 || utf8_is_control(cp))
+			return false;
+		pos += n;
+	}
+	return true;
+}

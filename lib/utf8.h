@@ -32,4 +32,18 @@ bool utf8_valid(const char *s, size_t len);
  */
 long utf8_length(const char *s, size_t len);
 
+/*
+ * utf8_is_control - true for the Unicode control characters: C0
+ * (U+0000..U+001F), DEL (U+007F) and C1 (U+0080..U+009F).
+ */
+bool utf8_is_control(uint32_t cp);
+
+/*
+ * utf8_valid_text - true when s[0..len) is strict UTF-8 (see utf8_valid)
+ * without any control character (utf8_is_control): what a user name must
+ * be to travel on the wire, be stored or be logged. An empty string is
+ * valid text.
+ */
+bool utf8_valid_text(const char *s, size_t len);
+
 #endif

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "auditlog.h"
+#include "client.h"
 #include "fsutil.h"
 #include "paths.h"
 #include "proto.h"
@@ -608,16 +609,18 @@ static void check_secret(const char *dir, const char *name, const char *what,
 			doctor_add(f, DOCTOR_NOTE, "%s %s: not checked (run doctor as root)",
 				   what, path);
 		else
-			doctor_add(f, DOCTOR_PROBLEM, "%s %s: %s - pam_policyd creates it on "
-				   "first start; if it was lost, restore it from your backup "
-				   "(without it the stored hashes are useless)", what, path,
-				   strerror(saved));
+			doctor_add(f, DOCTOR_PROBLEM, "%s %s: %s - pam_policyd creates it "
+				   "only when it starts with an empty store; if it was lost, "
+				   "restore it from your backup (see BACKUP in "
+				   "pam_policyd(8)): over existing data pam_policyd does not "
+				   "start without it", what, path, strerror(saved));
 		return;
 	}
 	mode = (unsigned)(st.st_mode & 07777);
 	switch (fsutil_secret_file_stat(&st, size)) {
 	case FSUTIL_OK:
-		doctor_add(f, DOCTOR_OK, "%s %s present, mode %04o", what, path, mode);
+		doctor_add(f, DOCTOR_OK, "%s %s present, mode %04o, %lld bytes", what,
+			   path, mode, (long long)st.st_size);
 		break;
 	case FSUTIL_WRONG_TYPE:
 		doctor_add(f, DOCTOR_PROBLEM, "%s %s is not a regular file", what, path);
@@ -640,6 +643,123 @@ static void check_secret(const char *dir, const char *name, const char *what,
 	}
 }
 
+/* Ask the daemon how the secrets on disk compare with the store (root only). */
+static pp_err ask_secrets(const struct policy *p, uint64_t *bits, char *text,
+			  size_t len)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, rep;
+	int fd = -1;
+	pp_err rc;
+
+	*bits = 0;
+	text[0] = '\0';
+	proto_msg_init(&req, PROTO_SECRETS);
+	rc = client_connect(p->socket, p->timeout_ms, &fd);
+	if (rc == PP_OK)
+		rc = client_call(fd, &req, buf, sizeof(buf), &rep, p->timeout_ms);
+	client_close(&fd);
+	if (rc == PP_OK && rep.type != PROTO_REPLY)
+		rc = PP_ERR_PROTOCOL;
+	if (rc != PP_OK)
+		return rc;
+	if (proto_copy_str(&rep, PROTO_REPLY_TEXT, text, len) != PP_OK)
+		text[0] = '\0';
+	*bits = rep.f[PROTO_REPLY_DETAIL].u64;
+	return request_status_to_error(rep.f[PROTO_REPLY_STATUS].u64);
+}
+
+/*
+ * Is the pepper file still the one the store is bound to? pam_policyd
+ * refuses to start with a missing or different pepper; only the running
+ * daemon can compare the file with the store's check value (the CLI never
+ * opens the store), so a file lost or replaced while it runs is caught
+ * here, before the next restart.
+ */
+static void check_pepper_binding(const struct policy *p, struct doctor_findings *f)
+{
+	char path[POLICY_MAX_PATH + 32], text[PROTO_MAX_STR + 1];
+	uint64_t bits;
+	pp_err rc;
+
+	if (paths_state_file(path, sizeof(path), p->state_dir, PATHS_PEPPER) != PP_OK)
+		return;
+	rc = ask_secrets(p, &bits, text, sizeof(text));
+	if (rc == PP_ERR_DENIED) {
+		doctor_add(f, DOCTOR_NOTE, "pepper %s: whether it is the pepper the "
+			   "store is bound to is not checked (run doctor as root)", path);
+		return;
+	}
+	if (rc != PP_OK) {
+		bool up = request_simple(p->socket, p->timeout_ms, PROTO_PING, NULL,
+					 NULL, 0) == PP_OK;
+		doctor_add(f, DOCTOR_NOTE, "pepper %s: whether it is the pepper the "
+			   "store is bound to is not checked: %s - pam_policyd checks it "
+			   "every time it starts and refuses to start with a missing or "
+			   "different pepper", path,
+			   up ? "this pam_policyd does not answer the question (restart "
+				"it after an upgrade)"
+			      : "pam_policyd is not running");
+		return;
+	}
+	if (!(bits & PROTO_SECRETS_PEPPER_BOUND)) {
+		doctor_add(f, DOCTOR_NOTE, "pepper %s: the store records no check value "
+			   "of its pepper yet - pam_policyd records it when it starts", path);
+	} else if (!(bits & PROTO_SECRETS_PEPPER_IN_USE)) {
+		doctor_add(f, DOCTOR_PROBLEM, "pam_policyd runs with a pepper the store is "
+			   "not bound to - restart it and read its log (journalctl -u "
+			   "pam_policyd)");
+	} else if (bits & PROTO_SECRETS_PEPPER_FILE_MISSING) {
+		doctor_add(f, DOCTOR_PROBLEM, "pepper %s is missing: the running "
+			   "pam_policyd still holds the pepper the store is bound to, but "
+			   "it will refuse to start the next time - restore the file from "
+			   "your backup now (see BACKUP in pam_policyd(8)) and do not "
+			   "restart pam_policyd before", path);
+	} else if (!(bits & PROTO_SECRETS_PEPPER_FILE)) {
+		doctor_add(f, DOCTOR_PROBLEM, "%s - pam_policyd will refuse to start with "
+			   "it; fix it before pam_policyd restarts",
+			   text[0] ? text : "the pepper file cannot be used");
+	} else if (!(bits & PROTO_SECRETS_PEPPER_FILE_MATCHES)) {
+		doctor_add(f, DOCTOR_PROBLEM, "pepper %s is not the pepper the store is "
+			   "bound to (the running pam_policyd still holds the right one): "
+			   "it will refuse to start the next time - put the right file back "
+			   "from your backup (see BACKUP in pam_policyd(8)) and do not "
+			   "restart pam_policyd before", path);
+	} else {
+		doctor_add(f, DOCTOR_OK, "pepper %s is the pepper the store is bound to "
+			   "(checked by pam_policyd)", path);
+	}
+}
+
+/*
+ * The cracklib dictionary dictcheck reads (DICTPATH.pwd or .pwd.gz, and
+ * .pwi, as cracklib opens them). Without it the module refuses every
+ * change as a configuration error, so it is a problem, not a note.
+ */
+static void check_dictionary(const struct policy *p, struct doctor_findings *f)
+{
+	static const char *const suffixes[] = { ".pwd", ".pwd.gz", ".pwi" };
+	bool found[3] = { false, false, false };
+	char path[POLICY_MAX_PATH + 16];
+
+	if (!p->dictcheck) {
+		doctor_add(f, DOCTOR_NOTE, "dictcheck = no: passwords are not checked "
+			   "against the cracklib dictionary");
+		return;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		int n = snprintf(path, sizeof(path), "%s%s", p->dictpath, suffixes[i]);
+		found[i] = n > 0 && (size_t)n < sizeof(path) && access(path, R_OK) == 0;
+	}
+	if ((found[0] || found[1]) && found[2])
+		doctor_add(f, DOCTOR_OK, "cracklib dictionary %s present", p->dictpath);
+	else
+		doctor_add(f, DOCTOR_PROBLEM, "cracklib dictionary %s is missing (%s.pwd "
+			   "and %s.pwi) - every password change fails while dictcheck = "
+			   "yes; install it (apt-get install cracklib-runtime), or set "
+			   "dictpath to where it is", p->dictpath, p->dictpath, p->dictpath);
+}
+
 void doctor_state(const struct policy *p, struct doctor_findings *f)
 {
 	struct stat st;
@@ -647,6 +767,8 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 	char buf[4096];
 	unsigned mode;
 	int saved;
+
+	check_dictionary(p, f);
 
 	if (lstat(p->state_dir, &st) != 0) {
 		saved = errno;
@@ -682,6 +804,7 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			check_secret(p->state_dir, PATHS_PEPPER, "pepper", PATHS_PEPPER_BYTES, f);
+			check_pepper_binding(p, f);
 			check_secret(p->state_dir, PATHS_AUDIT_KEY, "audit key",
 				     AUDIT_KEY_BYTES, f);
 		}
@@ -713,4 +836,46 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 		doctor_add(f, DOCTOR_NOTE, "audit log %s does not belong to group %s - "
 			   "chgrp %s %s", p->audit_log, p->audit_group, p->audit_group,
 			   p->audit_log);
+}
+
+/* ---- dates in the future ---- */
+
+#define DOCTOR_FUTURE_NAMES 5
+
+void doctor_future_dates(const struct report *r, pp_err fetched,
+			 struct doctor_findings *f)
+{
+	char names[DOCTOR_FUTURE_NAMES * 40 + 8] = "";
+	const struct report_row *rows;
+	size_t n = 0, future = 0, used = 0;
+
+	if (fetched == PP_ERR_UNREACHABLE || fetched == PP_ERR_TIMEOUT)
+		return;
+	if (fetched != PP_OK || r == NULL) {
+		doctor_add(f, DOCTOR_NOTE, "dates in the store not checked: %s%s",
+			   pp_strerror(fetched), fetched == PP_ERR_DENIED
+			   ? " - run doctor as root or a member of audit_group" : "");
+		return;
+	}
+	rows = report_rows(r, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!rows[i].future_date)
+			continue;
+		if (future < DOCTOR_FUTURE_NAMES && used < sizeof(names)) {
+			int k = snprintf(names + used, sizeof(names) - used, "%s%.32s",
+					 future ? ", " : "", rows[i].user);
+			used += k > 0 ? (size_t)k : 0;
+		}
+		future++;
+	}
+	if (future == 0) {
+		doctor_add(f, DOCTOR_OK, "no user has dates in the future");
+		return;
+	}
+	doctor_add(f, DOCTOR_PROBLEM, "%zu user%s ha%s dates in the future: clock jumped? "
+		   "(%s%s) - check the clock (timedatectl); such dates count as now "
+		   "until the user's next change, so no minimum age blocks them, but "
+		   "they do not expire either: pam_policyctl expire USER makes one "
+		   "change at the next login", future, future == 1 ? "" : "s",
+		   future == 1 ? "s" : "ve", names, future > DOCTOR_FUTURE_NAMES ? ", ..." : "");
 }

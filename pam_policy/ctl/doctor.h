@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "policy.h"
+#include "report.h"
 
 #define DOCTOR_TEXT 640
 #define DOCTOR_DEFAULT_PAM_DIR "/etc/pam.d"
@@ -94,10 +95,26 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f);
 
 /*
  * doctor_state - the state directory (exists, 0700, owned by root), the
- * pepper and the audit key in it (0400 or 0600, owned by root) and the
- * audit log (0640, group audit_group). What an unprivileged caller cannot
- * see is reported as a note, not a problem.
+ * pepper and the audit key in it (0400 or 0600, owned by root, their exact
+ * size) and the audit log (0640, group audit_group). With the daemon
+ * running it also asks it (PROTO_SECRETS, root only) whether the pepper
+ * file on disk is still the one the store is bound to: a missing or
+ * different one is a problem (the daemon would refuse to start the next
+ * time); with the daemon stopped that is a note (it is checked at start).
+ * What an unprivileged caller cannot see is reported as a note, not a
+ * problem.
  */
 void doctor_state(const struct policy *p, struct doctor_findings *f);
+
+/*
+ * doctor_future_dates - from the daemon's report rows r (fetched: how
+ * fetching them ended; r may be NULL when it failed): a problem when any
+ * user's last change or first sight is after the daemon's clock (a clock
+ * that jumped), naming up to five of them, else ok. A report refused to
+ * the caller is a note; an unreachable daemon adds nothing (doctor_daemon
+ * says so).
+ */
+void doctor_future_dates(const struct report *r, pp_err fetched,
+			 struct doctor_findings *f);
 
 #endif

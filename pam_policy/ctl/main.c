@@ -372,6 +372,7 @@ static pp_err add_row(struct report *r, const struct proto_msg *msg)
 	row.history = (long)msg->f[PROTO_REPORT_ROW_HISTORY_COUNT].u64;
 	row.must_change = (flags & PROTO_REPORT_ROW_MUST_CHANGE) != 0;
 	row.in_store = (flags & PROTO_REPORT_ROW_IN_STORE) != 0;
+	row.future_date = (flags & PROTO_REPORT_ROW_FUTURE_DATE) != 0;
 	rc = report_add(r, &row);
 	return rc == PP_ERR_INVALID ? PP_ERR_PROTOCOL : rc;
 }
@@ -587,9 +588,27 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 			v.detail[0] ? v.detail : pp_strerror(rc));
 		return saved == EACCES ? EXIT_DENIED : EXIT_ERROR;
 	}
+	/* Torn lines and gaps first: the chain went on past them. */
+	for (size_t i = 0; i < v.nnotices; i++)
+		printf("%s:%lu: %s: %s\n", v.notices[i].file ? v.notices[i].file : "?",
+		       v.notices[i].line, auditlog_problem_name(v.notices[i].problem),
+		       v.notices[i].detail);
+	if (v.torn + v.gaps > v.nnotices)
+		printf("(%lu more torn line(s) and gap(s) not shown)\n",
+		       v.torn + v.gaps - (unsigned long)v.nnotices);
 	if (v.problem == AUDIT_CLEAN) {
-		printf("clean: %lu lines, chain intact\n", v.lines);
+		if (v.torn + v.gaps > 0)
+			printf("clean: %lu lines, chain intact (%lu torn by a crash, %lu "
+			       "gap(s), %llu event(s) written late, none missing)\n",
+			       v.lines, v.torn, v.gaps, (unsigned long long)v.events_held);
+		else
+			printf("clean: %lu lines, chain intact\n", v.lines);
 		return EXIT_OK;
+	}
+	if (v.problem == AUDIT_GAP) {
+		printf("incomplete: %lu lines, chain intact, %llu event(s) missing in "
+		       "%lu gap(s)\n", v.lines, (unsigned long long)v.events_lost, v.gaps);
+		return EXIT_FINDING;
 	}
 	printf("%s:%lu: %s: %s\n", v.file ? v.file : "?", v.line,
 	       auditlog_problem_name(v.problem), v.detail);
@@ -630,6 +649,11 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 			   c->config ? c->config : POLICY_DEFAULT_FILE);
 	doctor_daemon(&c->policy, &f);
 	doctor_state(&c->policy, &f);
+	{
+		struct report *r = report_new();
+		doctor_future_dates(r, r != NULL ? fetch_rows(c, r) : PP_ERR_NOMEM, &f);
+		report_free(r);
+	}
 	if (doctor_pam_dir(pam_dir, &f) != PP_OK) {
 		/* already recorded as a problem finding */
 	}

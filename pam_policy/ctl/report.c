@@ -14,6 +14,7 @@
 
 #include "auditlog.h"
 #include "bounds.h"
+#include "utf8.h"
 
 /* Output is written by one thread under flockfile: skip per-call locking. */
 #define putc(c, f) putc_unlocked((c), (f))
@@ -139,18 +140,18 @@ bool report_format_parse(const char *name, enum report_format *out)
 }
 
 enum { COL_USER, COL_UID, COL_LAST, COL_AGE, COL_EXPIRES, COL_LEFT, COL_STATE,
-       COL_HISTORY, NCOLS };
+       COL_HISTORY, COL_CLOCK, NCOLS };
 
 static const char *const col_keys[NCOLS] = {
 	"user", "uid", "last_change", "age_days", "expires", "days_left", "state",
-	"history",
+	"history", "clock",
 };
 static const char *const col_titles[NCOLS] = {
 	"USER", "UID", "LAST_CHANGE", "AGE", "EXPIRES", "DAYS_LEFT", "STATE",
-	"HISTORY",
+	"HISTORY", "CLOCK",
 };
 static const bool col_numeric[NCOLS] = {
-	false, true, false, true, false, true, false, true,
+	false, true, false, true, false, true, false, true, false,
 };
 
 /* Decimal text of v into buf (>= 24 bytes); faster than snprintf per cell. */
@@ -234,13 +235,49 @@ static void row_cells(const struct report_row *row, struct cells *c)
 	}
 	c->v[COL_STATE] = aging_state_name(row->state);
 	format_long(row->history, c->buf[COL_HISTORY]);
+	/* A date after the daemon's clock: the clock jumped (see doctor). */
+	if (row->future_date)
+		c->v[COL_CLOCK] = "future";
 }
 
-/* A table shows names as typed; control bytes would garble the terminal. */
+/* Room for one text cell made printable: a name, and a CSV guard before it. */
+#define PRINTABLE_MAX (PP_NAME_MAX + 2)
+
+/*
+ * s as it may be printed: every control character (C0, DEL, C1) and every
+ * byte that is not strict UTF-8 becomes '?', so that a name can neither
+ * drive the terminal nor split a row. Into out (cap bytes, truncated).
+ */
+static const char *printable_text(const char *s, char *out, size_t cap)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strlen(s), pos = 0, used = 0;
+
+	while (pos < len && used + 1 < cap) {
+		uint32_t cp;
+		size_t n = utf8_decode(u + pos, len - pos, &cp);
+
+		if (n == 0 || utf8_is_control(cp)) {
+			out[used++] = '?';
+			pos += n == 0 ? 1 : n;
+			continue;
+		}
+		if (used + n >= cap)
+			break;
+		memcpy(out + used, s + pos, n);
+		used += n;
+		pos += n;
+	}
+	out[used] = '\0';
+	return out;
+}
+
+/* A table shows names as typed, made printable (printable_text). */
 static void table_user(FILE *out, const char *s)
 {
-	for (; *s; s++)
-		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	char text[PRINTABLE_MAX];
+
+	fputs(printable_text(s, text, sizeof(text)), out);
 }
 
 /* One cell padded to width: numbers to the right, text to the left. */
@@ -323,6 +360,24 @@ static void csv_field(const char *s, FILE *out)
 	putc('"', out);
 }
 
+/*
+ * A text cell of the CSV report: printable (printable_text), and a cell
+ * that starts with '=', '+', '-' or '@' gets a leading "'" so that a
+ * spreadsheet shows it instead of running it as a formula.
+ */
+static void csv_text(const char *s, FILE *out)
+{
+	char text[PRINTABLE_MAX + 1];
+
+	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+		text[0] = '\'';
+		printable_text(s, text + 1, sizeof(text) - 1);
+	} else {
+		printable_text(s, text, sizeof(text));
+	}
+	csv_field(text, out);
+}
+
 static size_t write_csv(const struct report *r, const struct report_filter *f, FILE *out)
 {
 	struct cells cells;
@@ -337,7 +392,10 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 			continue;
 		row_cells(&r->rows[i], &cells);
 		for (int c = 0; c < NCOLS; c++) {
-			csv_field(cells.v[c], out);
+			if (col_numeric[c])
+				csv_field(cells.v[c], out);
+			else
+				csv_text(cells.v[c], out);
 			fputs(c + 1 < NCOLS ? "," : "\r\n", out);
 		}
 		shown++;

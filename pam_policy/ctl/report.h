@@ -54,6 +54,8 @@ struct report_row {
 	long history;             /* remembered passwords */
 	bool must_change;
 	bool in_store;
+	bool future_date;         /* last change or first sight after the daemon's
+				     clock (a clock that jumped): aged from now */
 };
 
 /* Filters; a zeroed struct (with expiring_within = -1, state = -1) passes all. */
@@ -114,7 +116,8 @@ bool report_row_matches(const struct report_row *row, const struct report_filter
  *   REPORT_JSON: one array of objects, numbers as numbers, null for
  *     unknown values, a newline at the end.
  * Columns/keys: user, uid, last_change, age_days, expires, days_left,
- * state, history. Returns the number of rows written.
+ * state, history, clock ("future" when future_date, else unknown).
+ * Returns the number of rows written.
  */
 size_t report_write(const struct report *r, const struct report_filter *f,
 		    enum report_format fmt, FILE *out);

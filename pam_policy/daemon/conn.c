@@ -1,7 +1,8 @@
 /*
  * conn.c - connections and the event loop: accept with SO_PEERCRED and the
- * connection limits, non-blocking frame reads, replies, the idle sweep,
- * signals, and closing.
+ * connection limits, non-blocking frame reads, replies that never wait for
+ * the peer (the unsent rest goes out when the socket is writable), the idle
+ * and unread-reply sweep, signals, the periodic socket check, and closing.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -25,18 +26,101 @@
 
 /* ---- replies ---- */
 
+static bool out_pending(const struct conn *c)
+{
+	return c->out_off < c->out_len;
+}
+
+static void out_free(struct conn *c)
+{
+	if (c->out != NULL) {
+		pp_wipe(c->out, CONN_OUTPUT_MAX);
+		free(c->out);
+	}
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	c->out_since = 0;
+}
+
+/* Send what is pending without waiting; false when the peer is gone. */
+static bool out_flush(struct conn *c)
+{
+	while (out_pending(c)) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+	out_free(c);
+	return true;
+}
+
+/*
+ * Send frame[0..len) as far as the socket takes it now; keep the rest for
+ * the event loop. The common case (the socket takes it all) copies nothing.
+ */
+static void out_write(struct conn *c, const uint8_t *frame, size_t len)
+{
+	while (!out_pending(c) && len > 0) {
+		ssize_t n = send(c->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			frame += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		c->close_after = true;       /* the peer is gone */
+		return;
+	}
+	if (len == 0)
+		return;
+	if (out_pending(c) && c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out == NULL && (c->out = malloc(CONN_OUTPUT_MAX)) == NULL) {
+		c->close_after = true;
+		return;
+	}
+	if (c->out_len + len > CONN_OUTPUT_MAX) {
+		/* Never more than one reply is unsent (see conn_finish): a bug. */
+		log_msg(LOG_ERR, "uid %u pid %d: %zu reply bytes unsent; connection dropped",
+			(unsigned)c->uid, (int)c->pid, c->out_len + len);
+		c->close_after = true;
+		return;
+	}
+	memcpy(c->out + c->out_len, frame, len);
+	c->out_len += len;
+	if (c->out_since == 0)
+		c->out_since = now_ms();
+	if (!out_flush(c))
+		c->close_after = true;
+}
+
 void send_msg(struct conn *c, const struct proto_msg *m)
 {
-	uint8_t body[PROTO_MAX_FRAME];
+	uint8_t frame[CONN_BUFFER];
 	size_t len = 0;
 
-	/*
-	 * The event loop never waits for a peer (reply_ms 0): a client that
-	 * does not read its replies loses its connection, not everyone's time.
-	 */
-	if (proto_encode(m, body, sizeof(body), &len) != PP_OK ||
-	    proto_frame_write(c->fd, body, len, proto_deadline_after(c->reply_ms)) != PP_OK)
+	if (proto_encode(m, frame + PROTO_HEADER_SIZE, PROTO_MAX_FRAME, &len) != PP_OK) {
 		c->close_after = true;
+		return;
+	}
+	frame[0] = (uint8_t)(len >> 24);
+	frame[1] = (uint8_t)(len >> 16);
+	frame[2] = (uint8_t)(len >> 8);
+	frame[3] = (uint8_t)len;
+	out_write(c, frame, PROTO_HEADER_SIZE + len);
+	pp_wipe(frame, PROTO_HEADER_SIZE + len);
 }
 
 void reply(struct conn *c, enum proto_status status, uint64_t detail, const char *text)
@@ -82,9 +166,10 @@ static void listen_resume(struct server *s)
 static void conn_close(struct server *s, struct conn *c)
 {
 	listen_resume(s);
-	if (c->watched)
+	if (c->events != 0)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	out_free(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -108,22 +193,43 @@ void conns_close_all(struct server *s)
 /*
  * Connections are level-triggered: a request answered in the event loop
  * costs no epoll_ctl at all. Only while a worker owns the connection is it
- * switched off, so that the loop does not read it meanwhile.
+ * switched off, so that the loop does not read it meanwhile, and while a
+ * reply waits for the peer it is watched for writing only.
  */
-bool conn_watch(struct server *s, struct conn *c, bool on)
+bool conn_watch(struct server *s, struct conn *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+	/*
+	 * EPOLLRDHUP only with EPOLLIN: a peer that shut down its sending
+	 * side may still read its reply, and a level-triggered hang-up while
+	 * we wait to write would spin.
+	 */
+	struct epoll_event ev = {
+		.events = events & EPOLLIN ? events | EPOLLRDHUP : events, .data.ptr = c,
+	};
+	int op = c->events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
 
-	if (c->watched == on)
+	if (c->events == ev.events)
 		return true;
 	/*
 	 * Removed, not just muted: epoll reports hang-ups even with no events
 	 * asked for, and the loop must not touch a connection a worker owns.
 	 */
-	if (epoll_ctl(s->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->fd, &ev) != 0)
+	if (epoll_ctl(s->epfd, op, c->fd, &ev) != 0)
 		return false;
-	c->watched = on;
+	c->events = ev.events;
 	return true;
+}
+
+/* Reply sent, or the connection lost: back to reading, or closed. */
+static void conn_resume(struct server *s, struct conn *c)
+{
+	if (out_pending(c)) {
+		if (!conn_watch(s, c, EPOLLOUT))
+			conn_close(s, c);
+		return;
+	}
+	if (c->close_after || !conn_watch(s, c, EPOLLIN))
+		conn_close(s, c);
 }
 
 void conn_finish(struct server *s, struct conn *c)
@@ -137,8 +243,7 @@ void conn_finish(struct server *s, struct conn *c)
 	c->own_account_only = false;
 	c->who = 0;
 	c->busy = false;
-	if (c->close_after || !conn_watch(s, c, true))
-		conn_close(s, c);
+	conn_resume(s, c);
 }
 
 static int conns_of(const struct server *s, uid_t uid)
@@ -184,8 +289,8 @@ static void accept_one(struct server *s)
 	if (s->nconns >= MAX_CONNECTIONS ||
 	    (!privileged && (s->nconns >= MAX_CONNECTIONS - ROOT_RESERVE ||
 			     conns_of(s, cred.uid) >= MAX_PER_UID))) {
-		log_msg(LOG_WARNING, "connection limit reached; refusing uid %u (pid %d)",
-			(unsigned)cred.uid, (int)cred.pid);
+		log_refusal(s, cred.uid, "connection limit reached; refusing uid %u (pid %d)",
+			    (unsigned)cred.uid, (int)cred.pid);
 		close(fd);
 		return;
 	}
@@ -207,7 +312,7 @@ static void accept_one(struct server *s)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	if (!conn_watch(s, c, true))
+	if (!conn_watch(s, c, EPOLLIN))
 		conn_close(s, c);
 }
 
@@ -251,27 +356,39 @@ static bool conn_read(struct conn *c, bool *complete)
 	}
 }
 
-static void conn_ready(struct server *s, struct conn *c)
+static void conn_ready(struct server *s, struct conn *c, uint32_t events)
 {
 	bool complete = false;
 	size_t len;
 
 	if (c->busy)
 		return;              /* a worker owns it (cannot happen: not watched) */
+	if (out_pending(c)) {
+		/* Writable (or hung up): send the rest of the reply first. */
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (!out_flush(c))
+			c->close_after = true;
+		else if (!out_pending(c))
+			c->last_active = now_ms();
+		conn_resume(s, c);
+		return;
+	}
 	if (!conn_read(c, &complete)) {
 		if (c->have > 0)
-			log_msg(LOG_NOTICE, "uid %u pid %d: connection closed mid-frame",
-				(unsigned)c->uid, (int)c->pid);
+			log_refusal(s, c->uid, "uid %u pid %d: connection closed mid-frame",
+				    (unsigned)c->uid, (int)c->pid);
 		conn_close(s, c);
 		return;
 	}
 	if (!complete)
 		return;              /* the rest of the frame comes later */
+	c->queued_at = now_ms();
 	len = c->have - PROTO_HEADER_SIZE;
 	if (proto_decode(c->buf + PROTO_HEADER_SIZE, len, &c->req) != PP_OK ||
 	    !proto_is_request(c->req.type)) {
-		log_msg(LOG_WARNING, "uid %u pid %d: malformed request dropped",
-			(unsigned)c->uid, (int)c->pid);
+		log_refusal(s, c->uid, "uid %u pid %d: malformed request dropped",
+			    (unsigned)c->uid, (int)c->pid);
 		conn_close(s, c);
 		return;
 	}
@@ -287,14 +404,28 @@ static void sweep_idle(struct server *s)
 
 	while (c) {
 		struct conn *next = c->next;
-		if (!c->busy && (now - c->last_active > IDLE_TIMEOUT_MS ||
-				 (c->have > 0 && now - c->frame_start > FRAME_TIMEOUT_MS)))
+		if (c->busy) {
+			c = next;
+			continue;
+		}
+		if (out_pending(c) && now - c->out_since > REPLY_TIMEOUT_MS) {
+			log_refusal(s, c->uid, "uid %u pid %d: reply unread for %d ms; "
+				    "connection dropped", (unsigned)c->uid, (int)c->pid,
+				    REPLY_TIMEOUT_MS);
 			conn_close(s, c);
+		} else if (!out_pending(c) &&
+			   (now - c->last_active > IDLE_TIMEOUT_MS ||
+			    (c->have > 0 && now - c->frame_start > FRAME_TIMEOUT_MS))) {
+			conn_close(s, c);
+		}
 		c = next;
 	}
 }
 
-/* SIGHUP reopens the audit log; false for a signal that means "stop". */
+/*
+ * SIGHUP reopens the audit log and makes the socket reachable again if
+ * its path was removed; false for a signal that means "stop".
+ */
 static bool handle_signal(struct server *s)
 {
 	struct signalfd_siginfo si;
@@ -306,17 +437,28 @@ static bool handle_signal(struct server *s)
 			log_msg(LOG_ERR, "cannot reopen audit log %s", s->policy->audit_log);
 		else
 			log_msg(LOG_INFO, "SIGHUP: audit log reopened");
+		server_socket_check(s);
 		return true;
 	}
 	log_msg(LOG_INFO, "signal %u: shutting down", si.ssi_signo);
 	return false;
 }
 
+/* Once a second: timeouts, log summaries, and now and then the socket. */
+static void tick(struct server *s)
+{
+	sweep_idle(s);
+	log_limits_flush(s, false);
+	if (now_ms() - s->socket_checked >= SOCKET_CHECK_MS)
+		server_socket_check(s);
+}
+
 void event_loop(struct server *s)
 {
 	struct epoll_event events[64];
-	int64_t last_sweep = now_ms();
+	int64_t last_tick = now_ms();
 
+	s->socket_checked = last_tick;
 	while (!s->stopping) {
 		int n = epoll_wait(s->epfd, events, 64, 1000);
 
@@ -335,11 +477,12 @@ void event_loop(struct server *s)
 			else if (p == &s->signal_fd)
 				s->stopping = !handle_signal(s);
 			else
-				conn_ready(s, p);
+				conn_ready(s, p, events[i].events);
 		}
-		if (now_ms() - last_sweep > 1000) {
-			sweep_idle(s);
-			last_sweep = now_ms();
+		if (now_ms() - last_tick > 1000) {
+			tick(s);
+			last_tick = now_ms();
 		}
 	}
+	log_limits_flush(s, true);
 }

@@ -8,16 +8,20 @@
  * table ({type, who may send it, lane, handler}), authorises it once (by
  * uid) and picks its lane once. Cheap requests (ping, status of a known
  * user) are answered inline; requests that hash (check, record) go to a
- * small pool sized to argon2id's memory; requests that write or scan
- * (expire, forget, events, report, backup, a user's first status) go to
- * one writer thread (workers.c). So status queries never wait behind
- * hashing or disk flushes. handlers.c and report.c answer requests;
- * audit.c writes the audit log and its syslog mirror; server.c starts and
- * stops it all.
+ * small pool sized to argon2id's memory; root's requests that write
+ * (expire, forget, events, backup, a user's first status) go to one
+ * writer thread, reports to a report thread, and an unprivileged peer's
+ * own-account requests that need a directory lookup or a write to a
+ * thread of their own (workers.c), so that no unprivileged peer can fill
+ * root's lanes. Status queries never wait behind hashing or disk flushes.
+ * handlers.c and report.c answer requests; audit.c writes the audit log
+ * and its syslog mirror; server.c starts and stops it all.
  *
- * A malformed or oversized frame, or a peer that is too slow, costs only
- * that connection. Password bytes live only in sodium_malloc'd buffers,
- * wiped after each request.
+ * Replies never block a thread: what a socket does not take at once is
+ * sent by the event loop when it is writable. A malformed or oversized
+ * frame, or a peer that is too slow to send or to read, costs only that
+ * connection. Password bytes live only in sodium_malloc'd buffers, wiped
+ * after each request.
  *
  * Threads: the event loop owns struct conn while !c->busy; a worker owns
  * it from queue_pop until done_push. Fields of struct server are set up
@@ -48,10 +52,22 @@
 #define ROOT_RESERVE 64            /* connections only root may use */
 #define MAX_PER_UID 16             /* connections of one unprivileged uid */
 #define MAX_HASH_QUEUE 256         /* queued hashing requests before "busy" */
+#define MAX_SELF_QUEUE 64          /* queued own-account requests before "busy" */
+#define MAX_REPORT_QUEUE 8         /* queued reports before "busy" */
+#define QUEUE_BUDGET_PERCENT 80    /* a hashing request must be expected to be
+				      answered within this share of the
+				      client's timeout_ms, queueing included,
+				      or it is answered "busy" at once */
 #define IDLE_TIMEOUT_MS 10000      /* a connection silent this long is closed */
 #define FRAME_TIMEOUT_MS 2000      /* a frame must arrive whole this fast */
-#define REPLY_TIMEOUT_MS 2000      /* workers: a peer that does not read its reply */
+#define REPLY_TIMEOUT_MS 2000      /* a reply the peer has not read this long:
+				      the connection is dropped */
 #define CONN_BUFFER (PROTO_HEADER_SIZE + PROTO_MAX_FRAME)
+#define CONN_OUTPUT_MAX (2 * CONN_BUFFER) /* unsent bytes one connection may hold */
+#define LOG_BURST 5                /* lines a peer may cause per window ... */
+#define LOG_WINDOW_MS 10000        /* ... then one summary line per window */
+#define LOG_LIMIT_SLOTS 32         /* uids whose refusals are counted apart */
+#define SOCKET_CHECK_MS 60000      /* how often the socket's path is checked */
 #define BUFFER_CACHE 64
 #define MAX_HASH_WORKERS 8
 
@@ -66,7 +82,11 @@ enum who {
 enum lane {
 	LANE_INLINE,   /* in the event loop: cheap reads */
 	LANE_HASH,     /* the argon2id pool */
-	LANE_WRITER,   /* the single writer thread: writes, scans, lookups */
+	LANE_WRITER,   /* the single writer thread: root's writes and lookups */
+	LANE_SELF,     /* one thread for unprivileged own-account requests
+			  (a directory lookup, a first-sight write): they
+			  never queue on root's writer */
+	LANE_REPORT,   /* one thread for reports (long scans, streamed) */
 };
 
 struct server;
@@ -87,6 +107,8 @@ struct request_rule {
 	enum lane lane;         /* where it runs for a peer that may send it */
 	int user_field;         /* field naming the user (WHO_SELF), or -1 */
 	handler_fn handler;
+	bool ahead;             /* queued ahead of the lane's other requests
+				   (a record finishes a change already made) */
 };
 
 struct conn {
@@ -99,10 +121,21 @@ struct conn {
 	size_t have;
 	int64_t last_active;        /* monotonic ms */
 	int64_t frame_start;        /* when the first byte of this frame came */
-	int reply_ms;               /* how long a reply may wait for the peer */
+	int64_t queued_at;          /* monotonic ms the request was read whole */
+	/*
+	 * Replies never wait for the peer: what the socket does not take at
+	 * once waits here (malloc'd, at most CONN_OUTPUT_MAX bytes, bytes
+	 * out[out_off..out_len) unsent) and the event loop sends it when the
+	 * socket is writable. No request is read meanwhile, and a reply still
+	 * unsent REPLY_TIMEOUT_MS after out_since costs the connection.
+	 * Replies carry no password; the buffer is wiped when freed anyway.
+	 */
+	uint8_t *out;
+	size_t out_len, out_off;
+	int64_t out_since;          /* monotonic ms: first unsent byte queued */
 	bool privileged;            /* uid 0, or the daemon's own uid */
 	bool busy;                  /* owned by a worker right now */
-	bool watched;               /* in the event loop's epoll set */
+	uint32_t events;            /* what the epoll set watches; 0: not in it */
 	bool close_after;
 	unsigned who;               /* the peer's class for this request
 				       (one enum who bit), set by dispatch */
@@ -118,7 +151,11 @@ struct queue {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
 	struct conn *head, *tail;   /* under lock */
+	struct conn *ahead_tail;    /* under lock: last of the "ahead" requests
+				       at the head, NULL when none */
 	int pending;                /* under lock: pushed, not yet finished */
+	int64_t cost_us;            /* under lock: moving average of how long
+				       one request takes a worker (hashing) */
 	bool stop;                  /* under lock */
 };
 
@@ -128,6 +165,19 @@ struct worker {
 	pthread_t thread;
 	struct queue *queue;
 	enum lane lane;
+	bool started;               /* the thread runs: join it at stop */
+};
+
+/*
+ * Lines a peer can cause (refusals, dropped connections) are limited per
+ * uid: LOG_BURST lines per LOG_WINDOW_MS, then one summary line ("N more
+ * refusals from uid U suppressed") when the window ends or the daemon
+ * stops. Under server.log_lock.
+ */
+struct log_limit {
+	uid_t uid;
+	int64_t window_start;       /* monotonic ms; 0: slot free */
+	unsigned logged, suppressed;
 };
 
 struct server {
@@ -139,11 +189,13 @@ struct server {
 	struct audit_log *audit;             /* under audit_lock */
 	pthread_mutex_t audit_lock;
 	gid_t audit_gid;                     /* (gid_t)-1: no audit group */
-	struct queue hash_queue, writer_queue;
+	struct queue hash_queue, writer_queue, self_queue, report_queue;
 	struct worker hash_workers[MAX_HASH_WORKERS];
 	int nhash;
-	struct worker writer;
-	bool writer_started;
+	struct worker writer, self_worker, report_worker;
+	pthread_mutex_t log_lock;
+	struct log_limit refusal_log[LOG_LIMIT_SLOTS]; /* under log_lock */
+	struct log_limit busy_log;           /* under log_lock (uid unused) */
 	pthread_mutex_t done_lock;
 	struct conn *done_head, *done_tail;  /* under done_lock */
 	struct conn *conns;                  /* event loop only */
@@ -155,6 +207,9 @@ struct server {
 	bool stopping;
 	bool failed;                /* the event loop broke: exit non-zero */
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t socket_dev;           /* the node bind made at socket_path */
+	ino_t socket_ino;
+	int64_t socket_checked;     /* monotonic ms of the last path check */
 };
 
 /* ---- small helpers and start-up (server.c) ---- */
@@ -182,6 +237,16 @@ pp_err server_open_store(struct server *s, struct store **out) PP_WUR;
  */
 pp_err make_parent(const char *path, mode_t mode) PP_WUR;
 
+/*
+ * server_socket_check - does s->socket_path still lead to the socket we
+ * bound? If it is gone (its directory removed, say) or replaced by a
+ * stale socket, bind a new one there, swap it into the epoll set and
+ * close the old one; a live socket of someone else or a non-socket is
+ * left alone and logged. Called on SIGHUP and every SOCKET_CHECK_MS.
+ * Event loop only.
+ */
+void server_socket_check(struct server *s);
+
 /* ---- connections and the event loop (conn.c) ---- */
 
 /*
@@ -191,23 +256,28 @@ pp_err make_parent(const char *path, mode_t mode) PP_WUR;
 void event_loop(struct server *s);
 
 /*
- * send_msg, reply - answer on c, waiting at most c->reply_ms for the peer
- * (0 in the event loop). A failure marks c close_after; nothing is returned
- * because the connection is the only thing that can be lost. Any thread
- * that owns c.
+ * send_msg, reply - answer on c without ever waiting for the peer: what
+ * the socket does not take at once is kept in c->out for the event loop
+ * to send. A failure (a dead peer, more than CONN_OUTPUT_MAX unsent)
+ * marks c close_after; nothing is returned because the connection is the
+ * only thing that can be lost. Any thread that owns c.
  */
 void send_msg(struct conn *c, const struct proto_msg *m);
 void reply(struct conn *c, enum proto_status status, uint64_t detail, const char *text);
 
 /*
  * conn_finish - a request is done: wipe what it carried, then watch c
- * again, or close it if close_after. Event loop only, for a c no worker
- * owns.
+ * again: for writing while a reply is unsent (the next request is read
+ * only after it), else for reading, or close it if close_after (once the
+ * reply is out). Event loop only, for a c no worker owns.
  */
 void conn_finish(struct server *s, struct conn *c);
 
-/* conn_watch - add c to (on) or remove it from the epoll set. Event loop. */
-bool conn_watch(struct server *s, struct conn *c, bool on) PP_WUR;
+/*
+ * conn_watch - watch c for events (EPOLLIN or EPOLLOUT, with EPOLLRDHUP
+ * added), or remove it from the epoll set (0). Event loop.
+ */
+bool conn_watch(struct server *s, struct conn *c, uint32_t events) PP_WUR;
 
 /* conns_close_all - close every connection and free the buffer cache. */
 void conns_close_all(struct server *s);
@@ -232,7 +302,8 @@ void dispatch_run(struct server *s, struct worker *w, struct conn *c);
 /*
  * dispatch_first_sight - the rule for a STATUS about a user the store does
  * not know yet: its clock starts now, which writes, so it runs on the
- * writer. Reached only through dispatch_continue from handle_status.
+ * writer (on LANE_SELF for unprivileged peers, see dispatch_lane).
+ * Reached only through dispatch_continue from handle_status.
  */
 extern const struct request_rule dispatch_first_sight;
 
@@ -247,6 +318,27 @@ bool dispatch_allows(const struct request_rule *r, const struct conn *c);
  */
 void dispatch_continue(struct server *s, struct worker *w, struct conn *c,
 		       const struct request_rule *next);
+
+/*
+ * dispatch_lane - where rule r runs for the peer of c: the rule's lane for
+ * root; for anyone else a request that needs a directory lookup or a write
+ * runs on LANE_SELF, so that no unprivileged peer can fill root's writer.
+ */
+enum lane dispatch_lane(const struct conn *c, const struct request_rule *r);
+
+/*
+ * log_refusal - log one line a peer of uid caused (a refusal, a dropped
+ * connection) at LOG_WARNING, at most LOG_BURST per LOG_WINDOW_MS per uid;
+ * the rest are counted and summed up by log_limits_flush. Any thread.
+ */
+void log_refusal(struct server *s, uid_t uid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * log_limits_flush - write the summary line of every window that has
+ * ended (all of them when stopping) with lines suppressed. Any thread.
+ */
+void log_limits_flush(struct server *s, bool stopping);
 
 /* ---- queues, the hashing pool and the writer (workers.c) ---- */
 
@@ -263,14 +355,22 @@ pp_err workers_start(struct server *s) PP_WUR;
 void workers_stop(struct server *s);
 
 /*
- * lane_submit - hand c to a worker lane (LANE_HASH or LANE_WRITER); the
- * event loop lets go of it until the worker is done (done_drain). False,
- * with c marked close_after and still the caller's, on failure.
+ * lane_submit - hand c to a worker lane (any but LANE_INLINE); the event
+ * loop lets go of it until the worker is done (done_drain). A rule marked
+ * "ahead" goes before the lane's other queued requests. False, with c
+ * marked close_after and still the caller's, on failure.
  */
 bool lane_submit(struct server *s, struct conn *c, enum lane lane) PP_WUR;
 
-/* lane_full - true when the hashing lane has MAX_HASH_QUEUE requests. */
-bool lane_full(struct server *s, enum lane lane);
+/*
+ * lane_admit - may c join lane now? False when the lane is full
+ * (MAX_HASH_QUEUE, MAX_SELF_QUEUE, MAX_REPORT_QUEUE) or, for hashing,
+ * when the requests ahead of it cannot be served before its client's
+ * deadline (QUEUE_BUDGET_PERCENT of timeout_ms, at the lane's measured
+ * cost per request): the caller answers "busy" at once. Root's writer
+ * is never refused. Logs the refusal, rate-limited. Event loop.
+ */
+bool lane_admit(struct server *s, const struct conn *c, enum lane lane);
 
 /* done_drain - finish the connections workers are done with. Event loop. */
 void done_drain(struct server *s);
@@ -289,6 +389,13 @@ void handle_backup(struct server *s, struct worker *w, struct conn *c);
 void handle_reopen(struct server *s, struct worker *w, struct conn *c);
 
 /*
+ * handle_secrets - PROTO_SECRETS: compare the pepper file on disk and the
+ * daemon's own pepper with the check value the store is bound to (for
+ * doctor). Reads a file and the store: writer lane.
+ */
+void handle_secrets(struct server *s, struct worker *w, struct conn *c);
+
+/*
  * handle_report - stream one PROTO_REPORT_ROW per known user, then
  * PROTO_REPORT_END, in 64 KiB batches. Writer lane. On any failure the
  * connection is marked close_after.
@@ -300,21 +407,31 @@ void handle_report(struct server *s, struct worker *w, struct conn *c);
 struct audit_event;
 
 /*
- * daemon_audit_open - find the audit group, load or create the audit key and
- * open the audit log (s->audit). Logs the reason on failure.
+ * daemon_audit_open - find the audit group, load the audit key and open the
+ * audit log (s->audit). The key is bound to the log it signs: it is
+ * created only when there is no audit data yet (no log lines, no
+ * audit.head); a missing key, or one that matches neither audit.head nor
+ * the log's last lines, over existing data fails (PP_ERR_NOT_FOUND /
+ * PP_ERR_INVALID) with a message saying to restore audit.key. A torn last
+ * line left by a crash is sealed and logged. Logs the reason on failure.
  */
 pp_err daemon_audit_open(struct server *s) PP_WUR;
 
-/* daemon_audit_close - close the audit log. */
+/* daemon_audit_close - retry the backlog once, close the audit log. */
 void daemon_audit_close(struct server *s);
 
-/* daemon_audit_reopen - reopen the audit log after rotation. Any thread. */
+/*
+ * daemon_audit_reopen - reopen the audit log after rotation and retry the
+ * backlog of events that could not be written. Any thread.
+ */
 pp_err daemon_audit_reopen(struct server *s) PP_WUR;
 
 /*
  * daemon_audit_emit, daemon_audit_simple - write one event to the audit log and to
- * syslog (authpriv); a failure to write is logged, never returned.
- * NULL strings are empty. Any thread.
+ * syslog (authpriv); a failure to write is logged, never returned. An
+ * event that cannot be written (disk full) is held in memory (bounded,
+ * auditlog_write) and written after an audit_gap line once the log can be
+ * written again. NULL strings are empty. Any thread.
  */
 void daemon_audit_emit(struct server *s, const struct audit_event *ev);
 void daemon_audit_simple(struct server *s, const char *event, const char *user,

@@ -15,29 +15,35 @@
 
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
-/* The request table: checked before any handler runs. */
+/*
+ * The request table, checked before any handler runs: {type, who may send
+ * it, lane, user field, handler, ahead}. A record goes ahead of queued
+ * checks: it finishes a change that has already been made.
+ */
 static const struct request_rule request_rules[] = {
-	{ PROTO_PING, WHO_ROOT | WHO_AUDIT | WHO_SELF, LANE_INLINE, -1, handle_ping },
-	{ PROTO_CHECK, WHO_ROOT, LANE_HASH, -1, handle_check },
-	{ PROTO_RECORD, WHO_ROOT, LANE_HASH, -1, handle_record },
+	{ PROTO_PING, WHO_ROOT | WHO_AUDIT | WHO_SELF, LANE_INLINE, -1, handle_ping, false },
+	{ PROTO_CHECK, WHO_ROOT, LANE_HASH, -1, handle_check, false },
+	{ PROTO_RECORD, WHO_ROOT, LANE_HASH, -1, handle_record, true },
 	{ PROTO_STATUS, WHO_ROOT | WHO_AUDIT | WHO_SELF, LANE_INLINE,
-	  PROTO_STATUS_USER, handle_status },
-	{ PROTO_EXPIRE, WHO_ROOT, LANE_WRITER, -1, handle_expire },
-	{ PROTO_FORGET, WHO_ROOT, LANE_WRITER, -1, handle_forget },
-	{ PROTO_EVENT, WHO_ROOT, LANE_WRITER, -1, handle_event },
-	{ PROTO_REPORT, WHO_ROOT | WHO_AUDIT, LANE_WRITER, -1, handle_report },
-	{ PROTO_BACKUP, WHO_ROOT, LANE_WRITER, -1, handle_backup },
-	{ PROTO_REOPEN, WHO_ROOT, LANE_WRITER, -1, handle_reopen },
+	  PROTO_STATUS_USER, handle_status, false },
+	{ PROTO_EXPIRE, WHO_ROOT, LANE_WRITER, -1, handle_expire, false },
+	{ PROTO_FORGET, WHO_ROOT, LANE_WRITER, -1, handle_forget, false },
+	{ PROTO_EVENT, WHO_ROOT, LANE_WRITER, -1, handle_event, false },
+	{ PROTO_REPORT, WHO_ROOT | WHO_AUDIT, LANE_REPORT, -1, handle_report, false },
+	{ PROTO_BACKUP, WHO_ROOT, LANE_WRITER, -1, handle_backup, false },
+	{ PROTO_REOPEN, WHO_ROOT, LANE_WRITER, -1, handle_reopen, false },
+	{ PROTO_SECRETS, WHO_ROOT, LANE_WRITER, -1, handle_secrets, false },
 };
 
 /* Not looked up by type: handle_status continues a STATUS with it. */
 const struct request_rule dispatch_first_sight = {
-	PROTO_STATUS, WHO_ROOT | WHO_SELF, LANE_WRITER, PROTO_STATUS_USER, handle_bootstrap,
+	PROTO_STATUS, WHO_ROOT | WHO_SELF, LANE_WRITER, PROTO_STATUS_USER, handle_bootstrap, false,
 };
 
 static const struct request_rule *find_rule(enum proto_type type)
@@ -122,23 +128,107 @@ bool dispatch_allows(const struct request_rule *r, const struct conn *c)
 	return (r->who & c->who) != 0;
 }
 
-/* A refused request is logged, answered and the connection closed. */
-static void refuse(struct conn *c)
+/* ---- rate-limited lines a peer can cause ---- */
+
+/* The slot counting uid's lines: its own, a free one, or the oldest. */
+static struct log_limit *limit_slot(struct server *s, uid_t uid, bool *evicted)
 {
-	log_msg(LOG_WARNING, "refused %s request from uid %u (pid %d)",
-		proto_type_name(c->req.type), (unsigned)c->uid, (int)c->pid);
+	struct log_limit *oldest = &s->refusal_log[0];
+
+	*evicted = false;
+	for (int i = 0; i < LOG_LIMIT_SLOTS; i++) {
+		struct log_limit *l = &s->refusal_log[i];
+		if (l->window_start != 0 && l->uid == uid)
+			return l;
+	}
+	for (int i = 0; i < LOG_LIMIT_SLOTS; i++) {
+		struct log_limit *l = &s->refusal_log[i];
+		if (l->window_start == 0)
+			return l;
+		if (l->window_start < oldest->window_start)
+			oldest = l;
+	}
+	*evicted = true;
+	return oldest;
+}
+
+static void limit_summary(struct log_limit *l)
+{
+	if (l->suppressed > 0)
+		log_msg(LOG_WARNING, "%u more refusals from uid %u suppressed",
+			l->suppressed, (unsigned)l->uid);
+	l->logged = l->suppressed = 0;
+}
+
+void log_refusal(struct server *s, uid_t uid, const char *fmt, ...)
+{
+	int64_t now = now_ms();
+	struct log_limit *l;
+	bool evicted;
+	va_list ap;
+
+	pthread_mutex_lock(&s->log_lock);
+	l = limit_slot(s, uid, &evicted);
+	if (evicted || l->window_start == 0 || now - l->window_start >= LOG_WINDOW_MS) {
+		limit_summary(l);
+		l->uid = uid;
+		l->window_start = now;
+	}
+	if (l->logged < LOG_BURST) {
+		l->logged++;
+		va_start(ap, fmt);
+		vsyslog(LOG_WARNING, fmt, ap);
+		va_end(ap);
+	} else {
+		l->suppressed++;
+	}
+	pthread_mutex_unlock(&s->log_lock);
+}
+
+void log_limits_flush(struct server *s, bool stopping)
+{
+	int64_t now = now_ms();
+
+	pthread_mutex_lock(&s->log_lock);
+	for (int i = 0; i < LOG_LIMIT_SLOTS; i++) {
+		struct log_limit *l = &s->refusal_log[i];
+		if (l->window_start != 0 && (stopping || now - l->window_start >= LOG_WINDOW_MS)) {
+			limit_summary(l);
+			l->window_start = 0;
+		}
+	}
+	if (s->busy_log.suppressed > 0 &&
+	    (stopping || now - s->busy_log.window_start >= LOG_WINDOW_MS)) {
+		log_msg(LOG_WARNING, "%u more requests answered \"busy\"",
+			s->busy_log.suppressed);
+		s->busy_log.logged = s->busy_log.suppressed = 0;
+		s->busy_log.window_start = 0;
+	}
+	pthread_mutex_unlock(&s->log_lock);
+}
+
+/* A refused request is logged (rate-limited), answered and the connection closed. */
+static void refuse(struct server *s, struct conn *c)
+{
+	log_refusal(s, c->uid, "refused %s request from uid %u (pid %d)",
+		    proto_type_name(c->req.type), (unsigned)c->uid, (int)c->pid);
 	reply(c, PROTO_DENIED, 0, "permission denied");
 	c->close_after = true;
 }
 
 /*
  * The lane a request runs in. A request allowed only for the peer's own
- * account needs a directory lookup first, which may be slow (LDAP): the
- * writer thread does it, never the event loop.
+ * account needs a directory lookup first, which may be slow (LDAP), and a
+ * first sight writes: neither runs in the event loop, and for a peer that
+ * is not root neither queues where root's writes wait.
  */
-static enum lane pick_lane(const struct conn *c, const struct request_rule *r)
+enum lane dispatch_lane(const struct conn *c, const struct request_rule *r)
 {
-	return c->own_account_only ? LANE_WRITER : r->lane;
+	if (c->who == WHO_ROOT)
+		return r->lane;
+	if (c->own_account_only || r->lane == LANE_WRITER)
+		return LANE_SELF;
+	return r->lane;
 }
 
 void dispatch_request(struct server *s, struct conn *c)
@@ -146,28 +236,27 @@ void dispatch_request(struct server *s, struct conn *c)
 	const struct request_rule *rule = find_rule(c->req.type);
 	enum lane lane;
 
-	c->reply_ms = 0;                 /* the event loop never waits on a peer */
 	if (rule == NULL) {
-		refuse(c);
+		refuse(s, c);
 		conn_finish(s, c);
 		return;
 	}
 	c->who = class_of(s, c, rule);
 	if (!dispatch_allows(rule, c)) {
-		refuse(c);
+		refuse(s, c);
 		conn_finish(s, c);
 		return;
 	}
 	c->rule = rule;
 	c->own_account_only = c->who == WHO_SELF && rule->user_field >= 0;
-	lane = pick_lane(c, rule);
+	lane = dispatch_lane(c, rule);
 	if (lane == LANE_INLINE) {
 		rule->handler(s, NULL, c);
 		if (!c->busy)
 			conn_finish(s, c);
 		return;
 	}
-	if (lane_full(s, lane)) {
+	if (!lane_admit(s, c, lane)) {
 		reply(c, PROTO_BUSY, 0, "busy");
 		conn_finish(s, c);
 		return;
@@ -179,7 +268,7 @@ void dispatch_request(struct server *s, struct conn *c)
 void dispatch_run(struct server *s, struct worker *w, struct conn *c)
 {
 	if (c->own_account_only && !names_own_account(c, c->rule->user_field)) {
-		refuse(c);
+		refuse(s, c);
 		return;
 	}
 	c->rule->handler(s, w, c);
@@ -188,19 +277,21 @@ void dispatch_run(struct server *s, struct worker *w, struct conn *c)
 void dispatch_continue(struct server *s, struct worker *w, struct conn *c,
 		       const struct request_rule *next)
 {
+	enum lane lane = dispatch_lane(c, next);
+
 	c->rule = next;
-	if (w != NULL && w->lane == next->lane) {
+	if (w != NULL && w->lane == lane) {
 		next->handler(s, w, c);
 		return;
 	}
-	if (w != NULL || next->lane == LANE_INLINE) {
+	if (w != NULL || lane == LANE_INLINE) {
 		/* A worker never hands its connection on: a bug, not a peer's fault. */
 		log_msg(LOG_ERR, "%s request cannot continue on lane %d",
-			proto_type_name(c->req.type), (int)next->lane);
+			proto_type_name(c->req.type), (int)lane);
 		reply(c, PROTO_INTERNAL, 0, pp_strerror(PP_ERR_INTERNAL));
 		return;
 	}
-	if (!lane_submit(s, c, next->lane))
+	if (!lane_submit(s, c, lane))
 		log_msg(LOG_WARNING, "%s request of uid %u dropped: cannot hand it on",
 			proto_type_name(c->req.type), (unsigned)c->uid);
 }

@@ -25,6 +25,7 @@
 
 #include "aging.h"
 #include "auditlog.h"
+#include "paths.h"
 #include "secret.h"
 #include "users.h"
 
@@ -105,6 +106,43 @@ out:
 	return rc;
 }
 
+/*
+ * A stored date after now means a clock jumped (aging.h): it is treated as
+ * now, never as a reason to block anyone, and logged here - at most once
+ * per FUTURE_LOG_SECONDS however many requests meet such dates, with the
+ * count of the others - so that an admin looks at "pam_policyctl doctor".
+ */
+#define FUTURE_LOG_SECONDS 60
+
+static void note_future_date(const char *user, const struct store_user *u, int64_t now)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t logged_at;
+	static unsigned long suppressed;
+	char date[16], today[16];
+	int64_t t = aging_in_future(u->last_change, now) ? u->last_change : u->first_seen;
+	unsigned long others;
+
+	if (!aging_in_future(t, now))
+		return;
+	pthread_mutex_lock(&lock);
+	if (logged_at != 0 && now >= logged_at && now - logged_at < FUTURE_LOG_SECONDS) {
+		suppressed++;
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	logged_at = now;
+	others = suppressed;
+	suppressed = 0;
+	pthread_mutex_unlock(&lock);
+	aging_format_date(t, date, sizeof(date));
+	aging_format_date(now, today, sizeof(today));
+	log_msg(LOG_WARNING, "%s of %s is in the future (%s, today is %s): the clock "
+		"jumped? treated as now; see pam_policyctl doctor (%lu more such "
+		"requests in the last %d s)", t == u->last_change ? "last change" : "first sight",
+		user, date, today, others, FUTURE_LOG_SECONDS);
+}
+
 /* Must u change now: expired by the daemon's policy, flagged, or must-change? */
 static bool change_is_forced(const struct server *s, const struct store_user *u,
 			     int64_t now)
@@ -125,19 +163,12 @@ static bool change_is_forced(const struct server *s, const struct store_user *u,
  * fact the daemon knows). PROTO_CHECK_EXPIRED_HINT is never enough alone:
  * "passwd -k" sets it for a password that has not expired.
  */
-static bool min_age_applies(const struct server *s, const struct conn *c,
-			    const char *user, const struct store_user *u, int64_t now)
+static bool min_age_applies(const struct server *s, bool root_for_other,
+			    const struct store_user *u, int64_t now)
 {
-	uint64_t flags = c->req.f[PROTO_CHECK_FLAGS].u64;
-	bool forced;
-
-	if ((flags & PROTO_CHECK_ROOT_FOR_OTHER) || u->last_change <= 0)
+	if (root_for_other || u->last_change <= 0)
 		return false;
-	forced = change_is_forced(s, u, now);
-	if ((flags & PROTO_CHECK_EXPIRED_HINT) && !forced)
-		log_msg(LOG_INFO, "change of %s asked as expired, but it is not: "
-			"the minimum age applies", user);
-	return !forced;
+	return !change_is_forced(s, u, now);
 }
 
 void handle_check(struct server *s, struct worker *w, struct conn *c)
@@ -146,6 +177,7 @@ void handle_check(struct server *s, struct worker *w, struct conn *c)
 	const struct proto_field *pw = &c->req.f[PROTO_CHECK_PASSWORD];
 	uint64_t depth = c->req.f[PROTO_CHECK_HISTORY].u64;
 	uint64_t min_age = c->req.f[PROTO_CHECK_MIN_AGE_DAYS].u64;
+	uint64_t flags = c->req.f[PROTO_CHECK_FLAGS].u64;
 	struct store_user u;
 	uint64_t violations = 0, days_left = 0;
 	int64_t now = now_utc();
@@ -165,16 +197,21 @@ void handle_check(struct server *s, struct worker *w, struct conn *c)
 	}
 	if (rc != PP_OK)
 		goto fail;
+	note_future_date(user, &u, now);
 	rc = history_contains(s, w, &u, pw->str, pw->len, (int)depth, &reused);
 	if (rc != PP_OK)
 		goto fail;
 	if (reused)
 		violations |= PROTO_VIOLATION_REUSED;
-	if (min_age > 0 && min_age_applies(s, c, user, &u, now)) {
-		int64_t allowed = u.last_change + (int64_t)min_age * AGING_DAY;
-		if (now < allowed) {
+	if (min_age > 0 &&
+	    min_age_applies(s, (flags & PROTO_CHECK_ROOT_FOR_OTHER) != 0, &u, now)) {
+		long left = aging_min_age_days_left(u.last_change, now, (int)min_age);
+		if (flags & PROTO_CHECK_EXPIRED_HINT)
+			log_msg(LOG_INFO, "change of %s asked as expired, but it is not: "
+				"the minimum age applies", user);
+		if (left > 0) {
 			violations |= PROTO_VIOLATION_TOO_SOON;
-			days_left = (uint64_t)aging_days_until(now, allowed);
+			days_left = (uint64_t)left;
 		}
 	}
 	reply(c, reused ? PROTO_REUSED : (violations ? PROTO_TOO_SOON : PROTO_OK),
@@ -186,42 +223,125 @@ fail:
 	reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 }
 
+/*
+ * What the record re-checks in its write transaction: the check may have
+ * been answered for several changes of one user at once (each one saw the
+ * history before any of them was recorded), so the minimum age and "not
+ * already in the history" are decided again here, on the row as it is
+ * when the write lock is held. The first change recorded wins.
+ */
+struct record_rules {
+	const struct server *server;
+	const uint8_t *hash;        /* the new entry's hash (not a secret
+				       alone: keyed with the pepper) */
+	struct hash_params params;
+	bool root_for_other;
+	int min_age;
+	int64_t now;
+	uint64_t violations;        /* PROTO_VIOLATION_* found */
+	long days_left;
+	bool forced;                /* the recorded change was forced */
+};
+
+static bool record_allowed(const struct store_user *u, const struct store_entry *entries,
+			   size_t n, void *ctx)
+{
+	struct record_rules *r = ctx;
+
+	r->violations = 0;
+	r->days_left = 0;
+	r->forced = change_is_forced(r->server, u, r->now);
+	if (r->min_age > 0 && min_age_applies(r->server, r->root_for_other, u, r->now))
+		r->days_left = aging_min_age_days_left(u->last_change, r->now, r->min_age);
+	if (r->days_left > 0)
+		r->violations |= PROTO_VIOLATION_TOO_SOON;
+	/* Same params, same salt: the same password gives the same hash. */
+	for (size_t i = 0; i < n; i++)
+		if (entries[i].opslimit == r->params.opslimit &&
+		    entries[i].memlimit == r->params.memlimit &&
+		    hash_equal(entries[i].hash, r->hash))
+			r->violations |= PROTO_VIOLATION_REUSED;
+	return r->violations == 0;
+}
+
+/*
+ * A change the daemon refuses to record: the writer has already stored the
+ * password, so the history and the rotation clock keep the change that was
+ * recorded first, and the refusal is audited for the reviewer.
+ */
+static void record_refused(struct server *s, struct conn *c, const char *user,
+			   const char *service, const struct record_rules *r)
+{
+	bool reused = (r->violations & PROTO_VIOLATION_REUSED) != 0;
+	const char *reason = reused ? ((r->violations & PROTO_VIOLATION_TOO_SOON)
+				       ? "reused,too_soon" : "reused") : "too_soon";
+	struct audit_event ev = {
+		.event = "change_not_recorded", .user = user,
+		.uid = daemon_audit_uid_of(user), .service = service, .reasons = reason,
+	};
+
+	log_msg(LOG_WARNING, "change of %s not recorded (%s): %s", user, reason,
+		reused ? "the password is already in the history"
+		       : "another change was recorded within the minimum age");
+	daemon_audit_emit(s, &ev);
+	reply(c, reused ? PROTO_REUSED : PROTO_TOO_SOON,
+	      r->violations | ((uint64_t)r->days_left << PROTO_CHECK_DAYS_SHIFT),
+	      reused ? "not recorded: the password is already in the history"
+		     : "not recorded: another change was recorded within the minimum age");
+}
+
 void handle_record(struct server *s, struct worker *w, struct conn *c)
 {
 	char user[PP_NAME_MAX + 1], service[64] = "";
 	const struct proto_field *pw = &c->req.f[PROTO_RECORD_PASSWORD];
 	uint64_t depth = c->req.f[PROTO_RECORD_HISTORY].u64;
+	uint64_t flags = c->req.f[PROTO_RECORD_FLAGS].u64;
+	uint64_t min_age = flags >> PROTO_RECORD_MIN_AGE_SHIFT;
+	struct record_rules rules;
 	struct store_user u;
 	struct store_entry e;
 	int64_t now = now_utc();
-	bool forced;
+	bool recorded = false;
 	pp_err rc;
 
 	if (!field_user(c, PROTO_RECORD_USER, user, sizeof(user)))
 		return;
 	if (proto_copy_str(&c->req, PROTO_RECORD_SERVICE, service, sizeof(service)) != PP_OK)
 		service[0] = '\0';
-	if (depth > POLICY_MAX_HISTORY) {
-		reply(c, PROTO_BAD_REQUEST, 0, "history out of range");
+	if (depth > POLICY_MAX_HISTORY || min_age > PP_DAYS_MAX ||
+	    (flags & ((1u << PROTO_RECORD_MIN_AGE_SHIFT) - 1) & ~(uint64_t)PROTO_RECORD_ROOT_FOR_OTHER)) {
+		reply(c, PROTO_BAD_REQUEST, 0, "history, min_age or flags out of range");
 		return;
 	}
 	rc = store_user_ensure(w->store, user, now, 0, false, &u);
 	if (rc != PP_OK)
 		goto fail;
-	forced = change_is_forced(s, &u, now);
+	note_future_date(user, &u, now);
 	memset(&e, 0, sizeof(e));
 	e.opslimit = s->params.opslimit;
 	e.memlimit = s->params.memlimit;
 	e.created = now;
+	memset(&rules, 0, sizeof(rules));
+	rules.server = s;
+	rules.hash = e.hash;
+	rules.params = s->params;
+	rules.root_for_other = (flags & PROTO_RECORD_ROOT_FOR_OTHER) != 0;
+	rules.min_age = (int)min_age;
+	rules.now = now;
 	rc = hash_password(pw->str, pw->len, u.salt, &s->params, s->pepper, e.hash);
 	if (rc == PP_OK)
-		rc = store_history_add(w->store, user, &e, (int)depth, now);
+		rc = store_history_record(w->store, user, &e, (int)depth, now,
+					  record_allowed, &rules, &recorded);
 	pp_wipe(e.hash, sizeof(e.hash));
 	if (rc != PP_OK)
 		goto fail;
+	if (!recorded) {
+		record_refused(s, c, user, service, &rules);
+		return;
+	}
 	/* Audit first: an acknowledged change is always in the log too. */
 	daemon_audit_simple(s, "password_changed", user, service, NULL);
-	if (forced)
+	if (rules.forced)
 		daemon_audit_simple(s, "forced_change_completed", user, service, NULL);
 	reply(c, PROTO_OK, 0, "");
 	return;
@@ -243,6 +363,8 @@ static void status_reply(struct conn *c, const struct store_user *u, int max_age
 	int64_t now = now_utc();
 
 	aging_evaluate(&f, now, max_age, warn, &st);
+	if (st.future)
+		note_future_date(u->name, u, now);
 	proto_msg_init(&m, PROTO_STATUS_REPLY);
 	if (proto_add_u64(&m, PROTO_OK) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)st.state) != PP_OK ||
@@ -497,4 +619,59 @@ void handle_reopen(struct server *s, struct worker *w, struct conn *c)
 	pp_err rc = daemon_audit_reopen(s);
 
 	reply(c, rc == PP_OK ? PROTO_OK : PROTO_INTERNAL, 0, rc == PP_OK ? "" : pp_strerror(rc));
+}
+
+/* ---- secrets bound to the store (for doctor) ---- */
+
+/* Does the pepper at p give the check value bound[0..len)? */
+static bool pepper_matches(const uint8_t *p, const uint8_t *bound, size_t len)
+{
+	uint8_t check[HASH_BYTES];
+	bool same = len == HASH_BYTES && hash_pepper_check_value(p, check) == PP_OK &&
+		    hash_equal(check, bound);
+
+	pp_wipe(check, sizeof(check));
+	return same;
+}
+
+void handle_secrets(struct server *s, struct worker *w, struct conn *c)
+{
+	char path[PATH_MAX], text[PATH_MAX + 512] = "";
+	uint8_t bound[STORE_META_VALUE_MAX], *disk;
+	size_t len = 0;
+	uint64_t detail = 0;
+	pp_err rc;
+
+	rc = store_meta_get(w->store, STORE_META_PEPPER_CHECK, bound, sizeof(bound), &len);
+	if (rc != PP_OK && rc != PP_ERR_NOT_FOUND) {
+		log_msg(LOG_ERR, "secrets: %s", store_errmsg(w->store));
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	if (rc == PP_OK)
+		detail |= PROTO_SECRETS_PEPPER_BOUND;
+	if (rc == PP_OK && pepper_matches(s->pepper, bound, len))
+		detail |= PROTO_SECRETS_PEPPER_IN_USE;
+	disk = sodium_malloc(HASH_PEPPER_BYTES);
+	if (disk == NULL ||
+	    paths_state_file(path, sizeof(path), s->policy->state_dir, PATHS_PEPPER) != PP_OK) {
+		if (disk != NULL)
+			sodium_free(disk);
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(disk ? PP_ERR_TOO_LONG : PP_ERR_NOMEM));
+		return;
+	}
+	rc = hash_pepper_load(path, disk, text, sizeof(text));
+	if (rc == PP_ERR_NOT_FOUND) {
+		detail |= PROTO_SECRETS_PEPPER_FILE_MISSING;
+	} else if (rc == PP_OK) {
+		detail |= PROTO_SECRETS_PEPPER_FILE;
+		if ((detail & PROTO_SECRETS_PEPPER_BOUND) && pepper_matches(disk, bound, len))
+			detail |= PROTO_SECRETS_PEPPER_FILE_MATCHES;
+		else if (detail & PROTO_SECRETS_PEPPER_BOUND)
+			snprintf(text, sizeof(text), "pepper file %s is not the pepper the "
+				 "store is bound to", path);
+	}
+	sodium_free(disk);
+	pp_wipe(bound, sizeof(bound));
+	reply(c, PROTO_OK, detail, text);
 }

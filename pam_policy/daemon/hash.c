@@ -111,13 +111,9 @@ bool hash_equal(const uint8_t a[HASH_BYTES], const uint8_t b[HASH_BYTES])
 	return sodium_memcmp(a, b, HASH_BYTES) == 0;
 }
 
-pp_err hash_pepper_load_or_create(const char *path,
-				  uint8_t pepper[HASH_PEPPER_BYTES],
-				  char *err, size_t errlen)
+pp_err hash_pepper_load(const char *path, uint8_t pepper[HASH_PEPPER_BYTES],
+			char *err, size_t errlen)
 {
-	pp_err rc;
-	int saved;
-
 	if (pepper == NULL)
 		return PP_ERR_INVALID;
 	if (path == NULL || *path == '\0') {
@@ -125,24 +121,74 @@ pp_err hash_pepper_load_or_create(const char *path,
 		pp_wipe(pepper, HASH_PEPPER_BYTES);
 		return PP_ERR_INVALID;
 	}
+	return fsutil_read_secret(path, "pepper file", pepper, HASH_PEPPER_BYTES,
+				  err, errlen);
+}
+
+void hash_pepper_generate(uint8_t pepper[HASH_PEPPER_BYTES])
+{
+	randombytes_buf(pepper, HASH_PEPPER_BYTES);
+}
+
+pp_err hash_pepper_save(const char *path, const uint8_t pepper[HASH_PEPPER_BYTES],
+			bool replace, char *err, size_t errlen)
+{
+	pp_err rc;
+	int saved;
+
+	if (pepper == NULL || path == NULL || *path == '\0') {
+		set_err(err, errlen, "no pepper file path given");
+		return PP_ERR_INVALID;
+	}
+	rc = replace ? fsutil_replace_file(path, pepper, HASH_PEPPER_BYTES,
+					   FSUTIL_SECRET_MODE, true)
+		     : fsutil_create_file(path, pepper, HASH_PEPPER_BYTES,
+					  FSUTIL_SECRET_MODE);
+	if (rc != PP_OK) {
+		saved = errno;
+		set_err(err, errlen, "cannot %s pepper file %s: %s",
+			replace ? "replace" : "create", path, strerror(saved));
+		errno = saved;
+	}
+	return rc;
+}
+
+pp_err hash_pepper_check_value(const uint8_t pepper[HASH_PEPPER_BYTES],
+			       uint8_t out[HASH_BYTES])
+{
+	static const char context[] = HASH_PEPPER_CHECK_CONTEXT;
+
+	if (out == NULL)
+		return PP_ERR_INVALID;
+	if (pepper == NULL ||
+	    crypto_generichash(out, HASH_BYTES, (const unsigned char *)context,
+			       sizeof(context) - 1, pepper, HASH_PEPPER_BYTES) != 0) {
+		pp_wipe(out, HASH_BYTES);
+		return pepper == NULL ? PP_ERR_INVALID : PP_ERR_CRYPTO;
+	}
+	return PP_OK;
+}
+
+pp_err hash_pepper_load_or_create(const char *path,
+				  uint8_t pepper[HASH_PEPPER_BYTES],
+				  char *err, size_t errlen)
+{
+	pp_err rc;
+	int saved;
+
 	/* Two rounds cover another process creating the file between them. */
 	for (int round = 0; round < 2; round++) {
-		rc = fsutil_read_secret(path, "pepper file", pepper,
-					HASH_PEPPER_BYTES, err, errlen);
+		rc = hash_pepper_load(path, pepper, err, errlen);
 		if (rc != PP_ERR_NOT_FOUND)
 			return rc;
-		randombytes_buf(pepper, HASH_PEPPER_BYTES);
-		rc = fsutil_create_file(path, pepper, HASH_PEPPER_BYTES,
-					FSUTIL_SECRET_MODE);
+		hash_pepper_generate(pepper);
+		rc = hash_pepper_save(path, pepper, false, err, errlen);
 		if (rc == PP_OK)
 			return PP_OK;
 		saved = errno;
 		pp_wipe(pepper, HASH_PEPPER_BYTES);
-		if (rc != PP_ERR_IO || saved != EEXIST) {
-			set_err(err, errlen, "cannot create pepper file %s: %s", path,
-				strerror(saved));
+		if (rc != PP_ERR_IO || saved != EEXIST)
 			return rc;
-		}
 		/* EEXIST: another process won the race; load its file. */
 	}
 	set_err(err, errlen, "pepper file %s appears and disappears; giving up",

@@ -8,7 +8,10 @@
  * One user's entries share the user's salt, so checking a new password
  * against the whole history costs one argon2id evaluation; the keyed
  * BLAKE2b makes a stolen store useless without the pepper, a random 32-byte
- * key kept in a file only the daemon can read.
+ * key kept in a file only the daemon can read. The store records a check
+ * value of the pepper (hash_pepper_check_value), so that the daemon
+ * notices a lost or replaced pepper file instead of silently matching
+ * nothing.
  *
  * Call hash_init() once, before any other function here and before threads
  * are started. After that every function is thread-safe: none keeps state
@@ -70,22 +73,61 @@ void hash_params_from_policy(const struct policy *pol, struct hash_params *p);
 bool hash_params_valid(const struct hash_params *p);
 
 /*
- * hash_pepper_load_or_create - fill pepper with the key stored at path.
+ * The pepper file. Every function below applies fsutil's secret-file rule
+ * to an existing file: a regular file (not a symlink) owned by the
+ * effective uid, no mode bits beyond 0600, exactly HASH_PEPPER_BYTES long;
+ * otherwise PP_ERR_INVALID (wrong owner, mode, type or size) or PP_ERR_IO
+ * (cannot open, read, write; errno kept), with a message naming path in
+ * err (errlen bytes; err may be NULL when errlen is 0). They never write
+ * the key into err, and on failure pepper is wiped (pp_wipe). Thread-safe.
  *
- * When path does not exist, create it with 32 random bytes, mode 0400,
- * atomically (fsutil_create_file: written aside, fsynced, linked into
- * place, directory fsynced; a process that loses a race to create it loads
- * the winner's file) and return them. An existing file is used only if it
- * passes fsutil's secret-file rule: a regular file (not a symlink) owned by
- * the effective uid, no mode bits beyond 0600, exactly HASH_PEPPER_BYTES
- * long; otherwise PP_ERR_INVALID (wrong owner, mode, type or size) or
- * PP_ERR_IO (cannot open, read, write), with a message naming path in err
- * (errlen bytes; err may be NULL when errlen is 0). On failure pepper is
- * wiped (pp_wipe). Never writes the key into err. Thread-safe.
+ * Whether a missing pepper may be created is not decided here: the daemon
+ * binds its pepper to the store (hash_pepper_check_value, store_meta_bind)
+ * and creates one only for a store that holds nothing yet.
+ */
+
+/*
+ * hash_pepper_load - fill pepper with the key stored at path.
+ * PP_ERR_NOT_FOUND when path does not exist (nothing is created).
+ */
+pp_err hash_pepper_load(const char *path, uint8_t pepper[HASH_PEPPER_BYTES],
+			char *err, size_t errlen) PP_WUR;
+
+/* hash_pepper_generate - fill pepper with HASH_PEPPER_BYTES random bytes. */
+void hash_pepper_generate(uint8_t pepper[HASH_PEPPER_BYTES]);
+
+/*
+ * hash_pepper_save - write pepper to path, mode 0400, durably and
+ * atomically (written aside, fsynced, then put in place, directory
+ * fsynced): a reader sees the old file or the whole new one. Without
+ * replace an existing path is left alone and PP_ERR_IO is returned with
+ * errno EEXIST; with replace it is replaced (rename). pepper is not wiped.
+ */
+pp_err hash_pepper_save(const char *path, const uint8_t pepper[HASH_PEPPER_BYTES],
+			bool replace, char *err, size_t errlen) PP_WUR;
+
+/*
+ * hash_pepper_load_or_create - hash_pepper_load, and when path does not
+ * exist, create it with hash_pepper_generate + hash_pepper_save (a process
+ * that loses a race to create it loads the winner's file). For key files
+ * that nothing else depends on; the daemon's pepper goes through the
+ * binding described above instead.
  */
 pp_err hash_pepper_load_or_create(const char *path,
 				  uint8_t pepper[HASH_PEPPER_BYTES],
 				  char *err, size_t errlen) PP_WUR;
+
+/*
+ * hash_pepper_check_value - out = BLAKE2b-256(key = pepper,
+ * HASH_PEPPER_CHECK_CONTEXT): a value the store keeps to recognise its
+ * pepper. It reveals nothing about the pepper (a keyed hash of a public
+ * constant) yet differs for any other key, so a lost or swapped pepper is
+ * found at start instead of every history check silently matching
+ * nothing. PP_ERR_CRYPTO if libsodium fails (out is then zeroed).
+ */
+#define HASH_PEPPER_CHECK_CONTEXT "pam_policy pepper check v1"
+pp_err hash_pepper_check_value(const uint8_t pepper[HASH_PEPPER_BYTES],
+			       uint8_t out[HASH_BYTES]) PP_WUR;
 
 /* hash_salt_new - fill salt with HASH_SALT_BYTES random bytes. */
 void hash_salt_new(uint8_t salt[HASH_SALT_BYTES]);

@@ -21,10 +21,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pam_policyd [-f] [-c FILE] [--socket PATH] [--state-dir DIR]\n"
+		"       pam_policyd --new-pepper [-c FILE] [--state-dir DIR]\n"
 		"  -f, --foreground     stay in the foreground, log to stderr too\n"
 		"  -c, --config FILE    configuration (default %s)\n"
 		"      --socket PATH    listen here (overrides the socket key)\n"
 		"      --state-dir DIR  store, pepper and audit state (overrides state_dir)\n"
+		"      --new-pepper     with the daemon stopped: replace the pepper and\n"
+		"                       FORGET EVERY REMEMBERED PASSWORD (they can no\n"
+		"                       longer be matched); aging state is kept\n"
 		"      --version        print the version\n"
 		"  -h, --help           this text\n", POLICY_DEFAULT_FILE);
 }
@@ -79,12 +83,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
+		{ "new-pepper", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = POLICY_DEFAULT_FILE, *socket = NULL, *state_dir = NULL;
-	bool foreground = false, config_given = false;
+	bool foreground = false, config_given = false, new_pepper = false;
 	struct policy p;
 	struct server_options opt;
 	char err[POLICY_ERR_LEN];
@@ -104,6 +109,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			state_dir = optarg;
+			break;
+		case 'P':
+			new_pepper = true;
 			break;
 		case 'V':
 			printf("pam_policyd %s\n", PAM_POLICY_VERSION);
@@ -132,6 +140,10 @@ int main(int argc, char **argv)
 	opt.policy = &p;
 	opt.foreground = foreground;
 	opt.ready_fd = -1;
+	opt.new_pepper = new_pepper;
+	/* A one-off task, not a service: it runs here and reports on stderr. */
+	if (new_pepper)
+		return server_run(&opt) == PP_OK ? 0 : 1;
 	if (!foreground)
 		return background(&opt);
 	return server_run(&opt) == PP_OK ? 0 : 1;

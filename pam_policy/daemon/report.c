@@ -47,6 +47,7 @@ struct report_ctx {
 	const struct users_scope *scope;
 	int64_t now;
 	uint64_t rows;
+	uint64_t future;            /* rows with PROTO_REPORT_ROW_FUTURE_DATE */
 	uint8_t *batch;
 	size_t used;
 	bool failed;
@@ -135,6 +136,11 @@ static pp_err send_row(struct report_ctx *r, const struct row *w)
 	if (w->known)
 		flags |= PROTO_REPORT_ROW_KNOWN_UID;
 	aging_evaluate(&f, r->now, r->policy->max_age_days, r->policy->warn_days, &st);
+	if (st.future) {
+		/* A clock jumped: aged from now, and flagged for the admin. */
+		flags |= PROTO_REPORT_ROW_FUTURE_DATE;
+		r->future++;
+	}
 	if (cov == USERS_EXEMPT_USER || cov == USERS_EXEMPT_GROUP) {
 		st.state = AGING_EXEMPT;
 		st.expires = 0;
@@ -305,6 +311,10 @@ void handle_report(struct server *s, struct worker *w, struct conn *c)
 			pp_strerror(rc));
 		c->close_after = true;
 	}
+	if (r.future > 0)
+		log_msg(LOG_WARNING, "report: %" PRIu64 " user%s dates in the future "
+			"(the clock jumped?): aged from now; see pam_policyctl doctor",
+			r.future, r.future == 1 ? " has" : "s have");
 	nss_free(&r);
 	users_scope_free(scope);
 	free(r.batch);

@@ -32,7 +32,10 @@
 
 #include <sodium.h>
 
+#include "auditlog.h"
 #include "fsutil.h"
+#include "paths.h"
+#include "secret.h"
 
 void log_msg(int level, const char *fmt, ...)
 {
@@ -108,13 +111,19 @@ pp_err make_parent(const char *path, mode_t mode)
 	return PP_OK;
 }
 
-static pp_err open_socket(struct server *s)
+/*
+ * Bind a listening socket at the configured path into *out, recording the
+ * node it made (s->socket_dev/ino). A stale socket there is replaced; a
+ * live one (another daemon) or anything else is refused.
+ */
+static pp_err socket_bind(struct server *s, int *out)
 {
 	struct sockaddr_un addr;
 	struct stat st;
 	mode_t old;
 	int fd;
 
+	*out = -1;
 	if (strlen(s->policy->socket) >= sizeof(addr.sun_path)) {
 		log_msg(LOG_ERR, "socket path %s is too long", s->policy->socket);
 		return PP_ERR_TOO_LONG;
@@ -154,13 +163,56 @@ static pp_err open_socket(struct server *s)
 		return PP_ERR_IO;
 	}
 	umask(old);
-	if (listen(fd, 256) != 0) {
+	if (listen(fd, 256) != 0 || lstat(addr.sun_path, &st) != 0) {
 		close(fd);
+		unlink(addr.sun_path);
 		return PP_ERR_IO;
 	}
-	s->listen_fd = fd;
+	s->socket_dev = st.st_dev;
+	s->socket_ino = st.st_ino;
 	memcpy(s->socket_path, addr.sun_path, sizeof(s->socket_path));
+	*out = fd;
 	return PP_OK;
+}
+
+static pp_err open_socket(struct server *s)
+{
+	return socket_bind(s, &s->listen_fd);
+}
+
+/* Does socket_path still name the node we bound? */
+static bool socket_is_ours(const struct server *s)
+{
+	struct stat st;
+
+	return lstat(s->socket_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       st.st_dev == s->socket_dev && st.st_ino == s->socket_ino;
+}
+
+void server_socket_check(struct server *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listen_fd };
+	int fd;
+
+	s->socket_checked = now_ms();
+	if (socket_is_ours(s))
+		return;
+	log_msg(LOG_WARNING, "%s no longer leads to our socket: making a new one",
+		s->socket_path);
+	if (socket_bind(s, &fd) != PP_OK)
+		return;                      /* logged; the next check tries again */
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		int e = errno;
+		log_msg(LOG_ERR, "cannot watch the new socket: %s", strerror(e));
+		close(fd);
+		return;
+	}
+	/* Connections already accepted live on; only the old listener goes. */
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen_fd, NULL);
+	close(s->listen_fd);
+	s->listen_fd = fd;
+	s->listen_paused = false;
+	log_msg(LOG_NOTICE, "serving %s again", s->socket_path);
 }
 
 /*
@@ -269,22 +321,171 @@ static void process_harden(void)
 	}
 }
 
+/*
+ * ---- the pepper, bound to the store ----
+ *
+ * Every history entry is keyed with the pepper, so a different pepper makes
+ * every remembered password silently unmatchable. The store therefore keeps
+ * the pepper's check value (hash_pepper_check_value) and the daemon refuses
+ * to start when the pepper file is missing or is not the one the store is
+ * bound to; only an empty store gets a new pepper by itself. Starting over
+ * on purpose is "pam_policyd --new-pepper" (new_pepper below).
+ */
+
+/* An audit event about the pepper (never the pepper itself). */
+static void audit_pepper(struct server *s, const char *event, const char *reasons,
+			 const char *actor)
+{
+	struct audit_event ev = {
+		.event = event, .uid = -1, .service = "pam_policyd",
+		.reasons = reasons, .actor = actor,
+	};
+
+	daemon_audit_emit(s, &ev);
+}
+
+/* The pepper is missing: create one only when the store holds nothing. */
+static pp_err create_pepper(struct server *s, const char *path)
+{
+	char err[PATH_MAX + 128] = "";
+	bool holds = true;
+	pp_err rc = store_holds_data(s->store, &holds);
+
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "store: %s", store_errmsg(s->store));
+		return rc;
+	}
+	if (holds) {
+		log_msg(LOG_ERR, "pepper file %s is missing, but the store in %s holds "
+			"data made with a pepper: without that pepper no remembered "
+			"password can be matched, so pam_policyd does not start. Restore "
+			"the pepper file from your backup (see BACKUP in pam_policyd(8)) "
+			"and start again; or, to give up every remembered password, run "
+			"\"pam_policyd --new-pepper\"", path, s->policy->state_dir);
+		audit_pepper(s, "pepper_refused", "pepper_missing", NULL);
+		return PP_ERR_NOT_FOUND;
+	}
+	hash_pepper_generate(s->pepper);
+	rc = hash_pepper_save(path, s->pepper, false, err, sizeof(err));
+	if (rc != PP_OK)
+		log_msg(LOG_ERR, "pepper: %s", err[0] ? err : pp_strerror(rc));
+	else
+		log_msg(LOG_INFO, "created pepper file %s for the empty store", path);
+	return rc;
+}
+
 /* The pepper, in locked memory that is read-only once loaded. */
 static pp_err load_pepper(struct server *s)
 {
-	char path[PATH_MAX], err[512] = "";
+	char path[PATH_MAX], err[PATH_MAX + 128] = "";
+	uint8_t check[HASH_BYTES];
+	enum store_bind bound;
 	pp_err rc;
 
 	s->pepper = sodium_malloc(HASH_PEPPER_BYTES);
 	if (s->pepper == NULL)
 		return PP_ERR_NOMEM;
-	snprintf(path, sizeof(path), "%s/pepper", s->policy->state_dir);
-	rc = hash_pepper_load_or_create(path, s->pepper, err, sizeof(err));
-	if (rc != PP_OK) {
+	if (paths_state_file(path, sizeof(path), s->policy->state_dir,
+			     PATHS_PEPPER) != PP_OK) {
+		log_msg(LOG_ERR, "pepper: state directory path too long");
+		return PP_ERR_TOO_LONG;
+	}
+	rc = hash_pepper_load(path, s->pepper, err, sizeof(err));
+	if (rc == PP_ERR_NOT_FOUND)
+		rc = create_pepper(s, path);
+	else if (rc != PP_OK)
 		log_msg(LOG_ERR, "pepper: %s", err[0] ? err : pp_strerror(rc));
+	if (rc != PP_OK)
+		return rc;
+	rc = hash_pepper_check_value(s->pepper, check);
+	if (rc == PP_OK)
+		rc = store_meta_bind(s->store, STORE_META_PEPPER_CHECK, check,
+				     sizeof(check), &bound);
+	pp_wipe(check, sizeof(check));
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "pepper: cannot check it against the store: %s",
+			store_errmsg(s->store));
 		return rc;
 	}
+	switch (bound) {
+	case STORE_BIND_MATCH:
+		break;
+	case STORE_BIND_RECORDED:
+		log_msg(LOG_INFO, "pepper file %s bound to the store in %s", path,
+			s->policy->state_dir);
+		break;
+	case STORE_BIND_ADOPTED:
+		/* A store from before binding: the pepper present is all we know. */
+		log_msg(LOG_NOTICE, "pepper file %s adopted: the store in %s was made "
+			"by a pam_policyd that did not record its pepper; from now on "
+			"pam_policyd refuses to start with any other pepper", path,
+			s->policy->state_dir);
+		audit_pepper(s, "pepper_adopted", NULL, NULL);
+		break;
+	case STORE_BIND_MISMATCH:
+		log_msg(LOG_ERR, "pepper file %s is not the pepper the store in %s is "
+			"bound to (its check value differs): with it no remembered "
+			"password would match, so pam_policyd does not start. Put the "
+			"right pepper file back from your backup (see BACKUP in "
+			"pam_policyd(8)); or, to give up every remembered password, run "
+			"\"pam_policyd --new-pepper\"", path, s->policy->state_dir);
+		audit_pepper(s, "pepper_refused", "pepper_mismatch", NULL);
+		return PP_ERR_INVALID;
+	}
 	sodium_mprotect_readonly(s->pepper);
+	return PP_OK;
+}
+
+/*
+ * pam_policyd --new-pepper: start over with a new pepper, on purpose.
+ * Every remembered password was hashed with the old pepper and can never
+ * match again, so the history is forgotten in the same transaction that
+ * binds the new pepper's check value; then the new file replaces the old
+ * one. A crash between the two leaves a store bound to a pepper that is not
+ * on disk: the daemon refuses to start and --new-pepper, run again,
+ * finishes the job. Aging state (last change, forced-change flags) does
+ * not depend on the pepper and is kept.
+ */
+static pp_err new_pepper(struct server *s)
+{
+	char path[PATH_MAX], err[PATH_MAX + 128] = "", actor[PP_NAME_MAX + 1];
+	uint8_t check[HASH_BYTES];
+	struct store_forgotten gone = { 0, 0 };
+	pp_err rc;
+
+	s->pepper = sodium_malloc(HASH_PEPPER_BYTES);
+	if (s->pepper == NULL)
+		return PP_ERR_NOMEM;
+	if (paths_state_file(path, sizeof(path), s->policy->state_dir,
+			     PATHS_PEPPER) != PP_OK) {
+		log_msg(LOG_ERR, "pepper: state directory path too long");
+		return PP_ERR_TOO_LONG;
+	}
+	hash_pepper_generate(s->pepper);
+	rc = hash_pepper_check_value(s->pepper, check);
+	if (rc == PP_OK)
+		rc = store_history_forget_all(s->store, STORE_META_PEPPER_CHECK, check,
+					      sizeof(check), &gone);
+	pp_wipe(check, sizeof(check));
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "new pepper: nothing was changed: %s",
+			store_errmsg(s->store));
+		return rc;
+	}
+	peer_name(getuid(), actor, sizeof(actor));
+	audit_pepper(s, "pepper_replaced", "history_forgotten", actor);
+	rc = hash_pepper_save(path, s->pepper, true, err, sizeof(err));
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "new pepper: the password history was forgotten, but "
+			"%s; fix that and run \"pam_policyd --new-pepper\" again", err);
+		return rc;
+	}
+	log_msg(LOG_WARNING, "new pepper written to %s. Every remembered password "
+		"was hashed with the old pepper and could never match again, so the "
+		"history is forgotten: %zu password(s) of %zu user(s); they may be "
+		"used again. Rotation state is kept. Back up the new pepper now (see "
+		"BACKUP in pam_policyd(8)); store backups made before now need the "
+		"old one", path, gone.entries, gone.users);
 	return PP_OK;
 }
 
@@ -293,9 +494,14 @@ pp_err server_run(const struct server_options *opt)
 	struct server *s;
 	pp_err rc = PP_ERR_INTERNAL;
 
-	/* Under systemd, stderr already goes to the journal: log once. */
+	/*
+	 * Under systemd, stderr already goes to the journal: log once. An
+	 * admin running --new-pepper reads the outcome on stderr.
+	 */
 	openlog("pam_policyd",
-		LOG_PID | (opt->foreground && getenv("JOURNAL_STREAM") == NULL ? LOG_PERROR : 0),
+		LOG_PID | (opt->new_pepper ||
+			   (opt->foreground && getenv("JOURNAL_STREAM") == NULL)
+			   ? LOG_PERROR : 0),
 		LOG_AUTHPRIV);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -304,8 +510,11 @@ pp_err server_run(const struct server_options *opt)
 	s->epfd = s->listen_fd = s->signal_fd = s->done_fd = -1;
 	pthread_mutex_init(&s->audit_lock, NULL);
 	pthread_mutex_init(&s->done_lock, NULL);
+	pthread_mutex_init(&s->log_lock, NULL);
 	queue_init(&s->hash_queue);
 	queue_init(&s->writer_queue);
+	queue_init(&s->self_queue);
+	queue_init(&s->report_queue);
 	s->lock_fd = -1;
 	process_harden();
 
@@ -318,17 +527,25 @@ pp_err server_run(const struct server_options *opt)
 	if (rc != PP_OK)
 		goto out;
 	rc = take_lock(s);
-	if (rc != PP_OK)
+	if (rc != PP_OK) {
+		if (opt->new_pepper)
+			log_msg(LOG_ERR, "stop pam_policyd before giving it a new pepper");
 		goto out;
-	rc = load_pepper(s);
-	if (rc != PP_OK)
-		goto out;
+	}
 	s->params.opslimit = s->policy->argon2_opslimit;
 	s->params.memlimit = (size_t)s->policy->argon2_memlimit_kib * 1024;
 	rc = server_open_store(s, &s->store);
 	if (rc != PP_OK)
 		goto out;
 	rc = daemon_audit_open(s);
+	if (rc != PP_OK)
+		goto out;
+	/* The pepper is checked against the store, and refusals are audited. */
+	if (opt->new_pepper) {
+		rc = new_pepper(s);
+		goto out;
+	}
+	rc = load_pepper(s);
 	if (rc != PP_OK)
 		goto out;
 	rc = open_socket(s);
@@ -359,7 +576,8 @@ out:
 	conns_close_all(s);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
-		unlink(s->socket_path);
+		if (socket_is_ours(s))       /* never another daemon's socket */
+			unlink(s->socket_path);
 	}
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);

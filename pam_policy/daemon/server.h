@@ -20,6 +20,8 @@ struct server_options {
 	bool foreground;              /* also log to stderr */
 	int ready_fd;                 /* >= 0: write "1" and close it when
 					 serving (for a parent that waits) */
+	bool new_pepper;              /* do not serve: replace the pepper,
+					 forget the history it keyed, exit */
 };
 
 /*
@@ -27,7 +29,14 @@ struct server_options {
  * socket, then serve until SIGTERM or SIGINT (SIGHUP reopens the audit
  * log). Readiness is announced on NOTIFY_SOCKET (systemd Type=notify) and
  * on opt->ready_fd. Returns PP_OK after a clean shutdown; any other value
- * after a start-up failure, with the reason already logged.
+ * after a start-up failure, with the reason already logged. The pepper
+ * must be the one the store is bound to (a missing or different one is a
+ * start-up failure); only an empty store gets a new pepper by itself.
+ *
+ * With opt->new_pepper it serves nothing: under the state directory's
+ * lock (so never beside a running daemon) it writes a new pepper, forgets
+ * every remembered password (they can no longer be matched) while keeping
+ * the aging state, writes a pepper_replaced audit event, and returns.
  */
 pp_err server_run(const struct server_options *opt) PP_WUR;
 

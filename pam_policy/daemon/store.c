@@ -141,6 +141,15 @@ pp_err store_history_get(struct store *s, const char *name,
 pp_err store_history_add(struct store *s, const char *name,
 			 const struct store_entry *e, int keep, int64_t now)
 {
+	bool recorded;
+
+	return store_history_record(s, name, e, keep, now, NULL, NULL, &recorded);
+}
+
+pp_err store_history_record(struct store *s, const char *name,
+			    const struct store_entry *e, int keep, int64_t now,
+			    store_record_decide decide, void *ctx, bool *recorded)
+{
 	pp_err rc = check_name(s, name);
 
 	if (rc != PP_OK)
@@ -163,8 +172,14 @@ pp_err store_history_add(struct store *s, const char *name,
 		store_fail(s, "negative time for user %s", name);
 		return PP_ERR_INVALID;
 	}
+	if (recorded == NULL) {
+		store_fail(s, "store_history_record: no output");
+		return PP_ERR_INVALID;
+	}
+	*recorded = false;
 	return store_result(s, s->ops->history_add(s->impl, name,
-						   keep > 0 ? e : NULL, keep, now));
+						   keep > 0 ? e : NULL, keep, now,
+						   decide, ctx, recorded));
 }
 
 pp_err store_set_must_change(struct store *s, const char *name,
@@ -216,4 +231,105 @@ pp_err store_backup(struct store *s, const char *path)
 		return PP_ERR_INVALID;
 	}
 	return store_result(s, s->ops->backup(s->impl, path));
+}
+
+/* ---- metadata ---- */
+
+static pp_err check_meta_name(struct store *s, const char *name)
+{
+	size_t len;
+
+	if (name == NULL || *name == '\0') {
+		store_fail(s, "empty metadata name");
+		return PP_ERR_INVALID;
+	}
+	len = strnlen(name, STORE_META_NAME_MAX + 1);
+	if (len > STORE_META_NAME_MAX) {
+		store_fail(s, "metadata name longer than %d bytes", STORE_META_NAME_MAX);
+		return PP_ERR_TOO_LONG;
+	}
+	return PP_OK;
+}
+
+static pp_err check_meta_value(struct store *s, const uint8_t *value, size_t len)
+{
+	if (value == NULL || len == 0) {
+		store_fail(s, "empty metadata value");
+		return PP_ERR_INVALID;
+	}
+	if (len > STORE_META_VALUE_MAX) {
+		store_fail(s, "metadata value longer than %d bytes", STORE_META_VALUE_MAX);
+		return PP_ERR_TOO_LONG;
+	}
+	return PP_OK;
+}
+
+pp_err store_meta_get(struct store *s, const char *name, uint8_t *value,
+		      size_t cap, size_t *len)
+{
+	pp_err rc = check_meta_name(s, name);
+
+	if (len != NULL)
+		*len = 0;
+	if (rc != PP_OK)
+		return rc;
+	if (len == NULL || (value == NULL && cap != 0)) {
+		store_fail(s, "store_meta_get: no output");
+		return PP_ERR_INVALID;
+	}
+	return store_result(s, s->ops->meta_get(s->impl, name, value, cap, len));
+}
+
+pp_err store_meta_set(struct store *s, const char *name, const uint8_t *value,
+		      size_t len)
+{
+	pp_err rc = check_meta_name(s, name);
+
+	if (rc == PP_OK)
+		rc = check_meta_value(s, value, len);
+	if (rc != PP_OK)
+		return rc;
+	return store_result(s, s->ops->meta_set(s->impl, name, value, len));
+}
+
+pp_err store_meta_bind(struct store *s, const char *name, const uint8_t *value,
+		       size_t len, enum store_bind *out)
+{
+	pp_err rc = check_meta_name(s, name);
+
+	if (rc == PP_OK)
+		rc = check_meta_value(s, value, len);
+	if (rc != PP_OK)
+		return rc;
+	if (out == NULL) {
+		store_fail(s, "store_meta_bind: no output");
+		return PP_ERR_INVALID;
+	}
+	return store_result(s, s->ops->meta_bind(s->impl, name, value, len, out));
+}
+
+pp_err store_holds_data(struct store *s, bool *holds)
+{
+	if (holds == NULL) {
+		store_fail(s, "store_holds_data: no output");
+		return PP_ERR_INVALID;
+	}
+	*holds = true;      /* the safe answer should a caller ignore the error */
+	return store_result(s, s->ops->holds_data(s->impl, holds));
+}
+
+pp_err store_history_forget_all(struct store *s, const char *name,
+				const uint8_t *value, size_t len,
+				struct store_forgotten *out)
+{
+	struct store_forgotten scratch;
+	pp_err rc = check_meta_name(s, name);
+
+	if (rc == PP_OK)
+		rc = check_meta_value(s, value, len);
+	if (rc != PP_OK)
+		return rc;
+	memset(out ? out : &scratch, 0, sizeof(scratch));
+	return store_result(s, s->ops->history_forget_all(s->impl, name, value, len,
+							  out ? out : &scratch));
 }

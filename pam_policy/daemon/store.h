@@ -125,8 +125,9 @@ pp_err store_history_get(struct store *s, const char *name,
 
 /*
  * store_history_add - record a password change, in ONE transaction: add e,
- * drop all but the newest keep entries, set last_change = now and clear
- * must_change. keep is 0..STORE_MAX_KEEP; with keep 0 nothing is
+ * drop all but the newest keep entries, set last_change = now, clear
+ * must_change and bring a first_seen later than now back to now (a clock
+ * that jumped). keep is 0..STORE_MAX_KEEP; with keep 0 nothing is
  * remembered (e is not stored and may be NULL) but the clock is still
  * reset. The user must exist (its salt made e->hash): PP_ERR_NOT_FOUND
  * otherwise. e->opslimit must fit in int64_t.
@@ -134,6 +135,32 @@ pp_err store_history_get(struct store *s, const char *name,
 pp_err store_history_add(struct store *s, const char *name,
 			 const struct store_entry *e, int keep,
 			 int64_t now) PP_WUR;
+
+/*
+ * store_record_decide - asked by store_history_record inside its write
+ * transaction, with the user's row and the user's newest entries (at most
+ * keep, newest first; entries is NULL when n is 0) as they are at that
+ * moment: no other writer, in this process or another, can change them
+ * before the transaction ends. Returns true to record the change, false
+ * to leave everything as it is. It must not use the store; it runs on
+ * the caller's thread. The entries are wiped after the call.
+ */
+typedef bool (*store_record_decide)(const struct store_user *user,
+				    const struct store_entry *entries, size_t n,
+				    void *ctx);
+
+/*
+ * store_history_record - store_history_add, but decide (NULL: always
+ * record) is consulted first in the same transaction, so that a rule
+ * spanning a check and a record (minimum age, duplicates) holds
+ * atomically per user. *recorded (not NULL) says whether the change was
+ * written; when decide refused, nothing was changed and the result is
+ * PP_OK. Arguments and errors as for store_history_add.
+ */
+pp_err store_history_record(struct store *s, const char *name,
+			    const struct store_entry *e, int keep, int64_t now,
+			    store_record_decide decide, void *ctx,
+			    bool *recorded) PP_WUR;
 
 /*
  * store_set_must_change - set or clear the forced-change flag. A user not
@@ -175,6 +202,76 @@ pp_err store_user_count(struct store *s, size_t *count) PP_WUR;
 pp_err store_backup(struct store *s, const char *path) PP_WUR;
 
 /*
+ * ---- Metadata: values bound to the store --------------------------------
+ *
+ * A small table of named values that belong to the store as a whole, not
+ * to a user: the check values of the secrets the data depends on (the
+ * pepper's: hash_pepper_check_value), so that a daemon started with a
+ * lost or different secret refuses the store instead of silently matching
+ * nothing. Names are 1..STORE_META_NAME_MAX bytes, values
+ * 1..STORE_META_VALUE_MAX bytes; others give PP_ERR_INVALID /
+ * PP_ERR_TOO_LONG. Values are check values, never secrets themselves.
+ */
+#define STORE_META_NAME_MAX 64
+#define STORE_META_VALUE_MAX 256
+#define STORE_META_PEPPER_CHECK "pepper_check"  /* hash_pepper_check_value */
+
+/*
+ * store_meta_get - copy the value stored under name into value[0..*len)
+ * (cap bytes). PP_ERR_NOT_FOUND when there is none (*len = 0);
+ * PP_ERR_TOO_LONG when it does not fit in cap (*len = its length).
+ */
+pp_err store_meta_get(struct store *s, const char *name, uint8_t *value,
+		      size_t cap, size_t *len) PP_WUR;
+
+/* store_meta_set - store value[0..len) under name, replacing any other. */
+pp_err store_meta_set(struct store *s, const char *name, const uint8_t *value,
+		      size_t len) PP_WUR;
+
+/* What store_meta_bind found. */
+enum store_bind {
+	STORE_BIND_MATCH,     /* the store holds this value under name */
+	STORE_BIND_MISMATCH,  /* it holds another value: nothing was written */
+	STORE_BIND_RECORDED,  /* it held none and no users: value recorded */
+	STORE_BIND_ADOPTED,   /* it held none but has users (a store from
+				 before binding): value recorded */
+};
+
+/*
+ * store_meta_bind - in one transaction: compare value with the one stored
+ * under name (constant time), or, when there is none, record it. *out says
+ * which (see enum store_bind). Several daemons binding one (shared) store
+ * at once agree on the first value recorded.
+ */
+pp_err store_meta_bind(struct store *s, const char *name, const uint8_t *value,
+		       size_t len, enum store_bind *out) PP_WUR;
+
+/*
+ * store_holds_data - *holds = the store has a user or a metadata value:
+ * something a lost secret would make useless.
+ */
+pp_err store_holds_data(struct store *s, bool *holds) PP_WUR;
+
+struct store_forgotten {
+	size_t users;     /* users who had at least one remembered password */
+	size_t entries;   /* history entries deleted */
+};
+
+/*
+ * store_history_forget_all - in ONE transaction: delete every user's
+ * password history (history_count becomes 0) and store value under name
+ * (replacing any other). Every user's row and aging state (salt,
+ * last_change, first_seen, must_change) stays: only the hashes go. For a
+ * new pepper, which makes every remembered hash unmatchable: the history
+ * is forgotten together with the new pepper's check value, so that the
+ * store never holds entries that silently match nothing. out (may be
+ * NULL) receives what was deleted.
+ */
+pp_err store_history_forget_all(struct store *s, const char *name,
+				const uint8_t *value, size_t len,
+				struct store_forgotten *out) PP_WUR;
+
+/*
  * ---- For backends only -------------------------------------------------
  *
  * A backend implements these operations on its own handle (impl). store.c
@@ -191,13 +288,24 @@ struct store_ops {
 	pp_err (*history_get)(void *impl, const char *name,
 			      struct store_entry *entries, size_t max, size_t *n);
 	pp_err (*history_add)(void *impl, const char *name,
-			      const struct store_entry *e, int keep, int64_t now);
+			      const struct store_entry *e, int keep, int64_t now,
+			      store_record_decide decide, void *ctx, bool *recorded);
 	pp_err (*set_must_change)(void *impl, const char *name, bool must_change,
 				  int64_t now);
 	pp_err (*forget)(void *impl, const char *name);
 	pp_err (*foreach_user)(void *impl, store_user_cb cb, void *ctx);
 	pp_err (*user_count)(void *impl, size_t *count);
 	pp_err (*backup)(void *impl, const char *path);
+	pp_err (*meta_get)(void *impl, const char *name, uint8_t *value,
+			   size_t cap, size_t *len);
+	pp_err (*meta_set)(void *impl, const char *name, const uint8_t *value,
+			   size_t len);
+	pp_err (*meta_bind)(void *impl, const char *name, const uint8_t *value,
+			    size_t len, enum store_bind *out);
+	pp_err (*holds_data)(void *impl, bool *holds);
+	pp_err (*history_forget_all)(void *impl, const char *name,
+				     const uint8_t *value, size_t len,
+				     struct store_forgotten *out);
 	const char *(*errmsg)(void *impl);
 	void (*close)(void *impl);
 };

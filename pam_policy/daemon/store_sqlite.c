@@ -56,9 +56,21 @@ static const char *const migrations[] = {
 	"  created INTEGER NOT NULL"
 	");"
 	"CREATE INDEX history_by_user ON history(user, id);",
+	/*
+	 * 1 -> 2: values bound to the store as a whole (store.h, metadata):
+	 * the pepper's check value. A store migrated from 1 has users but no
+	 * check value yet; the daemon adopts the pepper it finds (logged).
+	 */
+	"CREATE TABLE meta ("
+	"  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),"
+	"  value BLOB NOT NULL CHECK (length(value) BETWEEN 1 AND 256)"
+	") WITHOUT ROWID;",
 };
 /* Step 0 -> 1 fixed the name bound in SQL; changing it needs a new step. */
 _Static_assert(PP_NAME_MAX == 255, "users.name CHECK in migration 0 -> 1");
+/* Step 1 -> 2 fixed the metadata bounds in SQL, likewise. */
+_Static_assert(STORE_META_NAME_MAX == 64 && STORE_META_VALUE_MAX == 256,
+	       "meta CHECKs in migration 1 -> 2");
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
@@ -101,8 +113,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HISTORY_PRUNE] =
 		"DELETE FROM history WHERE user = ?1 AND id <= (SELECT id FROM"
 		" history WHERE user = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* A first sight dated after the change (a clock that jumped) is put right. */
 	[ST_USER_RECORDED] =
-		"UPDATE users SET last_change = ?2, must_change = 0, history_count ="
+		"UPDATE users SET last_change = ?2, must_change = 0,"
+		" first_seen = min(first_seen, ?2), history_count ="
 		" (SELECT count(*) FROM history WHERE user = ?1) WHERE name = ?1",
 	[ST_USER_SET_MUST] =
 		"INSERT INTO users (name, salt, last_change, first_seen, must_change)"
@@ -356,17 +370,59 @@ out:
 	return rc;
 }
 
+/*
+ * Ask decide with the row and newest entries read inside the transaction
+ * that BEGIN IMMEDIATE opened: the write lock is held, so what it sees is
+ * what the record will change.
+ */
+static pp_err history_decide(struct sqlite_store *q, const char *name, int keep,
+			     store_record_decide decide, void *ctx, bool *ok)
+{
+	struct store_user u;
+	struct store_entry *entries = NULL;
+	size_t n = 0;
+	pp_err rc = sq_user_get(q, name, &u);
+
+	*ok = false;
+	if (rc != PP_OK)
+		return rc;
+	if (keep > 0) {
+		entries = calloc((size_t)keep, sizeof(*entries));
+		if (entries == NULL)
+			return PP_ERR_NOMEM;
+		rc = sq_history_get(q, name, entries, (size_t)keep, &n);
+	}
+	if (rc == PP_OK)
+		*ok = decide(&u, n > 0 ? entries : NULL, n, ctx);
+	if (entries != NULL) {
+		pp_wipe(entries, (size_t)keep * sizeof(*entries));
+		free(entries);
+	}
+	pp_wipe(u.salt, sizeof(u.salt));
+	return rc;
+}
+
 static pp_err sq_history_add(void *impl, const char *name,
-			     const struct store_entry *e, int keep, int64_t now)
+			     const struct store_entry *e, int keep, int64_t now,
+			     store_record_decide decide, void *ctx, bool *recorded)
 {
 	struct sqlite_store *q = impl;
 	sqlite3_stmt *s;
+	bool ok = true;
 	pp_err rc = tx_begin(q);
 
 	if (rc != PP_OK)
 		return rc;
 	if ((rc = user_exists(q, name)) != PP_OK)
 		goto fail;
+	if (decide != NULL &&
+	    (rc = history_decide(q, name, keep, decide, ctx, &ok)) != PP_OK)
+		goto fail;
+	if (!ok) {
+		/* Refused: nothing to write, the lock is given back. */
+		tx_rollback(q);
+		return PP_OK;
+	}
 	if (e != NULL) {
 		s = stmt(q, ST_HISTORY_INSERT);
 		if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
@@ -390,6 +446,7 @@ static pp_err sq_history_add(void *impl, const char *name,
 		goto fail;
 	if ((rc = tx_commit(q)) != PP_OK)
 		goto fail;
+	*recorded = true;
 	return PP_OK;
 fail:
 	tx_rollback(q);
@@ -584,6 +641,193 @@ fail:
 	return rc;
 }
 
+/*
+ * ---- metadata ----
+ *
+ * Used at start-up and by doctor, never per login: each query is prepared
+ * on the spot rather than kept with the per-request statements.
+ */
+
+static int64_t query_int(struct sqlite_store *q, const char *sql);
+
+/* Prepare sql and bind ?1 = name (and ?2 = value when value is non-NULL). */
+static pp_err meta_prepare(struct sqlite_store *q, const char *sql,
+			   const char *name, const uint8_t *value, size_t len,
+			   sqlite3_stmt **out)
+{
+	pp_err rc;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(q->db, sql, -1, out, NULL) != SQLITE_OK) {
+		rc = db_fail(q, "cannot prepare a metadata query");
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return rc;
+	}
+	if ((name != NULL && (rc = bind_text(q, *out, 1, name)) != PP_OK) ||
+	    (value != NULL && (rc = bind_blob(q, *out, 2, value, (int)len)) != PP_OK)) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return rc;
+	}
+	return PP_OK;
+}
+
+/* One metadata value into value[0..*len); PP_ERR_NOT_FOUND when absent. */
+static pp_err meta_read(struct sqlite_store *q, const char *name, uint8_t *value,
+			size_t cap, size_t *len)
+{
+	sqlite3_stmt *s;
+	pp_err rc = meta_prepare(q, "SELECT value FROM meta WHERE name = ?1", name,
+				 NULL, 0, &s);
+	int step;
+
+	*len = 0;
+	if (rc != PP_OK)
+		return rc;
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		const void *v = sqlite3_column_blob(s, 0);
+		int n = sqlite3_column_bytes(s, 0);
+
+		if (v == NULL || n < 1 || n > STORE_META_VALUE_MAX) {
+			set_err(q->msg, sizeof(q->msg), "store %s: malformed metadata "
+				"value %s; restore from backup", q->path, name);
+			rc = PP_ERR_STORE;
+		} else if ((size_t)n > cap) {
+			*len = (size_t)n;
+			set_err(q->msg, sizeof(q->msg), "metadata value %s is %d bytes, "
+				"more than the %zu asked for", name, n, cap);
+			rc = PP_ERR_TOO_LONG;
+		} else {
+			memcpy(value, v, (size_t)n);
+			*len = (size_t)n;
+		}
+	} else if (step == SQLITE_DONE) {
+		set_err(q->msg, sizeof(q->msg), "store %s holds no %s", q->path, name);
+		rc = PP_ERR_NOT_FOUND;
+	} else {
+		rc = db_fail(q, "cannot read metadata");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Run one metadata write (no rows returned). */
+static pp_err meta_write(struct sqlite_store *q, const char *sql, const char *name,
+			 const uint8_t *value, size_t len, const char *what)
+{
+	sqlite3_stmt *s;
+	pp_err rc = meta_prepare(q, sql, name, value, len, &s);
+
+	if (rc != PP_OK)
+		return rc;
+	rc = sqlite3_step(s) == SQLITE_DONE ? PP_OK : db_fail(q, what);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+#define META_UPSERT "INSERT INTO meta (name, value) VALUES (?1, ?2)" \
+		    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+
+static pp_err sq_meta_get(void *impl, const char *name, uint8_t *value,
+			  size_t cap, size_t *len)
+{
+	return meta_read(impl, name, value, cap, len);
+}
+
+static pp_err sq_meta_set(void *impl, const char *name, const uint8_t *value,
+			  size_t len)
+{
+	/* One statement: it commits (durably) on its own. */
+	return meta_write(impl, META_UPSERT, name, value, len,
+			  "cannot write metadata");
+}
+
+static pp_err sq_meta_bind(void *impl, const char *name, const uint8_t *value,
+			   size_t len, enum store_bind *out)
+{
+	struct sqlite_store *q = impl;
+	uint8_t have[STORE_META_VALUE_MAX];
+	size_t have_len = 0;
+	int64_t users;
+	pp_err rc = tx_begin(q);
+
+	if (rc != PP_OK)
+		return rc;
+	rc = meta_read(q, name, have, sizeof(have), &have_len);
+	if (rc == PP_OK) {
+		*out = have_len == len && sodium_memcmp(have, value, len) == 0
+			       ? STORE_BIND_MATCH : STORE_BIND_MISMATCH;
+		rc = tx_commit(q);
+		goto done;
+	}
+	if (rc != PP_ERR_NOT_FOUND)
+		goto done;
+	users = query_int(q, "SELECT count(*) FROM users");
+	if (users < 0) {
+		rc = PP_ERR_STORE;
+		goto done;
+	}
+	rc = meta_write(q, "INSERT INTO meta (name, value) VALUES (?1, ?2)", name,
+			value, len, "cannot record metadata");
+	if (rc == PP_OK)
+		rc = tx_commit(q);
+	if (rc == PP_OK)
+		*out = users > 0 ? STORE_BIND_ADOPTED : STORE_BIND_RECORDED;
+done:
+	if (rc != PP_OK)
+		tx_rollback(q);
+	pp_wipe(have, sizeof(have));
+	return rc;
+}
+
+static pp_err sq_holds_data(void *impl, bool *holds)
+{
+	struct sqlite_store *q = impl;
+	int64_t n = query_int(q, "SELECT (SELECT count(*) FROM users) +"
+			      " (SELECT count(*) FROM meta)");
+
+	if (n < 0)
+		return PP_ERR_STORE;
+	*holds = n > 0;
+	return PP_OK;
+}
+
+static pp_err sq_history_forget_all(void *impl, const char *name,
+				    const uint8_t *value, size_t len,
+				    struct store_forgotten *out)
+{
+	struct sqlite_store *q = impl;
+	int64_t entries, users;
+	pp_err rc = tx_begin(q);
+
+	if (rc != PP_OK)
+		return rc;
+	entries = query_int(q, "SELECT count(*) FROM history");
+	users = query_int(q, "SELECT count(DISTINCT user) FROM history");
+	if (entries < 0 || users < 0) {
+		rc = PP_ERR_STORE;
+		goto fail;
+	}
+	if (sqlite3_exec(q->db, "DELETE FROM history;"
+			 " UPDATE users SET history_count = 0;", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		rc = db_fail(q, "cannot forget the password history");
+		goto fail;
+	}
+	if ((rc = meta_write(q, META_UPSERT, name, value, len,
+			     "cannot write metadata")) != PP_OK ||
+	    (rc = tx_commit(q)) != PP_OK)
+		goto fail;
+	out->users = (size_t)users;
+	out->entries = (size_t)entries;
+	return PP_OK;
+fail:
+	tx_rollback(q);
+	return rc;
+}
+
 static const char *sq_errmsg(void *impl)
 {
 	struct sqlite_store *q = impl;
@@ -614,6 +858,11 @@ static const struct store_ops sqlite_ops = {
 	.foreach_user = sq_foreach_user,
 	.user_count = sq_user_count,
 	.backup = sq_backup,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.meta_bind = sq_meta_bind,
+	.holds_data = sq_holds_data,
+	.history_forget_all = sq_history_forget_all,
 	.errmsg = sq_errmsg,
 	.close = sq_close,
 };

@@ -1,10 +1,20 @@
 /*
- * workers.c - the worker lanes: queues, the argon2id hashing pool, the
- * single writer thread, and the done queue back to the event loop.
+ * workers.c - the worker lanes: queues, the argon2id hashing pool, root's
+ * writer thread, the thread for unprivileged own-account requests, the
+ * report thread, admission ("busy") and the done queue back to the event
+ * loop.
  *
  * A connection handed to a lane belongs to one worker from queue_pop to
  * done_push; the event loop does not touch it meanwhile (it is not in the
  * epoll set), and takes it back in done_drain, woken by an eventfd.
+ *
+ * One deadline per hashing request, queueing included: the client gives
+ * up after timeout_ms, so a request is admitted only when the requests
+ * ahead of it can be served, at the pool's measured cost per request,
+ * within QUEUE_BUDGET_PERCENT of that; and one that has waited too long
+ * anyway (records jump the queue) is answered "busy" when it is popped
+ * instead of being hashed for a client that has gone. "Busy" is an
+ * answer the user can act on ("try again in a moment"); a timeout is not.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -15,7 +25,19 @@
 #include <errno.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "secret.h"
+
+/* Monotonic microseconds: hashing costs are a few ms in tests. */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 void queue_init(struct queue *q)
 {
@@ -24,15 +46,28 @@ void queue_init(struct queue *q)
 	pthread_cond_init(&q->ready, NULL);
 }
 
-static void queue_push(struct queue *q, struct conn *c)
+/* Append c, or with ahead put it behind the other "ahead" requests at the head. */
+static void queue_push(struct queue *q, struct conn *c, bool ahead)
 {
 	pthread_mutex_lock(&q->lock);
-	c->qnext = NULL;
-	if (q->tail)
-		q->tail->qnext = c;
-	else
-		q->head = c;
-	q->tail = c;
+	if (!ahead) {
+		c->qnext = NULL;
+		if (q->tail)
+			q->tail->qnext = c;
+		else
+			q->head = c;
+		q->tail = c;
+	} else {
+		struct conn *after = q->ahead_tail;
+		c->qnext = after ? after->qnext : q->head;
+		if (after)
+			after->qnext = c;
+		else
+			q->head = c;
+		if (q->tail == after)
+			q->tail = c;
+		q->ahead_tail = c;
+	}
 	q->pending++;
 	pthread_cond_signal(&q->ready);
 	pthread_mutex_unlock(&q->lock);
@@ -48,6 +83,8 @@ static struct conn *queue_pop(struct queue *q)
 		pthread_cond_wait(&q->ready, &q->lock);
 	c = q->head;
 	if (c) {
+		if (c == q->ahead_tail)
+			q->ahead_tail = NULL;
 		q->head = c->qnext;
 		if (q->head == NULL)
 			q->tail = NULL;
@@ -56,11 +93,16 @@ static struct conn *queue_pop(struct queue *q)
 	return c;
 }
 
-/* A popped request is finished: it no longer counts against the lane. */
-static void queue_done(struct queue *q)
+/*
+ * A popped request is finished: it no longer counts against the lane.
+ * cost_us >= 0 is how long it took, for the lane's moving average.
+ */
+static void queue_done(struct queue *q, int64_t cost_us)
 {
 	pthread_mutex_lock(&q->lock);
 	q->pending--;
+	if (cost_us >= 0)
+		q->cost_us = q->cost_us > 0 ? (7 * q->cost_us + cost_us) / 8 : cost_us;
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -74,31 +116,117 @@ static void queue_stop(struct queue *q)
 
 static struct queue *lane_queue(struct server *s, enum lane lane)
 {
-	return lane == LANE_HASH ? &s->hash_queue : &s->writer_queue;
+	switch (lane) {
+	case LANE_HASH:
+		return &s->hash_queue;
+	case LANE_SELF:
+		return &s->self_queue;
+	case LANE_REPORT:
+		return &s->report_queue;
+	default:
+		return &s->writer_queue;
+	}
 }
 
-bool lane_full(struct server *s, enum lane lane)
+/* ---- admission ---- */
+
+/* The moment a hashing request's client stops waiting (our share of it), ms. */
+static int64_t request_deadline(const struct server *s, const struct conn *c)
+{
+	return c->queued_at + (int64_t)s->policy->timeout_ms * QUEUE_BUDGET_PERCENT / 100;
+}
+
+/* "Busy" lines: LOG_BURST per window, then counted (log_limits_flush sums up). */
+static void log_busy(struct server *s, const struct conn *c, const char *why,
+		     int pending, int64_t cost_us)
+{
+	pthread_mutex_lock(&s->log_lock);
+	if (s->busy_log.window_start == 0 ||
+	    now_ms() - s->busy_log.window_start >= LOG_WINDOW_MS) {
+		if (s->busy_log.suppressed > 0)
+			log_msg(LOG_WARNING, "%u more requests answered \"busy\"",
+				s->busy_log.suppressed);
+		s->busy_log.window_start = now_ms();
+		s->busy_log.logged = s->busy_log.suppressed = 0;
+	}
+	if (s->busy_log.logged < LOG_BURST) {
+		s->busy_log.logged++;
+		log_msg(LOG_WARNING, "busy: %s request of uid %u answered \"try again\": %s "
+			"(%d queued or running, about %lld ms each, %d hashing worker(s))",
+			proto_type_name(c->req.type), (unsigned)c->uid, why, pending,
+			(long long)(cost_us / 1000), s->nhash);
+	} else {
+		s->busy_log.suppressed++;
+	}
+	pthread_mutex_unlock(&s->log_lock);
+}
+
+bool lane_admit(struct server *s, const struct conn *c, enum lane lane)
 {
 	struct queue *q = lane_queue(s, lane);
-	bool full;
+	int pending, limit;
+	int64_t cost_us, finish_ms;
+	bool ok;
 
-	if (lane != LANE_HASH)
-		return false;
+	if (lane == LANE_WRITER || lane == LANE_INLINE)
+		return true;
+	limit = lane == LANE_HASH ? MAX_HASH_QUEUE
+				  : lane == LANE_SELF ? MAX_SELF_QUEUE : MAX_REPORT_QUEUE;
 	pthread_mutex_lock(&q->lock);
-	full = q->pending >= MAX_HASH_QUEUE;
+	pending = q->pending;
+	cost_us = q->cost_us;
 	pthread_mutex_unlock(&q->lock);
-	return full;
+	if (pending >= limit) {
+		log_busy(s, c, "queue full", pending, cost_us);
+		return false;
+	}
+	/*
+	 * A free worker: nothing to wait for, whatever the estimate says (and
+	 * the estimate learns again from the requests it lets through).
+	 */
+	if (lane != LANE_HASH || (c->rule != NULL && c->rule->ahead) || pending < s->nhash)
+		return true;
+	/* Served in rounds of nhash: ours is the round after those ahead. */
+	finish_ms = now_ms() + (pending / (s->nhash > 0 ? s->nhash : 1) + 1) * cost_us / 1000;
+	ok = finish_ms <= request_deadline(s, c);
+	if (!ok)
+		log_busy(s, c, "the queue ahead cannot be served before the client's deadline",
+			 pending, cost_us);
+	return ok;
+}
+
+/* Popped too late to be answered before the client gives up? Records never are. */
+static bool popped_too_late(struct server *s, struct worker *w, struct conn *c)
+{
+	int64_t cost_us;
+	int pending;
+
+	if (w->lane != LANE_HASH || c->rule->ahead)
+		return false;
+	pthread_mutex_lock(&w->queue->lock);
+	cost_us = w->queue->cost_us;
+	pending = w->queue->pending;
+	pthread_mutex_unlock(&w->queue->lock);
+	/*
+	 * At most half the budget for the work itself: a request that did not
+	 * wait is always run, so one slow outlier cannot refuse everything.
+	 */
+	if (cost_us / 1000 > (int64_t)s->policy->timeout_ms / 2)
+		cost_us = (int64_t)s->policy->timeout_ms * 500;
+	if (now_ms() + cost_us / 1000 <= request_deadline(s, c))
+		return false;
+	log_busy(s, c, "it waited past the client's deadline", pending, cost_us);
+	return true;
 }
 
 bool lane_submit(struct server *s, struct conn *c, enum lane lane)
 {
-	if (lane == LANE_INLINE || !conn_watch(s, c, false)) {
+	if (lane == LANE_INLINE || !conn_watch(s, c, 0)) {
 		c->close_after = true;
 		return false;
 	}
 	c->busy = true;
-	c->reply_ms = REPLY_TIMEOUT_MS;   /* workers may wait a little */
-	queue_push(lane_queue(s, lane), c);
+	queue_push(lane_queue(s, lane), c, c->rule != NULL && c->rule->ahead);
 	return true;
 }
 
@@ -144,8 +272,17 @@ static void *worker_main(void *arg)
 	struct conn *c;
 
 	while ((c = queue_pop(w->queue)) != NULL) {
-		dispatch_run(w->server, w, c);
-		queue_done(w->queue);
+		int64_t start = now_us();
+		int64_t cost = -1;
+
+		if (popped_too_late(w->server, w, c)) {
+			reply(c, PROTO_BUSY, 0, "busy");
+		} else {
+			dispatch_run(w->server, w, c);
+			if (w->lane == LANE_HASH)
+				cost = now_us() - start;
+		}
+		queue_done(w->queue, cost);
 		done_push(w->server, c);
 	}
 	return NULL;
@@ -163,7 +300,18 @@ static pp_err start_worker(struct server *s, struct worker *w, enum lane lane)
 		w->store = NULL;
 		return PP_ERR_INTERNAL;
 	}
+	w->started = true;
 	return PP_OK;
+}
+
+static void stop_worker(struct worker *w)
+{
+	if (!w->started)
+		return;
+	pthread_join(w->thread, NULL);
+	store_close(w->store);
+	w->store = NULL;
+	w->started = false;
 }
 
 /* As many argon2id evaluations at once as the CPUs and a quarter of RAM allow. */
@@ -188,35 +336,57 @@ static int hash_worker_count(const struct policy *p)
 	return (int)n;
 }
 
+/*
+ * The first guess of what one hashing request costs: argon2id with the
+ * configured parameters, so that a burst right after start is admitted
+ * by a real figure. Twice, keeping the faster: the first call also pays
+ * for faulting its memory in. The moving average takes over from there.
+ */
+static void hash_cost_calibrate(struct server *s)
+{
+	static const uint8_t salt[HASH_SALT_BYTES];
+	uint8_t digest[HASH_BYTES];
+
+	for (int i = 0; i < 2; i++) {
+		int64_t start = now_us(), took;
+		if (hash_password("calibration", 11, salt, &s->params, s->pepper, digest) != PP_OK)
+			break;
+		took = now_us() - start;
+		if (s->hash_queue.cost_us == 0 || took < s->hash_queue.cost_us)
+			s->hash_queue.cost_us = took;
+	}
+	pp_wipe(digest, sizeof(digest));
+}
+
 pp_err workers_start(struct server *s)
 {
 	int want = hash_worker_count(s->policy);
 	pp_err rc;
 
+	hash_cost_calibrate(s);
 	for (s->nhash = 0; s->nhash < want; s->nhash++) {
 		rc = start_worker(s, &s->hash_workers[s->nhash], LANE_HASH);
 		if (rc != PP_OK)
 			return rc;
 	}
 	rc = start_worker(s, &s->writer, LANE_WRITER);
-	if (rc != PP_OK)
-		return rc;
-	s->writer_started = true;
-	return PP_OK;
+	if (rc == PP_OK)
+		rc = start_worker(s, &s->self_worker, LANE_SELF);
+	if (rc == PP_OK)
+		rc = start_worker(s, &s->report_worker, LANE_REPORT);
+	return rc;
 }
 
 void workers_stop(struct server *s)
 {
 	queue_stop(&s->hash_queue);
 	queue_stop(&s->writer_queue);
-	for (int i = 0; i < s->nhash; i++) {
-		pthread_join(s->hash_workers[i].thread, NULL);
-		store_close(s->hash_workers[i].store);
-	}
+	queue_stop(&s->self_queue);
+	queue_stop(&s->report_queue);
+	for (int i = 0; i < s->nhash; i++)
+		stop_worker(&s->hash_workers[i]);
 	s->nhash = 0;
-	if (s->writer_started) {
-		pthread_join(s->writer.thread, NULL);
-		store_close(s->writer.store);
-		s->writer_started = false;
-	}
+	stop_worker(&s->writer);
+	stop_worker(&s->self_worker);
+	stop_worker(&s->report_worker);
 }

@@ -41,6 +41,18 @@ static const char misconfigured_text[] =
 static const char busy_text[] =
 	"The password service is busy; please try again in a moment.";
 
+static const char dictionary_missing_text[] =
+	"The password dictionary is missing, so the password cannot be checked "
+	"now. Please tell your system administrator.";
+
+/* %d: RULES_MAX_BYTES. */
+static const char hard_limit_format[] =
+	"Root cannot override this: a password must not be empty, must be valid "
+	"UTF-8 text and at most %d bytes long.";
+
+/* pam_set_data name of the time budget of one pam_chauthtok call. */
+#define BUDGET_DATA "pam_policy_budget"
+
 /* Wipe and free a string PAM or the conversation handed us. */
 static void secret_free(char **s)
 {
@@ -49,6 +61,37 @@ static void secret_free(char **s)
 		free(*s);
 		*s = NULL;
 	}
+}
+
+static void budget_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+/*
+ * The time budget of this pam_chauthtok call (request.h), kept with
+ * pam_set_data so that its passes and lines (check, then record) share
+ * it; fresh starts a new one (the preliminary pass starts every call).
+ * Without memory for it, *fallback serves this invocation alone.
+ */
+static struct request_budget *chauthtok_budget(pam_handle_t *pamh, const struct policy *p,
+					       bool fresh, struct request_budget *fallback)
+{
+	const void *data = NULL;
+	struct request_budget *b;
+
+	if (!fresh && pam_get_data(pamh, BUDGET_DATA, &data) == PAM_SUCCESS && data != NULL)
+		return (struct request_budget *)data;
+	request_budget_init(fallback, p->timeout_ms);
+	b = malloc(sizeof(*b));
+	if (b == NULL)
+		return fallback;
+	request_budget_init(b, p->timeout_ms);
+	if (pam_set_data(pamh, BUDGET_DATA, b, budget_cleanup) != PAM_SUCCESS) {
+		free(b);
+		return fallback;
+	}
+	return b;
 }
 
 static bool has_word(int argc, const char **argv, const char *word)
@@ -161,12 +204,14 @@ static int confirm_password(pam_handle_t *pamh, const char *password,
 }
 
 static void send_event(pam_handle_t *pamh, const struct policy *p,
-		       const char *event, const char *user, const char *reasons);
+		       struct request_budget *b, const char *event, const char *user,
+		       const char *reasons);
 
 /* syslog (authpriv) and the audit log: reason codes, never the password. */
 static void log_rejection(pam_handle_t *pamh, const struct policy *p,
-			  const char *user, const struct rules_result *res,
-			  bool overridden, bool daemon_answers)
+			  struct request_budget *b, const char *user,
+			  const struct rules_result *res, bool overridden,
+			  bool daemon_answers)
 {
 	char codes[512];
 	const void *service = NULL;
@@ -181,7 +226,7 @@ static void log_rejection(pam_handle_t *pamh, const struct policy *p,
 	/* A daemon that just failed to answer is not asked again. */
 	if (!daemon_answers)
 		return;
-	send_event(pamh, p, overridden ? "root_override" : "change_rejected", user, codes);
+	send_event(pamh, p, b, overridden ? "root_override" : "change_rejected", user, codes);
 }
 
 static const char *item_text(pam_handle_t *pamh, int type)
@@ -196,15 +241,23 @@ static const char *item_text(pam_handle_t *pamh, int type)
 /*
  * Send an audit event to the daemon (the only writer of the audit log).
  * Best effort: an unreachable daemon is already logged by the caller.
+ * It spends from the call's budget b like every other request.
  */
 static void send_event(pam_handle_t *pamh, const struct policy *p,
-		       const char *event, const char *user, const char *reasons)
+		       struct request_budget *b, const char *event, const char *user,
+		       const char *reasons)
 {
+	int64_t started;
+	int ms;
 	pp_err rc;
 
-	rc = request_event(p->socket, p->timeout_ms, event, user ? user : "",
-			   item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
-			   item_text(pamh, PAM_TTY), reasons ? reasons : "");
+	rc = request_budget_begin(b, &ms, &started);
+	if (rc == PP_OK) {
+		rc = request_event(p->socket, ms, event, user ? user : "",
+				   item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
+				   item_text(pamh, PAM_TTY), reasons ? reasons : "");
+		request_budget_end(b, started, rc);
+	}
 	if (rc != PP_OK && p->debug)
 		pam_syslog(pamh, LOG_DEBUG, "audit event %s not delivered: %s", event,
 			   pp_strerror(rc));
@@ -234,11 +287,14 @@ enum daemon_outcome {
  * try again in a moment.
  */
 static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const struct policy *p,
-			 const char *user, const struct users_info *info,
-			 const char *password, struct rules_result *res)
+			 struct request_budget *b, const char *user,
+			 const struct users_info *info, const char *password,
+			 struct rules_result *res)
 {
 	struct request_check_result r;
 	uint64_t flags = 0;
+	int64_t started;
+	int ms;
 	pp_err rc;
 
 	if (!daemon_needed(p) || res->failed[RULE_TOO_LONG] ||
@@ -253,8 +309,13 @@ static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const
 		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
 	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK)
 		flags |= PROTO_CHECK_EXPIRED_HINT;
-	rc = request_check(p->socket, p->timeout_ms, user, password, flags,
-			   p->history, p->min_age_days, &r);
+	/* After the daemon failed to answer in this call: no second wait. */
+	rc = request_budget_begin(b, &ms, &started);
+	if (rc == PP_OK) {
+		rc = request_check(p->socket, ms, user, password, flags,
+				   p->history, p->min_age_days, &r);
+		request_budget_end(b, started, rc);
+	}
 	if (rc == PP_OK) {
 		if (r.reused)
 			rules_add(res, RULE_REUSED);
@@ -288,6 +349,8 @@ static int password_update(pam_handle_t *pamh, int flags,
 			   const struct users_info *info)
 {
 	struct rules_context ctx = { .user = user, .gecos = info ? info->gecos : NULL };
+	struct request_budget local;
+	struct request_budget *budget = chauthtok_budget(pamh, p, false, &local);
 	char *password = NULL, *old = NULL;
 	char *message = NULL;
 	const void *item = NULL;
@@ -309,25 +372,46 @@ static int password_update(pam_handle_t *pamh, int flags,
 
 	for (int attempt = 1; attempt <= attempts; attempt++) {
 		struct rules_result res;
-		bool matches = false;
+		bool matches = false, hard;
 		enum daemon_outcome asked;
+		pp_err checked;
 
 		secret_free(&password);
 		rc = get_new_password(pamh, p, &password);
 		if (rc != PAM_SUCCESS)
 			goto out;
-		if (rules_check(p, password, &ctx, &res) != PP_OK) {
+		checked = rules_check(p, password, &ctx, &res);
+		if (checked == PP_ERR_CONFIG) {
+			/* Retrying cannot help: every password would fail alike. */
+			pam_syslog(pamh, LOG_ERR, "configuration error: the cracklib dictionary "
+				   "%s cannot be loaded (dictcheck = yes): install it "
+				   "(cracklib-runtime), set dictpath, or set dictcheck = no",
+				   p->dictpath);
+			say(pamh, flags, PAM_ERROR_MSG, dictionary_missing_text);
+			rc = PAM_AUTHTOK_ERR;
+			goto out;
+		}
+		if (checked != PP_OK) {
 			pam_syslog(pamh, LOG_ERR, "password rules could not run");
 			say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
-		asked = daemon_check(pamh, flags, p, user, info, password, &res);
+		asked = daemon_check(pamh, flags, p, budget, user, info, password, &res);
+		/* Empty, over-long or invalid UTF-8: refused even when root is exempt. */
+		hard = rules_hard_limit(&res);
 		if (res.count > 0) {
 			rules_format_message(p, &res, message, MESSAGE_SIZE);
-			log_rejection(pamh, p, user, &res, warn_only, asked != DAEMON_SKIPPED);
-			if (!warn_only) {
+			log_rejection(pamh, p, budget, user, &res, warn_only && !hard,
+				      asked != DAEMON_SKIPPED);
+			if (!warn_only || hard) {
 				say(pamh, flags, PAM_ERROR_MSG, message);
+				if (warn_only) {
+					char text[256];
+					snprintf(text, sizeof(text), hard_limit_format,
+						 RULES_MAX_BYTES);
+					say(pamh, flags, PAM_ERROR_MSG, text);
+				}
 				rc = PAM_AUTHTOK_ERR;
 				continue;
 			}
@@ -373,13 +457,52 @@ out:
 }
 
 /*
- * The record line, after the writer succeeded: the daemon stores the new
- * password's hash, prunes the history and restarts the rotation clock.
+ * What the user is told when the daemon refuses to record a change that
+ * the writer has already made: another change of the same user was
+ * recorded first (changes made at the same moment), so the history and
+ * the rotation clock keep that one.
  */
-static int password_record(pam_handle_t *pamh, const struct policy *p,
-			   const char *user)
+static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p,
+			   const char *user, const struct request_record_result *r)
 {
+	char text[512];
+
+	pam_syslog(pamh, LOG_WARNING,
+		   "password of %s was changed but NOT recorded in the history: %s",
+		   user, r->reused ? "reused (the password is already in the history)"
+				   : "too_soon (another change was recorded within "
+				     "the minimum age)");
+	if (r->reused)
+		snprintf(text, sizeof(text),
+			 "Your password was changed, but the change was not recorded: "
+			 "this password is already in your password history.");
+	else
+		snprintf(text, sizeof(text),
+			 "Your password was changed, but the change was not recorded: "
+			 "another change of your password was recorded just before it, "
+			 "and the password may be changed only once every %d day%s. "
+			 "If the new password does not work, contact your system "
+			 "administrator.", p->min_age_days, p->min_age_days == 1 ? "" : "s");
+	say(pamh, flags, PAM_ERROR_MSG, text);
+}
+
+/*
+ * The record line, after the writer succeeded: the daemon stores the new
+ * password's hash, prunes the history and restarts the rotation clock -
+ * after re-checking, in its write transaction, the minimum age and that
+ * the password is not already in the history (what the check line was
+ * told may no longer hold when changes of one user run at once).
+ */
+static int password_record(pam_handle_t *pamh, int flags, const struct policy *p,
+			   const char *user, const struct users_info *info)
+{
+	struct request_record_result r;
+	struct request_budget local;
+	struct request_budget *budget = chauthtok_budget(pamh, p, false, &local);
 	const void *item = NULL;
+	uint64_t record_flags = 0;
+	int64_t started;
+	int ms;
 	pp_err rc;
 
 	if (user == NULL)
@@ -388,13 +511,26 @@ static int password_record(pam_handle_t *pamh, const struct policy *p,
 		pam_syslog(pamh, LOG_ERR, "record: no new password in PAM_AUTHTOK for %s", user);
 		return PAM_AUTHTOK_ERR;
 	}
-	rc = request_record(p->socket, p->timeout_ms, user, item, p->history,
-			    item_text(pamh, PAM_SERVICE));
+	if (getuid() == 0 && info != NULL && info->uid != 0)
+		record_flags |= PROTO_RECORD_ROOT_FOR_OTHER;
+	/* The check line's budget: a daemon that failed it is not waited for. */
+	memset(&r, 0, sizeof(r));
+	rc = request_budget_begin(budget, &ms, &started);
+	if (rc == PP_OK) {
+		rc = request_record_checked(p->socket, ms, user, item, p->history,
+					    item_text(pamh, PAM_SERVICE), record_flags,
+					    p->min_age_days, &r);
+		request_budget_end(budget, started, rc);
+	}
 	if (rc != PP_OK) {
 		pam_syslog(pamh, LOG_ALERT,
 			   "password of %s was changed but NOT recorded in the history: "
 			   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
 		return PAM_SYSTEM_ERR;
+	}
+	if (!r.recorded) {
+		record_refused(pamh, flags, p, user, &r);
+		return PAM_AUTHTOK_ERR;
 	}
 	if (p->debug)
 		pam_syslog(pamh, LOG_DEBUG, "recorded new password of %s", user);
@@ -437,6 +573,7 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 {
 	struct policy p;
 	struct users_info info;
+	struct request_budget budget;
 	const char *user = NULL;
 	bool known = false;
 	bool record = has_word(argc, argv, "record");
@@ -444,6 +581,9 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 
 	if (!load_policy(pamh, flags, argc, argv, &p, !record))
 		return record ? PAM_IGNORE : PAM_AUTHTOK_ERR;
+	/* Every pam_chauthtok starts with this pass: a new time budget. */
+	if (flags & PAM_PRELIM_CHECK)
+		(void)chauthtok_budget(pamh, &p, true, &budget);
 	coverage = lookup_user(pamh, &p, &user, &info, &known);
 	if (coverage != USERS_COVERED && coverage != USERS_UNKNOWN) {
 		if (record || (flags & PAM_PRELIM_CHECK) || !(flags & PAM_UPDATE_AUTHTOK))
@@ -455,7 +595,7 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 	if (!(flags & PAM_UPDATE_AUTHTOK))
 		return PAM_SERVICE_ERR;
 	if (record)
-		return password_record(pamh, &p, user);
+		return password_record(pamh, flags, &p, user, known ? &info : NULL);
 	return password_update(pamh, flags, &p, user, known ? &info : NULL);
 }
 
@@ -486,10 +626,13 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	struct policy p;
 	struct users_info info;
 	struct request_status_result st;
+	struct request_budget budget;
 	const char *user = NULL;
 	bool known = false;
 	char text[512], last[16], expires[16];
 	enum users_coverage coverage;
+	int64_t started;
+	int ms;
 	pp_err rc;
 
 	if (!load_policy(pamh, flags, argc, argv, &p, false)) {
@@ -499,7 +642,13 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	coverage = lookup_user(pamh, &p, &user, &info, &known);
 	if (coverage != USERS_COVERED || user == NULL)
 		return PAM_IGNORE;
-	rc = request_status(p.socket, p.timeout_ms, user, p.max_age_days, p.warn_days, &st);
+	/* One budget for the status and the event that may follow it. */
+	request_budget_init(&budget, p.timeout_ms);
+	rc = request_budget_begin(&budget, &ms, &started);
+	if (rc == PP_OK) {
+		rc = request_status(p.socket, ms, user, p.max_age_days, p.warn_days, &st);
+		request_budget_end(&budget, started, rc);
+	}
 	if (rc != PP_OK)
 		return account_unreachable(pamh, flags, &p, user, rc);
 	if (!st.found)
@@ -511,7 +660,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 		say(pamh, flags, PAM_ERROR_MSG,
 		    "Your password must be changed (required by an administrator). "
 		    "You must choose a new one now.");
-		send_event(pamh, &p, "password_expired", user, "must_change");
+		send_event(pamh, &p, &budget, "password_expired", user, "must_change");
 		return PAM_NEW_AUTHTOK_REQD;
 	case AGING_EXPIRED:
 		if (st.last_change)
@@ -528,7 +677,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 				 "new one now.", seen, p.max_age_days);
 		}
 		say(pamh, flags, PAM_ERROR_MSG, text);
-		send_event(pamh, &p, "password_expired", user, "expired");
+		send_event(pamh, &p, &budget, "password_expired", user, "expired");
 		return PAM_NEW_AUTHTOK_REQD;
 	case AGING_WARNING: {
 		/* Counted on the daemon's clock, which decided the state. */
@@ -536,7 +685,7 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 		snprintf(text, sizeof(text), "Your password expires in %ld day%s (on %s).",
 			 days, days == 1 ? "" : "s", expires);
 		say(pamh, flags, PAM_TEXT_INFO, text);
-		send_event(pamh, &p, "expiry_warning", user, "");
+		send_event(pamh, &p, &budget, "expiry_warning", user, "");
 		return PAM_SUCCESS;
 	}
 	default:

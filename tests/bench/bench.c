@@ -1029,6 +1029,15 @@ static void seed_store(const char *state, int nusers)
 	if (store_open_sqlite(state, &s, err, sizeof(err)) != PP_OK)
 		die("store_open_sqlite: %s", err);
 	store_close(s);
+	/* A store with users has its pepper: the daemon never makes one over data. */
+	{
+		uint8_t pepper[HASH_PEPPER_BYTES];
+
+		PATHF(dbpath, "%s/pepper", state);
+		hash_pepper_generate(pepper);
+		if (hash_pepper_save(dbpath, pepper, false, err, sizeof(err)) != PP_OK)
+			die("%s", err);
+	}
 	PATHF(dbpath, "%s/store.db", state);
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		die("sqlite3_open %s: %s", dbpath, sqlite3_errmsg(db));

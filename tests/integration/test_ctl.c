@@ -942,6 +942,16 @@ START_TEST(test_report_scale_cli)
 	ck_assert_int_eq(hash_init(), PP_OK);
 	ck_assert_int_eq(store_open_sqlite(state, &s, err, sizeof(err)), PP_OK);
 	store_close(s);
+	/* A store with users has its pepper: the daemon never makes one over data. */
+	{
+		uint8_t pepper[HASH_PEPPER_BYTES];
+		char pepper_path[4300];
+
+		snprintf(pepper_path, sizeof(pepper_path), "%s/pepper", state);
+		hash_pepper_generate(pepper);
+		ck_assert_int_eq(hash_pepper_save(pepper_path, pepper, false, err,
+						  sizeof(err)), PP_OK);
+	}
 	snprintf(db_path, sizeof(db_path), "%s/store.db", state);
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);

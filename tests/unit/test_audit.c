@@ -1,6 +1,8 @@
 /*
- * test_audit.c - unit tests for lib/audit.c: the JSON-lines format, its
- * escaping, the keyed hash chain, and every verdict of the verifier.
+ * test_audit.c - unit tests for lib/auditlog.c: the JSON-lines format, its
+ * escaping, the keyed hash chain, every verdict of the verifier, torn
+ * lines left by a crash, gap markers after a full disk (/dev/full, no
+ * root needed) and the binding of the key to the data it signs.
  *
  * Lines are checked with a small strict JSON parser below rather than with
  * the library's own code, and each mac is recomputed independently, so the
@@ -11,7 +13,9 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -816,6 +820,8 @@ START_TEST(test_problem_names)
 	ck_assert_str_eq(auditlog_problem_name(AUDIT_REORDERED), "reordered");
 	ck_assert_str_eq(auditlog_problem_name(AUDIT_TRUNCATED), "truncated");
 	ck_assert_str_eq(auditlog_problem_name(AUDIT_MALFORMED), "malformed");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_TORN), "torn");
+	ck_assert_str_eq(auditlog_problem_name(AUDIT_GAP), "gap");
 	ck_assert_str_eq(auditlog_problem_name((enum audit_problem)99), "unknown");
 }
 END_TEST
@@ -1214,17 +1220,372 @@ START_TEST(test_resume_after_torn_last_line)
 	fputs("{\"seq\":4,\"ts\":\"20", f);
 	ck_assert_int_eq(fclose(f), 0);
 	log = open_log(log_path, head_path);
+	ck_assert_uint_eq(auditlog_torn_sealed(log), 17);
 	append_events(log, 4, 1);
 	auditlog_close(log);
-	/* Whatever happens to the torn bytes, the log is not clean at line 4... */
-	verify_one(log_path, head_path, &v);
-	ck_assert_int_ne(v.problem, AUDIT_CLEAN);
-	ck_assert_uint_eq(v.line, 4);
-	/* ...but the event written after the restart must be a line of its own. */
+	/* The torn bytes stay, sealed; a marker follows, then the event. */
 	lines_read(log_path, &l);
-	ck_assert_msg(json_parse_object(l.v[l.n - 1], strlen(l.v[l.n - 1]), &o),
-		      "event after restart fused with the torn line: %s", l.v[l.n - 1]);
+	ck_assert_uint_eq(l.n, 6);
+	ck_assert_str_eq(l.v[3], "{\"seq\":4,\"ts\":\"20");
+	check_line_shape(l.v[4], &o);
+	ck_assert_str_eq(jget(&o, "seq")->str, "4");
+	ck_assert_str_eq(jget(&o, "event")->str, "audit_tail_repaired");
+	ck_assert_int_eq(jget(&o, "reasons")->nelems, 1);
+	ck_assert_str_eq(jget(&o, "reasons")->elems[0], "torn_bytes=17");
+	check_line_shape(l.v[5], &o);
+	ck_assert_str_eq(jget(&o, "seq")->str, "5");
+	ck_assert_str_eq(jget(&o, "user")->str, "user4");
 	lines_free(&l);
+	/* verify names the torn line and checks every line after it. */
+	verify_one(log_path, head_path, &v);
+	assert_clean(&v, 6);
+	ck_assert_uint_eq(v.torn, 1);
+	ck_assert_uint_eq(v.nnotices, 1);
+	ck_assert_int_eq(v.notices[0].problem, AUDIT_TORN);
+	ck_assert_uint_eq(v.notices[0].line, 4);
+	ck_assert_ptr_nonnull(strstr(v.notices[0].detail, "sealed by the daemon at restart"));
+}
+END_TEST
+
+/* A torn line sealed by an older daemon (no marker): verify goes on past it. */
+START_TEST(test_verify_goes_on_after_torn_line)
+{
+	struct audit_log *log;
+	struct audit_verdict v;
+	struct lines l;
+	char *p;
+	FILE *f;
+
+	write_log(log_path, head_path, 3);
+	f = fopen(log_path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"seq\":4,\"ts\":\"2023-11-14T22:1\n", f);   /* sealed, no marker */
+	ck_assert_int_eq(fclose(f), 0);
+	log = open_log(log_path, head_path);
+	ck_assert_uint_eq(auditlog_torn_sealed(log), 0);
+	append_events(log, 4, 4);
+	auditlog_close(log);
+	verify_one(log_path, head_path, &v);
+	assert_clean(&v, 8);
+	ck_assert_uint_eq(v.torn, 1);
+	ck_assert_uint_eq(v.notices[0].line, 4);
+
+	/* An edit after the torn line is still found, at its own line. */
+	lines_read(log_path, &l);
+	p = strstr(l.v[6], "\"user\":\"user");
+	ck_assert_ptr_nonnull(p);
+	p[strlen("\"user\":\"user")] = '9';
+	lines_write(copy_path, l.v, l.n);
+	lines_free(&l);
+	verify_one(copy_path, head_path, &v);
+	assert_verdict(&v, AUDIT_EDITED, copy_path, 7);
+	ck_assert_uint_eq(v.torn, 1);
+
+	/* A fragment with another seq than the chain needs is not a crash. */
+	lines_read(log_path, &l);
+	{
+		char bogus[] = "{\"seq\":9,\"ts\":\"20";
+		l.v[3] = bogus;
+		lines_write(copy_path, l.v, l.n);
+	}
+	lines_free(&l);
+	verify_one(copy_path, head_path, &v);
+	assert_verdict(&v, AUDIT_MALFORMED, copy_path, 4);
+}
+END_TEST
+
+/* Copied right after a crash, before the daemon restarted. */
+START_TEST(test_verify_torn_tail_before_restart)
+{
+	struct audit_verdict v;
+	FILE *f;
+	char *text;
+
+	write_log(log_path, head_path, 3);
+	text = harness_read(log_path);
+	ck_assert_ptr_nonnull(text);
+	f = fopen(copy_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fputs("{\"seq\":4,\"ts\":\"2023", f);
+	ck_assert_int_eq(fclose(f), 0);
+	/* The head says seq 4 was never completed: torn, not truncated. */
+	verify_one(copy_path, head_path, &v);
+	assert_clean(&v, 4);
+	ck_assert_uint_eq(v.torn, 1);
+	ck_assert_uint_eq(v.notices[0].line, 4);
+	/* Without the head it cannot be told from a cut: truncated. */
+	verify_one(copy_path, NULL, &v);
+	assert_verdict(&v, AUDIT_TRUNCATED, copy_path, 4);
+	free(text);
+}
+END_TEST
+
+/* A whole line that lost only its newline stays in the chain. */
+START_TEST(test_resume_keeps_whole_line_without_newline)
+{
+	struct audit_log *log;
+	struct audit_verdict v;
+	struct lines l;
+	struct jobject o;
+	char head_text[1100];
+
+	write_log(log_path, head_path, 3);
+	lines_read(log_path, &l);
+	check_line_shape(l.v[1], &o);
+	/* The head one line behind, as after a crash before its rename. */
+	snprintf(head_text, sizeof(head_text), "2 %s\n", jget(&o, "mac")->str);
+	{
+		FILE *f = fopen(log_path, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%s\n%s\n%s", l.v[0], l.v[1], l.v[2]);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	lines_free(&l);
+	harness_write(head_path, head_text);
+	ck_assert_int_eq(chmod(head_path, 0600), 0);
+	log = open_log(log_path, head_path);
+	ck_assert_uint_eq(auditlog_torn_sealed(log), 0);
+	append_events(log, 4, 1);
+	auditlog_close(log);
+	assert_seqs(log_path, 4);
+	verify_one(log_path, head_path, &v);
+	assert_clean(&v, 4);
+	ck_assert_uint_eq(v.torn, 0);
+}
+END_TEST
+
+/* ---- a full disk: /dev/full fails every write with ENOSPC ---- */
+
+/* The descriptor the open log writes to, found through /proc. */
+static int log_fd(const char *path)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL && found < 0) {
+		char link[300], target[PATH_MAX];
+		ssize_t n;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strcmp(target, path) == 0)
+				found = atoi(e->d_name);
+		}
+	}
+	closedir(d);
+	ck_assert_msg(found >= 0, "no descriptor open on %s", path);
+	return found;
+}
+
+/* Point fd at /dev/full ("disk full") or back at the log ("space returns"). */
+static void disk_full(int fd, bool full)
+{
+	int other = full ? open("/dev/full", O_WRONLY | O_CLOEXEC)
+			 : open(log_path, O_RDWR | O_APPEND | O_CLOEXEC);
+
+	ck_assert_int_ge(other, 0);
+	ck_assert_int_eq(dup2(other, fd), fd);
+	close(other);
+}
+
+static void write_failing(struct audit_log *log, int first, int count)
+{
+	for (int i = first; i < first + count; i++) {
+		struct audit_event ev;
+		char user[32];
+		event_for(i, &ev, user, sizeof(user));
+		ck_assert_int_eq(auditlog_write(log, &ev, BASE_TIME + 60LL * (i - 1)),
+				 PP_ERR_IO);
+	}
+}
+
+START_TEST(test_gap_marker_when_space_returns)
+{
+	struct audit_log *log = open_log(log_path, head_path);
+	struct audit_verdict v;
+	struct lines l;
+	struct jobject o;
+	size_t held;
+	uint64_t lost;
+	int fd;
+
+	append_events(log, 1, 2);
+	fd = log_fd(log_path);
+	disk_full(fd, true);
+	write_failing(log, 3, 3);
+	auditlog_backlog(log, &held, &lost);
+	ck_assert_uint_eq(held, 3);
+	ck_assert_uint_eq(lost, 0);
+	ck_assert_int_eq(auditlog_flush(log, BASE_TIME + 3600), PP_ERR_IO);
+	disk_full(fd, false);
+	append_events(log, 6, 1);
+	auditlog_backlog(log, &held, &lost);
+	ck_assert_uint_eq(held + lost, 0);
+	auditlog_close(log);
+
+	/* 1, 2, the gap marker (3), the held events 3..5 (4..6), event 6 (7). */
+	lines_read(log_path, &l);
+	ck_assert_uint_eq(l.n, 7);
+	check_line_shape(l.v[2], &o);
+	ck_assert_str_eq(jget(&o, "seq")->str, "3");
+	ck_assert_str_eq(jget(&o, "event")->str, "audit_gap");
+	ck_assert_int_eq(jget(&o, "reasons")->nelems, 4);
+	ck_assert_str_eq(jget(&o, "reasons")->elems[0], "events_held=3");
+	ck_assert_str_eq(jget(&o, "reasons")->elems[1], "events_lost=0");
+	ck_assert_str_eq(jget(&o, "reasons")->elems[2], "from=2023-11-14T22:15:20Z");
+	ck_assert_str_eq(jget(&o, "reasons")->elems[3], "to=2023-11-14T22:17:20Z");
+	for (int i = 3; i <= 5; i++) {
+		char user[16];
+		check_line_shape(l.v[i], &o);
+		snprintf(user, sizeof(user), "user%d", i);
+		ck_assert_str_eq(jget(&o, "user")->str, user);
+	}
+	/* A held event keeps the time it happened. */
+	check_line_shape(l.v[3], &o);
+	ck_assert_str_eq(jget(&o, "ts")->str, "2023-11-14T22:15:20Z");
+	lines_free(&l);
+
+	/* verify reports the gap; nothing is missing, so the verdict is clean. */
+	verify_one(log_path, head_path, &v);
+	assert_clean(&v, 7);
+	ck_assert_uint_eq(v.gaps, 1);
+	ck_assert_uint_eq(v.events_held, 3);
+	ck_assert_uint_eq(v.events_lost, 0);
+	ck_assert_uint_eq(v.nnotices, 1);
+	ck_assert_int_eq(v.notices[0].problem, AUDIT_GAP);
+	ck_assert_uint_eq(v.notices[0].line, 3);
+	ck_assert_ptr_nonnull(strstr(v.notices[0].detail, "3 event(s) held"));
+}
+END_TEST
+
+START_TEST(test_gap_counts_events_beyond_memory)
+{
+	struct audit_log *log = open_log(log_path, head_path);
+	struct audit_verdict v;
+	size_t held;
+	uint64_t lost;
+	int fd;
+
+	append_events(log, 1, 2);
+	fd = log_fd(log_path);
+	disk_full(fd, true);
+	write_failing(log, 3, AUDIT_MAX_HELD + 4);
+	auditlog_backlog(log, &held, &lost);
+	ck_assert_uint_eq(held, AUDIT_MAX_HELD);
+	ck_assert_uint_eq(lost, 4);
+	disk_full(fd, false);
+	ck_assert_int_eq(auditlog_flush(log, BASE_TIME + 86400), PP_OK);
+	auditlog_close(log);
+
+	verify_one(log_path, head_path, &v);
+	assert_verdict(&v, AUDIT_GAP, log_path, 3);
+	ck_assert_uint_eq(v.lines, 2 + 1 + AUDIT_MAX_HELD);
+	ck_assert_uint_eq(v.events_lost, 4);
+	ck_assert_uint_eq(v.events_held, AUDIT_MAX_HELD);
+	ck_assert_uint_eq(v.nnotices, 1);
+	ck_assert_msg(strstr(v.notices[0].detail,
+			     "4 event(s) missing between seq 2 and 3") != NULL,
+		      "detail: %s", v.notices[0].detail);
+}
+END_TEST
+
+/* Failed writes leave the chain whole, also across a close and reopen. */
+START_TEST(test_chain_whole_after_failed_writes)
+{
+	struct audit_log *log = open_log(log_path, head_path);
+	struct audit_verdict v;
+	int fd;
+
+	append_events(log, 1, 1);
+	fd = log_fd(log_path);
+	disk_full(fd, true);
+	write_failing(log, 2, 1);
+	disk_full(fd, false);
+	append_events(log, 3, 2);
+	auditlog_close(log);
+	/* Reopened: the file ends cleanly, nothing to seal. */
+	log = open_log(log_path, head_path);
+	ck_assert_uint_eq(auditlog_torn_sealed(log), 0);
+	append_events(log, 5, 1);
+	auditlog_close(log);
+	verify_one(log_path, head_path, &v);
+	assert_clean(&v, 6);
+	ck_assert_uint_eq(v.gaps, 1);
+}
+END_TEST
+
+/* ---- the key belongs to its data ---- */
+
+START_TEST(test_key_bound_to_log_and_head)
+{
+	char rotated[PATH_MAX + 8];
+	struct audit_log *log;
+	bool has = true;
+
+	/* Nothing yet: no data, any key is fine. */
+	ck_assert_int_eq(auditlog_has_data(log_path, head_path, &has), PP_OK);
+	ck_assert(!has);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, other_key),
+			 AUDITLOG_KEY_NO_DATA);
+
+	write_log(log_path, head_path, 3);
+	ck_assert_int_eq(auditlog_has_data(log_path, head_path, &has), PP_OK);
+	ck_assert(has);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, test_key),
+			 AUDITLOG_KEY_MATCHES);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, other_key),
+			 AUDITLOG_KEY_DIFFERS);
+	/* The log alone (head lost) binds the key too. */
+	ck_assert_int_eq(auditlog_key_matches(log_path, "/nonexistent", other_key),
+			 AUDITLOG_KEY_DIFFERS);
+
+	/* Rotated away: the head alone still knows the key. */
+	snprintf(rotated, sizeof(rotated), "%s.1", log_path);
+	ck_assert_int_eq(rename(log_path, rotated), 0);
+	ck_assert_int_eq(auditlog_has_data(log_path, head_path, &has), PP_OK);
+	ck_assert(has);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, test_key),
+			 AUDITLOG_KEY_MATCHES);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, other_key),
+			 AUDITLOG_KEY_DIFFERS);
+	/* And the new file chains on under it. */
+	log = open_log(log_path, head_path);
+	append_events(log, 4, 1);
+	auditlog_close(log);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, other_key),
+			 AUDITLOG_KEY_DIFFERS);
+
+	/* A head from before check values, and no line: cannot be proven. */
+	ck_assert_int_eq(unlink(log_path), 0);
+	harness_write(head_path, "4 00000000000000000000000000000000"
+		      "00000000000000000000000000000000\n");
+	ck_assert_int_eq(chmod(head_path, 0600), 0);
+	ck_assert_int_eq(auditlog_key_matches(log_path, head_path, other_key),
+			 AUDITLOG_KEY_UNPROVEN);
+}
+END_TEST
+
+/* The head's third field is the documented keyed check value. */
+START_TEST(test_head_carries_check_value)
+{
+	char *text, seq[32], mac[80], check[80], body[256], want[AUDIT_MAC_HEX + 1];
+	uint8_t bin[32];
+
+	write_log(log_path, head_path, 2);
+	text = harness_read(head_path);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(sscanf(text, "%31s %79s %79s", seq, mac, check), 3);
+	ck_assert_str_eq(seq, "2");
+	snprintf(body, sizeof(body), "pam_policy audit head v1 %s %s", seq, mac);
+	crypto_generichash(bin, sizeof(bin), (const unsigned char *)body, strlen(body),
+			   test_key, AUDIT_KEY_BYTES);
+	sodium_bin2hex(want, sizeof(want), bin, sizeof(bin));
+	ck_assert_str_eq(check, want);
+	free(text);
 }
 END_TEST
 
@@ -1288,6 +1649,22 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, test_resume_without_head);
 	tcase_add_test(tc, test_resume_after_torn_last_line);
 	tcase_add_test(tc, test_resume_with_corrupt_head_and_empty_log);
+	tcase_add_test(tc, test_verify_goes_on_after_torn_line);
+	tcase_add_test(tc, test_verify_torn_tail_before_restart);
+	tcase_add_test(tc, test_resume_keeps_whole_line_without_newline);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("disk_full");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_gap_marker_when_space_returns);
+	tcase_add_test(tc, test_gap_counts_events_beyond_memory);
+	tcase_add_test(tc, test_chain_whole_after_failed_writes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("key");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_key_bound_to_log_and_head);
+	tcase_add_test(tc, test_head_carries_check_value);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,9 @@
  * test_proto.c - the wire protocol (lib/proto.c) and the client side
  * (lib/client.c): round trips, strict rejection of malformed bodies, and
  * connection behaviour against peers in threads that answer, stay silent,
- * hang up or cut a frame short. Waiting is done with poll deadlines only.
+ * hang up or cut a frame short; user names refused at the protocol, and
+ * the CLI report escaping the names it prints. Waiting is done with poll
+ * deadlines only.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -22,6 +24,7 @@
 #include "client.h"
 #include "harness.h"
 #include "proto.h"
+#include "report.h"
 
 /* ---- helpers ---- */
 
@@ -45,6 +48,7 @@ static const struct {
 	{ PROTO_STATUS_REPLY, "status_reply", "UUUUUUUU" },
 	{ PROTO_REPORT_ROW, "report_row", "SUUUUUUU" },
 	{ PROTO_REPORT_END, "report_end", "UUUUU" },
+	{ PROTO_SECRETS, "secrets", "" },
 };
 #define NSPEC (sizeof(spec) / sizeof(spec[0]))
 
@@ -492,16 +496,178 @@ START_TEST(test_copy_and_describe)
 	proto_describe(&m, small, sizeof(small));
 	ck_assert_str_eq(small, "chec");
 
-	/* non-printable bytes are escaped */
-	proto_msg_init(&m, PROTO_FORGET);
+	/* non-printable bytes are escaped (a user name cannot hold them) */
+	proto_msg_init(&m, PROTO_BACKUP);
 	ck_assert_int_eq(proto_add_cstr(&m, "a\"b\n"), PP_OK);
 	proto_describe(&m, text, sizeof(text));
-	ck_assert_str_eq(text, "forget user=\"a\\x22b\\x0a\"");
+	ck_assert_str_eq(text, "backup path=\"a\\x22b\\x0a\"");
 
 	ck_assert_str_eq(proto_status_name(PROTO_OK), "ok");
 	ck_assert_str_eq(proto_status_name(PROTO_TOO_SOON), "too_soon");
 	ck_assert_str_eq(proto_status_name(PROTO_STATUS_COUNT), "unknown");
 	ck_assert_str_eq(proto_status_name(UINT64_MAX), "unknown");
+}
+END_TEST
+
+/* ---- user names: valid UTF-8 without control characters ---- */
+
+/* Names no request may carry: control characters (C0, DEL, C1), bad UTF-8. */
+static const char *const bad_names[] = {
+	"al\x1b[2Jice",     /* ESC: a terminal escape sequence */
+	"alice\n",          /* LF: a forged log or CSV line */
+	"al\tice",          /* TAB */
+	"al\x7fice",        /* DEL */
+	"al\xc2\x9bice",    /* U+009B, C1 CSI */
+	"al\xffice",        /* not UTF-8 */
+	"al\xc3",           /* cut sequence */
+	"al\xc0\xafice",    /* overlong "/" */
+	"\xed\xa0\x80",     /* a surrogate */
+};
+#define NBAD (sizeof(bad_names) / sizeof(bad_names[0]))
+
+START_TEST(test_reject_bad_user_names)
+{
+	struct proto_msg m;
+	struct raw r;
+
+	for (size_t i = 0; i < NBAD; i++) {
+		const char *name = bad_names[i];
+
+		/* the decoder refuses them in every request's user field... */
+		raw_expire(&r, name);
+		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "expire %zu", i);
+		raw_head(&r, PROTO_VERSION, PROTO_STATUS, 3);
+		raw_str(&r, name, strlen(name));
+		raw_u64(&r, 90);
+		raw_u64(&r, 14);
+		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "status %zu", i);
+		raw_head(&r, PROTO_VERSION, PROTO_CHECK, 5);
+		raw_str(&r, name, strlen(name));
+		raw_str(&r, "Kq7!Vw3#mz", 10);
+		raw_u64(&r, 0);
+		raw_u64(&r, 24);
+		raw_u64(&r, 1);
+		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "check %zu", i);
+		raw_head(&r, PROTO_VERSION, PROTO_RECORD, 5);
+		raw_str(&r, name, strlen(name));
+		raw_str(&r, "Kq7!Vw3#mz", 10);
+		raw_u64(&r, 24);
+		raw_str(&r, "passwd", 6);
+		raw_u64(&r, 0);
+		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "record %zu", i);
+		raw_head(&r, PROTO_VERSION, PROTO_EVENT, 7);
+		raw_str(&r, "change_rejected", 15);
+		raw_str(&r, name, strlen(name));
+		for (int k = 0; k < 4; k++)
+			raw_str(&r, "", 0);
+		raw_u64(&r, 0);
+		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "event %zu", i);
+
+		/* ...and the encoder does not build them */
+		proto_msg_init(&m, PROTO_FORGET);
+		ck_assert_int_eq(proto_add_cstr(&m, name), PP_ERR_INVALID);
+		ck_assert_uint_eq(m.nfields, 0);
+	}
+
+	/* Names in any script, and DOMAIN\user, are names. */
+	raw_expire(&r, "j\xc3\xbcrgen");
+	ck_assert_int_eq(decode_raw(&r), PP_OK);
+	raw_expire(&r, "\xe5\xb1\xb1\xe7\x94\xb0");
+	ck_assert_int_eq(decode_raw(&r), PP_OK);
+	raw_expire(&r, "CORP\\alice");
+	ck_assert_int_eq(decode_raw(&r), PP_OK);
+	/* Other strings are not names: a reply's text may hold a newline. */
+	raw_head(&r, PROTO_VERSION, PROTO_REPLY, 3);
+	raw_u64(&r, 0);
+	raw_u64(&r, 0);
+	raw_str(&r, "two\nlines", 9);
+	ck_assert_int_eq(decode_raw(&r), PP_OK);
+	/* A report row names what NSS enumerates, as it is (the CLI escapes). */
+	raw_head(&r, PROTO_VERSION, PROTO_REPORT_ROW, 8);
+	raw_str(&r, "al\x1bice", 6);
+	for (int k = 0; k < 7; k++)
+		raw_u64(&r, 0);
+	ck_assert_int_eq(decode_raw(&r), PP_OK);
+}
+END_TEST
+
+/* ---- the CSV and table reports escape what they print ---- */
+
+static char *report_text(enum report_format fmt, const char *const *users, size_t n)
+{
+	struct report *rep = report_new();
+	struct report_info info = { .now = 1767225600, .max_age_days = 90,
+				    .warn_days = 14, .history = 24 };
+	struct report_filter all;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	ck_assert_ptr_nonnull(rep);
+	for (size_t i = 0; i < n; i++) {
+		struct report_row row = { .user = (char *)users[i], .uid_known = true,
+					  .uid = 1001 + i, .state = AGING_OK,
+					  .last_change = info.now - 86400,
+					  .expires = info.now + 89 * 86400 };
+		ck_assert_int_eq(report_add(rep, &row), PP_OK);
+	}
+	ck_assert_int_eq(report_finish(rep, &info), PP_OK);
+	report_filter_init(&all);
+	out = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(report_write(rep, &all, fmt, out), n);
+	ck_assert_int_eq(fclose(out), 0);
+	report_free(rep);
+	return buf;
+}
+
+START_TEST(test_report_csv_escapes_names)
+{
+	static const char *const users[] = {
+		"=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)",
+		"evil\x1b[31mred", "c1\xc2\x9bx", "bad\xff" "byte", "two\r\nlines",
+		"CORP\\alice", "j\xc3\xbcrgen", "al=ice",
+	};
+	char *csv = report_text(REPORT_CSV, users, sizeof(users) / sizeof(users[0]));
+
+	/* Formula starters are shown, not run; quotes still doubled. */
+	ck_assert_ptr_nonnull(strstr(csv, "\r\n\"'=HYPERLINK(\"\"http://x\"\")\",1001,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\n'+1+1,1002,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\n'-2+3,1003,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\n'@SUM(A1),1004,"));
+	/* Control characters and bad bytes are never printed raw. */
+	ck_assert_ptr_nonnull(strstr(csv, "\r\nevil?[31mred,1005,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\nc1?x,1006,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\nbad?byte,1007,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\ntwo??lines,1008,"));
+	ck_assert_ptr_null(strchr(csv, '\x1b'));
+	ck_assert_ptr_null(strstr(csv, "\xc2\x9b"));
+	ck_assert_ptr_null(strchr(csv, '\xff'));
+	/* Everything else as it is: backslashes, other scripts, '=' inside. */
+	ck_assert_ptr_nonnull(strstr(csv, "\r\nCORP\\alice,1009,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\nj\xc3\xbcrgen,1010,"));
+	ck_assert_ptr_nonnull(strstr(csv, "\r\nal=ice,1011,"));
+	/* Numbers stay numbers: a negative count is not a formula. */
+	ck_assert_ptr_null(strstr(csv, ",'"));
+	free(csv);
+}
+END_TEST
+
+START_TEST(test_report_table_escapes_names)
+{
+	static const char *const users[] = {
+		"evil\x1b[31mred", "c1\xc2\x9bx", "bad\xff" "byte", "j\xc3\xbcrgen",
+	};
+	char *table = report_text(REPORT_TABLE, users, sizeof(users) / sizeof(users[0]));
+
+	ck_assert_ptr_nonnull(strstr(table, "\nevil?[31mred "));
+	ck_assert_ptr_nonnull(strstr(table, "\nc1?x "));
+	ck_assert_ptr_nonnull(strstr(table, "\nbad?byte "));
+	ck_assert_ptr_nonnull(strstr(table, "\nj\xc3\xbcrgen "));
+	ck_assert_ptr_null(strchr(table, '\x1b'));
+	ck_assert_ptr_null(strstr(table, "\xc2\x9b"));
+	ck_assert_ptr_null(strchr(table, '\xff'));
+	free(table);
 }
 END_TEST
 
@@ -1049,6 +1215,11 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_connect_errors);
 	tcase_add_test(tc, test_connect_and_call);
 	tcase_add_test(tc, test_connect_backlog_full_times_out);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("names");
+	tcase_add_test(tc, test_reject_bad_user_names);
+	tcase_add_test(tc, test_report_csv_escapes_names);
+	tcase_add_test(tc, test_report_table_escapes_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
