@@ -99,18 +99,19 @@ static void audit_flush_locked(struct server *s, bool at_stop)
 	auditlog_backlog(s->audit, &held_before, &lost_before);
 	if (held_before == 0 && lost_before == 0)
 		return;
-	/* The outcome is in the backlog, which is what gets logged. */
+	/* The backlog says what happened (PP_ERR_IO with none left: only a sync failed). */
 	if (auditlog_flush(s->audit, now_utc()) != PP_OK)
-		held = 0;
+		log_msg(LOG_ERR, "audit log %s: retry %s failed", s->policy->audit_log, when);
 	auditlog_backlog(s->audit, &held, &lost);
-	if (held > 0 || lost > 0)
-		log_msg(LOG_ERR, "audit log %s still cannot be written %s: %zu event(s) "
-			"held%s, %llu lost (all are in syslog)", s->policy->audit_log, when,
-			held, at_stop ? " are lost too" : "", (unsigned long long)lost);
-	else
+	if (held == 0 && lost == 0) {
 		log_msg(LOG_WARNING, "audit log %s can be written again: an audit_gap "
 			"line records %zu event(s) written late and %llu lost",
 			s->policy->audit_log, held_before, (unsigned long long)lost_before);
+		return;
+	}
+	log_msg(LOG_ERR, "audit log %s still cannot be written %s: %zu event(s) "
+		"held%s, %llu lost (all are in syslog)", s->policy->audit_log, when,
+		held, at_stop ? " are lost too" : "", (unsigned long long)lost);
 }
 
 void daemon_audit_simple(struct server *s, const char *event, const char *user,

@@ -274,8 +274,8 @@ void reply(struct conn *c, enum proto_status status, uint64_t detail, const char
 void conn_finish(struct server *s, struct conn *c);
 
 /*
- * conn_watch - watch c for events (EPOLLIN or EPOLLOUT, with EPOLLRDHUP
- * added), or remove it from the epoll set (0). Event loop.
+ * conn_watch - watch c for events (EPOLLIN, to which EPOLLRDHUP is added,
+ * or EPOLLOUT), or remove it from the epoll set (0). Event loop.
  */
 bool conn_watch(struct server *s, struct conn *c, uint32_t events) PP_WUR;
 

@@ -339,7 +339,11 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 		record_refused(s, c, user, service, &rules);
 		return;
 	}
-	/* Audit first: an acknowledged change is always in the log too. */
+	/*
+	 * Audit first: an acknowledged change is in the log too, or, while the
+	 * log cannot be written (disk full), held for it and written after an
+	 * audit_gap line (audit.c). It is acknowledged either way.
+	 */
 	daemon_audit_simple(s, "password_changed", user, service, NULL);
 	if (rules.forced)
 		daemon_audit_simple(s, "forced_change_completed", user, service, NULL);
@@ -673,5 +677,7 @@ void handle_secrets(struct server *s, struct worker *w, struct conn *c)
 	}
 	sodium_free(disk);
 	pp_wipe(bound, sizeof(bound));
+	/* Cut to what one reply field carries (a longer one would drop the reply). */
+	text[PROTO_MAX_STR] = '\0';
 	reply(c, PROTO_OK, detail, text);
 }

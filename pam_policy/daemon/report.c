@@ -10,7 +10,9 @@
  * formats. No per-user NSS call is made except for stored users that the
  * enumeration did not list (directory users when enumeration is off).
  *
- * Runs on the writer thread only (getpwent is not reentrant).
+ * Runs on the report thread only (getpwent is not reentrant; nothing else
+ * enumerates), so a slow reader delays only other reports, never root's
+ * writes.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause

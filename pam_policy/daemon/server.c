@@ -369,8 +369,6 @@ static pp_err create_pepper(struct server *s, const char *path)
 	rc = hash_pepper_save(path, s->pepper, false, err, sizeof(err));
 	if (rc != PP_OK)
 		log_msg(LOG_ERR, "pepper: %s", err[0] ? err : pp_strerror(rc));
-	else
-		log_msg(LOG_INFO, "created pepper file %s for the empty store", path);
 	return rc;
 }
 
@@ -380,6 +378,7 @@ static pp_err load_pepper(struct server *s)
 	char path[PATH_MAX], err[PATH_MAX + 128] = "";
 	uint8_t check[HASH_BYTES];
 	enum store_bind bound;
+	bool created = false;
 	pp_err rc;
 
 	s->pepper = sodium_malloc(HASH_PEPPER_BYTES);
@@ -391,10 +390,12 @@ static pp_err load_pepper(struct server *s)
 		return PP_ERR_TOO_LONG;
 	}
 	rc = hash_pepper_load(path, s->pepper, err, sizeof(err));
-	if (rc == PP_ERR_NOT_FOUND)
+	if (rc == PP_ERR_NOT_FOUND) {
 		rc = create_pepper(s, path);
-	else if (rc != PP_OK)
+		created = rc == PP_OK;
+	} else if (rc != PP_OK) {
 		log_msg(LOG_ERR, "pepper: %s", err[0] ? err : pp_strerror(rc));
+	}
 	if (rc != PP_OK)
 		return rc;
 	rc = hash_pepper_check_value(s->pepper, check);
@@ -411,8 +412,8 @@ static pp_err load_pepper(struct server *s)
 	case STORE_BIND_MATCH:
 		break;
 	case STORE_BIND_RECORDED:
-		log_msg(LOG_INFO, "pepper file %s bound to the store in %s", path,
-			s->policy->state_dir);
+		log_msg(LOG_INFO, "%s pepper file %s bound to the empty store in %s",
+			created ? "new" : "existing", path, s->policy->state_dir);
 		break;
 	case STORE_BIND_ADOPTED:
 		/* A store from before binding: the pepper present is all we know. */

@@ -137,7 +137,7 @@ static void assert_lacks(const char *hay, const char *needle)
 /* ---- CSV parsing for the checks ---- */
 
 struct csv {
-	char *cells[64][8];
+	char *cells[64][9];
 	int rows;             /* data rows (header not counted) */
 	char *header;
 	char *buf;
@@ -163,9 +163,9 @@ static void csv_parse(struct csv *c, const char *text)
 		} else {
 			char *cell = line;
 			ck_assert_int_lt(c->rows, 64);
-			for (int i = 0; i < 8; i++) {
+			for (int i = 0; i < 9; i++) {
 				char *comma = strchr(cell, ',');
-				ck_assert_msg(i == 7 || comma != NULL, "short CSV row");
+				ck_assert_msg(i == 8 || comma != NULL, "short CSV row");
 				if (comma)
 					*comma = '\0';
 				c->cells[c->rows][i] = cell;
@@ -360,7 +360,7 @@ START_TEST(test_report_csv)
 	RUN(&r, "report", "--format", "csv");
 	ck_assert_msg(r.status == 0, "report: %d %s", r.status, r.err);
 	csv_parse(&c, r.out);
-	ck_assert_str_eq(c.header, "user,uid,last_change,age_days,expires,days_left,state,history");
+	ck_assert_str_eq(c.header, "user,uid,last_change,age_days,expires,days_left,state,history,clock");
 	ck_assert_str_eq(csv_get(&c, "alice", C_STATE), "ok");
 	ck_assert_str_eq(csv_get(&c, "alice", C_UID), "1001");
 	ck_assert_str_eq(csv_get(&c, "alice", C_HISTORY), "1");
@@ -418,11 +418,11 @@ START_TEST(test_report_json)
 	ck_assert_int_eq(count_of(r.out, "\"state\":"), c.rows);
 	ck_assert_int_eq(count_of(r.out, "\"days_left\":"), c.rows);
 	assert_contains(r.out, "{\"user\":\"alice\",\"uid\":1001,");
-	assert_contains(r.out, "\"days_left\":90,\"state\":\"ok\",\"history\":1}");
+	assert_contains(r.out, "\"days_left\":90,\"state\":\"ok\",\"history\":1,\"clock\":null}");
 	assert_contains(r.out, "{\"user\":\"ghost\",\"uid\":null,");
 	assert_contains(r.out, "{\"user\":\"carol\",\"uid\":1003,\"last_change\":null,"
 			"\"age_days\":null,\"expires\":null,\"days_left\":null,"
-			"\"state\":\"never_set\",\"history\":0}");
+			"\"state\":\"never_set\",\"history\":0,\"clock\":null}");
 	assert_contains(r.err, "summary: ");
 	free(c.buf);
 	run_free(&r);
@@ -945,7 +945,7 @@ START_TEST(test_report_scale_cli)
 	/* A store with users has its pepper: the daemon never makes one over data. */
 	{
 		uint8_t pepper[HASH_PEPPER_BYTES];
-		char pepper_path[4300];
+		char pepper_path[4400];
 
 		snprintf(pepper_path, sizeof(pepper_path), "%s/pepper", state);
 		hash_pepper_generate(pepper);

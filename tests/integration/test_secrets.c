@@ -551,7 +551,7 @@ START_TEST(test_empty_store_creates_and_binds_pepper)
 	ck_assert(!pepper_exists());
 	start_ok();
 	log = daemon_log();
-	assert_contains(log, "created pepper file");
+	assert_contains(log, "new pepper file");
 	assert_contains(log, pepper_path);
 	free(log);
 	ck_assert_int_eq(lstat(pepper_path, &st), 0);
@@ -569,7 +569,7 @@ START_TEST(test_empty_store_creates_and_binds_pepper)
 	/* And the next start matches it, quietly. */
 	start_ok();
 	log = daemon_log();
-	assert_lacks(log, "created pepper file");
+	assert_lacks(log, "pepper file");
 	assert_lacks(log, "adopted");
 	free(log);
 }

@@ -57,7 +57,6 @@ static void kill_leftover_daemon(void)
 {
 	if (daemon_state.pid > 0)
 		harness_daemon_kill(&daemon_state);
-	if (getenv("DBG_LOG")) { char cmd[9000]; snprintf(cmd, sizeof cmd, "cat %s >> %s", daemon_log, getenv("DBG_LOG")); if (system(cmd)) {} }
 }
 
 static void setup(void)
