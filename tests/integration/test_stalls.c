@@ -72,10 +72,23 @@ static void setup(void)
 	snprintf(daemon_log, sizeof(daemon_log), "%s/daemon.log", dir);
 }
 
+/*
+ * The daemon's stderr is our log file, so a sanitizer's report (check-tsan,
+ * check-san) would land there unseen: show it and fail.
+ */
 static void teardown(void)
 {
+	char *log;
+	bool report;
+
 	kill_leftover_daemon();
+	log = harness_read(daemon_log);
+	report = log != NULL && strstr(log, "Sanitizer") != NULL;
+	if (report)
+		fprintf(stderr, "pam_policyd's log:\n%s", log);
+	free(log);
 	harness_rmtree(dir);
+	ck_assert_msg(!report, "a sanitizer reported on pam_policyd");
 }
 
 static int64_t mono_ms(void)
