@@ -4,7 +4,9 @@
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -31,4 +33,15 @@ const char *pp_strerror(pp_err err)
 	if ((unsigned)err >= PP_ERR_COUNT || error_text[err] == NULL)
 		return "unknown error";
 	return error_text[err];
+}
+
+void pp_errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

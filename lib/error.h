@@ -10,6 +10,8 @@
 #ifndef PAM_POLICY_ERROR_H
 #define PAM_POLICY_ERROR_H
 
+#include <stddef.h>
+
 #define PP_WUR __attribute__((warn_unused_result))
 
 typedef enum pp_err {
@@ -36,5 +38,13 @@ typedef enum pp_err {
  * The string is static; unknown values yield "unknown error".
  */
 const char *pp_strerror(pp_err err);
+
+/*
+ * pp_errorf - format an error message into err (errlen bytes, always
+ * NUL-terminated, cut to fit). err NULL or errlen 0: nothing is written.
+ * The one helper behind every "char *err, size_t errlen" out-parameter.
+ */
+void pp_errorf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

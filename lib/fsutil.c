@@ -19,18 +19,6 @@
 
 #include "secret.h"
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 pp_err fsutil_read_exact(int fd, void *buf, size_t len)
 {
 	size_t done = 0;
@@ -207,14 +195,14 @@ pp_err fsutil_private_dir(const char *path, bool create, mode_t mode,
 		if (mkdir(path, mode) == 0) {
 			if (chmod(path, mode) != 0) {
 				saved = errno;
-				set_err(err, errlen, "cannot chmod directory %s: %s",
+				pp_errorf(err, errlen, "cannot chmod directory %s: %s",
 					path, strerror(saved));
 				errno = saved;
 				return PP_ERR_IO;
 			}
 		} else if (errno != EEXIST) {
 			saved = errno;
-			set_err(err, errlen, "cannot create directory %s: %s", path,
+			pp_errorf(err, errlen, "cannot create directory %s: %s", path,
 				strerror(saved));
 			errno = saved;
 			return PP_ERR_IO;
@@ -222,7 +210,7 @@ pp_err fsutil_private_dir(const char *path, bool create, mode_t mode,
 	}
 	if (lstat(path, &st) != 0) {
 		saved = errno;
-		set_err(err, errlen, "directory %s: %s", path, strerror(saved));
+		pp_errorf(err, errlen, "directory %s: %s", path, strerror(saved));
 		errno = saved;
 		return saved == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO;
 	}
@@ -230,18 +218,18 @@ pp_err fsutil_private_dir(const char *path, bool create, mode_t mode,
 	case FSUTIL_OK:
 		return PP_OK;
 	case FSUTIL_WRONG_TYPE:
-		set_err(err, errlen, "%s is %s, not a directory", path,
+		pp_errorf(err, errlen, "%s is %s, not a directory", path,
 			S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
 		break;
 	case FSUTIL_WRONG_OWNER:
-		set_err(err, errlen, "directory %s is owned by uid %lu, not by uid %lu "
+		pp_errorf(err, errlen, "directory %s is owned by uid %lu, not by uid %lu "
 			"that runs this program: chown %lu %s", path,
 			(unsigned long)st.st_uid, (unsigned long)geteuid(),
 			(unsigned long)geteuid(), path);
 		break;
 	case FSUTIL_WRONG_MODE:
 	case FSUTIL_WRONG_SIZE:
-		set_err(err, errlen, "directory %s has mode %04o; it must be %04o "
+		pp_errorf(err, errlen, "directory %s has mode %04o; it must be %04o "
 			"at most: chmod %04o %s", path, (unsigned)(st.st_mode & 07777),
 			(unsigned)mode, (unsigned)mode, path);
 		break;
@@ -257,7 +245,7 @@ pp_err fsutil_secret_file_check(int fd, const char *what, const char *path,
 
 	if (fstat(fd, &st) != 0) {
 		saved = errno;
-		set_err(err, errlen, "cannot stat %s %s: %s", what, path,
+		pp_errorf(err, errlen, "cannot stat %s %s: %s", what, path,
 			strerror(saved));
 		errno = saved;
 		return PP_ERR_IO;
@@ -266,20 +254,20 @@ pp_err fsutil_secret_file_check(int fd, const char *what, const char *path,
 	case FSUTIL_OK:
 		return PP_OK;
 	case FSUTIL_WRONG_TYPE:
-		set_err(err, errlen, "%s %s is not a regular file", what, path);
+		pp_errorf(err, errlen, "%s %s is not a regular file", what, path);
 		break;
 	case FSUTIL_WRONG_OWNER:
-		set_err(err, errlen, "%s %s is owned by uid %lu, not by uid %lu that "
+		pp_errorf(err, errlen, "%s %s is owned by uid %lu, not by uid %lu that "
 			"runs this program", what, path, (unsigned long)st.st_uid,
 			(unsigned long)geteuid());
 		break;
 	case FSUTIL_WRONG_MODE:
-		set_err(err, errlen, "%s %s has mode %04o; it must be 0400 or 0600 "
+		pp_errorf(err, errlen, "%s %s has mode %04o; it must be 0400 or 0600 "
 			"(readable by its owner only): chmod 0400 %s", what, path,
 			(unsigned)(st.st_mode & 07777), path);
 		break;
 	case FSUTIL_WRONG_SIZE:
-		set_err(err, errlen, "%s %s is %lld bytes long; it must be exactly "
+		pp_errorf(err, errlen, "%s %s is %lld bytes long; it must be exactly "
 			"%lld", what, path, (long long)st.st_size, (long long)size);
 		break;
 	}
@@ -301,14 +289,14 @@ pp_err fsutil_read_secret(const char *path, const char *what, void *buf,
 	if (fd < 0) {
 		saved = errno;
 		if (saved == ENOENT) {
-			set_err(err, errlen, "%s %s does not exist", what, path);
+			pp_errorf(err, errlen, "%s %s does not exist", what, path);
 			rc = PP_ERR_NOT_FOUND;
 		} else if (saved == ELOOP) {
-			set_err(err, errlen, "%s %s is a symbolic link; it must be a "
+			pp_errorf(err, errlen, "%s %s is a symbolic link; it must be a "
 				"regular file", what, path);
 			rc = PP_ERR_INVALID;
 		} else {
-			set_err(err, errlen, "cannot open %s %s: %s", what, path,
+			pp_errorf(err, errlen, "cannot open %s %s: %s", what, path,
 				strerror(saved));
 			rc = PP_ERR_IO;
 		}
@@ -321,7 +309,7 @@ pp_err fsutil_read_secret(const char *path, const char *what, void *buf,
 		rc = fsutil_read_exact(fd, buf, len);
 		if (rc != PP_OK) {
 			saved = errno;
-			set_err(err, errlen, "cannot read %s %s: %s", what, path,
+			pp_errorf(err, errlen, "cannot read %s %s: %s", what, path,
 				saved == ENODATA ? "file shrank while reading" :
 				strerror(saved));
 			errno = saved;

@@ -103,20 +103,6 @@ static const struct {
 	{ "special", POLICY_CLASS_SPECIAL },
 };
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Quote a bad value for an error message, shortened and made printable. */
 static const char *shown(const char *value, char *buf, size_t len)
 {
@@ -381,19 +367,19 @@ pp_err policy_set(struct policy *p, const char *key, const char *value,
 	char expect[96], quoted[80];
 
 	if (o == NULL) {
-		set_error(err, errlen, "%s: unknown option", shown(key, quoted, sizeof(quoted)));
+		pp_errorf(err, errlen, "%s: unknown option", shown(key, quoted, sizeof(quoted)));
 		return PP_ERR_CONFIG;
 	}
 	if (value == NULL) {
 		if (o->type != OPT_BOOL) {
-			set_error(err, errlen, "%s: expected %s, got no value", key,
+			pp_errorf(err, errlen, "%s: expected %s, got no value", key,
 				  expected_text(o, expect, sizeof(expect)));
 			return PP_ERR_CONFIG;
 		}
 		value = "yes";
 	}
 	if (!apply(p, o, value)) {
-		set_error(err, errlen, "%s: expected %s, got \"%s\"", key,
+		pp_errorf(err, errlen, "%s: expected %s, got \"%s\"", key,
 			  expected_text(o, expect, sizeof(expect)),
 			  shown(value, quoted, sizeof(quoted)));
 		return PP_ERR_CONFIG;
@@ -435,7 +421,7 @@ pp_err policy_load_file(struct policy *p, const char *path, bool required,
 	if (f == NULL) {
 		if (errno == ENOENT && !required)
 			return PP_OK;
-		set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		pp_errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return PP_ERR_IO;
 	}
 	rc = policy_load_stream(p, f, path, err, errlen);
@@ -478,13 +464,13 @@ pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 
 		lineno++;
 		if (n > POLICY_MAX_LINE) {
-			set_error(err, errlen, "%s:%u: line longer than %d bytes", path,
+			pp_errorf(err, errlen, "%s:%u: line longer than %d bytes", path,
 				  lineno, POLICY_MAX_LINE);
 			rc = PP_ERR_CONFIG;
 			break;
 		}
 		if (memchr(line, '\0', n) != NULL) {
-			set_error(err, errlen, "%s:%u: NUL byte in line", path, lineno);
+			pp_errorf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
 			rc = PP_ERR_CONFIG;
 			break;
 		}
@@ -495,7 +481,7 @@ pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 		eq = strchr(key, '=');
 		if (eq == NULL) {
 			char quoted[80];
-			set_error(err, errlen, "%s:%u: %s: expected \"key = value\"", path,
+			pp_errorf(err, errlen, "%s:%u: %s: expected \"key = value\"", path,
 				  lineno, shown(key, quoted, sizeof(quoted)));
 			rc = PP_ERR_CONFIG;
 			break;
@@ -504,19 +490,19 @@ pp_err policy_load_stream(struct policy *p, FILE *f, const char *path,
 		value = trim(eq + 1);
 		key = trim(key);
 		if (strcmp(key, "config") == 0) {
-			set_error(err, errlen, "%s:%u: config: only allowed as a module argument",
+			pp_errorf(err, errlen, "%s:%u: config: only allowed as a module argument",
 				  path, lineno);
 			rc = PP_ERR_CONFIG;
 			break;
 		}
 		if (policy_set(p, key, value, POLICY_SOURCE_FILE, inner, sizeof(inner)) != PP_OK) {
-			set_error(err, errlen, "%s:%u: %s", path, lineno, inner);
+			pp_errorf(err, errlen, "%s:%u: %s", path, lineno, inner);
 			rc = PP_ERR_CONFIG;
 			break;
 		}
 	}
 	if (rc == PP_OK && ferror(f)) {
-		set_error(err, errlen, "%s: read error", path);
+		pp_errorf(err, errlen, "%s: read error", path);
 		rc = PP_ERR_IO;
 	}
 	if (rc == PP_OK)
@@ -547,7 +533,7 @@ pp_err policy_from_args(struct policy *p, int argc, const char **argv,
 			file = argv[i] + 7;
 			required = true;
 			if (file[0] != '/') {
-				set_error(err, errlen,
+				pp_errorf(err, errlen,
 					  "module argument: config: expected an absolute path, got \"%s\"",
 					  shown(file, inner, 80));
 				return PP_ERR_CONFIG;
@@ -569,7 +555,7 @@ pp_err policy_from_args(struct policy *p, int argc, const char **argv,
 		eq = strchr(argv[i], '=');
 		klen = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
 		if (klen == 0 || klen >= sizeof(key)) {
-			set_error(err, errlen, "module argument: \"%s\": unknown option",
+			pp_errorf(err, errlen, "module argument: \"%s\": unknown option",
 				  shown(argv[i], inner, 80));
 			return PP_ERR_CONFIG;
 		}
@@ -578,7 +564,7 @@ pp_err policy_from_args(struct policy *p, int argc, const char **argv,
 		rc = policy_set(p, key, eq ? eq + 1 : NULL, POLICY_SOURCE_ARGUMENT,
 				inner, sizeof(inner));
 		if (rc != PP_OK) {
-			set_error(err, errlen, "module argument: %s", inner);
+			pp_errorf(err, errlen, "module argument: %s", inner);
 			return rc;
 		}
 	}

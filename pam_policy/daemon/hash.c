@@ -26,18 +26,6 @@ _Static_assert(HASH_PEPPER_BYTES >= crypto_generichash_KEYBYTES_MIN &&
 _Static_assert(HASH_BYTES >= crypto_generichash_BYTES_MIN &&
 	       HASH_BYTES <= crypto_generichash_BYTES_MAX, "hash size");
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 pp_err hash_init(void)
 {
 	return sodium_init() < 0 ? PP_ERR_CRYPTO : PP_OK;
@@ -117,7 +105,7 @@ pp_err hash_pepper_load(const char *path, uint8_t pepper[HASH_PEPPER_BYTES],
 	if (pepper == NULL)
 		return PP_ERR_INVALID;
 	if (path == NULL || *path == '\0') {
-		set_err(err, errlen, "no pepper file path given");
+		pp_errorf(err, errlen, "no pepper file path given");
 		pp_wipe(pepper, HASH_PEPPER_BYTES);
 		return PP_ERR_INVALID;
 	}
@@ -137,7 +125,7 @@ pp_err hash_pepper_save(const char *path, const uint8_t pepper[HASH_PEPPER_BYTES
 	int saved;
 
 	if (pepper == NULL || path == NULL || *path == '\0') {
-		set_err(err, errlen, "no pepper file path given");
+		pp_errorf(err, errlen, "no pepper file path given");
 		return PP_ERR_INVALID;
 	}
 	rc = replace ? fsutil_replace_file(path, pepper, HASH_PEPPER_BYTES,
@@ -146,7 +134,7 @@ pp_err hash_pepper_save(const char *path, const uint8_t pepper[HASH_PEPPER_BYTES
 					  FSUTIL_SECRET_MODE);
 	if (rc != PP_OK) {
 		saved = errno;
-		set_err(err, errlen, "cannot %s pepper file %s: %s",
+		pp_errorf(err, errlen, "cannot %s pepper file %s: %s",
 			replace ? "replace" : "create", path, strerror(saved));
 		errno = saved;
 	}
@@ -191,7 +179,7 @@ pp_err hash_pepper_load_or_create(const char *path,
 			return rc;
 		/* EEXIST: another process won the race; load its file. */
 	}
-	set_err(err, errlen, "pepper file %s appears and disappears; giving up",
+	pp_errorf(err, errlen, "pepper file %s appears and disappears; giving up",
 		path);
 	pp_wipe(pepper, HASH_PEPPER_BYTES);
 	return PP_ERR_IO;
