@@ -215,7 +215,7 @@ check-san:
 
 # The daemon's tests under ThreadSanitizer (the daemon is the threaded
 # program; the module and the CLI are single-threaded).
-TSAN_TESTS = test_daemon test_rotation test_ctl test_store test_authz test_report
+TSAN_TESTS = test_daemon test_rotation test_ctl test_store test_authz test_report test_stalls test_atomic test_secrets test_audit_daemon
 # Suppressions (third-party libraries only) from a copy every uid can read:
 # test_ctl runs pam_policyctl as nobody, and the tree may sit under /root.
 # TSan runs code 5-15 times slower: Check's timeouts are scaled to match.
