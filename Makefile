@@ -44,7 +44,7 @@ MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
                daemon/store_sqlite
-CTL_NAMES    = ctl/main ctl/report ctl/doctor
+CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
 MODULE_LIB   = error utf8 policy users aging rules proto client request

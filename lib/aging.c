@@ -17,6 +17,7 @@ static const char *const state_names[AGING_STATE_COUNT] = {
 	[AGING_MUST_CHANGE] = "must_change",
 	[AGING_NEVER_SET] = "never_set",
 	[AGING_EXEMPT] = "exempt",
+	[AGING_LOCKED] = "locked",
 };
 
 long aging_days_until(int64_t now, int64_t t)
@@ -57,11 +58,19 @@ void aging_evaluate(const struct aging_facts *f, int64_t now, int max_age_days,
 		out->clock_start = now;
 	out->age_days = out->clock_start && now > out->clock_start
 				? (long)((now - out->clock_start) / AGING_DAY) : 0;
-	if (max_age_days > 0 && out->clock_start) {
+	if (max_age_days > 0 && out->clock_start)
 		out->expires = out->clock_start + (int64_t)max_age_days * AGING_DAY;
+	/* Shadow's own maximum age, once passed, when it came first. */
+	if (f->shadow_expires > 0 && now >= f->shadow_expires &&
+	    (out->expires == 0 || f->shadow_expires < out->expires))
+		out->expires = f->shadow_expires;
+	if (f->locked)
+		out->expires = 0;
+	if (out->expires)
 		out->days_left = aging_days_until(now, out->expires);
-	}
-	if (f->must_change)
+	if (f->locked)
+		out->state = AGING_LOCKED;
+	else if (f->must_change || f->shadow_must_change)
 		out->state = AGING_MUST_CHANGE;
 	else if (out->expires && now >= out->expires)
 		out->state = AGING_EXPIRED;

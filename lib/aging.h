@@ -25,17 +25,26 @@
 enum aging_state {
 	AGING_OK = 0,       /* "ok" */
 	AGING_WARNING,      /* "warning": within warn_days of expiry */
-	AGING_EXPIRED,      /* "expired": older than max_age_days */
-	AGING_MUST_CHANGE,  /* "must_change": flagged (admin or chage -d 0) */
+	AGING_EXPIRED,      /* "expired": older than max_age_days, or past
+			       shadow's own maximum age */
+	AGING_MUST_CHANGE,  /* "must_change": flagged by an admin, or shadow's
+			       last change is 0 (chage -d 0, passwd -e) */
 	AGING_NEVER_SET,    /* "never_set": no change known to the store */
 	AGING_EXEMPT,       /* "exempt": not covered by the policy */
+	AGING_LOCKED,       /* "locked": the password is locked or unusable
+			       (shadow), so it is not aged; after the others
+			       so that their wire values stay the same */
 	AGING_STATE_COUNT
 };
 
 struct aging_facts {
 	int64_t last_change;    /* 0 = never recorded */
 	int64_t first_seen;     /* when the daemon first saw the user */
-	bool must_change;
+	bool must_change;       /* flagged in the store */
+	/* What the shadow file demands (users_shadow_facts); all 0 = nothing. */
+	bool locked;            /* the password cannot be used: not aged */
+	bool shadow_must_change; /* shadow's last change is 0 */
+	int64_t shadow_expires; /* shadow's maximum age ends here (0 = none) */
 };
 
 struct aging_status {
@@ -56,6 +65,13 @@ struct aging_status {
  * clock that jumped) is treated as now, so that it never postpones
  * rotation by more than one period: out->future says so, and callers log
  * and flag it.
+ *
+ * Where shadow demands more, shadow wins: a locked password is "locked"
+ * (whatever else holds: it is not aged, and expires is 0); shadow's
+ * must-change is "must_change"; a shadow_expires that has passed and is
+ * earlier than the policy's expiry becomes out->expires, so "expired".
+ * A shadow expiry still to come changes nothing (the policy's own
+ * warning and expiry stand).
  */
 void aging_evaluate(const struct aging_facts *f, int64_t now, int max_age_days,
 		    int warn_days, struct aging_status *out);

@@ -24,7 +24,8 @@ enum option_type {
 	OPT_LIST,       /* comma-separated names */
 	OPT_PATH,       /* absolute path */
 	OPT_NAME,       /* one user or group name */
-	OPT_UNREACHABLE /* allow | deny */
+	OPT_UNREACHABLE, /* allow | deny */
+	OPT_ALLOW_FORCE /* allow | force */
 };
 
 struct option {
@@ -91,6 +92,16 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_AUDIT_GROUP] =
 		STR("audit_group", OPT_NAME, audit_group, POLICY_DEFAULT_AUDIT_GROUP),
 	[POLICY_OPT_SHADOW_FILE] = STR("shadow_file", OPT_PATH, shadow_file, PATHS_SHADOW_FILE),
+	[POLICY_OPT_INACTIVE_DAYS] =
+		NUM("inactive_days", OPT_INT, inactive_days, 0, PP_DAYS_MAX, "0"),
+	[POLICY_OPT_PRIVILEGED_GROUPS] =
+		STR("privileged_groups", OPT_LIST, privileged_groups, ""),
+	/* pam_unix's no_pass_expiry: keys and Kerberos are not sent to a change. */
+	[POLICY_OPT_EXPIRED_NONPASSWORD] =
+		NUM("expired_nonpassword", OPT_ALLOW_FORCE, expired_nonpassword, 0, 0, "allow"),
+	[POLICY_OPT_NONINTERACTIVE_SERVICES] =
+		STR("noninteractive_services", OPT_LIST, noninteractive_services,
+		    "cron,atd,systemd-user"),
 };
 
 static const struct {
@@ -284,6 +295,9 @@ static const char *expected_text(const struct option *o, char *buf, size_t len)
 	case OPT_UNREACHABLE:
 		snprintf(buf, len, "allow or deny");
 		break;
+	case OPT_ALLOW_FORCE:
+		snprintf(buf, len, "allow or force");
+		break;
 	}
 	return buf;
 }
@@ -337,6 +351,15 @@ static bool apply(struct policy *p, const struct option *o, const char *value)
 			ok = true;
 		} else if (strcasecmp(value, "deny") == 0) {
 			*(enum policy_unreachable *)field = POLICY_UNREACHABLE_DENY;
+			ok = true;
+		}
+		break;
+	case OPT_ALLOW_FORCE:
+		if (strcasecmp(value, "allow") == 0) {
+			*(enum policy_nonpassword *)field = POLICY_NONPASSWORD_ALLOW;
+			ok = true;
+		} else if (strcasecmp(value, "force") == 0) {
+			*(enum policy_nonpassword *)field = POLICY_NONPASSWORD_FORCE;
 			ok = true;
 		}
 		break;
@@ -673,6 +696,11 @@ void policy_format_value(const struct policy *p, enum policy_option opt,
 		snprintf(buf, len, "%s",
 			 *(const enum policy_unreachable *)field == POLICY_UNREACHABLE_ALLOW
 				 ? "allow" : "deny");
+		break;
+	case OPT_ALLOW_FORCE:
+		snprintf(buf, len, "%s",
+			 *(const enum policy_nonpassword *)field == POLICY_NONPASSWORD_FORCE
+				 ? "force" : "allow");
 		break;
 	}
 }

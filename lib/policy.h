@@ -62,6 +62,12 @@ enum policy_unreachable {
 	POLICY_UNREACHABLE_ALLOW = 1,
 };
 
+/* expired_nonpassword: a login that did not use the password, when it expired. */
+enum policy_nonpassword {
+	POLICY_NONPASSWORD_ALLOW = 0,  /* passes, told to change at the next use */
+	POLICY_NONPASSWORD_FORCE = 1,  /* PAM_NEW_AUTHTOK_REQD like any login */
+};
+
 enum policy_source {
 	POLICY_SOURCE_DEFAULT = 0,
 	POLICY_SOURCE_FILE,
@@ -103,6 +109,10 @@ enum policy_option {
 	POLICY_OPT_AUDIT_LOG,
 	POLICY_OPT_AUDIT_GROUP,
 	POLICY_OPT_SHADOW_FILE,
+	POLICY_OPT_INACTIVE_DAYS,
+	POLICY_OPT_PRIVILEGED_GROUPS,
+	POLICY_OPT_EXPIRED_NONPASSWORD,
+	POLICY_OPT_NONINTERACTIVE_SERVICES,
 	POLICY_OPT_COUNT
 };
 
@@ -150,6 +160,17 @@ struct policy {
 	char audit_group[PP_NAME_MAX + 1];
 	/* where a user new to the store takes its last change from */
 	char shadow_file[POLICY_MAX_PATH];
+
+	/* access reviews */
+	int inactive_days;        /* 0 = off; logins refused after this many
+				     days without one (never root) */
+	char privileged_groups[POLICY_MAX_LIST]; /* reviewed besides sudo, wheel,
+						    adm and root */
+
+	/* logins that cannot change a password (account phase) */
+	enum policy_nonpassword expired_nonpassword; /* no password used */
+	char noninteractive_services[POLICY_MAX_LIST]; /* PAM services never
+							  sent to a change */
 
 	/* where each value came from, indexed by enum policy_option */
 	enum policy_source source[POLICY_OPT_COUNT];

@@ -63,7 +63,9 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_RECORD_PASSWORD] = SECRET("password"),
 		[PROTO_RECORD_HISTORY] = U64("history"),
 		[PROTO_RECORD_SERVICE] = STR("service"),
-		[PROTO_RECORD_FLAGS] = U64("flags") } },
+		[PROTO_RECORD_FLAGS] = U64("flags"),
+		[PROTO_RECORD_RHOST] = STR("rhost"),
+		[PROTO_RECORD_TTY] = STR("tty") } },
 	{ PROTO_STATUS, "status", {
 		[PROTO_STATUS_USER] = USER("user"),
 		[PROTO_STATUS_MAX_AGE_DAYS] = U64("max_age_days"),
@@ -96,7 +98,9 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_STATUS_REPLY_MUST_CHANGE] = U64("must_change"),
 		[PROTO_STATUS_REPLY_HISTORY_COUNT] = U64("history_count"),
 		[PROTO_STATUS_REPLY_FIRST_SEEN] = U64("first_seen"),
-		[PROTO_STATUS_REPLY_NOW] = U64("now") } },
+		[PROTO_STATUS_REPLY_NOW] = U64("now"),
+		[PROTO_STATUS_REPLY_LAST_LOGIN] = U64("last_login"),
+		[PROTO_STATUS_REPLY_DORMANT] = U64("dormant") } },
 	{ PROTO_REPORT_ROW, "report_row", {
 		[PROTO_REPORT_ROW_USER] = NONEMPTY("user"),
 		[PROTO_REPORT_ROW_UID] = U64("uid"),
@@ -105,7 +109,8 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_REPORT_ROW_LAST_CHANGE] = U64("last_change"),
 		[PROTO_REPORT_ROW_EXPIRES] = U64("expires"),
 		[PROTO_REPORT_ROW_HISTORY_COUNT] = U64("history_count"),
-		[PROTO_REPORT_ROW_FLAGS] = U64("flags") } },
+		[PROTO_REPORT_ROW_FLAGS] = U64("flags"),
+		[PROTO_REPORT_ROW_LAST_LOGIN] = U64("last_login") } },
 	{ PROTO_REPORT_END, "report_end", {
 		[PROTO_REPORT_END_COUNT] = U64("count"),
 		[PROTO_REPORT_END_NOW] = U64("now"),
@@ -113,7 +118,39 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_REPORT_END_WARN_DAYS] = U64("warn_days"),
 		[PROTO_REPORT_END_HISTORY] = U64("history") } },
 	{ PROTO_SECRETS, "secrets", { { 0, 0, NULL } } },
+	{ PROTO_MAY_CHANGE, "may_change", {
+		[PROTO_MAY_CHANGE_USER] = USER("user"),
+		[PROTO_MAY_CHANGE_FLAGS] = U64("flags"),
+		[PROTO_MAY_CHANGE_MIN_AGE_DAYS] = U64("min_age_days") } },
+	{ PROTO_LOGIN, "login", {
+		[PROTO_LOGIN_USER] = USER("user"),
+		[PROTO_LOGIN_MAX_AGE_DAYS] = U64("max_age_days"),
+		[PROTO_LOGIN_WARN_DAYS] = U64("warn_days"),
+		[PROTO_LOGIN_INACTIVE_DAYS] = U64("inactive_days") } },
+	{ PROTO_REVIEW, "review", { { 0, 0, NULL } } },
+	{ PROTO_REVIEW_ROW, "review_row", {
+		[PROTO_REVIEW_ROW_USER] = NONEMPTY("user"),
+		[PROTO_REVIEW_ROW_UID] = U64("uid"),
+		[PROTO_REVIEW_ROW_STATE] = U64("state"),
+		[PROTO_REVIEW_ROW_FIRST_SEEN] = U64("first_seen"),
+		[PROTO_REVIEW_ROW_LAST_CHANGE] = U64("last_change"),
+		[PROTO_REVIEW_ROW_LAST_LOGIN] = U64("last_login"),
+		[PROTO_REVIEW_ROW_FLAGS] = U64("flags"),
+		[PROTO_REVIEW_ROW_EXEMPTION] = U64("exemption"),
+		[PROTO_REVIEW_ROW_EXEMPT_GROUP] = STR("exempt_group"),
+		[PROTO_REVIEW_ROW_GROUPS] = STR("groups") } },
+	{ PROTO_REVIEW_END, "review_end", {
+		[PROTO_REVIEW_END_COUNT] = U64("count"),
+		[PROTO_REVIEW_END_NOW] = U64("now"),
+		[PROTO_REVIEW_END_HOST] = STR("host"),
+		[PROTO_REVIEW_END_POLICY] = STR("policy") } },
 };
+
+/* The daemon answers a LOGIN with the STATUS code: the fields line up. */
+_Static_assert((int)PROTO_LOGIN_USER == (int)PROTO_STATUS_USER &&
+	       (int)PROTO_LOGIN_MAX_AGE_DAYS == (int)PROTO_STATUS_MAX_AGE_DAYS &&
+	       (int)PROTO_LOGIN_WARN_DAYS == (int)PROTO_STATUS_WARN_DAYS,
+	       "PROTO_LOGIN starts with PROTO_STATUS's fields");
 
 #undef STR
 #undef NONEMPTY

@@ -15,8 +15,8 @@
  * unknown version or type, a field count or kind that differs from the
  * schema, a short body, trailing bytes, a NUL inside a string, a string over
  * PROTO_MAX_STR, and an empty user name (or other field that must not be
- * empty). The user name of every request (CHECK, RECORD, STATUS, EXPIRE,
- * FORGET, EVENT) must be strict UTF-8 without control characters (C0, DEL,
+ * empty). The user name of every request (CHECK, RECORD, MAY_CHANGE,
+ * STATUS, EXPIRE, FORGET, EVENT) must be strict UTF-8 without control characters (C0, DEL,
  * C1; utf8_valid_text), so the daemon never stores or logs one that is not;
  * a REPORT_ROW carries the names NSS enumerates as they are, and the CLI
  * escapes them when it prints. Every encoding is canonical: a body that
@@ -76,11 +76,16 @@ enum proto_type {
 	PROTO_BACKUP = 9,
 	PROTO_REOPEN = 10,
 	PROTO_SECRETS = 11,
+	PROTO_MAY_CHANGE = 12,
+	PROTO_LOGIN = 13,
+	PROTO_REVIEW = 14,
 	/* replies, daemon -> module/CLI */
 	PROTO_REPLY = 64,
 	PROTO_STATUS_REPLY = 65,
 	PROTO_REPORT_ROW = 66,
 	PROTO_REPORT_END = 67,
+	PROTO_REVIEW_ROW = 68,
+	PROTO_REVIEW_END = 69,
 };
 
 /*
@@ -103,11 +108,34 @@ enum { /* PROTO_RECORD: a password change succeeded, remember it */
 	PROTO_RECORD_SERVICE,      /* STR, PAM service (may be empty) */
 	PROTO_RECORD_FLAGS,        /* U64, PROTO_RECORD_* bits and the
 				      minimum age (see below) */
+	PROTO_RECORD_RHOST,        /* STR, PAM_RHOST of the change (may be
+				      empty), for its audit lines */
+	PROTO_RECORD_TTY,          /* STR, PAM_TTY (may be empty) */
+};
+enum { /* PROTO_MAY_CHANGE: may user change the password now? (no password) */
+	PROTO_MAY_CHANGE_USER,         /* STR, non-empty */
+	PROTO_MAY_CHANGE_FLAGS,        /* U64, PROTO_CHECK_* bits */
+	PROTO_MAY_CHANGE_MIN_AGE_DAYS, /* U64 */
 };
 enum { /* PROTO_STATUS: aging state of one user */
 	PROTO_STATUS_USER,         /* STR, non-empty */
 	PROTO_STATUS_MAX_AGE_DAYS, /* U64, 0 = rotation off */
 	PROTO_STATUS_WARN_DAYS,    /* U64 */
+};
+/*
+ * PROTO_LOGIN (root only): the account phase of a login - a STATUS (same
+ * first three fields, same PROTO_STATUS_REPLY) that also counts as the
+ * user's login when the user is not dormant. The daemon keeps the time in
+ * memory and writes logins in batches, so it costs what a STATUS costs.
+ * INACTIVE_DAYS (0 = off, at most PP_DAYS_MAX) is the module's
+ * inactive_days: a user unused for longer is answered with DORMANT set
+ * (and the login is not counted).
+ */
+enum {
+	PROTO_LOGIN_USER,          /* STR, non-empty */
+	PROTO_LOGIN_MAX_AGE_DAYS,  /* U64 */
+	PROTO_LOGIN_WARN_DAYS,     /* U64 */
+	PROTO_LOGIN_INACTIVE_DAYS, /* U64, 0 = off */
 };
 enum { /* PROTO_EXPIRE: force a change at next login */
 	PROTO_EXPIRE_USER,         /* STR, non-empty */
@@ -139,14 +167,23 @@ enum { /* PROTO_REPLY: the answer to every request but STATUS and REPORT */
 };
 enum { /* PROTO_STATUS_REPLY */
 	PROTO_STATUS_REPLY_STATUS,        /* U64, enum proto_status */
-	PROTO_STATUS_REPLY_STATE,         /* U64, enum aging_state (aging.h) */
+	PROTO_STATUS_REPLY_STATE,         /* U64, enum aging_state (aging.h),
+					     shadow's demands included */
 	PROTO_STATUS_REPLY_LAST_CHANGE,   /* U64, time, 0 = never */
 	PROTO_STATUS_REPLY_EXPIRES,       /* U64, time, 0 = rotation off */
-	PROTO_STATUS_REPLY_MUST_CHANGE,   /* U64, 0 or 1 */
+	PROTO_STATUS_REPLY_MUST_CHANGE,   /* U64, 0 or 1: flagged by an admin,
+					     or shadow's last change is 0 */
 	PROTO_STATUS_REPLY_HISTORY_COUNT, /* U64 */
 	PROTO_STATUS_REPLY_FIRST_SEEN,    /* U64, time */
 	PROTO_STATUS_REPLY_NOW,           /* U64, the daemon's clock: days left
 					     are counted from it */
+	PROTO_STATUS_REPLY_LAST_LOGIN,    /* U64, time of the last login the
+					     daemon counted (before this one), 0 = none */
+	PROTO_STATUS_REPLY_DORMANT,       /* U64, 0, or (LOGIN only) the whole days
+					     the account has not been used - since
+					     its last login, else its first sight -
+					     which exceed INACTIVE_DAYS: "dormant",
+					     the login must be refused */
 };
 enum { /* PROTO_REPORT_ROW */
 	PROTO_REPORT_ROW_USER,            /* STR, non-empty */
@@ -157,10 +194,13 @@ enum { /* PROTO_REPORT_ROW */
 	PROTO_REPORT_ROW_EXPIRES,         /* U64, time, 0 = no expiry */
 	PROTO_REPORT_ROW_HISTORY_COUNT,   /* U64 */
 	PROTO_REPORT_ROW_FLAGS,           /* U64, PROTO_REPORT_ROW_* bits */
+	PROTO_REPORT_ROW_LAST_LOGIN,      /* U64, time of the last login, 0 = none known */
 };
 #define PROTO_REPORT_ROW_IN_STORE    (1u << 0)  /* the store knows the user */
 #define PROTO_REPORT_ROW_KNOWN_UID   (1u << 1)  /* NSS knows the user: UID is set */
-#define PROTO_REPORT_ROW_MUST_CHANGE (1u << 2)  /* flagged for a change */
+#define PROTO_REPORT_ROW_MUST_CHANGE (1u << 2)  /* flagged for a change (admin,
+							 or shadow's last
+							 change is 0) */
 #define PROTO_REPORT_ROW_FUTURE_DATE (1u << 3)  /* last change or first sight
 							 is in the future (a clock
 							 that jumped): aged from now */
@@ -171,6 +211,43 @@ enum { /* PROTO_REPORT_END */
 	PROTO_REPORT_END_MAX_AGE_DAYS,    /* U64, the policy the rows were computed with */
 	PROTO_REPORT_END_WARN_DAYS,       /* U64 */
 	PROTO_REPORT_END_HISTORY,         /* U64 */
+};
+
+/*
+ * PROTO_REVIEW (no fields; root and the audit group): the quarterly access
+ * review. The daemon streams one PROTO_REVIEW_ROW per account NSS
+ * enumerates (system accounts too) and per stored user, from the same
+ * join as the report, then one PROTO_REVIEW_END, and audits the review
+ * (access_review, with the actor).
+ */
+enum { /* PROTO_REVIEW_ROW */
+	PROTO_REVIEW_ROW_USER,            /* STR, non-empty */
+	PROTO_REVIEW_ROW_UID,             /* U64, meaningful with ROW_KNOWN_UID */
+	PROTO_REVIEW_ROW_STATE,           /* U64, enum aging_state (exempt too) */
+	PROTO_REVIEW_ROW_FIRST_SEEN,      /* U64, time, 0 = not stored */
+	PROTO_REVIEW_ROW_LAST_CHANGE,     /* U64, time, 0 = never */
+	PROTO_REVIEW_ROW_LAST_LOGIN,      /* U64, time, 0 = none known */
+	PROTO_REVIEW_ROW_FLAGS,           /* U64, PROTO_REPORT_ROW_* bits */
+	PROTO_REVIEW_ROW_EXEMPTION,       /* U64, PROTO_EXEMPTION_* */
+	PROTO_REVIEW_ROW_EXEMPT_GROUP,    /* STR, the exempt group (EXEMPTION_GROUP),
+					     else empty */
+	PROTO_REVIEW_ROW_GROUPS,          /* STR, the privileged groups the account
+					     is in, comma-separated, may be empty */
+};
+/* Why an account is not covered (PROTO_REVIEW_ROW_EXEMPTION). On the wire. */
+enum proto_exemption {
+	PROTO_EXEMPTION_NONE = 0,         /* covered by the policy */
+	PROTO_EXEMPTION_USER = 1,         /* listed in exempt_users */
+	PROTO_EXEMPTION_GROUP = 2,        /* member of an exempt group */
+	PROTO_EXEMPTION_SYSTEM = 3,       /* system account (uid below min_uid) */
+	PROTO_EXEMPTION_NOT_LOCAL = 4,    /* local_users_only and not in /etc/passwd */
+	PROTO_EXEMPTION_COUNT
+};
+enum { /* PROTO_REVIEW_END */
+	PROTO_REVIEW_END_COUNT,           /* U64, rows sent */
+	PROTO_REVIEW_END_NOW,             /* U64, the daemon's clock */
+	PROTO_REVIEW_END_HOST,            /* STR, the daemon's host name */
+	PROTO_REVIEW_END_POLICY,          /* STR, the policy in force, one line */
 };
 
 /*
@@ -213,6 +290,17 @@ enum proto_status {
 					 change is forced (expired, flagged,
 					 must-change) and the minimum age
 					 does not apply */
+
+/*
+ * PROTO_MAY_CHANGE (root only) asks, before any password is typed, the one
+ * question of a CHECK that needs no password: does the minimum age refuse
+ * a change now? The daemon decides as for a CHECK with the same flags
+ * (waived for root setting another user's password and for a change it
+ * knows to be forced). Answered by a PROTO_REPLY: PROTO_TOO_SOON with
+ * DETAIL as a CHECK reply's (PROTO_VIOLATION_TOO_SOON and the days left),
+ * else PROTO_OK (a user the store does not know may change). A cheap read:
+ * it never hashes, so it does not queue behind checks and records.
+ */
 
 /*
  * PROTO_REPLY_DETAIL of a CHECK reply: every violation found, so that the

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "request.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,23 @@ out:
 	return rc;
 }
 
+/* Trim to the protocol's string limit rather than fail on a long rhost. */
+static pp_err add_bounded(struct proto_msg *m, const char *s);
+
 pp_err request_record_checked(const char *socket_path, int timeout_ms,
 			      const char *user, const char *password, int history,
 			      const char *service, uint64_t flags, int min_age_days,
 			      struct request_record_result *out)
+{
+	return request_record_from(socket_path, timeout_ms, user, password, history,
+				   service, NULL, NULL, flags, min_age_days, out);
+}
+
+pp_err request_record_from(const char *socket_path, int timeout_ms,
+			   const char *user, const char *password, int history,
+			   const char *service, const char *rhost, const char *tty,
+			   uint64_t flags, int min_age_days,
+			   struct request_record_result *out)
 {
 	uint8_t buf[PROTO_MAX_FRAME];
 	struct proto_msg req, reply;
@@ -117,7 +131,9 @@ pp_err request_record_checked(const char *socket_path, int timeout_ms,
 	    (rc = proto_add_cstr(&req, password)) != PP_OK ||
 	    (rc = proto_add_u64(&req, (uint64_t)history)) != PP_OK ||
 	    (rc = proto_add_cstr(&req, service ? service : "")) != PP_OK ||
-	    (rc = proto_add_u64(&req, flags)) != PP_OK)
+	    (rc = proto_add_u64(&req, flags)) != PP_OK ||
+	    (rc = add_bounded(&req, rhost)) != PP_OK ||
+	    (rc = add_bounded(&req, tty)) != PP_OK)
 		goto out;
 	rc = call(socket_path, timeout_ms, &req, buf, &reply);
 	if (rc == PP_OK)
@@ -147,9 +163,39 @@ pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
 	return rc == PP_OK && !r.recorded ? PP_ERR_DENIED : rc;
 }
 
-pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
-		      int max_age_days, int warn_days,
-		      struct request_status_result *out)
+pp_err request_may_change(const char *socket_path, int timeout_ms, const char *user,
+			  uint64_t flags, int min_age_days,
+			  struct request_check_result *out)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	uint64_t detail;
+	pp_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (min_age_days < 0 || min_age_days > PP_DAYS_MAX)
+		return PP_ERR_INVALID;
+	proto_msg_init(&req, PROTO_MAY_CHANGE);
+	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
+	    (rc = proto_add_u64(&req, flags)) != PP_OK ||
+	    (rc = proto_add_u64(&req, (uint64_t)min_age_days)) != PP_OK)
+		return rc;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	if (rc == PP_OK)
+		rc = expect_reply(&reply);
+	if (rc == PP_OK) {
+		detail = reply.f[PROTO_REPLY_DETAIL].u64;
+		out->too_soon = (detail & PROTO_VIOLATION_TOO_SOON) != 0;
+		if (out->too_soon)
+			out->days_left = (long)(detail >> PROTO_CHECK_DAYS_SHIFT);
+	}
+	return rc;
+}
+
+/* A STATUS (inactive_days < 0) or a LOGIN, answered by a STATUS_REPLY. */
+static pp_err status_call(const char *socket_path, int timeout_ms, const char *user,
+			  int max_age_days, int warn_days, int inactive_days,
+			  struct request_status_result *out)
 {
 	uint8_t buf[PROTO_MAX_FRAME];
 	struct proto_msg req, reply;
@@ -157,10 +203,12 @@ pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
 	pp_err rc;
 
 	memset(out, 0, sizeof(*out));
-	proto_msg_init(&req, PROTO_STATUS);
+	proto_msg_init(&req, inactive_days < 0 ? PROTO_STATUS : PROTO_LOGIN);
 	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
 	    (rc = proto_add_u64(&req, (uint64_t)max_age_days)) != PP_OK ||
-	    (rc = proto_add_u64(&req, (uint64_t)warn_days)) != PP_OK)
+	    (rc = proto_add_u64(&req, (uint64_t)warn_days)) != PP_OK ||
+	    (inactive_days >= 0 &&
+	     (rc = proto_add_u64(&req, (uint64_t)inactive_days)) != PP_OK))
 		return rc;
 	rc = call(socket_path, timeout_ms, &req, buf, &reply);
 	if (rc != PP_OK)
@@ -187,10 +235,30 @@ pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
 	out->history_count = (long)reply.f[PROTO_STATUS_REPLY_HISTORY_COUNT].u64;
 	out->first_seen = (int64_t)reply.f[PROTO_STATUS_REPLY_FIRST_SEEN].u64;
 	out->now = (int64_t)reply.f[PROTO_STATUS_REPLY_NOW].u64;
+	out->last_login = (int64_t)reply.f[PROTO_STATUS_REPLY_LAST_LOGIN].u64;
+	if (reply.f[PROTO_STATUS_REPLY_DORMANT].u64 > (uint64_t)LONG_MAX)
+		return PP_ERR_PROTOCOL;
+	out->dormant_days = (long)reply.f[PROTO_STATUS_REPLY_DORMANT].u64;
 	return PP_OK;
 }
 
-/* Trim to the protocol's string limit rather than fail on a long rhost. */
+pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
+		      int max_age_days, int warn_days,
+		      struct request_status_result *out)
+{
+	return status_call(socket_path, timeout_ms, user, max_age_days, warn_days, -1, out);
+}
+
+pp_err request_login(const char *socket_path, int timeout_ms, const char *user,
+		     int max_age_days, int warn_days, int inactive_days,
+		     struct request_status_result *out)
+{
+	if (inactive_days < 0)
+		return PP_ERR_INVALID;
+	return status_call(socket_path, timeout_ms, user, max_age_days, warn_days,
+			   inactive_days, out);
+}
+
 static pp_err add_bounded(struct proto_msg *m, const char *s)
 {
 	size_t n = s ? strnlen(s, PROTO_MAX_STR) : 0;

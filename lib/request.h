@@ -34,6 +34,10 @@ struct request_status_result {
 	bool must_change;
 	long history_count;
 	int64_t now;                /* the daemon's clock when it answered */
+	int64_t last_login;         /* the last login the daemon counted, 0 = none */
+	long dormant_days;          /* request_login: > 0 when the account has not
+				       been used for longer than inactive_days
+				       (this many days): refuse the login */
 };
 
 /*
@@ -74,6 +78,32 @@ pp_err request_record_checked(const char *socket_path, int timeout_ms,
 			      struct request_record_result *out) PP_WUR;
 
 /*
+ * request_record_from - request_record_checked, also telling the daemon
+ * where the change came from: rhost and tty (PAM_RHOST, PAM_TTY; NULL or
+ * "" for none, cut to PROTO_MAX_STR bytes) go into the audit lines of the
+ * change (password_changed, forced_change_completed, change_not_recorded).
+ * Arguments, results and errors otherwise as request_record_checked.
+ */
+pp_err request_record_from(const char *socket_path, int timeout_ms,
+			   const char *user, const char *password, int history,
+			   const char *service, const char *rhost, const char *tty,
+			   uint64_t flags, int min_age_days,
+			   struct request_record_result *out) PP_WUR;
+
+/*
+ * request_may_change - may user change the password now, before any
+ * password is typed (PROTO_MAY_CHANGE)? Only the minimum age is asked:
+ * out->too_soon and out->days_left are set as by request_check, and
+ * out->reused is always false. flags: PROTO_CHECK_* bits (the daemon
+ * decides from them and its store, as for a CHECK); min_age_days
+ * 0..PP_DAYS_MAX, else PP_ERR_INVALID. Errors as for request_check. *out
+ * is cleared first.
+ */
+pp_err request_may_change(const char *socket_path, int timeout_ms, const char *user,
+			  uint64_t flags, int min_age_days,
+			  struct request_check_result *out) PP_WUR;
+
+/*
  * request_record - request_record_checked without flags or minimum age.
  * Errors as for request_check, and PP_ERR_DENIED when the daemon refused
  * to record the change (the password is already in the history).
@@ -86,6 +116,16 @@ pp_err request_record(const char *socket_path, int timeout_ms, const char *user,
 pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
 		      int max_age_days, int warn_days,
 		      struct request_status_result *out) PP_WUR;
+
+/*
+ * request_login - request_status for the account phase of a login (root
+ * only): the daemon also counts it as the user's login, unless the user
+ * has been unused for more than inactive_days (0 = off), which sets
+ * out->dormant_days (and the login is not counted).
+ */
+pp_err request_login(const char *socket_path, int timeout_ms, const char *user,
+		     int max_age_days, int warn_days, int inactive_days,
+		     struct request_status_result *out) PP_WUR;
 
 /* request_event - an audit event (root only); empty strings for unknowns. */
 pp_err request_event(const char *socket_path, int timeout_ms, const char *event,

@@ -308,26 +308,242 @@ const char *users_coverage_text(enum users_coverage c)
 	return "unknown user";
 }
 
-pp_err users_shadow_last_change(const char *path, const char *name,
-				 long *days)
+/* ---- shadow ---- */
+
+/*
+ * Can the password field be used? Not when it is empty, locked ("!...",
+ * as usermod -L and passwd -l leave it) or "*" (never set). Other strings
+ * are taken as hashes: the daemon does not judge crypt formats.
+ */
+static bool shadow_usable(const char *field)
 {
-	struct spwd sp, *res = NULL;
-	char buf[4096];
+	return field != NULL && field[0] != '\0' && field[0] != '!' && field[0] != '*';
+}
+
+/*
+ * Parse one line as getspent does; false for a line that does not parse.
+ * *buf (wiped by the caller) grows to hold the line.
+ */
+static bool shadow_parse(const char *line, size_t len, char **buf, size_t *cap,
+			 struct spwd *sp)
+{
+	struct spwd *res = NULL;
+
+	if (*cap < len + 1) {
+		char *b = malloc(len + 1);
+
+		if (b == NULL)
+			return false;
+		if (*buf != NULL) {
+			pp_wipe(*buf, *cap);
+			free(*buf);
+		}
+		*buf = b;
+		*cap = len + 1;
+	}
+	return sgetspent_r(line, sp, *buf, *cap, &res) == 0 && res != NULL;
+}
+
+static void shadow_fill(const struct spwd *sp, struct users_shadow *out)
+{
+	out->last_change = sp->sp_lstchg;
+	out->max_days = sp->sp_max;
+	out->usable = shadow_usable(sp->sp_pwdp);
+}
+
+static void shadow_wipe_free(char *p, size_t cap)
+{
+	if (p != NULL) {
+		pp_wipe(p, cap);
+		free(p);
+	}
+}
+
+pp_err users_shadow_read(const char *path, const char *name,
+			 struct users_shadow *out)
+{
+	char *line = NULL, *buf = NULL;
+	size_t cap = 0, bufcap = 0, nlen = strlen(name);
+	ssize_t len;
 	pp_err rc = PP_ERR_NOT_FOUND;
+	struct spwd sp;
 	FILE *f = fopen(path, "re");
+	int e;
 
 	if (f == NULL)
 		return PP_ERR_IO;
-	while (fgetspent_r(f, &sp, buf, sizeof(buf), &res) == 0 && res != NULL) {
-		if (strcmp(sp.sp_namp, name) == 0) {
-			if (sp.sp_lstchg >= 0) {
-				*days = sp.sp_lstchg;
-				rc = PP_OK;
-			}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		if ((size_t)len <= nlen || strncmp(line, name, nlen) != 0 || line[nlen] != ':')
+			continue;
+		if (shadow_parse(line, (size_t)len, &buf, &bufcap, &sp) &&
+		    strcmp(sp.sp_namp, name) == 0) {
+			shadow_fill(&sp, out);
+			rc = PP_OK;
 			break;
 		}
 	}
-	pp_wipe(buf, sizeof(buf));
+	e = errno;
+	if (rc != PP_OK && ferror(f))
+		rc = PP_ERR_IO;
+	shadow_wipe_free(buf, bufcap);
+	shadow_wipe_free(line, cap);
 	fclose(f);
+	errno = e;
 	return rc;
+}
+
+pp_err users_shadow_last_change(const char *path, const char *name,
+				 long *days)
+{
+	struct users_shadow sh;
+	pp_err rc = users_shadow_read(path, name, &sh);
+
+	if (rc != PP_OK)
+		return rc;
+	if (sh.last_change < 0)
+		return PP_ERR_NOT_FOUND;
+	*days = sh.last_change;
+	return PP_OK;
+}
+
+void users_shadow_facts(const struct users_shadow *sh, struct aging_facts *f)
+{
+	f->locked = !sh->usable;
+	f->shadow_must_change = sh->last_change == 0;
+	f->shadow_expires = 0;
+	if (sh->last_change > 0 && sh->max_days >= 0 &&
+	    sh->last_change < USERS_SHADOW_DAYS_LIMIT && sh->max_days < USERS_SHADOW_DAYS_LIMIT)
+		f->shadow_expires = ((int64_t)sh->last_change + sh->max_days + 1) * AGING_DAY;
+}
+
+struct shadow_row {
+	char *name;
+	size_t seq;                 /* file order: the first entry wins */
+	struct users_shadow sh;
+};
+
+struct users_shadow_table {
+	struct shadow_row *rows;
+	size_t n;
+};
+
+static int cmp_shadow_row(const void *a, const void *b)
+{
+	const struct shadow_row *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool table_add(struct users_shadow_table *t, size_t *cap, const struct spwd *sp)
+{
+	if (t->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct shadow_row *v = realloc(t->rows, ncap * sizeof(*v));
+
+		if (v == NULL)
+			return false;
+		t->rows = v;
+		*cap = ncap;
+	}
+	if ((t->rows[t->n].name = strdup(sp->sp_namp)) == NULL)
+		return false;
+	t->rows[t->n].seq = t->n;
+	shadow_fill(sp, &t->rows[t->n].sh);
+	t->n++;
+	return true;
+}
+
+/* Sort by name and keep the first entry of a name listed twice. */
+static void table_index(struct users_shadow_table *t)
+{
+	size_t kept = 0;
+
+	if (t->n > 1)
+		qsort(t->rows, t->n, sizeof(*t->rows), cmp_shadow_row);
+	for (size_t i = 0; i < t->n; i++) {
+		if (kept > 0 && strcmp(t->rows[i].name, t->rows[kept - 1].name) == 0) {
+			free(t->rows[i].name);
+			continue;
+		}
+		t->rows[kept++] = t->rows[i];
+	}
+	t->n = kept;
+}
+
+pp_err users_shadow_table_load(const char *path, struct users_shadow_table **out)
+{
+	struct users_shadow_table *t;
+	char *line = NULL, *buf = NULL;
+	size_t cap = 0, bufcap = 0, rows_cap = 0;
+	ssize_t len;
+	pp_err rc = PP_OK;
+	struct spwd sp;
+	FILE *f;
+	int e;
+
+	*out = NULL;
+	if ((f = fopen(path, "re")) == NULL)
+		return PP_ERR_IO;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		fclose(f);
+		return PP_ERR_NOMEM;
+	}
+	while (rc == PP_OK && (len = getline(&line, &cap, f)) >= 0)
+		if (shadow_parse(line, (size_t)len, &buf, &bufcap, &sp) &&
+		    !table_add(t, &rows_cap, &sp))
+			rc = PP_ERR_NOMEM;
+	e = errno;
+	if (rc == PP_OK && ferror(f))
+		rc = PP_ERR_IO;
+	shadow_wipe_free(buf, bufcap);
+	shadow_wipe_free(line, cap);
+	fclose(f);
+	if (rc != PP_OK) {
+		users_shadow_table_free(t);
+		errno = e;
+		return rc;
+	}
+	table_index(t);
+	*out = t;
+	return PP_OK;
+}
+
+bool users_shadow_table_find(const struct users_shadow_table *t, const char *name,
+			     struct users_shadow *out)
+{
+	size_t lo = 0, hi = t != NULL ? t->n : 0;
+
+	/* The rows are unique by name after table_index: a plain bisection. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->rows[mid].name, name);
+
+		if (c == 0) {
+			*out = t->rows[mid].sh;
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+size_t users_shadow_table_size(const struct users_shadow_table *t)
+{
+	return t != NULL ? t->n : 0;
+}
+
+void users_shadow_table_free(struct users_shadow_table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->rows[i].name);
+	free(t->rows);
+	free(t);
 }

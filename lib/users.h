@@ -14,8 +14,10 @@
 #define PAM_POLICY_USERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
+#include "aging.h"
 #include "bounds.h"
 #include "error.h"
 #include "policy.h"
@@ -45,12 +47,6 @@ enum users_coverage {
  * PP_ERR_IO when the lookup itself failed.
  */
 pp_err users_lookup(const char *name, struct users_info *out) PP_WUR;
-
-/*
- * users_is_local - true when name has an entry in passwd_file (normally
- * USERS_PASSWD_FILE), read directly as pam_localuser does.
- */
-bool users_is_local(const char *name, const char *passwd_file);
 
 /*
  * users_is_local - true when name has an entry in passwd_file (normally
@@ -112,13 +108,76 @@ enum users_coverage users_coverage(const struct policy *p,
 				   const char *passwd_file);
 
 /*
- * users_shadow_last_change - the last-change field of name's entry in the
- * shadow file at path, in days since the epoch (0 means "must change now",
- * as after chage -d 0). PP_ERR_NOT_FOUND when the user has no entry or the
- * field is empty; PP_ERR_IO when the file cannot be read.
+ * What the daemon needs from one shadow entry. The password field itself
+ * (a hash) is never kept: only whether it can match a password at all.
+ */
+struct users_shadow {
+	long last_change;   /* days since the epoch; 0 = must change now (chage
+			       -d 0, passwd -e); -1 = field empty (no aging) */
+	long max_days;      /* shadow's own maximum age in days; -1 = empty */
+	bool usable;        /* false when the password field is locked or
+			       unusable: empty, or starting with '!' or '*'
+			       ("!", "!!", "*", "!<hash>" after usermod -L) */
+};
+
+/*
+ * users_shadow_read - name's entry in the shadow file at path, read as
+ * getspnam does (the first entry that parses; lines that do not are
+ * skipped). Every buffer that held a line is wiped; nothing of the
+ * password field but "usable" leaves this function. Thread-safe.
+ * Errors: PP_ERR_NOT_FOUND when name has no entry; PP_ERR_IO when the file
+ * cannot be read (errno says why: ENOENT when it does not exist);
+ * PP_ERR_NOMEM. *out is unchanged on error.
+ */
+pp_err users_shadow_read(const char *path, const char *name,
+			 struct users_shadow *out) PP_WUR;
+
+/*
+ * users_shadow_last_change - the last-change field of name's entry
+ * (users_shadow_read), in days since the epoch (0 means "must change
+ * now"). PP_ERR_NOT_FOUND also when the field is empty.
  */
 pp_err users_shadow_last_change(const char *path, const char *name,
 				 long *days) PP_WUR;
+
+/*
+ * users_shadow_facts - add what shadow demands to f (aging.h): a password
+ * that cannot be used is not aged (f->locked); a last change of 0 means
+ * must change (f->shadow_must_change); with a last change and a maximum,
+ * f->shadow_expires is the first second of the day after last change +
+ * maximum, when pam_unix starts to force a change ("lstchg + max <
+ * today"). Day counts beyond USERS_SHADOW_DAYS_LIMIT are ignored (no
+ * overflow, no expiry in the year 30000).
+ */
+#define USERS_SHADOW_DAYS_LIMIT 10000000L
+void users_shadow_facts(const struct users_shadow *sh, struct aging_facts *f);
+
+/*
+ * A whole shadow file, read once (for the daemon's report over many
+ * users): each entry's struct users_shadow by name, no password field.
+ * Immutable after load; may be shared between threads.
+ */
+struct users_shadow_table;
+
+/*
+ * users_shadow_table_load - read path once. Errors as users_shadow_read
+ * (PP_ERR_IO with errno; PP_ERR_NOMEM); *out is NULL on error.
+ */
+pp_err users_shadow_table_load(const char *path,
+			       struct users_shadow_table **out) PP_WUR;
+
+/*
+ * users_shadow_table_find - name's entry (the first one in the file) into
+ * *out; false when t is NULL or has none.
+ */
+bool users_shadow_table_find(const struct users_shadow_table *t, const char *name,
+			     struct users_shadow *out);
+
+/* users_shadow_table_size - number of distinct names in t (NULL: 0). */
+size_t users_shadow_table_size(const struct users_shadow_table *t);
+
+/* users_shadow_table_free - release t; NULL is a no-op. */
+void users_shadow_table_free(struct users_shadow_table *t);
 
 /* users_coverage_text - e.g. "exempt user", for logs and reports. */
 const char *users_coverage_text(enum users_coverage c);

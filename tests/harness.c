@@ -231,6 +231,8 @@ void harness_stack_write(const char *dir, const char *service,
 	f = fopen(path, "w");
 	if (f == NULL)
 		harness_die(path);
+	if (spec->auth_args != NULL)
+		fprintf(f, "auth required %s %s\n", writer, spec->auth_args);
 	if (spec->account) {
 		fprintf(f, "account required %s", module);
 		stack_config(f, spec->config);
@@ -254,13 +256,28 @@ void harness_stack_write(const char *dir, const char *service,
 
 static int harness_pam_call(const char *confdir, const char *service,
 			    const char *user, int flags,
-			    struct harness_conv *conv, bool chauthtok)
+			    struct harness_conv *conv, bool chauthtok,
+			    const struct harness_login *login)
 {
 	struct pam_conv pc = { harness_conv_function, conv };
 	pam_handle_t *pamh = NULL;
 	int rc = pam_start_confdir(service, user, &pc, confdir, &pamh);
 	if (rc != PAM_SUCCESS)
 		return rc;
+	if (login != NULL) {
+		if (login->rhost != NULL)
+			rc = pam_set_item(pamh, PAM_RHOST, login->rhost);
+		if (rc == PAM_SUCCESS && login->tty != NULL)
+			rc = pam_set_item(pamh, PAM_TTY, login->tty);
+		if (rc == PAM_SUCCESS && login->env != NULL)
+			rc = pam_putenv(pamh, login->env);
+		if (rc == PAM_SUCCESS && login->authenticate)
+			rc = pam_authenticate(pamh, 0);
+		if (rc != PAM_SUCCESS) {
+			pam_end(pamh, rc);
+			return rc;
+		}
+	}
 	rc = chauthtok ? pam_chauthtok(pamh, flags) : pam_acct_mgmt(pamh, flags);
 	pam_end(pamh, rc);
 	return rc;
@@ -270,14 +287,30 @@ int harness_pam_chauthtok(const char *confdir, const char *service,
 			  const char *user, int flags,
 			  struct harness_conv *conv)
 {
-	return harness_pam_call(confdir, service, user, flags, conv, true);
+	return harness_pam_call(confdir, service, user, flags, conv, true, NULL);
 }
 
 int harness_pam_acct_mgmt(const char *confdir, const char *service,
 			  const char *user, int flags,
 			  struct harness_conv *conv)
 {
-	return harness_pam_call(confdir, service, user, flags, conv, false);
+	return harness_pam_call(confdir, service, user, flags, conv, false, NULL);
+}
+
+int harness_pam_chauthtok_with(const char *confdir, const char *service,
+			       const char *user, int flags,
+			       const struct harness_login *login,
+			       struct harness_conv *conv)
+{
+	return harness_pam_call(confdir, service, user, flags, conv, true, login);
+}
+
+int harness_pam_acct_mgmt_with(const char *confdir, const char *service,
+			       const char *user, int flags,
+			       const struct harness_login *login,
+			       struct harness_conv *conv)
+{
+	return harness_pam_call(confdir, service, user, flags, conv, false, login);
 }
 
 void harness_daemon_set_clock(struct harness_daemon *d, const char *spec)

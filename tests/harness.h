@@ -91,6 +91,7 @@ const char *harness_faketime_lib(void);
  * A PAM service file built around pam_policy.so (build/pam_policy.so) and
  * the test writer (build/tests/pam_test_writer.so), in this order:
  *
+ *   auth     required  pam_test_writer.so <auth_args>           if auth_args
  *   account  required  pam_policy.so config=C <account_args>    if account
  *   <after_account, verbatim>
  *   password required  pam_test_writer.so <writer_before>       if writer_before
@@ -103,6 +104,8 @@ const char *harness_faketime_lib(void);
  */
 struct harness_stack {
 	const char *config;          /* config= of every pam_policy.so line */
+	const char *auth_args;       /* an auth line: "authtok=X" leaves PAM_AUTHTOK
+					as a password login does */
 	bool account;                /* start with the account line */
 	const char *account_args;    /* extra arguments of the account line */
 	const char *after_account;   /* lines after it, e.g. another module */
@@ -127,6 +130,30 @@ int harness_pam_chauthtok(const char *confdir, const char *service,
 int harness_pam_acct_mgmt(const char *confdir, const char *service,
 			  const char *user, int flags,
 			  struct harness_conv *conv);
+
+/*
+ * How a login reached the call, for harness_pam_*_with: PAM_RHOST and
+ * PAM_TTY set by the application (NULL: unset), env a "NAME=value" put
+ * into the PAM environment (e.g. sshd's SSH_AUTH_INFO_0), and with
+ * authenticate, pam_authenticate first in the same transaction (the
+ * stack's auth line, see harness_stack.auth_args), as login and sshd do.
+ */
+struct harness_login {
+	bool authenticate;
+	const char *rhost;
+	const char *tty;
+	const char *env;
+};
+
+/* harness_pam_chauthtok/acct_mgmt in a transaction set up as login says. */
+int harness_pam_chauthtok_with(const char *confdir, const char *service,
+			       const char *user, int flags,
+			       const struct harness_login *login,
+			       struct harness_conv *conv);
+int harness_pam_acct_mgmt_with(const char *confdir, const char *service,
+			       const char *user, int flags,
+			       const struct harness_login *login,
+			       struct harness_conv *conv);
 
 /*
  * A pam_policyd started for one test: its own socket, state dir, audit log

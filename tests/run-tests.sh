@@ -42,6 +42,7 @@ me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
 	echo "svc:x:500:"
 	echo "pwexempt:x:2000:dave"
 	echo "pampolicy-audit:x:2001:bob"
+	echo "sudo:x:27:alice"
 	echo "nogroup:x:65534:"
 } >"$work/group"
 

@@ -32,6 +32,7 @@
 #include "policy.h"
 #include "report.h"
 #include "request.h"
+#include "review.h"
 #include "users.h"
 
 enum exit_code {
@@ -64,7 +65,11 @@ static void usage(FILE *out)
 		"  forget USER            drop USER's history and aging state (root)\n"
 		"  policy                 the effective policy and where each value comes from\n"
 		"  report [--format table|csv|json] [--expired] [--expiring-within DAYS]\n"
-		"         [--state STATE] every covered user (root, audit group)\n"
+		"         [--state STATE] [--inactive DAYS]\n"
+		"                         every covered user (root, audit group)\n"
+		"  review [--format table|csv|json]\n"
+		"                         the access review: every account, privileged\n"
+		"                         groups, last login, exemptions (root, audit group)\n"
 		"  audit verify [FILE...] check the audit log's hash chain (root)\n"
 		"  backup FILE            online copy of the store (root)\n"
 		"  reopen                 reopen the audit log after logrotate (root)\n"
@@ -373,6 +378,9 @@ static pp_err add_row(struct report *r, const struct proto_msg *msg)
 	row.must_change = (flags & PROTO_REPORT_ROW_MUST_CHANGE) != 0;
 	row.in_store = (flags & PROTO_REPORT_ROW_IN_STORE) != 0;
 	row.future_date = (flags & PROTO_REPORT_ROW_FUTURE_DATE) != 0;
+	if (msg->f[PROTO_REPORT_ROW_LAST_LOGIN].u64 > INT64_MAX)
+		return PP_ERR_PROTOCOL;
+	row.last_login = (int64_t)msg->f[PROTO_REPORT_ROW_LAST_LOGIN].u64;
 	rc = report_add(r, &row);
 	return rc == PP_ERR_INVALID ? PP_ERR_PROTOCOL : rc;
 }
@@ -439,6 +447,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		{ "expired", no_argument, NULL, 'e' },
 		{ "expiring-within", required_argument, NULL, 'w' },
 		{ "state", required_argument, NULL, 's' },
+		{ "inactive", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum report_format fmt = REPORT_TABLE;
@@ -471,9 +480,15 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		case 's':
 			if (!aging_state_parse(optarg, &state))
 				return usage_error("--state: expected ok, warning, expired, "
-						   "must_change, never_set or exempt, got \"%s\"",
+						   "must_change, never_set, locked or exempt, "
+						   "got \"%s\"",
 						   optarg);
 			filter.state = (int)state;
+			break;
+		case 'i':
+			if (!parse_days(optarg, &filter.inactive))
+				return usage_error("--inactive: expected a number of days from "
+						   "0 to %d, got \"%s\"", PP_DAYS_MAX, optarg);
 			break;
 		default:
 			return usage_error("report: bad option");
@@ -497,6 +512,47 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	/* CSV and JSON keep stdout machine-readable: the summary goes to stderr. */
 	report_write_summary(r, shown, fmt == REPORT_TABLE ? stdout : stderr);
 	report_free(r);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+/* ---- review ---- */
+
+static int cmd_review(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum report_format fmt = REPORT_TABLE;
+	char denied[POLICY_MAX_NAME + 128];
+	struct review *v;
+	pp_err rc;
+	int opt;
+
+	optind = 0;   /* full re-initialisation for the sub-command's argv */
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (opt != 'f')
+			return usage_error("review: bad option");
+		if (!report_format_parse(optarg, &fmt))
+			return usage_error("--format: expected table, csv or json, got \"%s\"",
+					   optarg);
+	}
+	if (optind != argc)
+		return usage_error("review: unexpected argument \"%s\"", argv[optind]);
+	if (need_config(c) != EXIT_OK)
+		return EXIT_ERROR;
+	rc = review_fetch(&c->policy, &v);
+	if (rc != PP_OK) {
+		snprintf(denied, sizeof(denied), "reviews are for root and members of the "
+			 "%s group", c->policy.audit_group);
+		return fail(c, rc, denied);
+	}
+	review_write(v, fmt, stdout);
+	review_free(v);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
 		return EXIT_ERROR;
@@ -679,6 +735,7 @@ static const struct command {
 	{ "forget", cmd_forget },
 	{ "policy", cmd_policy },
 	{ "report", cmd_report },
+	{ "review", cmd_review },
 	{ "audit", cmd_audit },
 	{ "backup", cmd_backup },
 	{ "reopen", cmd_reopen },

@@ -89,6 +89,8 @@ pp_err report_finish(struct report *r, const struct report_info *info)
 		row->has_age = start != 0;
 		row->age_days = days_since(start, info->now);
 		row->days_left = row->expires ? aging_days_until(info->now, row->expires) : 0;
+		start = row->last_login ? row->last_login : row->first_seen;
+		row->idle_days = start ? days_since(start, info->now) : -1;
 	}
 	return PP_OK;
 }
@@ -109,6 +111,7 @@ void report_filter_init(struct report_filter *f)
 	memset(f, 0, sizeof(*f));
 	f->expiring_within = -1;
 	f->state = -1;
+	f->inactive = -1;
 }
 
 bool report_row_matches(const struct report_row *row, const struct report_filter *f)
@@ -122,6 +125,8 @@ bool report_row_matches(const struct report_row *row, const struct report_filter
 	     row->days_left < 0 || row->days_left > f->expiring_within))
 		return false;
 	if (f->state >= 0 && (int)row->state != f->state)
+		return false;
+	if (f->inactive >= 0 && row->idle_days >= 0 && row->idle_days <= f->inactive)
 		return false;
 	return true;
 }
@@ -140,18 +145,18 @@ bool report_format_parse(const char *name, enum report_format *out)
 }
 
 enum { COL_USER, COL_UID, COL_LAST, COL_AGE, COL_EXPIRES, COL_LEFT, COL_STATE,
-       COL_HISTORY, COL_CLOCK, NCOLS };
+       COL_HISTORY, COL_CLOCK, COL_LOGIN, NCOLS };
 
 static const char *const col_keys[NCOLS] = {
 	"user", "uid", "last_change", "age_days", "expires", "days_left", "state",
-	"history", "clock",
+	"history", "clock", "last_login",
 };
 static const char *const col_titles[NCOLS] = {
 	"USER", "UID", "LAST_CHANGE", "AGE", "EXPIRES", "DAYS_LEFT", "STATE",
-	"HISTORY", "CLOCK",
+	"HISTORY", "CLOCK", "LAST_LOGIN",
 };
 static const bool col_numeric[NCOLS] = {
-	false, true, false, true, false, true, false, true, false,
+	false, true, false, true, false, true, false, true, false, false,
 };
 
 /* Decimal text of v into buf (>= 24 bytes); faster than snprintf per cell. */
@@ -238,6 +243,8 @@ static void row_cells(const struct report_row *row, struct cells *c)
 	/* A date after the daemon's clock: the clock jumped (see doctor). */
 	if (row->future_date)
 		c->v[COL_CLOCK] = "future";
+	if (row->last_login != 0)
+		format_date(row->last_login, c->buf[COL_LOGIN]);
 }
 
 /* Room for one text cell made printable: a name, and a CSV guard before it. */
@@ -469,10 +476,16 @@ size_t report_write(const struct report *r, const struct report_filter *f,
 
 void report_write_summary(const struct report *r, size_t shown, FILE *out)
 {
+	/* Reading order, not wire order: "exempt" stays last. */
+	static const enum aging_state order[AGING_STATE_COUNT] = {
+		AGING_OK, AGING_WARNING, AGING_EXPIRED, AGING_MUST_CHANGE,
+		AGING_NEVER_SET, AGING_LOCKED, AGING_EXEMPT,
+	};
+
 	fprintf(out, "summary: %zu users (", r->nrows);
-	for (int s = 0; s < AGING_STATE_COUNT; s++)
-		fprintf(out, "%s%s %zu", s ? ", " : "", aging_state_name((enum aging_state)s),
-			r->counts[s]);
+	for (int i = 0; i < AGING_STATE_COUNT; i++)
+		fprintf(out, "%s%s %zu", i ? ", " : "", aging_state_name(order[i]),
+			r->counts[order[i]]);
 	fprintf(out, "), %zu shown; policy: max_age_days=%d warn_days=%d history=%d\n",
 		shown, r->info.max_age_days, r->info.warn_days, r->info.history);
 }

@@ -56,13 +56,18 @@ struct report_row {
 	bool in_store;
 	bool future_date;         /* last change or first sight after the daemon's
 				     clock (a clock that jumped): aged from now */
+	int64_t last_login;       /* the last login the daemon counted, 0 = none */
+	long idle_days;           /* days since last_login, else since first_seen;
+				     -1 when neither is known (report_finish) */
 };
 
-/* Filters; a zeroed struct (with expiring_within = -1, state = -1) passes all. */
+/* Filters; a zeroed struct (with expiring_within, state, inactive = -1) passes all. */
 struct report_filter {
 	bool expired;             /* state expired or must_change */
 	long expiring_within;     /* >= 0: 0 <= days_left <= N and not expired */
 	int state;                /* >= 0: this enum aging_state only */
+	long inactive;            /* >= 0: idle_days > N, or unknown (no login
+				     and no first sight) */
 };
 
 /* The daemon's clock and policy for the rows (PROTO_REPORT_END). */
@@ -116,7 +121,8 @@ bool report_row_matches(const struct report_row *row, const struct report_filter
  *   REPORT_JSON: one array of objects, numbers as numbers, null for
  *     unknown values, a newline at the end.
  * Columns/keys: user, uid, last_change, age_days, expires, days_left,
- * state, history, clock ("future" when future_date, else unknown).
+ * state, history, clock ("future" when future_date, else unknown),
+ * last_login (a date, unknown when none).
  * Returns the number of rows written.
  */
 size_t report_write(const struct report *r, const struct report_filter *f,

@@ -70,6 +70,7 @@
 #define SOCKET_CHECK_MS 60000      /* how often the socket's path is checked */
 #define BUFFER_CACHE 64
 #define MAX_HASH_WORKERS 8
+#define LOGINS_FLUSH_MS 5000       /* the writer writes counted logins this often */
 
 /* Who may send a request: bits matched against the peer's class. */
 enum who {
@@ -193,6 +194,9 @@ struct server {
 	struct worker hash_workers[MAX_HASH_WORKERS];
 	int nhash;
 	struct worker writer, self_worker, report_worker;
+	struct store_logins *logins;         /* thread-safe: logins counted by
+						LOGIN requests, written by the
+						writer (workers.c) */
 	pthread_mutex_t log_lock;
 	struct log_limit refusal_log[LOG_LIMIT_SLOTS]; /* under log_lock */
 	struct log_limit busy_log;           /* under log_lock (uid unused) */
@@ -387,6 +391,8 @@ void handle_forget(struct server *s, struct worker *w, struct conn *c);
 void handle_event(struct server *s, struct worker *w, struct conn *c);
 void handle_backup(struct server *s, struct worker *w, struct conn *c);
 void handle_reopen(struct server *s, struct worker *w, struct conn *c);
+/* handle_may_change - PROTO_MAY_CHANGE: the minimum age alone. Inline. */
+void handle_may_change(struct server *s, struct worker *w, struct conn *c);
 
 /*
  * handle_secrets - PROTO_SECRETS: compare the pepper file on disk and the
@@ -401,6 +407,15 @@ void handle_secrets(struct server *s, struct worker *w, struct conn *c);
  * connection is marked close_after.
  */
 void handle_report(struct server *s, struct worker *w, struct conn *c);
+
+/*
+ * handle_review - PROTO_REVIEW: as handle_report, from the same join, one
+ * PROTO_REVIEW_ROW per account (system accounts and exemptions too, with
+ * the privileged groups each is in), then PROTO_REVIEW_END with the host,
+ * the policy and the clock; the review is audited (access_review, with
+ * the actor). Report lane.
+ */
+void handle_review(struct server *s, struct worker *w, struct conn *c);
 
 /* ---- the audit log and its syslog mirror (audit.c) ---- */
 

@@ -39,6 +39,10 @@ static const struct request_rule request_rules[] = {
 	{ PROTO_BACKUP, WHO_ROOT, LANE_WRITER, -1, handle_backup, false },
 	{ PROTO_REOPEN, WHO_ROOT, LANE_WRITER, -1, handle_reopen, false },
 	{ PROTO_SECRETS, WHO_ROOT, LANE_WRITER, -1, handle_secrets, false },
+	/* The account phase: a STATUS that counts as a login (root: the module). */
+	{ PROTO_LOGIN, WHO_ROOT, LANE_INLINE, -1, handle_status, false },
+	{ PROTO_REVIEW, WHO_ROOT | WHO_AUDIT, LANE_REPORT, -1, handle_review, false },
+	{ PROTO_MAY_CHANGE, WHO_ROOT, LANE_INLINE, -1, handle_may_change, false },
 };
 
 /* Not looked up by type: handle_status continues a STATUS with it. */

@@ -143,7 +143,49 @@ static void note_future_date(const char *user, const struct store_user *u, int64
 		user, date, today, others, FUTURE_LOG_SECONDS);
 }
 
-/* Must u change now: expired by the daemon's policy, flagged, or must-change? */
+/*
+ * Add what the shadow file demands of user to f (users_shadow_facts):
+ * must change (last change 0), shadow's own maximum age, a locked or
+ * unusable password. Read on every call, so that "chage -d 0", "passwd
+ * -e" and "usermod -L" count at once. A missing file or entry demands
+ * nothing; an unreadable file is logged (at most once a minute) and
+ * demands nothing either: the store's facts stand.
+ */
+#define SHADOW_LOG_SECONDS 60
+
+static void add_shadow_facts(const struct server *s, const char *user,
+			     struct aging_facts *f)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t logged_at;
+	struct users_shadow sh;
+	pp_err rc = users_shadow_read(s->policy->shadow_file, user, &sh);
+	int e = errno;
+	int64_t now;
+	bool log_it;
+
+	if (rc == PP_OK) {
+		users_shadow_facts(&sh, f);
+		return;
+	}
+	if (rc == PP_ERR_NOT_FOUND || (rc == PP_ERR_IO && e == ENOENT))
+		return;
+	now = now_utc();
+	pthread_mutex_lock(&lock);
+	log_it = logged_at == 0 || now < logged_at || now - logged_at >= SHADOW_LOG_SECONDS;
+	if (log_it)
+		logged_at = now;
+	pthread_mutex_unlock(&lock);
+	if (log_it)
+		log_msg(LOG_WARNING, "cannot read %s (%s): what it demands (must change, "
+			"its maximum age, locked passwords) is not followed", s->policy->shadow_file,
+			rc == PP_ERR_IO ? strerror(e) : pp_strerror(rc));
+}
+
+/*
+ * Must u change now: expired by the daemon's policy or by shadow's maximum
+ * age, flagged by an admin, or must-change in shadow? (Not when locked.)
+ */
 static bool change_is_forced(const struct server *s, const struct store_user *u,
 			     int64_t now)
 {
@@ -153,6 +195,7 @@ static bool change_is_forced(const struct server *s, const struct store_user *u,
 	};
 	struct aging_status st;
 
+	add_shadow_facts(s, u->name, &f);
 	aging_evaluate(&f, now, s->policy->max_age_days, s->policy->warn_days, &st);
 	return st.state == AGING_MUST_CHANGE || st.state == AGING_EXPIRED;
 }
@@ -270,15 +313,15 @@ static bool record_allowed(const struct store_user *u, const struct store_entry 
  * recorded first, and the refusal is audited for the reviewer.
  */
 static void record_refused(struct server *s, struct conn *c, const char *user,
-			   const char *service, const struct record_rules *r)
+			   const struct audit_event *origin, const struct record_rules *r)
 {
 	bool reused = (r->violations & PROTO_VIOLATION_REUSED) != 0;
 	const char *reason = reused ? ((r->violations & PROTO_VIOLATION_TOO_SOON)
 				       ? "reused,too_soon" : "reused") : "too_soon";
-	struct audit_event ev = {
-		.event = "change_not_recorded", .user = user,
-		.uid = daemon_audit_uid_of(user), .service = service, .reasons = reason,
-	};
+	struct audit_event ev = *origin;
+
+	ev.event = "change_not_recorded";
+	ev.reasons = reason;
 
 	log_msg(LOG_WARNING, "change of %s not recorded (%s): %s", user, reason,
 		reused ? "the password is already in the history"
@@ -290,9 +333,12 @@ static void record_refused(struct server *s, struct conn *c, const char *user,
 		     : "not recorded: another change was recorded within the minimum age");
 }
 
+static void field_cut(const struct conn *c, unsigned idx, char *out, size_t cap);
+
 void handle_record(struct server *s, struct worker *w, struct conn *c)
 {
-	char user[PP_NAME_MAX + 1], service[64] = "";
+	char user[PP_NAME_MAX + 1], service[64] = "", rhost[256] = "", tty[128] = "";
+	struct audit_event origin;
 	const struct proto_field *pw = &c->req.f[PROTO_RECORD_PASSWORD];
 	uint64_t depth = c->req.f[PROTO_RECORD_HISTORY].u64;
 	uint64_t flags = c->req.f[PROTO_RECORD_FLAGS].u64;
@@ -308,6 +354,15 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 		return;
 	if (proto_copy_str(&c->req, PROTO_RECORD_SERVICE, service, sizeof(service)) != PP_OK)
 		service[0] = '\0';
+	/* Where the change came from, for its audit lines (cut, never refused). */
+	field_cut(c, PROTO_RECORD_RHOST, rhost, sizeof(rhost));
+	field_cut(c, PROTO_RECORD_TTY, tty, sizeof(tty));
+	memset(&origin, 0, sizeof(origin));
+	origin.user = user;
+	origin.uid = daemon_audit_uid_of(user);
+	origin.service = service;
+	origin.rhost = rhost;
+	origin.tty = tty;
 	if (depth > POLICY_MAX_HISTORY || min_age > PP_DAYS_MAX ||
 	    (flags & ((1u << PROTO_RECORD_MIN_AGE_SHIFT) - 1) & ~(uint64_t)PROTO_RECORD_ROOT_FOR_OTHER)) {
 		reply(c, PROTO_BAD_REQUEST, 0, "history, min_age or flags out of range");
@@ -336,7 +391,7 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	if (rc != PP_OK)
 		goto fail;
 	if (!recorded) {
-		record_refused(s, c, user, service, &rules);
+		record_refused(s, c, user, &origin, &rules);
 		return;
 	}
 	/*
@@ -344,9 +399,12 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	 * log cannot be written (disk full), held for it and written after an
 	 * audit_gap line (audit.c). It is acknowledged either way.
 	 */
-	daemon_audit_simple(s, "password_changed", user, service, NULL);
-	if (rules.forced)
-		daemon_audit_simple(s, "forced_change_completed", user, service, NULL);
+	origin.event = "password_changed";
+	daemon_audit_emit(s, &origin);
+	if (rules.forced) {
+		origin.event = "forced_change_completed";
+		daemon_audit_emit(s, &origin);
+	}
 	reply(c, PROTO_OK, 0, "");
 	return;
 fail:
@@ -356,7 +414,56 @@ fail:
 
 /* ---- status and the first-sight bootstrap ---- */
 
-static void status_reply(struct conn *c, const struct store_user *u, int max_age, int warn)
+/*
+ * A LOGIN's inactive_days as root sent it (the module's policy); the
+ * daemon's own when it is out of range.
+ */
+static int login_inactive_days(const struct server *s, const struct conn *c)
+{
+	uint64_t v = c->req.f[PROTO_LOGIN_INACTIVE_DAYS].u64;
+
+	return v <= PP_DAYS_MAX ? (int)v : s->policy->inactive_days;
+}
+
+/*
+ * The days u has not been used - since its last login, else since the
+ * daemon first saw it - when they exceed inactive_days (0 = off), else 0.
+ * A date in the future (a clock that jumped) counts as now: never dormant.
+ */
+static uint64_t dormant_days(int64_t last_login, const struct store_user *u,
+			     int64_t now, int inactive_days)
+{
+	int64_t since = last_login ? last_login : u->first_seen;
+	int64_t days;
+
+	if (inactive_days <= 0 || since <= 0 || since >= now)
+		return 0;
+	days = (now - since) / AGING_DAY;
+	return days > inactive_days ? (uint64_t)days : 0;
+}
+
+/*
+ * A LOGIN (the account phase) counts as the user's login unless the user
+ * is dormant: noted in memory only (the writer writes it in a batch), so
+ * the account phase costs no disk write. *last_login is the one before.
+ */
+static uint64_t login_count(struct server *s, const struct conn *c,
+			    const struct store_user *u, int64_t now, int64_t *last_login)
+{
+	uint64_t dormant;
+
+	*last_login = store_logins_last(s->logins, u->name, u->last_login);
+	if (c->req.type != PROTO_LOGIN)
+		return 0;
+	dormant = dormant_days(*last_login, u, now, login_inactive_days(s, c));
+	if (dormant == 0 && !store_logins_note(s->logins, u->name, now))
+		log_msg(LOG_WARNING, "login of %s not counted: %d logins wait to be written",
+			u->name, STORE_LOGINS_MAX);
+	return dormant;
+}
+
+static void status_reply(struct server *s, struct conn *c, const struct store_user *u,
+			 int max_age, int warn)
 {
 	struct aging_facts f = {
 		.last_change = u->last_change, .first_seen = u->first_seen,
@@ -364,8 +471,10 @@ static void status_reply(struct conn *c, const struct store_user *u, int max_age
 	};
 	struct aging_status st;
 	struct proto_msg m;
-	int64_t now = now_utc();
+	int64_t now = now_utc(), last_login;
+	uint64_t dormant = login_count(s, c, u, now, &last_login);
 
+	add_shadow_facts(s, u->name, &f);
 	aging_evaluate(&f, now, max_age, warn, &st);
 	if (st.future)
 		note_future_date(u->name, u, now);
@@ -374,10 +483,12 @@ static void status_reply(struct conn *c, const struct store_user *u, int max_age
 	    proto_add_u64(&m, (uint64_t)st.state) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->last_change) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)st.expires) != PP_OK ||
-	    proto_add_u64(&m, u->must_change ? 1 : 0) != PP_OK ||
+	    proto_add_u64(&m, u->must_change || f.shadow_must_change ? 1 : 0) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->history_count) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->first_seen) != PP_OK ||
-	    proto_add_u64(&m, (uint64_t)now) != PP_OK) {
+	    proto_add_u64(&m, (uint64_t)now) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)last_login) != PP_OK ||
+	    proto_add_u64(&m, dormant) != PP_OK) {
 		c->close_after = true;
 		return;
 	}
@@ -393,7 +504,7 @@ static void status_not_found(struct conn *c)
 		c->close_after = true;
 		return;
 	}
-	for (int i = 0; i < 7; i++)
+	for (int i = PROTO_STATUS_REPLY_STATE; i <= PROTO_STATUS_REPLY_DORMANT; i++)
 		if (proto_add_u64(&m, 0) != PP_OK)
 			c->close_after = true;
 	if (!c->close_after)
@@ -467,7 +578,7 @@ void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
 	log_msg(LOG_INFO, "first sight of %s: clock starts %s", user,
 		days > 0 ? "at the shadow file's last change"
 			 : (must ? "expired (shadow last change is 0)" : "now"));
-	status_reply(c, &u, max_age, warn);
+	status_reply(s, c, &u, max_age, warn);
 }
 
 void handle_status(struct server *s, struct worker *w, struct conn *c)
@@ -482,7 +593,7 @@ void handle_status(struct server *s, struct worker *w, struct conn *c)
 	status_limits(s, c, &max_age, &warn);
 	rc = store_user_get(w ? w->store : s->store, user, &u);
 	if (rc == PP_OK) {
-		status_reply(c, &u, max_age, warn);
+		status_reply(s, c, &u, max_age, warn);
 		return;
 	}
 	if (rc != PP_ERR_NOT_FOUND) {
@@ -546,7 +657,8 @@ void handle_forget(struct server *s, struct worker *w, struct conn *c)
 /* Events the module may report; the daemon writes the others itself. */
 static const char *const module_events[] = {
 	"change_rejected", "expiry_warning", "password_expired",
-	"root_override", "history_unavailable", NULL,
+	"root_override", "history_unavailable", "expired_nonpassword_login",
+	"expired_noninteractive", "login_refused_inactive", NULL,
 };
 
 /* Copy a string field, cut to fit: an event is never lost to a long rhost. */
@@ -565,6 +677,39 @@ static bool module_event(const char *name)
 		if (strcmp(name, module_events[i]) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * A non-interactive service (cron, atd) passing an expired user is audited
+ * once per user, service and UTC day: a job every minute would otherwise
+ * write 1440 lines a day that say the same. What was written today is
+ * kept in a small table keyed by a hash of user and service; a collision
+ * only means one more line. A restarted daemon writes the first one again.
+ */
+#define NONINTERACTIVE_SLOTS 512
+
+static bool noninteractive_audited_today(const char *user, const char *service,
+					 int64_t now)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct { uint64_t key; int64_t day; } seen[NONINTERACTIVE_SLOTS];
+	uint64_t key = 14695981039346656037ULL;     /* FNV-1a, 64 bits */
+	int64_t day = now / AGING_DAY;
+	size_t slot;
+	bool dup;
+
+	for (const char *p = user; *p != '\0'; p++)
+		key = (key ^ (unsigned char)*p) * 1099511628211ULL;
+	key = (key ^ 0xffu) * 1099511628211ULL;   /* a byte no name holds */
+	for (const char *p = service; *p != '\0'; p++)
+		key = (key ^ (unsigned char)*p) * 1099511628211ULL;
+	slot = (size_t)(key % NONINTERACTIVE_SLOTS);
+	pthread_mutex_lock(&lock);
+	dup = seen[slot].key == key && seen[slot].day == day;
+	seen[slot].key = key;
+	seen[slot].day = day;
+	pthread_mutex_unlock(&lock);
+	return dup;
 }
 
 void handle_event(struct server *s, struct worker *w, struct conn *c)
@@ -586,6 +731,11 @@ void handle_event(struct server *s, struct worker *w, struct conn *c)
 	field_cut(c, PROTO_EVENT_RHOST, rhost, sizeof(rhost));
 	field_cut(c, PROTO_EVENT_TTY, tty, sizeof(tty));
 	field_cut(c, PROTO_EVENT_REASONS, reasons, sizeof(reasons));
+	if (strcmp(name, "expired_noninteractive") == 0 &&
+	    noninteractive_audited_today(user, service, now_utc())) {
+		reply(c, PROTO_OK, 0, "already audited today");
+		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.event = name;
 	ev.user = user;
@@ -680,4 +830,47 @@ void handle_secrets(struct server *s, struct worker *w, struct conn *c)
 	/* Cut to what one reply field carries (a longer one would drop the reply). */
 	text[PROTO_MAX_STR] = '\0';
 	reply(c, PROTO_OK, detail, text);
+}
+
+/* ---- may this user change now? (before any password is typed) ---- */
+
+/*
+ * PROTO_MAY_CHANGE: the minimum age alone, decided as handle_check decides
+ * it, so that the module can refuse a change the user cannot make before
+ * asking for a password (proto.h). One read of the user's row: inline.
+ */
+void handle_may_change(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1];
+	uint64_t flags = c->req.f[PROTO_MAY_CHANGE_FLAGS].u64;
+	uint64_t min_age = c->req.f[PROTO_MAY_CHANGE_MIN_AGE_DAYS].u64;
+	struct store_user u;
+	int64_t now = now_utc();
+	long left = 0;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_MAY_CHANGE_USER, user, sizeof(user)))
+		return;
+	if (min_age > PP_DAYS_MAX) {
+		reply(c, PROTO_BAD_REQUEST, 0, "min_age out of range");
+		return;
+	}
+	rc = store_user_get(w ? w->store : s->store, user, &u);
+	if (rc == PP_ERR_NOT_FOUND) {
+		reply(c, PROTO_OK, 0, "");
+		return;
+	}
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "may-change for %s failed: %s", user, pp_strerror(rc));
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	if (min_age > 0 &&
+	    min_age_applies(s, (flags & PROTO_CHECK_ROOT_FOR_OTHER) != 0, &u, now))
+		left = aging_min_age_days_left(u.last_change, now, (int)min_age);
+	if (left > 0)
+		reply(c, PROTO_TOO_SOON,
+		      PROTO_VIOLATION_TOO_SOON | ((uint64_t)left << PROTO_CHECK_DAYS_SHIFT), "");
+	else
+		reply(c, PROTO_OK, 0, "");
 }

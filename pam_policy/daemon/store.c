@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "store.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,4 +333,187 @@ pp_err store_history_forget_all(struct store *s, const char *name,
 	memset(out ? out : &scratch, 0, sizeof(scratch));
 	return store_result(s, s->ops->history_forget_all(s->impl, name, value, len,
 							  out ? out : &scratch));
+}
+
+/* ---- last logins ---- */
+
+pp_err store_last_login_set(struct store *s, const struct store_login *v, size_t n)
+{
+	if (n > 0 && v == NULL) {
+		store_fail(s, "store_last_login_set: no logins");
+		return PP_ERR_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pp_err rc = check_name(s, v[i].name);
+		if (rc != PP_OK)
+			return rc;
+		if (v[i].when < 0) {
+			store_fail(s, "negative login time for %s", v[i].name);
+			return PP_ERR_INVALID;
+		}
+	}
+	if (n == 0)
+		return PP_OK;
+	return store_result(s, s->ops->last_login_set(s->impl, v, n));
+}
+
+/*
+ * The buffer: a chained hash table of names. Logins are noted by the
+ * event loop, read by the event loop and the report thread, and flushed
+ * by the writer, all under one mutex held only for memory operations.
+ */
+#define LOGINS_BUCKETS 4096
+
+struct login_node {
+	struct login_node *next;
+	int64_t when;
+	char name[];
+};
+
+struct store_logins {
+	pthread_mutex_t lock;
+	struct login_node *bucket[LOGINS_BUCKETS];
+	size_t count;
+};
+
+static size_t login_hash(const char *name)
+{
+	uint32_t h = 2166136261u;          /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % LOGINS_BUCKETS;
+}
+
+/* The node of name in its bucket, or NULL; under l->lock. */
+static struct login_node **login_find(struct store_logins *l, const char *name)
+{
+	struct login_node **pp = &l->bucket[login_hash(name)];
+
+	while (*pp != NULL && strcmp((*pp)->name, name) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+struct store_logins *store_logins_new(void)
+{
+	struct store_logins *l = calloc(1, sizeof(*l));
+
+	if (l != NULL && pthread_mutex_init(&l->lock, NULL) != 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void store_logins_free(struct store_logins *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < LOGINS_BUCKETS; i++) {
+		struct login_node *n = l->bucket[i];
+		while (n != NULL) {
+			struct login_node *next = n->next;
+			free(n);
+			n = next;
+		}
+	}
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+bool store_logins_note(struct store_logins *l, const char *name, int64_t when)
+{
+	size_t len = name ? strnlen(name, PP_NAME_MAX + 1) : 0;
+	struct login_node **pp, *n;
+	bool ok = true;
+
+	if (len == 0 || len > PP_NAME_MAX)
+		return false;
+	pthread_mutex_lock(&l->lock);
+	pp = login_find(l, name);
+	if (*pp != NULL) {
+		if (when > (*pp)->when)
+			(*pp)->when = when;
+	} else if (l->count >= STORE_LOGINS_MAX ||
+		   (n = malloc(sizeof(*n) + len + 1)) == NULL) {
+		ok = false;
+	} else {
+		n->next = NULL;
+		n->when = when;
+		memcpy(n->name, name, len + 1);
+		*pp = n;
+		l->count++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
+int64_t store_logins_last(struct store_logins *l, const char *name, int64_t stored)
+{
+	int64_t when = stored;
+	struct login_node **pp;
+
+	if (l == NULL || name == NULL)
+		return when;
+	pthread_mutex_lock(&l->lock);
+	pp = login_find(l, name);
+	if (*pp != NULL && (*pp)->when > when)
+		when = (*pp)->when;
+	pthread_mutex_unlock(&l->lock);
+	return when;
+}
+
+/* Copy every pending login into a new array (*v, *n); under l->lock. */
+static pp_err logins_snapshot(struct store_logins *l, struct store_login **v, size_t *n)
+{
+	size_t k = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (l->count == 0)
+		return PP_OK;
+	if ((*v = malloc(l->count * sizeof(**v))) == NULL)
+		return PP_ERR_NOMEM;
+	for (size_t i = 0; i < LOGINS_BUCKETS; i++)
+		for (struct login_node *p = l->bucket[i]; p != NULL; p = p->next) {
+			snprintf((*v)[k].name, sizeof((*v)[k].name), "%s", p->name);
+			(*v)[k++].when = p->when;
+		}
+	*n = k;
+	return PP_OK;
+}
+
+pp_err store_logins_flush(struct store_logins *l, struct store *s, size_t *written)
+{
+	struct store_login *v;
+	size_t n;
+	pp_err rc;
+
+	if (written != NULL)
+		*written = 0;
+	pthread_mutex_lock(&l->lock);
+	rc = logins_snapshot(l, &v, &n);
+	pthread_mutex_unlock(&l->lock);
+	if (rc != PP_OK || n == 0)
+		return rc;
+	/* Written outside the lock: the account phase never waits for the disk. */
+	rc = store_last_login_set(s, v, n);
+	if (rc == PP_OK) {
+		pthread_mutex_lock(&l->lock);
+		for (size_t i = 0; i < n; i++) {
+			struct login_node **pp = login_find(l, v[i].name), *gone = *pp;
+			/* A later login came meanwhile: it waits for the next flush. */
+			if (gone != NULL && gone->when == v[i].when) {
+				*pp = gone->next;
+				free(gone);
+				l->count--;
+			}
+		}
+		pthread_mutex_unlock(&l->lock);
+		if (written != NULL)
+			*written = n;
+	}
+	free(v);
+	return rc;
 }

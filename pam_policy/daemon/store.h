@@ -48,6 +48,7 @@ struct store_user {
 	int64_t first_seen;             /* when the store first saw the user */
 	bool must_change;               /* forced change at next login */
 	int history_count;              /* entries currently remembered */
+	int64_t last_login;             /* last login counted (store_logins), 0 = none */
 };
 
 struct store_entry {
@@ -272,6 +273,61 @@ pp_err store_history_forget_all(struct store *s, const char *name,
 				struct store_forgotten *out) PP_WUR;
 
 /*
+ * ---- Last logins: counted in memory, written in batches ----------------
+ *
+ * A login must cost no disk write in the account phase, so logins are
+ * noted in a store_logins buffer (memory, one lock) and written by
+ * store_logins_flush, one transaction per flush; what is read back
+ * (store_logins_last) is the later of the buffer and the store.
+ */
+struct store_login {
+	char name[PP_NAME_MAX + 1];
+	int64_t when;
+};
+
+/*
+ * store_last_login_set - in ONE transaction, set each named user's
+ * last_login to the later of its stored value and v[i].when. Users not in
+ * the store are skipped (a login is noted only for known users). n may be
+ * 0 (v may then be NULL).
+ */
+pp_err store_last_login_set(struct store *s, const struct store_login *v,
+			    size_t n) PP_WUR;
+
+#define STORE_LOGINS_MAX 65536  /* users with a login not yet written */
+
+struct store_logins;
+
+/* store_logins_new - an empty buffer; NULL when out of memory. */
+struct store_logins *store_logins_new(void);
+
+/* store_logins_free - release l (pending logins are lost); NULL is a no-op. */
+void store_logins_free(struct store_logins *l);
+
+/*
+ * store_logins_note - name (1..PP_NAME_MAX bytes) logged in at when. False
+ * when the buffer already holds STORE_LOGINS_MAX other users (the login is
+ * not counted: flush sooner) or memory ran out. Thread-safe.
+ */
+bool store_logins_note(struct store_logins *l, const char *name, int64_t when);
+
+/*
+ * store_logins_last - the later of stored (the store's last_login) and the
+ * login of name the buffer holds, 0 when neither knows one. Thread-safe.
+ */
+int64_t store_logins_last(struct store_logins *l, const char *name, int64_t stored);
+
+/*
+ * store_logins_flush - write every login in l to s (store_last_login_set,
+ * one transaction) and drop from l those that did not change meanwhile;
+ * on failure they stay for the next flush. *written (may be NULL)
+ * receives how many were written. Thread-safe against note and last; one
+ * flush at a time (the writer thread).
+ */
+pp_err store_logins_flush(struct store_logins *l, struct store *s,
+			  size_t *written) PP_WUR;
+
+/*
  * ---- For backends only -------------------------------------------------
  *
  * A backend implements these operations on its own handle (impl). store.c
@@ -306,6 +362,7 @@ struct store_ops {
 	pp_err (*history_forget_all)(void *impl, const char *name,
 				     const uint8_t *value, size_t len,
 				     struct store_forgotten *out);
+	pp_err (*last_login_set)(void *impl, const struct store_login *v, size_t n);
 	const char *(*errmsg)(void *impl);
 	void (*close)(void *impl);
 };

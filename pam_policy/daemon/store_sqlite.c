@@ -65,6 +65,11 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),"
 	"  value BLOB NOT NULL CHECK (length(value) BETWEEN 1 AND 256)"
 	") WITHOUT ROWID;",
+	/*
+	 * 2 -> 3: each user's last login (the account phase), written in
+	 * batches (store.h, last logins); 0 = none counted yet.
+	 */
+	"ALTER TABLE users ADD COLUMN last_login INTEGER NOT NULL DEFAULT 0;",
 };
 /* Step 0 -> 1 fixed the name bound in SQL; changing it needs a new step. */
 _Static_assert(PP_NAME_MAX == 255, "users.name CHECK in migration 0 -> 1");
@@ -89,10 +94,12 @@ enum stmt_id {
 	ST_USER_RESET,
 	ST_USERS_ALL,
 	ST_USER_COUNT,
+	ST_USER_LAST_LOGIN,
 	ST_COUNT
 };
 
-#define USER_COLUMNS "name, salt, last_change, first_seen, must_change, history_count"
+#define USER_COLUMNS "name, salt, last_change, first_seen, must_change, history_count," \
+	" last_login"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -128,6 +135,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" history_count = 0 WHERE name = ?1",
 	[ST_USERS_ALL] = "SELECT " USER_COLUMNS " FROM users ORDER BY name",
 	[ST_USER_COUNT] = "SELECT count(*) FROM users",
+	[ST_USER_LAST_LOGIN] =
+		"UPDATE users SET last_login = max(last_login, ?2) WHERE name = ?1",
 };
 
 struct sqlite_store {
@@ -247,6 +256,7 @@ static pp_err read_user(struct sqlite_store *q, sqlite3_stmt *s,
 	u->first_seen = sqlite3_column_int64(s, 3);
 	u->must_change = sqlite3_column_int(s, 4) != 0;
 	u->history_count = (int)count;
+	u->last_login = sqlite3_column_int64(s, 6);
 	return PP_OK;
 }
 
@@ -543,6 +553,26 @@ static pp_err sq_user_count(void *impl, size_t *count)
 	else
 		rc = db_fail(q, "cannot count users");
 	sqlite3_reset(s);
+	return rc;
+}
+
+/* Every login of the batch in one transaction (one fsync per flush). */
+static pp_err sq_last_login_set(void *impl, const struct store_login *v, size_t n)
+{
+	struct sqlite_store *q = impl;
+	pp_err rc = tx_begin(q);
+
+	for (size_t i = 0; rc == PP_OK && i < n; i++) {
+		sqlite3_stmt *s = stmt(q, ST_USER_LAST_LOGIN);
+
+		if ((rc = bind_text(q, s, 1, v[i].name)) == PP_OK &&
+		    (rc = bind_int(q, s, 2, v[i].when)) == PP_OK)
+			rc = step_done(q, s, "cannot record last logins");
+	}
+	if (rc == PP_OK)
+		rc = tx_commit(q);
+	if (rc != PP_OK)
+		tx_rollback(q);
 	return rc;
 }
 
@@ -857,6 +887,7 @@ static const struct store_ops sqlite_ops = {
 	.forget = sq_forget,
 	.foreach_user = sq_foreach_user,
 	.user_count = sq_user_count,
+	.last_login_set = sq_last_login_set,
 	.backup = sq_backup,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,

@@ -266,12 +266,75 @@ void done_drain(struct server *s)
 	}
 }
 
+/*
+ * Write the logins counted since the last flush (one transaction). Writer
+ * thread only; a failure keeps them for the next flush.
+ */
+static void logins_flush(struct worker *w)
+{
+	size_t written = 0;
+	pp_err rc = store_logins_flush(w->server->logins, w->store, &written);
+
+	if (rc != PP_OK)
+		log_msg(LOG_ERR, "cannot write last logins (kept for the next try): %s",
+			store_errmsg(w->store));
+}
+
+/*
+ * The writer's pop: like queue_pop, but every LOGINS_FLUSH_MS without a
+ * request, and after each request once that long has passed, it writes
+ * the counted logins; and once more when stopping.
+ */
+static struct conn *writer_pop(struct worker *w, int64_t *next_flush)
+{
+	struct queue *q = w->queue;
+	struct conn *c;
+
+	for (;;) {
+		if (now_ms() >= *next_flush) {
+			logins_flush(w);
+			*next_flush = now_ms() + LOGINS_FLUSH_MS;
+		}
+		pthread_mutex_lock(&q->lock);
+		while (q->head == NULL && !q->stop && now_ms() < *next_flush) {
+			struct timespec ts;
+			int64_t wait = *next_flush - now_ms();
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&q->ready, &q->lock, &ts);
+		}
+		c = q->head;
+		if (c) {
+			if (c == q->ahead_tail)
+				q->ahead_tail = NULL;
+			q->head = c->qnext;
+			if (q->head == NULL)
+				q->tail = NULL;
+		}
+		if (c != NULL || q->stop) {
+			pthread_mutex_unlock(&q->lock);
+			if (c == NULL)
+				logins_flush(w);     /* the last one, at shutdown */
+			return c;
+		}
+		pthread_mutex_unlock(&q->lock);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	int64_t next_flush = now_ms() + LOGINS_FLUSH_MS;
 	struct conn *c;
 
-	while ((c = queue_pop(w->queue)) != NULL) {
+	while ((c = w->lane == LANE_WRITER ? writer_pop(w, &next_flush)
+					   : queue_pop(w->queue)) != NULL) {
 		int64_t start = now_us();
 		int64_t cost = -1;
 
@@ -364,6 +427,8 @@ pp_err workers_start(struct server *s)
 	pp_err rc;
 
 	hash_cost_calibrate(s);
+	if ((s->logins = store_logins_new()) == NULL)
+		return PP_ERR_NOMEM;
 	for (s->nhash = 0; s->nhash < want; s->nhash++) {
 		rc = start_worker(s, &s->hash_workers[s->nhash], LANE_HASH);
 		if (rc != PP_OK)
@@ -386,7 +451,9 @@ void workers_stop(struct server *s)
 	for (int i = 0; i < s->nhash; i++)
 		stop_worker(&s->hash_workers[i]);
 	s->nhash = 0;
-	stop_worker(&s->writer);
+	stop_worker(&s->writer);       /* writes the last logins */
 	stop_worker(&s->self_worker);
 	stop_worker(&s->report_worker);
+	store_logins_free(s->logins);
+	s->logins = NULL;
 }

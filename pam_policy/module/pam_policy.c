@@ -487,6 +487,31 @@ static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p
 }
 
 /*
+ * The record line could not reach the daemon (or it failed to store the
+ * change): the password was changed, but its history and rotation clock
+ * miss it until the daemon adopts the shadow file's newer last-change
+ * date. The user is told so; syslog gets an alert for the admin.
+ */
+static void record_failed(pam_handle_t *pamh, int flags, const struct policy *p,
+			  const char *user, pp_err rc)
+{
+	const char *why = rc == PP_ERR_BUSY ? "it is busy"
+			  : rc == PP_ERR_STORE ? "it could not store the change"
+			  : rc == PP_ERR_DENIED ? "it refused the request"
+			  : "it cannot be reached";
+	char text[512];
+
+	pam_syslog(pamh, LOG_ALERT,
+		   "password of %s was changed but NOT recorded in the history: "
+		   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
+	snprintf(text, sizeof(text),
+		 "Your password was changed, but the change could not be recorded by "
+		 "the password policy service (%s). The new password is in effect. "
+		 "Please tell your system administrator.", why);
+	say(pamh, flags, PAM_ERROR_MSG, text);
+}
+
+/*
  * The record line, after the writer succeeded: the daemon stores the new
  * password's hash, prunes the history and restarts the rotation clock -
  * after re-checking, in its write transaction, the minimum age and that
@@ -517,20 +542,24 @@ static int password_record(pam_handle_t *pamh, int flags, const struct policy *p
 	memset(&r, 0, sizeof(r));
 	rc = request_budget_begin(budget, &ms, &started);
 	if (rc == PP_OK) {
-		rc = request_record_checked(p->socket, ms, user, item, p->history,
-					    item_text(pamh, PAM_SERVICE), record_flags,
-					    p->min_age_days, &r);
+		rc = request_record_from(p->socket, ms, user, item, p->history,
+					 item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
+					 item_text(pamh, PAM_TTY), record_flags,
+					 p->min_age_days, &r);
 		request_budget_end(budget, started, rc);
 	}
+	/*
+	 * The writer has changed the password either way: the record line
+	 * never turns that into a failure of the stack, whatever its control
+	 * (PAM_IGNORE), but says plainly what was not done.
+	 */
 	if (rc != PP_OK) {
-		pam_syslog(pamh, LOG_ALERT,
-			   "password of %s was changed but NOT recorded in the history: "
-			   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
-		return PAM_SYSTEM_ERR;
+		record_failed(pamh, flags, p, user, rc);
+		return PAM_IGNORE;
 	}
 	if (!r.recorded) {
 		record_refused(pamh, flags, p, user, &r);
-		return PAM_AUTHTOK_ERR;
+		return PAM_IGNORE;
 	}
 	if (p->debug)
 		pam_syslog(pamh, LOG_DEBUG, "recorded new password of %s", user);
@@ -568,6 +597,61 @@ static int password_uncovered(pam_handle_t *pamh, int flags, const struct policy
 	return rc == PAM_SUCCESS ? PAM_IGNORE : rc;
 }
 
+/*
+ * The check line's preliminary pass: a change the minimum age refuses is
+ * one the user cannot avoid, so it is refused here, once, before any
+ * password is asked for (the update pass, and every module below, never
+ * runs). The daemon decides (PROTO_MAY_CHANGE), as for the CHECK that
+ * follows: a change it knows to be forced is never refused. Root setting
+ * another user's password is never asked about, and root's own change
+ * under enforce_for_root = no is only warned about in the update pass.
+ * When the daemon does not answer (or is busy), the update pass applies
+ * its own rules; the call's budget remembers a daemon that failed.
+ */
+static int password_prelim(pam_handle_t *pamh, int flags, const struct policy *p,
+			   const char *user, const struct users_info *info)
+{
+	struct request_budget local;
+	struct request_budget *budget = chauthtok_budget(pamh, p, false, &local);
+	struct request_check_result r;
+	struct rules_result res;
+	uint64_t check_flags = 0;
+	char text[512];
+	int64_t started;
+	int ms;
+	pp_err rc;
+
+	if (p->min_age_days <= 0 || user == NULL || caller_is_root_warn_only(p, flags) ||
+	    (getuid() == 0 && info != NULL && info->uid != 0))
+		return PAM_SUCCESS;
+	if (flags & PAM_CHANGE_EXPIRED_AUTHTOK)
+		check_flags |= PROTO_CHECK_EXPIRED_HINT;
+	rc = request_budget_begin(budget, &ms, &started);
+	if (rc == PP_OK) {
+		rc = request_may_change(p->socket, ms, user, check_flags, p->min_age_days, &r);
+		request_budget_end(budget, started, rc);
+	}
+	if (rc != PP_OK) {
+		if (p->debug)
+			pam_syslog(pamh, LOG_DEBUG, "minimum age of %s not asked before the "
+				   "prompt: %s", user, pp_strerror(rc));
+		return PAM_SUCCESS;
+	}
+	if (!r.too_soon)
+		return PAM_SUCCESS;
+	memset(&res, 0, sizeof(res));
+	rules_add(&res, RULE_TOO_SOON);
+	res.min_age_days_left = r.days_left > PP_DAYS_MAX ? PP_DAYS_MAX : (int)r.days_left;
+	log_rejection(pamh, p, budget, user, &res, false, true);
+	snprintf(text, sizeof(text),
+		 "Your password cannot be changed yet: it was changed too recently "
+		 "(passwords may be changed once every %d day%s). You can change it "
+		 "again in %d day%s.", p->min_age_days, p->min_age_days == 1 ? "" : "s",
+		 res.min_age_days_left, res.min_age_days_left == 1 ? "" : "s");
+	say(pamh, flags, PAM_ERROR_MSG, text);
+	return PAM_AUTHTOK_ERR;
+}
+
 PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 				const char **argv)
 {
@@ -591,7 +675,8 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 		return password_uncovered(pamh, flags, &p);
 	}
 	if (flags & PAM_PRELIM_CHECK)
-		return record ? PAM_IGNORE : PAM_SUCCESS;
+		return record ? PAM_IGNORE
+			      : password_prelim(pamh, flags, &p, user, known ? &info : NULL);
 	if (!(flags & PAM_UPDATE_AUTHTOK))
 		return PAM_SERVICE_ERR;
 	if (record)
@@ -617,6 +702,104 @@ static int account_unreachable(pam_handle_t *pamh, int flags,
 				"completed. Please try again later or contact your system "
 				"administrator.");
 	return PAM_AUTHINFO_UNAVAIL;
+}
+
+/*
+ * Did the login of this transaction use the password? libpam clears
+ * PAM_AUTHTOK when pam_authenticate returns, so what is left of a typed
+ * password at the account phase is: pam_unix's record of its own
+ * authentication ("unix_setcred_return" data, set whenever pam_unix's
+ * auth ran in this transaction - the signal its no_pass_expiry reads),
+ * PAM_AUTHTOK itself when an application runs the account phase before
+ * it is cleared, and sshd's SSH_AUTH_INFO_0 (ExposeAuthInfo), one method
+ * per line ("publickey ssh-ed25519 AAAA", "keyboard-interactive/pam",
+ * "password", "gssapi-with-mic"): any password or keyboard-interactive
+ * method counts. Each signal can only add a password, never take one
+ * away, so nothing planted in the PAM environment spares a password
+ * login its change. Keys, GSSAPI and smart cards leave none of them.
+ */
+static bool login_used_password(pam_handle_t *pamh)
+{
+	const void *tok = NULL, *unix_auth = NULL;
+	const char *info = pam_getenv(pamh, "SSH_AUTH_INFO_0");
+
+	if (pam_get_item(pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok != NULL)
+		return true;
+	if (pam_get_data(pamh, "unix_setcred_return", &unix_auth) == PAM_SUCCESS &&
+	    unix_auth != NULL)
+		return true;
+	for (const char *line = info; line != NULL && *line != '\0';) {
+		size_t len = strcspn(line, " /\n");
+
+		if ((len == 8 && strncmp(line, "password", 8) == 0) ||
+		    (len == 20 && strncmp(line, "keyboard-interactive", 20) == 0))
+			return true;
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	return false;
+}
+
+/*
+ * An expired or flagged user whose login cannot change a password now
+ * passes (true): a non-interactive service (cron, atd: no one to type
+ * it; noninteractive_services) silently, and, with expired_nonpassword =
+ * allow (pam_unix's no_pass_expiry), a login that did not use the
+ * password (keys, Kerberos tickets) with a notice that the password must
+ * be changed at its next use. Each pass is an audit event (the daemon
+ * writes expired_noninteractive once per user, service and day). A
+ * password login gets false: it must change now.
+ */
+static bool expired_login_passes(pam_handle_t *pamh, int flags, const struct policy *p,
+				 struct request_budget *b, const char *user,
+				 const struct request_status_result *st)
+{
+	const char *reason = st->state == AGING_MUST_CHANGE ? "must_change" : "expired";
+	const char *service = item_text(pamh, PAM_SERVICE);
+	char text[512], date[16];
+
+	if (service[0] != '\0' && policy_list_contains(p->noninteractive_services, service)) {
+		send_event(pamh, p, b, "expired_noninteractive", user, reason);
+		return true;
+	}
+	if (p->expired_nonpassword != POLICY_NONPASSWORD_ALLOW || login_used_password(pamh))
+		return false;
+	if (st->state == AGING_MUST_CHANGE) {
+		snprintf(text, sizeof(text), "Your password must be changed (required by an "
+			 "administrator). You signed in without it: change it the next time "
+			 "you use it.");
+	} else {
+		aging_format_date(st->last_change ? st->last_change : st->first_seen, date,
+				  sizeof(date));
+		snprintf(text, sizeof(text), "Your password has expired (%s %s; passwords "
+			 "must be changed every %d days). You signed in without it: change "
+			 "it the next time you use it.",
+			 st->last_change ? "last changed" : "no change recorded since", date,
+			 p->max_age_days);
+	}
+	say(pamh, flags, PAM_TEXT_INFO, text);
+	send_event(pamh, p, b, "expired_nonpassword_login", user, reason);
+	return true;
+}
+
+/*
+ * The daemon says the account has not been used for more than
+ * inactive_days: refuse the login, tell the user why, audit it.
+ */
+static int account_dormant(pam_handle_t *pamh, int flags, const struct policy *p,
+			   struct request_budget *b, const char *user, long days)
+{
+	char text[256], reasons[64];
+
+	pam_syslog(pamh, LOG_NOTICE, "login of %s refused: account unused for %ld days "
+		   "(inactive_days = %d)", user, days, p->inactive_days);
+	snprintf(text, sizeof(text), "Your account has not been used for %ld days and is "
+		 "locked for inactivity; contact your administrator.", days);
+	say(pamh, flags, PAM_ERROR_MSG, text);
+	snprintf(reasons, sizeof(reasons), "inactive,unused_days=%ld", days);
+	send_event(pamh, p, b, "login_refused_inactive", user, reasons);
+	return PAM_ACCT_EXPIRED;
 }
 
 /* The account line: rotation. Expired or flagged users must change now. */
@@ -646,15 +829,22 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	request_budget_init(&budget, p.timeout_ms);
 	rc = request_budget_begin(&budget, &ms, &started);
 	if (rc == PP_OK) {
-		rc = request_status(p.socket, ms, user, p.max_age_days, p.warn_days, &st);
+		/* A login: counted, or refused when dormant (never root's). */
+		rc = request_login(p.socket, ms, user, p.max_age_days, p.warn_days,
+				   info.uid == 0 ? 0 : p.inactive_days, &st);
 		request_budget_end(&budget, started, rc);
 	}
 	if (rc != PP_OK)
 		return account_unreachable(pamh, flags, &p, user, rc);
 	if (!st.found)
 		return PAM_IGNORE;
+	if (st.dormant_days > 0 && info.uid != 0)
+		return account_dormant(pamh, flags, &p, &budget, user, st.dormant_days);
 	aging_format_date(st.last_change, last, sizeof(last));
 	aging_format_date(st.expires, expires, sizeof(expires));
+	if ((st.state == AGING_EXPIRED || st.state == AGING_MUST_CHANGE) &&
+	    expired_login_passes(pamh, flags, &p, &budget, user, &st))
+		return PAM_SUCCESS;
 	switch (st.state) {
 	case AGING_MUST_CHANGE:
 		say(pamh, flags, PAM_ERROR_MSG,
@@ -688,6 +878,9 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 		send_event(pamh, &p, &budget, "expiry_warning", user, "");
 		return PAM_SUCCESS;
 	}
+	case AGING_LOCKED:
+		/* A locked or unusable password is not aged: nothing to say. */
+		return PAM_SUCCESS;
 	default:
 		return PAM_SUCCESS;
 	}

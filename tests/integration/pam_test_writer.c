@@ -8,6 +8,11 @@
  * for the current password in the preliminary pass and sets PAM_OLDAUTHTOK
  * (as pam_unix does); with prompt it asks for the new password and sets
  * PAM_AUTHTOK instead of writing, to feed a later use_authtok module.
+ * As an auth line with authtok=VALUE it authenticates anyone the way
+ * pam_unix does after a typed password: VALUE in PAM_AUTHTOK (libpam
+ * clears it when pam_authenticate returns) and pam_unix's
+ * "unix_setcred_return" data holding PAM_SUCCESS, which its account
+ * phase (no_pass_expiry) reads to tell a password login.
  * Never installed.
  *
  * Copyright (c) 2026 The pam_policy authors
@@ -18,9 +23,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PAM_SM_AUTH
 #define PAM_SM_PASSWORD
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
+
+static void free_data(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+				   const char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		int *rc;
+
+		if (strncmp(argv[i], "authtok=", 8) != 0)
+			continue;
+		rc = malloc(sizeof(*rc));
+		if (rc == NULL)
+			return PAM_BUF_ERR;
+		*rc = PAM_SUCCESS;
+		if (pam_set_data(pamh, "unix_setcred_return", rc, free_data) != PAM_SUCCESS) {
+			free(rc);
+			return PAM_SYSTEM_ERR;
+		}
+		return pam_set_item(pamh, PAM_AUTHTOK, argv[i] + 8);
+	}
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
+			      const char **argv)
+{
+	return PAM_SUCCESS;
+}
 
 PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 				const char **argv)

@@ -360,7 +360,8 @@ START_TEST(test_report_csv)
 	RUN(&r, "report", "--format", "csv");
 	ck_assert_msg(r.status == 0, "report: %d %s", r.status, r.err);
 	csv_parse(&c, r.out);
-	ck_assert_str_eq(c.header, "user,uid,last_change,age_days,expires,days_left,state,history,clock");
+	ck_assert_str_eq(c.header, "user,uid,last_change,age_days,expires,days_left,state,history,clock,"
+			 "last_login");
 	ck_assert_str_eq(csv_get(&c, "alice", C_STATE), "ok");
 	ck_assert_str_eq(csv_get(&c, "alice", C_UID), "1001");
 	ck_assert_str_eq(csv_get(&c, "alice", C_HISTORY), "1");
@@ -931,9 +932,13 @@ START_TEST(test_report_scale_cli)
 	pid_t pid;
 	int64_t now = (int64_t)time(NULL);
 
-#if defined(__SANITIZE_THREAD__)
-	/* 100,000 users through the daemon's join take minutes under TSan. */
-	HARNESS_SKIP("the 100,000-user report is too slow under ThreadSanitizer");
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+	/*
+	 * 100,000 users through the daemon's join take minutes under the
+	 * sanitizers; the join's rules are covered by test_report with a few
+	 * users, and make bench times the 100,000.
+	 */
+	HARNESS_SKIP("the 100,000-user report is too slow under the sanitizers");
 #endif
 
 	harness_tmpdir(bigdir, sizeof(bigdir));

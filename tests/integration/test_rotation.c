@@ -110,8 +110,10 @@ static void teardown(void)
  */
 static void stack_with(const char *account_args, const char *account_after)
 {
+	/* The auth line leaves PAM_AUTHTOK: every login here used the password. */
 	struct harness_stack spec = {
-		.config = d.config, .account = true, .account_args = account_args,
+		.config = d.config, .auth_args = "authtok=Typed-At-Login-1",
+		.account = true, .account_args = account_args,
 		.after_account = account_after, .check_args = "retry=1",
 		.writer_file = written, .record = true,
 	};
@@ -143,10 +145,13 @@ static int change(const char *user, int flags, struct harness_conv *c,
 	return harness_pam_chauthtok(dir, SERVICE, user, flags, c);
 }
 
+/* A password login: pam_authenticate, then pam_acct_mgmt, in one transaction. */
 static int account(const char *user, int flags, struct harness_conv *c)
 {
+	const struct harness_login login = { .authenticate = true };
+
 	harness_conv_init(c, NULL);
-	return harness_pam_acct_mgmt(dir, SERVICE, user, flags, c);
+	return harness_pam_acct_mgmt_with(dir, SERVICE, user, flags, &login, c);
 }
 
 /* Change user's password to pw (prompted twice); must succeed. */

@@ -210,6 +210,7 @@ START_TEST(test_state_names_round_trip)
 {
 	static const char *const names[AGING_STATE_COUNT] = {
 		"ok", "warning", "expired", "must_change", "never_set", "exempt",
+		"locked",
 	};
 
 	for (int i = 0; i < AGING_STATE_COUNT; i++) {

@@ -36,7 +36,7 @@ static const struct {
 } spec[] = {
 	{ PROTO_PING, "ping", "" },
 	{ PROTO_CHECK, "check", "SSUUU" },
-	{ PROTO_RECORD, "record", "SSUSU" },
+	{ PROTO_RECORD, "record", "SSUSUSS" },
 	{ PROTO_STATUS, "status", "SUU" },
 	{ PROTO_EXPIRE, "expire", "S" },
 	{ PROTO_FORGET, "forget", "S" },
@@ -45,10 +45,15 @@ static const struct {
 	{ PROTO_BACKUP, "backup", "S" },
 	{ PROTO_REOPEN, "reopen", "" },
 	{ PROTO_REPLY, "reply", "UUS" },
-	{ PROTO_STATUS_REPLY, "status_reply", "UUUUUUUU" },
-	{ PROTO_REPORT_ROW, "report_row", "SUUUUUUU" },
+	{ PROTO_STATUS_REPLY, "status_reply", "UUUUUUUUUU" },
+	{ PROTO_REPORT_ROW, "report_row", "SUUUUUUUU" },
 	{ PROTO_REPORT_END, "report_end", "UUUUU" },
 	{ PROTO_SECRETS, "secrets", "" },
+	{ PROTO_MAY_CHANGE, "may_change", "SUU" },
+	{ PROTO_LOGIN, "login", "SUUU" },
+	{ PROTO_REVIEW, "review", "" },
+	{ PROTO_REVIEW_ROW, "review_row", "SUUUUUUUSS" },
+	{ PROTO_REVIEW_END, "review_end", "UUSS" },
 };
 #define NSPEC (sizeof(spec) / sizeof(spec[0]))
 
@@ -548,13 +553,20 @@ START_TEST(test_reject_bad_user_names)
 		raw_u64(&r, 24);
 		raw_u64(&r, 1);
 		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "check %zu", i);
-		raw_head(&r, PROTO_VERSION, PROTO_RECORD, 5);
+		raw_head(&r, PROTO_VERSION, PROTO_RECORD, 7);
 		raw_str(&r, name, strlen(name));
 		raw_str(&r, "Kq7!Vw3#mz", 10);
 		raw_u64(&r, 24);
 		raw_str(&r, "passwd", 6);
 		raw_u64(&r, 0);
+		raw_str(&r, "", 0);
+		raw_str(&r, "", 0);
 		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "record %zu", i);
+		raw_head(&r, PROTO_VERSION, PROTO_MAY_CHANGE, 3);
+		raw_str(&r, name, strlen(name));
+		raw_u64(&r, 0);
+		raw_u64(&r, 1);
+		ck_assert_msg(decode_raw(&r) == PP_ERR_PROTOCOL, "may_change %zu", i);
 		raw_head(&r, PROTO_VERSION, PROTO_EVENT, 7);
 		raw_str(&r, "change_rejected", 15);
 		raw_str(&r, name, strlen(name));
