@@ -4,7 +4,8 @@
  * Looks users up through NSS (so LDAP/SSSD users are seen too) and decides
  * whether the policy applies to them: exempt users and groups, system
  * accounts below min_uid (root, uid 0, is always covered), and, with
- * local_users_only, users missing from /etc/passwd.
+ * local_users_only, users missing from /etc/passwd. Also reads what the
+ * daemon needs from the shadow file (never the password field itself).
  * Thread-safe (uses the _r NSS interfaces).
  *
  * Copyright (c) 2026 The pam_policy authors
