@@ -28,7 +28,25 @@
 #   4. a real passwd run by e2euser: a weak password is refused, a good
 #      one accepted; /etc/shadow (the copy) changes;
 #   5. the audit log holds password_changed from chpasswd, sshd and passwd,
-#      password_expired and forced_change_completed.
+#      password_expired and forced_change_completed;
+#   6. users who never type a password (issue 10, item 3), set up before
+#      the jump to day 100: e2elocked (password locked by usermod -L) and
+#      e2ekey (password expired at day 100), both with an SSH key. A key
+#      login of e2elocked goes straight in, with no password message; one
+#      of e2ekey goes in with the notice "... change it the next time you
+#      use it" (expired_nonpassword = allow); "pamtester cron USER
+#      acct_mgmt" succeeds for both (noninteractive_services); a password
+#      login of e2ekey is still forced to change; pam_policyctl status
+#      says locked; the audit log has expired_nonpassword_login and
+#      expired_noninteractive;
+#   7. onboarding with chage -d 0 (item 1), with min_age_days = 1 (the
+#      daemon restarted, still 100 days ahead): root sets the password of
+#      e2esu and e2esshpw with chpasswd (recorded today) and runs
+#      chage -d 0; "su - e2esu" run by e2euser and an ssh password login
+#      of e2esshpw (where sshd runs passwd as the user) demand the change,
+#      and the minimum age does not refuse it; a plain passwd right after
+#      it is refused by the minimum age (the control); the audit log has
+#      forced_change_completed and no too_soon refusal of the forced ones.
 # A summary of PASS/FAIL lines closes the run; any FAIL exits non-zero.
 set -u
 
@@ -50,8 +68,8 @@ faketime_lib=$pp_faketime
 # ---------------------------------------------------------------- outside
 if [ "${PAM_POLICY_E2E_INNER:-}" != 1 ]; then
 	missing=""
-	for t in unshare mount umount useradd chpasswd passwd runuser expect ssh \
-		ssh-keygen /usr/sbin/sshd; do
+	for t in unshare mount umount useradd usermod chage chpasswd passwd su \
+		runuser expect ssh ssh-keygen /usr/sbin/sshd pamtester; do
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
 	[ -n "$secdir" ] || missing="$missing pam_permit.so (in:$pp_libdirs)"
@@ -259,6 +277,38 @@ else
 	abort "chpasswd (root): good password accepted (exit $rc)"
 fi
 
+# --- users who never type a password (issue 10, item 3) -----------------
+# Set up now, at the real time, so that their passwords are 100 days old
+# when the daemon jumps ahead: e2elocked's password is then locked
+# (usermod -L), e2ekey's is left to expire. Both log in with this key.
+u_locked=e2elocked
+u_key=e2ekey
+PW_LOCKED='Lm6^tRw2#zQvb'
+PW_KEY='Jd8&fYc3%nGxk'
+client_key=$work/client_ed25519_key
+keys_ready=no
+setup_key_users() {
+	ssh-keygen -q -t ed25519 -N '' -C e2e-client -f "$client_key" || return 1
+	for u in "$u_locked" "$u_key"; do
+		useradd -m -s /bin/bash -c "E2E key user" "$u" || return 1
+		home=$(getent passwd "$u" | cut -d: -f6)
+		install -d -m 0700 -o "$u" -g "$u" "$home/.ssh" || return 1
+		install -m 0600 -o "$u" -g "$u" "$client_key.pub" \
+			"$home/.ssh/authorized_keys" || return 1
+	done
+	echo "$u_locked:$PW_LOCKED" | chpasswd || return 1
+	echo "$u_key:$PW_KEY" | chpasswd || return 1
+	usermod -L "$u_locked" || return 1
+	awk -F: -v u="$u_locked" '$1 == u && $2 ~ /^!/ { f = 1 } END { exit !f }' /etc/shadow
+}
+if logged "$work/key-users.log" setup_key_users; then
+	keys_ready=yes
+	pass "key users: useradd $u_locked $u_key, chpasswd (recorded), usermod -L $u_locked, authorized_keys"
+else
+	cat "$work/key-users.log"
+	fail "key users: useradd $u_locked $u_key, chpasswd, usermod -L $u_locked, authorized_keys"
+fi
+
 # --- 100 days later, from the daemon's point of view ---------------------
 # The password was recorded at the real time above; the daemon now runs
 # with its clock 100 days ahead (only the daemon: libfaketime is preloaded
@@ -270,6 +320,9 @@ start_daemon LD_PRELOAD="$faketime_lib" FAKETIME="+100d" \
 pass "pam_policyd restarted with its clock 100 days ahead (faketime, pid $daemon_pid)"
 
 # --- sshd on 127.0.0.1 ------------------------------------------------------
+# Password logins (the clients offer no key) and key logins (item 3);
+# ExposeAuthInfo gives PAM sshd's SSH_AUTH_INFO_0.
+u_sshpw=e2esshpw
 ssh-keygen -q -t ed25519 -N '' -C e2e -f "$work/ssh_host_ed25519_key" ||
 	abort "ssh-keygen"
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
@@ -282,10 +335,11 @@ PidFile $work/sshd.pid
 UsePAM yes
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
-PubkeyAuthentication no
-AuthorizedKeysFile none
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+ExposeAuthInfo yes
 PermitRootLogin no
-AllowUsers $user
+AllowUsers $user $u_locked $u_key $u_sshpw
 PrintMotd no
 PrintLastLog no
 UseDNS no
@@ -376,6 +430,194 @@ check "audit (passwd): not a forced change this time" \
 check "audit: no password text in the log" \
 	sh -c '! grep -F -e "$1" -e "$2" -e "$3" -e "$4" -e "$5" "$6"' - \
 	"$PW_INITIAL" "$PW_SHORT" "$PW_SSH" "$PW_WEAK" "$PW_PASSWD" "$audit"
+
+# --- item 3: logins that do not use the password (day 100) ----------------
+# cron is not installed here: its PAM file as the Debian package ships it
+# (account: pam_access and common-account), so that "pamtester cron" runs
+# the stack cron would.
+if [ ! -e /etc/pam.d/cron ]; then
+	cat >/etc/pam.d/cron <<'PAMCRON'
+# /etc/pam.d/cron for the end-to-end test (tests/e2e/run.sh)
+@include common-auth
+session    required     pam_loginuid.so
+session    required     pam_env.so
+session    required     pam_env.so envfile=/etc/default/locale
+account    required     pam_access.so
+@include common-account
+@include common-session-noninteractive
+session    required     pam_limits.so
+PAMCRON
+fi
+ctl=$build/pam_policyctl
+# uevent FROM TO USER EVENT [FIELD-PATTERN...]: an audit line FROM+1..TO
+# about USER with EVENT and every pattern.
+uevent() {
+	from=$1 to=$2 u=$3 ev=$4; shift 4
+	lines=$(sed -n "$((from + 1)),${to}p" "$audit" | grep "\"user\":\"$u\"" |
+		grep "\"event\":\"$ev\"") || return 1
+	for pat in "$@"; do
+		lines=$(printf '%s\n' "$lines" | grep -- "$pat") || return 1
+	done
+	return 0
+}
+no_uevent() { ! uevent "$@"; }
+not_run() { fail "$1: not run ($2)"; }
+pamtester_ok() { # pamtester_ok SERVICE USER: acct_mgmt succeeds (exit 0, "done")
+	pamtester "$1" "$2" acct_mgmt >"$work/pamtester-$1-$2.log" 2>&1
+	rc=$?
+	cat "$work/pamtester-$1-$2.log"
+	[ "$rc" = 0 ] && grep -q 'account management done' "$work/pamtester-$1-$2.log"
+}
+ctl_state() { # ctl_state USER STATE: pam_policyctl status USER says STATE
+	"$ctl" status "$1" >"$work/status-$1.log" 2>&1
+	sed 's/^/  /' "$work/status-$1.log"
+	grep -qw -- "$2" "$work/status-$1.log"
+}
+
+mark_keys=$(audit_lines)
+if [ $keys_ready = yes ]; then
+	echo "--- ssh key login of $u_locked (password locked):"
+	expect -f "$top/tests/e2e/ssh_key.exp" "$u_locked" "$port" "$client_key" locked </dev/null
+	echo "--- ssh key login of $u_key (password expired):"
+	expect -f "$top/tests/e2e/ssh_key.exp" "$u_key" "$port" "$client_key" expired </dev/null
+	echo "--- pamtester cron:"
+	check "pamtester cron $u_key acct_mgmt succeeds (expired password, non-interactive service)" \
+		pamtester_ok cron "$u_key"
+	check "pamtester cron $u_locked acct_mgmt succeeds (locked password)" \
+		pamtester_ok cron "$u_locked"
+	echo "--- ssh password login of $u_key (password expired):"
+	E2E_PW_OLD=$PW_KEY E2E_PW_NEW=unused \
+		expect -f "$top/tests/e2e/ssh_forced.exp" "$u_key" "$port" demand </dev/null
+	if [ -x "$ctl" ]; then
+		check "pam_policyctl status $u_locked: state locked" ctl_state "$u_locked" locked
+	fi
+else
+	not_run "ssh key logins, pamtester cron" "the key users could not be set up"
+fi
+mark_keys_end=$(audit_lines)
+
+# --- item 1: onboarding with chage -d 0, min_age_days = 1 -------------------
+# The default minimum age is back in force: the daemon restarts (still 100
+# days ahead) with min_age_days = 1, so a change made today is too recent
+# for an ordinary change, and only a forced one may follow.
+u_su=e2esu
+PW_SU_ADMIN='Wp2*hKe7!sDnr'
+PW_SU_NEW='Tg9=cMv4@xBqh'
+PW_SSHPW_ADMIN='Nf5#rZj8^kWpm'
+PW_SSHPW_NEW='Ys3!qHb6+vLtd'
+sed -i 's/^min_age_days = 0$/min_age_days = 1/' /etc/security/pam_policy.conf
+stop_pid "$daemon_pid"
+daemon_pid=""
+if grep -q '^min_age_days = 1$' /etc/security/pam_policy.conf &&
+	start_daemon LD_PRELOAD="$faketime_lib" FAKETIME="+100d" \
+		FAKETIME_DONT_FAKE_MONOTONIC=1; then
+	pass "pam_policyd restarted with min_age_days = 1 (still 100 days ahead, pid $daemon_pid)"
+else
+	abort "pam_policyd restarts with min_age_days = 1"
+fi
+
+onboard() { # onboard USER PASSWORD: useradd, chpasswd by root, chage -d 0
+	useradd -m -s /bin/bash -c "E2E onboarding" "$1" &&
+		echo "$1:$2" | chpasswd &&
+		chage -d 0 "$1" &&
+		awk -F: -v u="$1" '$1 == u && $3 == "0" { f = 1 } END { exit !f }' /etc/shadow
+}
+user_hash() { awk -F: -v u="$1" '$1 == u { print $2 }' /etc/shadow; }
+hash_changed() { [ "$(user_hash "$1")" != "$2" ]; }
+changed_not_zero() { # changed_not_zero USER OLD-HASH: new hash, must-change cleared
+	hash_changed "$1" "$2" &&
+		awk -F: -v u="$1" '$1 == u && $3 != "0" { f = 1 } END { exit !f }' /etc/shadow
+}
+
+if logged "$work/onboard-su.log" onboard "$u_su" "$PW_SU_ADMIN"; then
+	pass "onboarding: useradd $u_su, chpasswd by root (recorded today), chage -d 0 $u_su"
+	su_ready=yes
+else
+	cat "$work/onboard-su.log"
+	fail "onboarding: useradd $u_su, chpasswd by root, chage -d 0 $u_su"
+	su_ready=no
+fi
+if logged "$work/onboard-sshpw.log" onboard "$u_sshpw" "$PW_SSHPW_ADMIN"; then
+	pass "onboarding: useradd $u_sshpw, chpasswd by root (recorded today), chage -d 0 $u_sshpw"
+	sshpw_ready=yes
+else
+	cat "$work/onboard-sshpw.log"
+	fail "onboarding: useradd $u_sshpw, chpasswd by root, chage -d 0 $u_sshpw"
+	sshpw_ready=no
+fi
+
+mark_su=$(audit_lines)
+if [ $su_ready = yes ]; then
+	if [ -x "$ctl" ]; then
+		echo "--- pam_policyctl status $u_su after chage -d 0:"
+		"$ctl" status "$u_su" 2>&1 | sed 's/^/  /'
+	fi
+	hash_before_su=$(user_hash "$u_su")
+	echo "--- su - $u_su run by $user:"
+	E2E_PW_OLD=$PW_SU_ADMIN E2E_PW_NEW=$PW_SU_NEW \
+		expect -f "$top/tests/e2e/su_forced.exp" "$user" "$u_su" </dev/null
+	check "su - $u_su: /etc/shadow has the new hash and a last change other than 0" \
+		changed_not_zero "$u_su" "$hash_before_su"
+	mark_su_end=$(audit_lines)
+	echo "--- passwd run by $u_su right after (the control):"
+	expect -f "$top/tests/e2e/passwd_too_soon.exp" "$u_su" </dev/null
+else
+	not_run "su - $u_su after chage -d 0" "onboarding failed"
+	mark_su_end=$(audit_lines)
+fi
+
+mark_sshpw=$(audit_lines)
+if [ $sshpw_ready = yes ]; then
+	hash_before_sshpw=$(user_hash "$u_sshpw")
+	echo "--- ssh password login of $u_sshpw after chage -d 0:"
+	E2E_PW_OLD=$PW_SSHPW_ADMIN E2E_PW_NEW=$PW_SSHPW_NEW \
+		expect -f "$top/tests/e2e/ssh_forced.exp" "$u_sshpw" "$port" complete </dev/null
+	check "ssh ($u_sshpw): /etc/shadow has the new hash after the forced change" \
+		hash_changed "$u_sshpw" "$hash_before_sshpw"
+	echo "--- ssh login of $u_sshpw with the new password:"
+	E2E_PW_NEW=$PW_SSHPW_NEW expect -f "$top/tests/e2e/ssh_login.exp" "$port" "$u_sshpw" </dev/null
+else
+	not_run "ssh password login of $u_sshpw after chage -d 0" "onboarding failed"
+fi
+mark_new_end=$(audit_lines)
+
+# --- the audit log of items 3 and 1 -----------------------------------------
+echo "--- audit log events of the issue-10 users (time as pam_policyd saw it):"
+grep -E "\"user\":\"($u_locked|$u_key|$u_su|$u_sshpw)\"" "$audit" 2>/dev/null |
+	sed -n 's/.*"ts":"\([^"]*\)","event":"\([^"]*\)".*"user":"\([^"]*\)".*"service":"\([^"]*\)".*/  \1 \2 \3 (\4)/p'
+if [ $keys_ready = yes ]; then
+	check "audit ($u_key key login): expired_nonpassword_login, service sshd" \
+		uevent "$mark_keys" "$mark_keys_end" "$u_key" expired_nonpassword_login '"service":"sshd"'
+	check "audit ($u_key cron): expired_noninteractive, service cron" \
+		uevent "$mark_keys" "$mark_keys_end" "$u_key" expired_noninteractive '"service":"cron"'
+	check "audit ($u_key password login): password_expired, service sshd" \
+		uevent "$mark_keys" "$mark_keys_end" "$u_key" password_expired '"service":"sshd"'
+	locked_quiet() {
+		for ev in password_expired expired_nonpassword_login expired_noninteractive; do
+			no_uevent "$mark_keys" "$mark_keys_end" "$u_locked" "$ev" || return 1
+		done
+	}
+	check "audit ($u_locked): no expiry event of any kind for the locked password" locked_quiet
+fi
+if [ $su_ready = yes ]; then
+	check "audit (su - $u_su): forced_change_completed" \
+		uevent "$mark_su" "$mark_su_end" "$u_su" forced_change_completed
+	check "audit (su - $u_su): no change_rejected too_soon for the forced change" \
+		no_uevent "$mark_su" "$mark_su_end" "$u_su" change_rejected "$(reason too_soon)"
+fi
+if [ $sshpw_ready = yes ]; then
+	check "audit (ssh $u_sshpw): password_changed, service passwd" \
+		uevent "$mark_sshpw" "$mark_new_end" "$u_sshpw" password_changed '"service":"passwd"'
+	check "audit (ssh $u_sshpw): forced_change_completed" \
+		uevent "$mark_sshpw" "$mark_new_end" "$u_sshpw" forced_change_completed
+	check "audit (ssh $u_sshpw): no change_rejected too_soon for the forced change" \
+		no_uevent "$mark_sshpw" "$mark_new_end" "$u_sshpw" change_rejected "$(reason too_soon)"
+fi
+# shellcheck disable=SC2016  # expanded by the inner sh
+check "audit: no password text of the issue-10 users in the log" \
+	sh -c '! grep -F -e "$1" -e "$2" -e "$3" -e "$4" -e "$5" -e "$6" "$7"' - \
+	"$PW_LOCKED" "$PW_KEY" "$PW_SU_ADMIN" "$PW_SU_NEW" "$PW_SSHPW_ADMIN" \
+	"$PW_SSHPW_NEW" "$audit"
 
 if [ -x "$build/pam_policyctl" ]; then
 	if "$build/pam_policyctl" audit verify >"$work/verify.log" 2>&1; then

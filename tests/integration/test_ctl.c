@@ -419,11 +419,13 @@ START_TEST(test_report_json)
 	ck_assert_int_eq(count_of(r.out, "\"state\":"), c.rows);
 	ck_assert_int_eq(count_of(r.out, "\"days_left\":"), c.rows);
 	assert_contains(r.out, "{\"user\":\"alice\",\"uid\":1001,");
-	assert_contains(r.out, "\"days_left\":90,\"state\":\"ok\",\"history\":1,\"clock\":null}");
+	assert_contains(r.out, "\"days_left\":90,\"state\":\"ok\",\"history\":1,\"clock\":null,"
+			"\"last_login\":null}");
 	assert_contains(r.out, "{\"user\":\"ghost\",\"uid\":null,");
 	assert_contains(r.out, "{\"user\":\"carol\",\"uid\":1003,\"last_change\":null,"
 			"\"age_days\":null,\"expires\":null,\"days_left\":null,"
-			"\"state\":\"never_set\",\"history\":0,\"clock\":null}");
+			"\"state\":\"never_set\",\"history\":0,\"clock\":null,"
+			"\"last_login\":null}");
 	assert_contains(r.err, "summary: ");
 	free(c.buf);
 	run_free(&r);

@@ -261,7 +261,9 @@ static void make_legacy_store(void)
 	char *emsg = NULL;
 
 	ck_assert_int_eq(sqlite3_open(store_path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, "DROP TABLE meta; PRAGMA user_version = 1;",
+	/* Schema 1 had neither the meta table nor users.last_login (2 -> 3). */
+	ck_assert_msg(sqlite3_exec(db, "DROP TABLE meta; ALTER TABLE users DROP COLUMN "
+				   "last_login; PRAGMA user_version = 1;",
 				   NULL, NULL, &emsg) == SQLITE_OK, "sqlite: %s", emsg);
 	sqlite3_close(db);
 }

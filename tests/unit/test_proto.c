@@ -595,9 +595,9 @@ START_TEST(test_reject_bad_user_names)
 	raw_str(&r, "two\nlines", 9);
 	ck_assert_int_eq(decode_raw(&r), PP_OK);
 	/* A report row names what NSS enumerates, as it is (the CLI escapes). */
-	raw_head(&r, PROTO_VERSION, PROTO_REPORT_ROW, 8);
+	raw_head(&r, PROTO_VERSION, PROTO_REPORT_ROW, 9);
 	raw_str(&r, "al\x1bice", 6);
-	for (int k = 0; k < 7; k++)
+	for (int k = 0; k < 8; k++)
 		raw_u64(&r, 0);
 	ck_assert_int_eq(decode_raw(&r), PP_OK);
 }
@@ -770,6 +770,7 @@ static void *peer_main(void *arg)
 			ck_assert_int_eq(proto_add_u64(&row, 0), PP_OK);              /* expires */
 			ck_assert_int_eq(proto_add_u64(&row, 24), PP_OK);             /* history */
 			ck_assert_int_eq(proto_add_u64(&row, PROTO_REPORT_ROW_IN_STORE), PP_OK);
+			ck_assert_int_eq(proto_add_u64(&row, 0), PP_OK);              /* last login */
 			peer_send(p->fd, &row);
 		}
 		struct proto_msg end;
