@@ -43,7 +43,7 @@ LIB_NAMES    = error utf8 policy users aging rules proto client \
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
-               daemon/store_sqlite
+               daemon/store_sqlite daemon/shadow
 CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review
 
 # The lib/ objects each program links (a subset of LIB_NAMES).

@@ -311,6 +311,14 @@ void dispatch_run(struct server *s, struct worker *w, struct conn *c);
  */
 extern const struct request_rule dispatch_first_sight;
 
+/*
+ * dispatch_adopt - the rule for root's STATUS or LOGIN about a user whose
+ * shadow entry shows a newer change than the store (a change the record
+ * line could not record): the writer adopts shadow's date, audits
+ * change_not_recorded, then answers. Reached only through dispatch_continue.
+ */
+extern const struct request_rule dispatch_adopt;
+
 /* dispatch_allows - may the peer of c (its class) send requests of rule r? */
 bool dispatch_allows(const struct request_rule *r, const struct conn *c);
 
@@ -386,6 +394,7 @@ void handle_check(struct server *s, struct worker *w, struct conn *c);
 void handle_record(struct server *s, struct worker *w, struct conn *c);
 void handle_status(struct server *s, struct worker *w, struct conn *c);
 void handle_bootstrap(struct server *s, struct worker *w, struct conn *c);
+void handle_adopt(struct server *s, struct worker *w, struct conn *c);
 void handle_expire(struct server *s, struct worker *w, struct conn *c);
 void handle_forget(struct server *s, struct worker *w, struct conn *c);
 void handle_event(struct server *s, struct worker *w, struct conn *c);
@@ -460,5 +469,21 @@ long long daemon_audit_uid_of(const char *user);
  * has none. A directory lookup: workers only.
  */
 void peer_name(uid_t uid, char *buf, size_t len);
+
+/* ---- the shadow file (shadow.c) ---- */
+
+struct users_shadow;
+
+/*
+ * shadow_lookup - name's entry in the policy's shadow_file, from a copy in
+ * memory that is read again only when the file changed (inode, size,
+ * mtime). PP_ERR_NOT_FOUND without an entry; PP_ERR_IO (errno set) when
+ * the file cannot be read. Thread-safe.
+ */
+pp_err shadow_lookup(const struct server *s, const char *name,
+		     struct users_shadow *out) PP_WUR;
+
+/* shadow_forget - drop the copy (at shutdown). */
+void shadow_forget(void);
 
 #endif

@@ -45,6 +45,11 @@ static const struct request_rule request_rules[] = {
 	{ PROTO_MAY_CHANGE, WHO_ROOT, LANE_INLINE, -1, handle_may_change, false },
 };
 
+/* Not looked up by type: handle_status continues root's STATUS with it. */
+const struct request_rule dispatch_adopt = {
+	PROTO_STATUS, WHO_ROOT, LANE_WRITER, -1, handle_adopt, false,
+};
+
 /* Not looked up by type: handle_status continues a STATUS with it. */
 const struct request_rule dispatch_first_sight = {
 	PROTO_STATUS, WHO_ROOT | WHO_SELF, LANE_WRITER, PROTO_STATUS_USER, handle_bootstrap, false,

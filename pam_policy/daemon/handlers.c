@@ -159,7 +159,7 @@ static void add_shadow_facts(const struct server *s, const char *user,
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static int64_t logged_at;
 	struct users_shadow sh;
-	pp_err rc = users_shadow_read(s->policy->shadow_file, user, &sh);
+	pp_err rc = shadow_lookup(s, user, &sh);
 	int e = errno;
 	int64_t now;
 	bool log_it;
@@ -581,6 +581,67 @@ void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
 	status_reply(s, c, &u, max_age, warn);
 }
 
+/*
+ * The time of a change shadow knows and the store does not: shadow's last
+ * change (a day) is later than the day of the store's last change (or of
+ * first sight), and not in the future. 0 when there is none.
+ */
+static int64_t unrecorded_change(const struct server *s, const struct store_user *u,
+				 int64_t now)
+{
+	struct users_shadow sh;
+	int64_t stored = u->last_change ? u->last_change : u->first_seen;
+	int64_t t;
+
+	if (shadow_lookup(s, u->name, &sh) != PP_OK || sh.last_change <= 0 ||
+	    sh.last_change > USERS_SHADOW_DAYS_LIMIT)
+		return 0;
+	t = (int64_t)sh.last_change * AGING_DAY;
+	if (t > now || stored >= now || sh.last_change <= stored / AGING_DAY)
+		return 0;
+	return t;
+}
+
+/*
+ * Root's STATUS or LOGIN for a user whose change was not recorded (writer
+ * lane): adopt shadow's date, so the user is not sent to change again, and
+ * say so in the audit log. No history entry can be added: the password is
+ * not known.
+ */
+void handle_adopt(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1], date[16];
+	struct store_user u;
+	int64_t now = now_utc(), t;
+	int max_age, warn;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_STATUS_USER, user, sizeof(user)))
+		return;
+	status_limits(s, c, &max_age, &warn);
+	rc = store_user_get(w->store, user, &u);
+	if (rc == PP_OK && (t = unrecorded_change(s, &u, now)) != 0) {
+		rc = store_adopt_last_change(w->store, user, t);
+		if (rc == PP_OK) {
+			aging_format_date(t, date, sizeof(date));
+			log_msg(LOG_WARNING, "%s changed the password on %s without it being "
+				"recorded: the date is taken from %s, the password is not in "
+				"the history", user, date, s->policy->shadow_file);
+			daemon_audit_simple(s, "change_not_recorded", user, "shadow",
+					    "pam_policyd");
+			rc = store_user_get(w->store, user, &u);
+		} else if (rc == PP_ERR_NOT_FOUND) {
+			rc = PP_OK;     /* another request adopted it first */
+		}
+	}
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "status for %s failed: %s", user, pp_strerror(rc));
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	status_reply(s, c, &u, max_age, warn);
+}
+
 void handle_status(struct server *s, struct worker *w, struct conn *c)
 {
 	char user[PP_NAME_MAX + 1];
@@ -593,6 +654,11 @@ void handle_status(struct server *s, struct worker *w, struct conn *c)
 	status_limits(s, c, &max_age, &warn);
 	rc = store_user_get(w ? w->store : s->store, user, &u);
 	if (rc == PP_OK) {
+		/* Only root's requests (the module) write; auditors just read. */
+		if (c->privileged && w == NULL && unrecorded_change(s, &u, now_utc()) != 0) {
+			dispatch_continue(s, w, c, &dispatch_adopt);
+			return;
+		}
 		status_reply(s, c, &u, max_age, warn);
 		return;
 	}

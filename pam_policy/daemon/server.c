@@ -587,6 +587,7 @@ out:
 	if (s->epfd >= 0)
 		close(s->epfd);
 	daemon_audit_close(s);
+	shadow_forget();
 	if (s->store)
 		store_close(s->store);
 	if (s->pepper)

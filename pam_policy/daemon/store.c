@@ -183,6 +183,20 @@ pp_err store_history_record(struct store *s, const char *name,
 						   decide, ctx, recorded));
 }
 
+pp_err store_adopt_last_change(struct store *s, const char *name, int64_t t)
+{
+	pp_err rc = check_name(s, name);
+
+	if (rc != PP_OK)
+		return rc;
+	if (t <= 0) {
+		store_fail(s, "adopted last change of %s is not a time", name);
+		return PP_ERR_INVALID;
+	}
+	rc = s->ops->adopt_last_change(s->impl, name, t);
+	return rc == PP_ERR_NOT_FOUND ? rc : store_result(s, rc);
+}
+
 pp_err store_set_must_change(struct store *s, const char *name,
 			     bool must_change, int64_t now)
 {

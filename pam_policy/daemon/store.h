@@ -172,6 +172,15 @@ pp_err store_set_must_change(struct store *s, const char *name,
 			     bool must_change, int64_t now) PP_WUR;
 
 /*
+ * store_adopt_last_change - set the user's last change to t when the
+ * store's is older (a change made without the record line: shadow knows a
+ * newer date). No history entry is added (there is no password) and the
+ * forced-change flag is left as it is. PP_ERR_NOT_FOUND when the user is
+ * absent or the stored date is already t or newer (nothing changed).
+ */
+pp_err store_adopt_last_change(struct store *s, const char *name, int64_t t) PP_WUR;
+
+/*
  * store_forget - erase the user's password history: every entry is
  * deleted, last_change becomes 0 (never recorded), must_change false, and
  * the salt is replaced by a fresh one. The row itself stays, keeping
@@ -348,6 +357,7 @@ struct store_ops {
 			      store_record_decide decide, void *ctx, bool *recorded);
 	pp_err (*set_must_change)(void *impl, const char *name, bool must_change,
 				  int64_t now);
+	pp_err (*adopt_last_change)(void *impl, const char *name, int64_t t);
 	pp_err (*forget)(void *impl, const char *name);
 	pp_err (*foreach_user)(void *impl, store_user_cb cb, void *ctx);
 	pp_err (*user_count)(void *impl, size_t *count);

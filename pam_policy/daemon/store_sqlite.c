@@ -95,6 +95,7 @@ enum stmt_id {
 	ST_USERS_ALL,
 	ST_USER_COUNT,
 	ST_USER_LAST_LOGIN,
+	ST_USER_ADOPT,
 	ST_COUNT
 };
 
@@ -130,6 +131,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, 0, ?3, ?4)"
 		" ON CONFLICT (name) DO UPDATE SET must_change = excluded.must_change",
 	[ST_HISTORY_DELETE] = "DELETE FROM history WHERE user = ?1",
+	[ST_USER_ADOPT] =
+		"UPDATE users SET last_change = ?2 WHERE name = ?1 AND last_change < ?2",
 	[ST_USER_RESET] =
 		"UPDATE users SET salt = ?2, last_change = 0, must_change = 0,"
 		" history_count = 0 WHERE name = ?1",
@@ -479,6 +482,21 @@ static pp_err sq_set_must_change(void *impl, const char *name,
 		rc = step_done(q, s, "cannot set the forced-change flag");
 	sqlite3_clear_bindings(s);
 	pp_wipe(salt, sizeof(salt));
+	return rc;
+}
+
+static pp_err sq_adopt_last_change(void *impl, const char *name, int64_t t)
+{
+	struct sqlite_store *q = impl;
+	sqlite3_stmt *s = stmt(q, ST_USER_ADOPT);
+	pp_err rc;
+
+	if ((rc = bind_text(q, s, 1, name)) == PP_OK &&
+	    (rc = bind_int(q, s, 2, t)) == PP_OK)
+		rc = step_done(q, s, "cannot adopt the last change");
+	sqlite3_clear_bindings(s);
+	if (rc == PP_OK && sqlite3_changes(q->db) == 0)
+		rc = PP_ERR_NOT_FOUND;
 	return rc;
 }
 
@@ -884,6 +902,7 @@ static const struct store_ops sqlite_ops = {
 	.history_get = sq_history_get,
 	.history_add = sq_history_add,
 	.set_must_change = sq_set_must_change,
+	.adopt_last_change = sq_adopt_last_change,
 	.forget = sq_forget,
 	.foreach_user = sq_foreach_user,
 	.user_count = sq_user_count,
