@@ -1195,8 +1195,14 @@ static int cmd_report(int nusers, const char *ctl, int runs)
 	for (int k = -1; k < runs; k++) {
 		double ms;
 		rows = report_stream(d.socket, &ms);
-		if (rows != nusers)
-			die("report returned %ld rows, expected %d", rows, nusers);
+		/*
+		 * The stored users, plus the NSS users the store does not
+		 * know that the policy covers: root, and the runner when it
+		 * is not root (bench.sh lists both in passwd.report).
+		 */
+		if (rows < nusers || rows > (long)nusers + 2)
+			die("report returned %ld rows, expected %d to %d", rows, nusers,
+			    nusers + 2);
 		if (k >= 0)
 			t[k] = ms;
 	}
