@@ -3,7 +3,8 @@
 #
 # pam_policy - password-policy enforcement for Linux-PAM
 #
-#   make deps       install build/test dependencies (apt-get, as root)
+#   make deps       install build/test dependencies (apt-get, as root);
+#                   demo, check, check-e2e and bench install only their own
 #   make            build pam_policy.so, pam_policyd, pam_policyctl
 #   make demo       show a password change through the real libpam
 #   make check      unit + integration tests (no root, no system change)
@@ -14,21 +15,45 @@
 #   make bench      benchmarks beside pam_pwhistory / pam_unix
 #   make check-durability  100 kill -9 under concurrent records: nothing lost
 #   make fuzz       libFuzzer targets (clang)
-#   make install    honours DESTDIR and PREFIX; make uninstall undoes it
+#   make install    honours DESTDIR, PREFIX, SYSCONFDIR, ...; make uninstall undoes it
+#   make deb        Debian packages (debian/) into build/deb, checked by lintian
 #   make clean
 
+# The one place the version is written: the programs (--version, the
+# daemon's ping) take it from here; debian/changelog must agree (debian/rules
+# and "make deb" refuse to build otherwise).
 VERSION    = 0.1.0
+
+# Where things go. Each is a make variable ("make PREFIX=/usr/local",
+# "make SYSCONFDIR=/usr/local/etc"); the paths the programs need at run
+# time are compiled in (lib/paths.h) and written into the installed unit,
+# tmpfiles.d and logrotate files, so build and install with the same ones.
+# pam_policyctl is in BINDIR: users run "pam_policyctl status" (like chage).
 PREFIX    ?= /usr
-SBINDIR   ?= $(PREFIX)/sbin
-MANDIR    ?= $(PREFIX)/share/man
+EXEC_PREFIX ?= $(PREFIX)
+BINDIR    ?= $(EXEC_PREFIX)/bin
+SBINDIR   ?= $(EXEC_PREFIX)/sbin
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR    ?= $(DATAROOTDIR)/man
+LOCALEDIR ?= $(DATAROOTDIR)/locale
 SYSCONFDIR ?= /etc
+CONFIG_FILE ?= $(SYSCONFDIR)/security/pam_policy.conf
+SOCKET_PATH ?= /run/pam_policy/pam_policyd.sock
+SOCKET_DIR = $(patsubst %/,%,$(dir $(SOCKET_PATH)))
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 SECUREDIR ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib64/security)
-UNITDIR   ?= /lib/systemd/system
-TMPFILESDIR ?= /usr/lib/tmpfiles.d
-SYSUSERSDIR ?= /usr/lib/sysusers.d
+# systemd's own directories when systemd.pc says where they are. They do not
+# follow PREFIX: systemd, systemd-tmpfiles and systemd-sysusers read only them.
+pc_systemd = $(or $(shell $(PKG_CONFIG) --variable=$(1) systemd 2>/dev/null),$(2))
+UNITDIR   ?= $(call pc_systemd,systemdsystemunitdir,/lib/systemd/system)
+TMPFILESDIR ?= $(call pc_systemd,tmpfilesdir,/usr/lib/tmpfiles.d)
+SYSUSERSDIR ?= $(call pc_systemd,sysusersdir,/usr/lib/sysusers.d)
+# journalctl -x explains the daemon's events from this catalog.
+CATALOGDIR ?= $(call pc_systemd,catalogdir,/usr/lib/systemd/catalog)
+# logrotate and pam-auth-update read only these.
+LOGROTATEDIR ?= /etc/logrotate.d
 PAMCONFIGDIR ?= /usr/share/pam-configs
-DOCDIR    ?= $(PREFIX)/share/doc/pam_policy
+DOCDIR    ?= $(DATAROOTDIR)/doc/pam_policy
 
 B         ?= build
 CC        ?= cc
@@ -39,23 +64,26 @@ PKG_CONFIG ?= pkg-config
 # one program. The module's list is the proof that it never loads the store.
 
 LIB_NAMES    = error utf8 policy users aging rules proto client \
-               request auditlog fsutil
+               request auditlog fsutil strength
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
-               daemon/store_sqlite daemon/shadow
-CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review
+               daemon/store_sqlite daemon/shadow daemon/skeleton
+CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
 MODULE_LIB   = error utf8 policy users aging rules proto client request
-DAEMON_LIB   = error utf8 policy users aging proto auditlog fsutil
-CTL_LIB      = error utf8 policy users aging proto client request auditlog \
-               fsutil
+DAEMON_LIB   = error utf8 policy users aging proto auditlog fsutil strength
+CTL_LIB      = error utf8 policy users aging rules proto client request \
+               auditlog fsutil
 
 MODULE_PKGS  = pam pwquality libsodium
-DAEMON_PKGS  = libsodium sqlite3
-CTL_PKGS     = libsodium
-TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3
+DAEMON_PKGS  = libsodium sqlite3 libsystemd
+CTL_PKGS     = libsodium pwquality
+TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3 libsystemd
+# libunistring (lib/utf8.c: NFC, UTF-8, Unicode properties) has no
+# pkg-config file; every program links lib/utf8.o.
+UNISTRING_LIBS = -lunistring
 
 lib_objs     = $(patsubst %,$(B)/lib/%.o,$(1))
 prog_objs    = $(patsubst %,$(B)/pam_policy/%.o,$(1))
@@ -86,7 +114,9 @@ WARN      = -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
 FORTIFY   = $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 HARDEN    = -fstack-protector-strong -fstack-clash-protection -fPIC
-DEFINES   = -DPAM_POLICY_VERSION=\"$(VERSION)\" -DPAM_POLICY_SBINDIR=\"$(SBINDIR)\"
+DEFINES   = -DPAM_POLICY_VERSION=\"$(VERSION)\" -DPAM_POLICY_SBINDIR=\"$(SBINDIR)\" \
+            -DPAM_POLICY_BINDIR=\"$(BINDIR)\" -DPATHS_CONFIG_FILE=\"$(CONFIG_FILE)\" \
+            -DPATHS_SOCKET=\"$(SOCKET_PATH)\" -DPATHS_LOCALEDIR=\"$(LOCALEDIR)\"
 INCLUDES  = -Ilib
 ALL_CPPFLAGS = $(FORTIFY) $(DEFINES) $(INCLUDES) $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(SAN)
@@ -97,18 +127,26 @@ PIE       = -fPIE -pie
 COMPILE   = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP
 
 .PHONY: all deps depcheck demo check test test-build check-san check-tsan \
-        check-e2e check-durability bench fuzz install uninstall clean
+        check-e2e check-durability bench fuzz install uninstall clean deb \
+        version
 .DELETE_ON_ERROR:
 .SECONDARY:
 all: $(PROGRAMS)
 
+# "make deps" installs everything make check, check-e2e, bench and fuzz
+# need; each of those targets (and demo) installs only its own set
+# (tests/deps.sh SET: build, demo, check, e2e, bench, fuzz, deb).
 deps:
-	@sh tests/deps.sh
+	@sh tests/deps.sh all
+
+version:
+	@echo $(VERSION)
 
 # One short message instead of pages of compiler errors when the -dev
 # packages are missing.
 BUILD_PKGS = pam:libpam0g-dev pwquality:libpwquality-dev \
-             libsodium:libsodium-dev sqlite3:libsqlite3-dev
+             libsodium:libsodium-dev sqlite3:libsqlite3-dev \
+             libsystemd:libsystemd-dev
 depcheck:
 	@command -v $(PKG_CONFIG) >/dev/null 2>&1 || { \
 	    echo "pam_policy: pkg-config is missing; run 'make deps' as root" \
@@ -143,15 +181,15 @@ $(B)/pam_policy/ctl/%.o: pam_policy/ctl/%.c | depcheck
 $(MODULE): $(MODULE_OBJS) pam_policy/module/pam_policy.map
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(MODULE_OBJS) $(ALL_LDFLAGS) \
 	    -Wl,--version-script=pam_policy/module/pam_policy.map \
-	    $(call pc_libs,$(MODULE_PKGS))
+	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS)
 
 $(DAEMON): $(DAEMON_OBJS)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(DAEMON_OBJS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(DAEMON_PKGS)) -lpthread
+	    $(call pc_libs,$(DAEMON_PKGS)) $(UNISTRING_LIBS) -lpthread
 
 $(CTL): $(CTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(CTL_OBJS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(CTL_PKGS))
+	    $(call pc_libs,$(CTL_PKGS)) $(UNISTRING_LIBS)
 
 # ---------------------------------------------------------------------------
 # Tests: one binary per test file, every one linked with the shared runner
@@ -181,7 +219,7 @@ $(B)/tests/test_%.o: tests/integration/test_%.c | depcheck
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $< $(TEST_LINK) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(TEST_PKGS)) -lpthread
+	    $(call pc_libs,$(TEST_PKGS)) $(UNISTRING_LIBS) -lpthread
 
 $(WRITER): tests/integration/pam_test_writer.c | depcheck
 	@mkdir -p $(@D)
@@ -198,11 +236,14 @@ $(B)/tests/notify_wait: tests/integration/notify_wait.c | depcheck
 # Everything the tests need, built before any test runs.
 test-build: $(PROGRAMS) $(WRITER) $(HELPERS) $(TESTS)
 
-demo: deps
-	@$(MAKE) --no-print-directory test-build
+# The demo needs the programs and two test helpers, not the test suite.
+demo:
+	@sh tests/deps.sh demo
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(HELPERS)
 	@sh tests/demo.sh $(B)
 
-check: deps
+check:
+	@sh tests/deps.sh check
 	@$(MAKE) --no-print-directory test
 
 test: test-build
@@ -228,11 +269,13 @@ check-tsan:
 	    CFLAGS="-O1 -g" TESTS="$(TSAN_TESTS:%=build-tsan/tests/%)" test; \
 	rc=$$?; rm -f "$$supp"; exit $$rc
 
-check-e2e: deps
+check-e2e:
+	@sh tests/deps.sh check e2e
 	@$(MAKE) --no-print-directory test-build
 	@sh tests/e2e/run.sh $(B)
 
-bench: deps
+bench:
+	@sh tests/deps.sh check bench
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench
 	@sh tests/bench/bench.sh $(B)
 
@@ -240,7 +283,8 @@ $(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PAR
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3) -lcrypt -lpthread
+	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) \
+	    -lcrypt -lpthread
 
 # kill -9 the daemon DURABILITY_KILLS (100) times under concurrent records,
 # then check every acknowledged one and the audit chain. Takes minutes: not
@@ -254,7 +298,8 @@ $(B)/tests/durability: tests/durability/durability.c $(B)/tests/harness.o \
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(B)/tests/harness.o $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) \
-	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3) -lpthread
+	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd) \
+	    $(UNISTRING_LIBS) -lpthread
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
@@ -272,7 +317,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
 	@mkdir -p build-fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(DEFINES) $(INCLUDES) \
 	    $(call pc_cflags,$(MODULE_PKGS)) -o $@ $< $(FUZZ_LIB) \
-	    $(call pc_libs,$(MODULE_PKGS)) -lpthread
+	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) -lpthread
 
 -include $(shell find $(B) build-san build-tsan -name '*.d' 2>/dev/null)
 
@@ -280,33 +325,53 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
 # Install and uninstall.
 
 INSTALLED_FILES = $(SECUREDIR)/pam_policy.so $(SBINDIR)/pam_policyd \
-    $(SBINDIR)/pam_policyctl $(MANDIR)/man5/pam_policy.conf.5 \
+    $(BINDIR)/pam_policyctl $(MANDIR)/man5/pam_policy.conf.5 \
     $(MANDIR)/man8/pam_policy.8 $(MANDIR)/man8/pam_policyd.8 \
     $(MANDIR)/man8/pam_policyctl.8 $(UNITDIR)/pam_policyd.service \
     $(TMPFILESDIR)/pam_policy.conf $(SYSUSERSDIR)/pam_policy.conf \
-    $(SYSCONFDIR)/logrotate.d/pam_policy $(PAMCONFIGDIR)/pam_policy \
-    $(PAMCONFIGDIR)/pam_policy-record
+    $(LOGROTATEDIR)/pam_policy $(PAMCONFIGDIR)/pam_policy \
+    $(PAMCONFIGDIR)/pam_policy-record $(CATALOGDIR)/pam_policy.catalog
+# Where releases before 0.2 put the CLI; uninstall removes it too.
+OLD_FILES = $(SBINDIR)/pam_policyctl
+
+# The sources name the default paths; the installed unit, tmpfiles.d,
+# logrotate and configuration files and the man pages name this install's.
+RUNDIR_NAME = $(patsubst /run/%,%,$(filter /run/%,$(SOCKET_DIR)))
+SUBST = sed -e 's|/usr/sbin/pam_policyd|$(SBINDIR)/pam_policyd|g' \
+    -e 's|/usr/s\{0,1\}bin/pam_policyctl|$(BINDIR)/pam_policyctl|g' \
+    -e 's|/etc/security/pam_policy\.conf|$(CONFIG_FILE)|g' \
+    -e 's|/run/pam_policy/pam_policyd\.sock|$(SOCKET_PATH)|g' \
+    -e 's|/run/pam_policy\b|$(SOCKET_DIR)|g' \
+    $(if $(RUNDIR_NAME),-e 's|^RuntimeDirectory=pam_policy$$|RuntimeDirectory=$(RUNDIR_NAME)|')
 
 install: all
-	install -d $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(SBINDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(dir $(CONFIG_FILE)) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(MODULE) $(DESTDIR)$(SECUREDIR)/pam_policy.so
-	install -m 0755 $(DAEMON) $(CTL) $(DESTDIR)$(SBINDIR)/
-	@if [ -e $(DESTDIR)$(SYSCONFDIR)/security/pam_policy.conf ]; then \
-	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/pam_policy.conf"; \
-	    install -m 0644 conf/pam_policy.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_policy.conf.new; \
+	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/
+	@if [ -e $(DESTDIR)$(CONFIG_FILE) ]; then \
+	    echo "keeping existing $(DESTDIR)$(CONFIG_FILE)"; \
+	    $(SUBST) conf/pam_policy.conf > $(DESTDIR)$(CONFIG_FILE).new; \
+	    chmod 0644 $(DESTDIR)$(CONFIG_FILE).new; \
 	else \
-	    install -m 0644 conf/pam_policy.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_policy.conf; \
+	    $(SUBST) conf/pam_policy.conf > $(DESTDIR)$(CONFIG_FILE); \
+	    chmod 0644 $(DESTDIR)$(CONFIG_FILE); \
 	fi
-	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for f in man/*.5; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man5/$${f#man/}; done
+	for f in man/*.8; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man8/$${f#man/}; done
+	chmod 0644 $(DESTDIR)$(MANDIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man8/pam_policy*.8
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 0644 conf/pam_policyd.service $(DESTDIR)$(UNITDIR)/
-	install -m 0644 conf/tmpfiles-pam_policy.conf $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf
-	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(SYSUSERSDIR) \
+	$(SUBST) conf/pam_policyd.service > $(DESTDIR)$(UNITDIR)/pam_policyd.service
+	$(SUBST) conf/tmpfiles-pam_policy.conf > $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pam_policyd.service $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf
+	install -d $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(DOCDIR)/examples
-	install -m 0644 conf/logrotate.d/pam_policy $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pam_policy
+	$(SUBST) conf/logrotate.d/pam_policy > $(DESTDIR)$(LOGROTATEDIR)/pam_policy
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/pam_policy
 	install -m 0644 conf/sysusers-pam_policy.conf $(DESTDIR)$(SYSUSERSDIR)/pam_policy.conf
+	install -d $(DESTDIR)$(CATALOGDIR)
+	install -m 0644 conf/pam_policy.catalog $(DESTDIR)$(CATALOGDIR)/pam_policy.catalog
 	install -m 0644 conf/pam-configs/pam_policy conf/pam-configs/pam_policy-record \
 	    $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 conf/examples/* $(DESTDIR)$(DOCDIR)/examples/
@@ -315,9 +380,32 @@ install: all
 # The configuration file is the admin's: uninstall leaves it (and any
 # .new beside it), like the state and the audit log.
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES) $(OLD_FILES))
 	rm -rf $(DESTDIR)$(DOCDIR)
-	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_policy.conf, the state and the audit log"
+	@echo "kept $(DESTDIR)$(CONFIG_FILE), the state and the audit log"
+
+# ---------------------------------------------------------------------------
+# Debian packages (debian/): libpam-policy and pam-policyd. Built by
+# dpkg-buildpackage in a copy of the tree (DEB_WORK), so that no debian/
+# build output lands here; the .deb files and lintian's verdict end up in
+# DEB_OUT. Needs debhelper, fakeroot and lintian (tests/deps.sh deb).
+DEB_WORK ?= $(or $(TMPDIR),/tmp)/pam_policy-deb
+DEB_OUT  ?= $(B)/deb
+deb:
+	@sh tests/deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	[ "$$v" = "$(VERSION)" ] || { echo "deb: debian/changelog is at $$v," \
+	    "the Makefile at $(VERSION): add a changelog entry (dch -v $(VERSION))" >&2; \
+	    exit 1; }
+	rm -rf $(DEB_WORK)
+	mkdir -p $(DEB_WORK)/pam-policy-$(VERSION) $(DEB_OUT)
+	tar -c --exclude=./.git --exclude='./build' --exclude='./build-*' \
+	    --exclude=./debian/.debhelper --exclude=./debian/tmp . | \
+	    tar -x -C $(DEB_WORK)/pam-policy-$(VERSION)
+	cd $(DEB_WORK)/pam-policy-$(VERSION) && dpkg-buildpackage -us -uc -b -rfakeroot
+	cp $(DEB_WORK)/*.deb $(DEB_WORK)/*.changes $(DEB_WORK)/*.buildinfo $(DEB_OUT)/
+	lintian -EvIL +pedantic --fail-on error,warning $(DEB_OUT)/*_$(VERSION)_*.changes
+	@ls -l $(DEB_OUT)/*_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz

@@ -400,6 +400,11 @@ void auditlog_backlog(const struct audit_log *log, size_t *held, uint64_t *lost)
 		*lost = log ? log->lost : 0;
 }
 
+uint64_t auditlog_last_seq(const struct audit_log *log)
+{
+	return log != NULL ? log->seq : 0;
+}
+
 size_t auditlog_torn_sealed(const struct audit_log *log)
 {
 	return log ? log->torn_sealed : 0;

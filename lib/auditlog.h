@@ -129,6 +129,15 @@ void auditlog_backlog(const struct audit_log *log, size_t *held, uint64_t *lost)
 size_t auditlog_torn_sealed(const struct audit_log *log);
 
 /*
+ * auditlog_last_seq - the seq of the last line in the file (0: none yet).
+ * Right after an auditlog_write that left nothing held (auditlog_backlog),
+ * a seq greater than before is the seq of that event's line, so that a
+ * syslog or journal line can name it. Caller serialises, as for
+ * auditlog_write.
+ */
+uint64_t auditlog_last_seq(const struct audit_log *log);
+
+/*
  * auditlog_reopen - reopen the log file after logrotate moved it away; the
  * chain continues in the new file. A torn tail is sealed as at open.
  */

@@ -17,12 +17,31 @@
 
 #include "error.h"
 
-/* Default locations; the option table in policy.c uses these. */
+/*
+ * Default locations; the option table in policy.c uses these. The Makefile
+ * passes the configured ones with -D (CONFIG_FILE, SOCKET, STATE_DIR,
+ * AUDIT_LOG, LOCALEDIR from SYSCONFDIR, RUNSTATEDIR, LOCALSTATEDIR, ...);
+ * the values here are what a build without them gets.
+ */
+#ifndef PATHS_CONFIG_FILE
 #define PATHS_CONFIG_FILE   "/etc/security/pam_policy.conf"
+#endif
+#ifndef PATHS_SOCKET
 #define PATHS_SOCKET        "/run/pam_policy/pam_policyd.sock"
+#endif
+#ifndef PATHS_STATE_DIR
 #define PATHS_STATE_DIR     "/var/lib/pam_policy"
+#endif
+#ifndef PATHS_AUDIT_LOG
 #define PATHS_AUDIT_LOG     "/var/log/pam_policy/audit.log"
+#endif
+#ifndef PATHS_SHADOW_FILE
 #define PATHS_SHADOW_FILE   "/etc/shadow"
+#endif
+/* Message catalogs (bindtextdomain), for translations. */
+#ifndef PATHS_LOCALEDIR
+#define PATHS_LOCALEDIR     "/usr/share/locale"
+#endif
 
 /* Files in the state directory (names, not paths). */
 #define PATHS_PEPPER        "pepper"       /* hash key, 0400, PATHS_PEPPER_BYTES */

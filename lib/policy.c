@@ -59,6 +59,15 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_GECOSCHECK] = FLAG("gecoscheck", gecoscheck, "yes"),
 	[POLICY_OPT_DICTCHECK] = FLAG("dictcheck", dictcheck, "yes"),
 	[POLICY_OPT_DICTPATH] = STR("dictpath", OPT_PATH, dictpath, POLICY_DEFAULT_DICTPATH),
+	[POLICY_OPT_GUESSCHECK] = FLAG("guesscheck", guesscheck, "yes"),
+	/* wamerican's list; optional: skipped when missing and not set. */
+	[POLICY_OPT_WORDLIST] =
+		STR("wordlist", OPT_PATH, wordlist, "/usr/share/dict/american-english"),
+	[POLICY_OPT_BANNED_WORDS] = STR("banned_words", OPT_PATH, banned_words, ""),
+	[POLICY_OPT_MIN_GUESS_POINTS] =
+		NUM("min_guess_points", OPT_INT, min_guess_points, 1, 64, "5"),
+	[POLICY_OPT_MIN_STRENGTH_BITS] =
+		NUM("min_strength_bits", OPT_INT, min_strength_bits, 0, 256, "40"),
 	[POLICY_OPT_DIFOK] = NUM("difok", OPT_INT, difok, 0, 256, "5"),
 	[POLICY_OPT_RETRY] = NUM("retry", OPT_INT, retry, 1, 10, "3"),
 	[POLICY_OPT_ENFORCE_FOR_ROOT] = FLAG("enforce_for_root", enforce_for_root, "yes"),
@@ -69,6 +78,8 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_USE_AUTHTOK] = FLAG("use_authtok", use_authtok, "no"),
 	[POLICY_OPT_DEBUG] = FLAG("debug", debug, "no"),
 	[POLICY_OPT_HISTORY] = NUM("history", OPT_INT, history, 0, POLICY_MAX_HISTORY, "24"),
+	[POLICY_OPT_SIMILAR_HISTORY] =
+		NUM("similar_history", OPT_INT, similar_history, 0, POLICY_MAX_HISTORY, "5"),
 	[POLICY_OPT_MIN_AGE_DAYS] =
 		NUM("min_age_days", OPT_INT, min_age_days, 0, PP_DAYS_MAX, "1"),
 	[POLICY_OPT_MAX_AGE_DAYS] =
@@ -336,8 +347,10 @@ static bool apply(struct policy *p, const struct option *o, const char *value)
 		break;
 	}
 	case OPT_PATH:
-		ok = value[0] == '/' && strlen(value) < o->size &&
-		     strpbrk(value, " \t") == NULL;
+		/* A path whose default is "" (none) may be set back to "". */
+		ok = (value[0] == '\0' && o->deflt[0] == '\0') ||
+		     (value[0] == '/' && strlen(value) < o->size &&
+		      strpbrk(value, " \t") == NULL);
 		if (ok)
 			snprintf(field, o->size, "%s", value);
 		break;

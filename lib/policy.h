@@ -85,6 +85,11 @@ enum policy_option {
 	POLICY_OPT_GECOSCHECK,
 	POLICY_OPT_DICTCHECK,
 	POLICY_OPT_DICTPATH,
+	POLICY_OPT_GUESSCHECK,
+	POLICY_OPT_WORDLIST,
+	POLICY_OPT_BANNED_WORDS,
+	POLICY_OPT_MIN_GUESS_POINTS,
+	POLICY_OPT_MIN_STRENGTH_BITS,
 	POLICY_OPT_DIFOK,
 	POLICY_OPT_RETRY,
 	POLICY_OPT_ENFORCE_FOR_ROOT,
@@ -95,6 +100,7 @@ enum policy_option {
 	POLICY_OPT_USE_AUTHTOK,
 	POLICY_OPT_DEBUG,
 	POLICY_OPT_HISTORY,
+	POLICY_OPT_SIMILAR_HISTORY,
 	POLICY_OPT_MIN_AGE_DAYS,
 	POLICY_OPT_MAX_AGE_DAYS,
 	POLICY_OPT_WARN_DAYS,
@@ -131,6 +137,11 @@ struct policy {
 	bool gecoscheck;          /* reject words from the GECOS field */
 	bool dictcheck;           /* libpwquality/cracklib dictionary check */
 	char dictpath[POLICY_MAX_PATH];  /* the cracklib dictionary (a prefix) */
+	bool guesscheck;          /* guessable: mangled words, names (guess.h) */
+	char wordlist[POLICY_MAX_PATH];   /* plain word list, one a line; "" = none */
+	char banned_words[POLICY_MAX_PATH]; /* admin's list, one a line; "" = none */
+	int min_guess_points;      /* guessable below this many points */
+	int min_strength_bits;     /* 0 = off; too_weak below this zxcvbn estimate */
 	int difok;                /* 0 = off; chars that must differ from old */
 	int retry;                /* prompts before giving up */
 	bool enforce_for_root;    /* root's violations reject (yes) or warn (no) */
@@ -143,6 +154,8 @@ struct policy {
 
 	/* history and aging (daemon) */
 	int history;              /* 0 = off; else remembered passwords */
+	int similar_history;      /* 0 = off; of those, how many keep a skeleton
+				     hash ("Summer2024!" -> "Summer2025!") */
 	int min_age_days;         /* days between changes (not root for others) */
 	int max_age_days;         /* 0 = off; rotation period */
 	int warn_days;            /* warning window before expiry */

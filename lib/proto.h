@@ -270,7 +270,9 @@ enum { /* PROTO_REVIEW_END */
 /* Reply status codes (PROTO_REPLY_STATUS, PROTO_STATUS_REPLY_STATUS). */
 enum proto_status {
 	PROTO_OK = 0,
-	PROTO_REUSED = 1,       /* CHECK, RECORD: the password is in the history */
+	PROTO_REUSED = 1,       /* CHECK, RECORD: the password (or, with
+				   PROTO_VIOLATION_SIMILAR, its skeleton) is
+				   in the history */
 	PROTO_TOO_SOON = 2,     /* CHECK, RECORD: minimum age not reached */
 	PROTO_DENIED = 3,       /* the peer may not make this request */
 	PROTO_BAD_REQUEST = 4,  /* well-formed but meaningless request */
@@ -305,10 +307,17 @@ enum proto_status {
 /*
  * PROTO_REPLY_DETAIL of a CHECK reply: every violation found, so that the
  * user sees all reasons at once. PROTO_REPLY_STATUS is PROTO_REUSED when
- * that bit is set, else PROTO_TOO_SOON when that one is, else PROTO_OK.
+ * that bit (or PROTO_VIOLATION_SIMILAR) is set, else PROTO_TOO_SOON when
+ * that one is, else PROTO_OK.
  */
 #define PROTO_VIOLATION_REUSED 1u
 #define PROTO_VIOLATION_TOO_SOON 2u
+/*
+ * The password's skeleton (its core and the shape of its digits and
+ * symbols: "Summer2024!" ~ "Summer2025!") matches one of the daemon's
+ * last similar_history changes. Never set together with REUSED.
+ */
+#define PROTO_VIOLATION_SIMILAR 4u
 /* ...and, from this bit up, the days until a change is allowed (too soon). */
 #define PROTO_CHECK_DAYS_SHIFT 8
 
@@ -330,7 +339,9 @@ enum proto_status {
  * PROTO_VIOLATION_TOO_SOON and the days left from PROTO_CHECK_DAYS_SHIFT
  * up, as a CHECK reply) or PROTO_REUSED (the password is already in the
  * history, e.g. recorded by a concurrent change; DETAIL has
- * PROTO_VIOLATION_REUSED). The daemon audits it as change_not_recorded.
+ * PROTO_VIOLATION_REUSED; PROTO_VIOLATION_SIMILAR instead when the
+ * password's skeleton matches a recent one). The daemon audits it as
+ * change_not_recorded.
  */
 
 struct proto_field {

@@ -89,6 +89,7 @@ pp_err request_check(const char *socket_path, int timeout_ms, const char *user,
 	if (rc == PP_OK) {
 		detail = reply.f[PROTO_REPLY_DETAIL].u64;
 		out->reused = (detail & PROTO_VIOLATION_REUSED) != 0;
+		out->similar = !out->reused && (detail & PROTO_VIOLATION_SIMILAR) != 0;
 		out->too_soon = (detail & PROTO_VIOLATION_TOO_SOON) != 0;
 		out->days_left = (long)(detail >> PROTO_CHECK_DAYS_SHIFT);
 	}
@@ -142,7 +143,10 @@ pp_err request_record_from(const char *socket_path, int timeout_ms,
 		status = reply.f[PROTO_REPLY_STATUS].u64;
 		detail = reply.f[PROTO_REPLY_DETAIL].u64;
 		out->recorded = status == PROTO_OK;
-		out->reused = status == PROTO_REUSED;
+		out->similar = status == PROTO_REUSED &&
+			       (detail & (PROTO_VIOLATION_REUSED | PROTO_VIOLATION_SIMILAR)) ==
+			       PROTO_VIOLATION_SIMILAR;
+		out->reused = status == PROTO_REUSED && !out->similar;
 		out->too_soon = status == PROTO_TOO_SOON;
 		if (out->too_soon)
 			out->days_left = (long)(detail >> PROTO_CHECK_DAYS_SHIFT);

@@ -21,6 +21,8 @@
 
 struct request_check_result {
 	bool reused;          /* in the last `history` passwords */
+	bool similar;         /* its skeleton matches one of the daemon's last
+				 similar_history passwords (not when reused) */
 	bool too_soon;        /* min age not reached */
 	long days_left;       /* when too_soon: days until a change is allowed */
 };
@@ -57,6 +59,7 @@ struct request_record_result {
 	bool too_soon;        /* not recorded: another change of the user was
 				 recorded within the minimum age */
 	bool reused;          /* not recorded: the password is already in the history */
+	bool similar;         /* not recorded: too similar to a recent password */
 	long days_left;       /* when too_soon: days until a change is allowed */
 };
 

@@ -7,17 +7,18 @@
 #define _GNU_SOURCE
 #include "rules.h"
 
-#include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
-#include <wctype.h>
 
 #include <pwquality.h>
+#include <unicase.h>
+#include <unictype.h>
 
 #include "secret.h"
 #include "utf8.h"
@@ -52,73 +53,42 @@ static const char *const rules_codes[RULE_COUNT] = {
 	[RULE_TOO_SOON] = "too_soon",
 	[RULE_HISTORY_UNAVAILABLE] = "history_unavailable",
 	[RULE_MISMATCH] = "mismatch",
+	[RULE_SIMILAR_TO_RECENT] = "similar_to_recent",
 };
-
-/*
- * The classification locale is created once and never freed: it must not
- * depend on whatever locale the calling program (passwd, sshd, a GUI) has
- * set, or the same password could pass on one host and fail on another.
- */
-static pthread_once_t rules_locale_once = PTHREAD_ONCE_INIT;
-static locale_t rules_locale = (locale_t)0;
 
 /* cracklib's FascistCheck uses getpwuid() and static buffers, so the
  * pwquality calls are serialised to keep rules_check() thread-safe. */
 static pthread_mutex_t rules_pwquality_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void rules_locale_init(void)
-{
-	rules_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
 /*
- * PAM applications load and unload the module for every transaction (sshd
- * once per login): give the locale back when this code is unloaded, or
- * each load would leak one.
+ * The classes by Unicode properties (libunistring's tables, the same on
+ * every host and in every locale), of a code point of the NFC form:
+ * digits are ASCII 0-9 only; uppercase is the Uppercase property or a
+ * titlecase letter (Lt); lowercase the Lowercase property ("ß", "ª");
+ * combining marks (M*) left after NFC belong to no class (they modify the
+ * letter before them); everything else is special. Returns 0 for "no
+ * class".
  */
-static void rules_locale_free(void) __attribute__((destructor));
-static void rules_locale_free(void)
-{
-	if (rules_locale != (locale_t)0) {
-		freelocale(rules_locale);
-		rules_locale = (locale_t)0;
-	}
-}
-
-static locale_t rules_get_locale(void)
-{
-	(void)pthread_once(&rules_locale_once, rules_locale_init);
-	return rules_locale;
-}
-
-/* Without the locale, non-ASCII counts as special and is never folded:
- * that can only make a password need more, never less. */
-static unsigned rules_class_of(uint32_t cp, locale_t loc)
+static unsigned rules_class_of(uint32_t cp)
 {
 	if (cp >= '0' && cp <= '9')
 		return POLICY_CLASS_DIGIT;
-	if (cp >= 'A' && cp <= 'Z')
+	if (uc_is_property_uppercase(cp) ||
+	    uc_is_general_category(cp, UC_TITLECASE_LETTER))
 		return POLICY_CLASS_UPPER;
-	if (cp >= 'a' && cp <= 'z')
+	if (uc_is_property_lowercase(cp))
 		return POLICY_CLASS_LOWER;
-	if (cp < 0x80 || loc == (locale_t)0)
-		return POLICY_CLASS_SPECIAL;
-	if ((uint32_t)towlower_l((wint_t)cp, loc) != cp)
-		return POLICY_CLASS_UPPER;
-	/* "ß" has no single-letter uppercase but is plainly lowercase. */
-	if ((uint32_t)towupper_l((wint_t)cp, loc) != cp ||
-	    iswlower_l((wint_t)cp, loc))
-		return POLICY_CLASS_LOWER;
+	if (uc_is_general_category(cp, UC_CATEGORY_M))
+		return 0;
 	return POLICY_CLASS_SPECIAL;
 }
 
-static uint32_t rules_fold(uint32_t cp, locale_t loc)
+/* Simple (one code point to one) lowercase mapping, for the name rules. */
+static uint32_t rules_fold(uint32_t cp)
 {
-	if (cp >= 'A' && cp <= 'Z')
-		return cp + ('a' - 'A');
-	if (cp < 0x80 || cp == RULES_NO_CHAR || loc == (locale_t)0)
+	if (cp == RULES_NO_CHAR)
 		return cp;
-	return (uint32_t)towlower_l((wint_t)cp, loc);
+	return uc_tolower(cp);
 }
 
 /* Decodes user-supplied context text (not the password) leniently: an
@@ -134,17 +104,39 @@ static size_t rules_decode_lenient(const unsigned char *s, size_t len,
 	return n;
 }
 
-/* GECOS words are separated by anything that is not a letter or digit. */
-static bool rules_is_separator(uint32_t cp, locale_t loc)
+/* GECOS words are separated by anything that is not a letter or digit
+ * (Unicode alphabetic or decimal digit), and by undecodable bytes. */
+static bool rules_is_separator(uint32_t cp)
 {
 	if (cp == RULES_NO_CHAR)
 		return true;
-	if (cp < 0x80)
-		return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-			 (cp >= 'A' && cp <= 'Z'));
-	if (loc == (locale_t)0)
-		return false;
-	return !iswalnum_l((wint_t)cp, loc);
+	return !uc_is_alnum(cp);
+}
+
+/*
+ * The NFC form of a user name or GECOS field, to compare with the NFC
+ * form of the password; text that is not valid UTF-8 cannot be
+ * normalised and is used as it is (its bad bytes never match, see
+ * rules_decode_lenient). *copy is NULL then, or the malloc'd NFC copy to
+ * give to rules_context_free. Returns the text to use, NULL without
+ * memory.
+ */
+static const char *rules_context_nfc(const char *text, char **copy, size_t *copy_len)
+{
+	pp_err rc = utf8_nfc(text, strlen(text), copy, copy_len);
+
+	if (rc == PP_OK)
+		return *copy;
+	return rc == PP_ERR_INVALID ? text : NULL;
+}
+
+static void rules_context_free(char **copy, size_t len)
+{
+	if (*copy != NULL) {
+		pp_wipe(*copy, len + 1);
+		free(*copy);
+		*copy = NULL;
+	}
 }
 
 /* True when needle (or, with reversed, needle read backwards) occurs in
@@ -178,14 +170,13 @@ static bool rules_contains_word(const uint32_t *hay, size_t hay_len,
 }
 
 static void rules_check_classes(const struct policy *p, const uint32_t *cps,
-				size_t n, locale_t loc,
-				struct rules_result *res)
+				size_t n, struct rules_result *res)
 {
 	unsigned found = 0;
 	int distinct = 0;
 
 	for (size_t i = 0; i < n; i++)
-		found |= rules_class_of(cps[i], loc);
+		found |= rules_class_of(cps[i]);
 	for (unsigned bit = POLICY_CLASS_UPPER; bit <= POLICY_CLASS_SPECIAL;
 	     bit <<= 1)
 		if (found & bit)
@@ -229,7 +220,7 @@ static void rules_check_runs(const struct policy *p, const uint32_t *cps,
 }
 
 static void rules_check_user(const char *user, const uint32_t *folded,
-			     size_t n, locale_t loc, struct rules_result *res)
+			     size_t n, struct rules_result *res)
 {
 	uint32_t name[RULES_MAX_BYTES];
 	const unsigned char *u = (const unsigned char *)user;
@@ -241,7 +232,7 @@ static void rules_check_user(const char *user, const uint32_t *folded,
 		if (count >= n)
 			return;
 		pos += rules_decode_lenient(u + pos, len - pos, &cp);
-		name[count++] = rules_fold(cp, loc);
+		name[count++] = rules_fold(cp);
 	}
 	if (count >= RULES_MIN_WORD &&
 	    rules_contains_word(folded, n, name, count))
@@ -249,7 +240,7 @@ static void rules_check_user(const char *user, const uint32_t *folded,
 }
 
 static void rules_check_gecos(const char *gecos, const uint32_t *folded,
-			      size_t n, locale_t loc, struct rules_result *res)
+			      size_t n, struct rules_result *res)
 {
 	uint32_t word[RULES_MAX_BYTES];
 	const unsigned char *g = (const unsigned char *)gecos;
@@ -260,7 +251,7 @@ static void rules_check_gecos(const char *gecos, const uint32_t *folded,
 		uint32_t cp = RULES_NO_CHAR;
 		if (pos < len)
 			pos += rules_decode_lenient(g + pos, len - pos, &cp);
-		if (rules_is_separator(cp, loc)) {
+		if (rules_is_separator(cp)) {
 			if (!too_long && count >= RULES_MIN_WORD &&
 			    rules_contains_word(folded, n, word, count)) {
 				rules_add(res, RULE_CONTAINS_GECOS);
@@ -269,7 +260,7 @@ static void rules_check_gecos(const char *gecos, const uint32_t *folded,
 			count = 0;
 			too_long = false;
 		} else if (count < n && count < RULES_MAX_BYTES) {
-			word[count++] = rules_fold(cp, loc);
+			word[count++] = rules_fold(cp);
 		} else {
 			too_long = true; /* longer than the password */
 		}
@@ -456,8 +447,9 @@ pp_err rules_check(const struct policy *p, const char *password,
 {
 	uint32_t cps[RULES_MAX_BYTES];
 	uint32_t folded[RULES_MAX_BYTES];
-	size_t bytes, n = 0, pos = 0;
-	locale_t loc;
+	char *nfc = NULL, *old_nfc = NULL, *name_nfc = NULL;
+	size_t bytes, nfc_len = 0, old_len = 0, name_len = 0, n = 0, pos = 0;
+	const char *old = ctx != NULL ? ctx->old_password : NULL;
 	long length;
 	pp_err err = PP_OK;
 
@@ -474,44 +466,77 @@ pp_err rules_check(const struct policy *p, const char *password,
 		return PP_OK;
 	}
 	/* The other rules would only judge bytes we cannot interpret. */
-	length = utf8_length(password, bytes);
-	if (length < 0) {
+	if (!utf8_valid(password, bytes)) {
 		rules_add(out, RULE_INVALID_UTF8);
 		return PP_OK;
 	}
+	/* Every rule below judges the canonical form (utf8.h). */
+	err = utf8_nfc(password, bytes, &nfc, &nfc_len);
+	if (err != PP_OK)
+		return err == PP_ERR_INVALID ? PP_ERR_INTERNAL : err;
+	/* Its history hash, too, must fit what the daemon takes. */
+	if (nfc_len > RULES_MAX_BYTES) {
+		rules_add(out, RULE_TOO_LONG);
+		goto cleanup;
+	}
+	length = utf8_length(nfc, nfc_len);
+	if (length < 0) {
+		err = PP_ERR_INTERNAL; /* NFC of valid text is valid */
+		goto cleanup;
+	}
 	out->length = length;
 
-	loc = rules_get_locale();
-	while (pos < bytes && n < RULES_MAX_BYTES) {
+	while (pos < nfc_len && n < RULES_MAX_BYTES) {
 		uint32_t cp;
-		size_t step = utf8_decode((const unsigned char *)password + pos,
-					  bytes - pos, &cp);
+		size_t step = utf8_decode((const unsigned char *)nfc + pos,
+					  nfc_len - pos, &cp);
 		if (step == 0) {
 			err = PP_ERR_INTERNAL; /* utf8_length said valid */
 			goto cleanup;
 		}
 		cps[n] = cp;
-		folded[n] = rules_fold(cp, loc);
+		folded[n] = rules_fold(cp);
 		n++;
 		pos += step;
 	}
 
 	if (length < p->minlen)
 		rules_add(out, RULE_TOO_SHORT);
-	rules_check_classes(p, cps, n, loc, out);
+	rules_check_classes(p, cps, n, out);
 	rules_check_runs(p, cps, n, out);
-	if (ctx != NULL && p->usercheck && ctx->user != NULL)
-		rules_check_user(ctx->user, folded, n, loc, out);
-	if (ctx != NULL && p->gecoscheck && ctx->gecos != NULL)
-		rules_check_gecos(ctx->gecos, folded, n, loc, out);
-	if (bytes > 0)
-		err = rules_check_pwquality(p, password,
-					    ctx != NULL ? ctx->old_password
-							: NULL,
-					    out);
+	if (ctx != NULL && p->usercheck && ctx->user != NULL) {
+		const char *user = rules_context_nfc(ctx->user, &name_nfc, &name_len);
+		if (user == NULL) {
+			err = PP_ERR_NOMEM;
+			goto cleanup;
+		}
+		rules_check_user(user, folded, n, out);
+		rules_context_free(&name_nfc, name_len);
+	}
+	if (ctx != NULL && p->gecoscheck && ctx->gecos != NULL) {
+		const char *gecos = rules_context_nfc(ctx->gecos, &name_nfc, &name_len);
+		if (gecos == NULL) {
+			err = PP_ERR_NOMEM;
+			goto cleanup;
+		}
+		rules_check_gecos(gecos, folded, n, out);
+		rules_context_free(&name_nfc, name_len);
+	}
+	if (old != NULL && old[0] != '\0') {
+		old = rules_context_nfc(old, &old_nfc, &old_len);
+		if (old == NULL) {
+			err = PP_ERR_NOMEM;
+			goto cleanup;
+		}
+	}
+	if (nfc_len > 0)
+		err = rules_check_pwquality(p, nfc, old, out);
 cleanup:
 	pp_wipe(cps, sizeof(cps));
 	pp_wipe(folded, sizeof(folded));
+	rules_context_free(&name_nfc, name_len);
+	rules_context_free(&old_nfc, old_len);
+	rules_context_free(&nfc, nfc_len);
 	return err;
 }
 
@@ -628,6 +653,9 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 	case RULE_REUSED:
 		snprintf(buf, len,
 			 "It was used before: choose a password you have not used recently.");
+		break;
+	case RULE_SIMILAR_TO_RECENT:
+		snprintf(buf, len, "It is too similar to a recent password.");
 		break;
 	case RULE_TOO_SOON:
 		snprintf(buf, len,

@@ -7,21 +7,26 @@
  * prompts and never logs. Callers decide what to show. Each violation has a
  * stable reason code (for logs and audits) and a plain-language message.
  *
- * Character classes (documented in pam_policy.conf(5)):
- *   upper   - ASCII A-Z, and any non-ASCII letter that has a distinct
- *             lowercase form (towlower(c) != c), e.g. "Ä", "Ω"
- *   lower   - ASCII a-z, and any other non-ASCII letter that has a
- *             distinct uppercase form or is classified lowercase, e.g.
- *             "ä"; "ß" (no single uppercase letter) counts as lower
- *   digit   - ASCII 0-9 only
- *   special - everything else: ASCII punctuation and space, and non-ASCII
- *             characters that are neither upper nor lower (e.g. "€", "漢")
- * Classification of non-ASCII uses the C library's wide-character tables
- * for C.UTF-8, independent of the caller's locale. Should that locale be
- * unavailable, every non-ASCII character counts as special (fail safe: it
- * can only make a password need more).
+ * One canonical form (DESIGN.md section 9): every rule judges the NFC
+ * form of the password (utf8_nfc), and compares it with the NFC forms of
+ * the user name, the GECOS field and the old password, so "e" + U+0301
+ * and "é" get the same verdict. The caller passes the password as typed
+ * (and hands exactly that to the writer below); a caller that sends it to
+ * the daemon sends its NFC form.
  *
- * Length is counted in code points; RULES_MAX_BYTES is counted in bytes.
+ * Character classes, by Unicode properties (libunistring's tables, the
+ * same in every locale; documented in pam_policy.conf(5)):
+ *   upper   - the Uppercase property or a titlecase letter: A-Z, "Ä", "Ω"
+ *   lower   - the Lowercase property: a-z, "ä", "ß"
+ *   digit   - ASCII 0-9 only: other decimal digits ("٣", fullwidth "３")
+ *             count as special, as the message "(0-9)" says
+ *   special - everything else: ASCII punctuation and space, and characters
+ *             that are neither upper nor lower (e.g. "€", "漢")
+ *   none    - a combining mark that NFC could not join with the letter
+ *             before it ("q" + U+0301) adds to the length, not to a class
+ *
+ * Length is counted in code points of the NFC form; RULES_MAX_BYTES is
+ * counted in bytes, of the password as typed and of its NFC form.
  * repeats: more than maxrepeat identical consecutive code points.
  * sequence: more than maxsequence consecutive code points each exactly one
  * above ("abcde", "12345") or exactly one below ("edcba") the previous one,
@@ -47,12 +52,14 @@
 #include "error.h"
 #include "policy.h"
 
-#define RULES_MAX_BYTES 512   /* longest password accepted, in bytes */
+/* Longest password accepted, in bytes: libxcrypt hashes at most 511
+ * (crypt(3): CRYPT_MAX_PASSPHRASE_SIZE 512 includes the NUL). */
+#define RULES_MAX_BYTES 511
 
 /* Stable reason codes. Never renumber or rename: logs and audits use them. */
 enum rules_reason {
 	RULE_TOO_SHORT = 0,       /* "too_short" */
-	RULE_TOO_LONG,            /* "too_long": over RULES_MAX_BYTES bytes */
+	RULE_TOO_LONG,            /* "too_long": over RULES_MAX_BYTES bytes (typed or NFC) */
 	RULE_INVALID_UTF8,        /* "invalid_utf8" (includes NUL bytes) */
 	RULE_MISSING_UPPER,       /* "missing_upper" */
 	RULE_MISSING_LOWER,       /* "missing_lower" */
@@ -72,6 +79,8 @@ enum rules_reason {
 	RULE_TOO_SOON,            /* "too_soon": min_age_days not reached (daemon) */
 	RULE_HISTORY_UNAVAILABLE, /* "history_unavailable": daemon unreachable, deny */
 	RULE_MISMATCH,            /* "mismatch": the retyped password differed */
+	RULE_SIMILAR_TO_RECENT,   /* "similar_to_recent": its skeleton matches one
+				     of the last similar_history (daemon) */
 	RULE_COUNT
 };
 
@@ -86,15 +95,17 @@ struct rules_context {
 struct rules_result {
 	bool failed[RULE_COUNT];
 	unsigned count;            /* number of true entries in failed[] */
-	long length;               /* code points, -1 when invalid UTF-8 */
+	long length;               /* code points of the NFC form, -1 when
+				      invalid UTF-8 or too long */
 	int classes_found;         /* how many of the four classes appear */
 	int min_age_days_left;     /* for RULE_TOO_SOON, set by the caller */
 };
 
 /*
- * rules_check - run every rule of p on password (NUL-terminated, any
- * length: over RULES_MAX_BYTES bytes is itself a violation and nothing else
- * is checked, out->length -1). Invalid UTF-8 is likewise reported alone as
+ * rules_check - run every rule of p on the NFC form of password
+ * (NUL-terminated as typed, any length: over RULES_MAX_BYTES bytes, as
+ * typed or once normalised, is itself a violation and nothing else is
+ * checked, out->length -1). Invalid UTF-8 is likewise reported alone as
  * RULE_INVALID_UTF8 (out->length -1): the other rules would only judge
  * bytes that cannot be interpreted. The string ends at its first NUL, so a
  * caller holding a password with an embedded NUL must reject it before
@@ -116,8 +127,8 @@ pp_err rules_check(const struct policy *p, const char *password,
 /*
  * rules_hard_limit - true when res (from rules_check) breaks a limit that
  * holds for everyone, root with enforce_for_root = no included: the
- * password is empty, over RULES_MAX_BYTES bytes (what the writer and the
- * history can take), or not valid UTF-8 (NUL bytes included). Such a
+ * password is empty, over RULES_MAX_BYTES bytes (what the writer - libxcrypt
+ * - and the history can take), or not valid UTF-8 (NUL bytes included). Such a
  * password is never accepted, not even as a warning. False for NULL.
  */
 bool rules_hard_limit(const struct rules_result *res);

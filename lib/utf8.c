@@ -1,99 +1,65 @@
 /*
- * utf8.c - strict UTF-8 validation and code-point counting (RFC 3629).
+ * utf8.c - strict UTF-8 validation, code-point counting and NFC, with
+ * libunistring (u8_check, u8_mbtoucr, u8_mbsnlen, u8_normalize).
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "utf8.h"
 
-static bool utf8_is_continuation(unsigned char b)
-{
-	return (b & 0xC0u) == 0x80u;
-}
+#include <stdlib.h>
+#include <string.h>
+
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "secret.h"
+
+/* UAX #15: NFC never makes UTF-8 text more than three times longer. */
+#define UTF8_NFC_GROWTH 3
+
+/* How much of the stack libunistring's u8_normalize uses for code points
+ * (its sort buffer of 128 entries and its decomposition arrays), with a
+ * wide margin: cleared after each call (utf8_burn_stack). */
+#define UTF8_BURN_BYTES 8192
 
 size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	unsigned char b0;
-	unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-	size_t need;
-	uint32_t value;
+	ucs4_t uc;
+	int n;
 
-	if (s == NULL || len == 0)
+	if (s == NULL || len == 0 || s[0] == 0x00)
 		return 0;
-	b0 = s[0];
-	if (b0 == 0x00)
+	/* u8_mbtoucr is strict: -1 invalid (overlong, surrogate, above
+	 * U+10FFFF), -2 truncated. */
+	n = u8_mbtoucr(&uc, s, len);
+	if (n <= 0)
 		return 0;
-	if (b0 < 0x80) {
-		if (cp != NULL)
-			*cp = b0;
-		return 1;
-	}
-	/*
-	 * The second-byte ranges below are what make the decoder strict: they
-	 * exclude overlong forms (C0, C1, E0 80..9F, F0 80..8F), surrogates
-	 * (ED A0..BF) and code points above U+10FFFF (F4 90.., F5..FF).
-	 */
-	if (b0 >= 0xC2 && b0 <= 0xDF) {
-		need = 2;
-		value = b0 & 0x1Fu;
-	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
-		need = 3;
-		value = b0 & 0x0Fu;
-		if (b0 == 0xE0)
-			lo = 0xA0;
-		else if (b0 == 0xED)
-			hi = 0x9F;
-	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
-		need = 4;
-		value = b0 & 0x07u;
-		if (b0 == 0xF0)
-			lo = 0x90;
-		else if (b0 == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (len < need)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if (!utf8_is_continuation(s[i]))
-			return 0;
-		value = (value << 6) | (s[i] & 0x3Fu);
-	}
 	if (cp != NULL)
-		*cp = value;
-	return need;
+		*cp = uc;
+	return (size_t)n;
 }
 
 bool utf8_valid(const char *s, size_t len)
 {
-	return utf8_length(s, len) >= 0;
+	if (s == NULL)
+		return len == 0;
+	return u8_check((const uint8_t *)s, len) == NULL && memchr(s, '\0', len) == NULL;
 }
 
 long utf8_length(const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t pos = 0;
-	long count = 0;
-
-	if (s == NULL)
-		return len == 0 ? 0 : -1;
-	while (pos < len) {
-		uint32_t cp;
-		size_t n = utf8_decode(u + pos, len - pos, &cp);
-		if (n == 0)
-			return -1;
-		pos += n;
-		count++;
-	}
-	return count;
+	if (!utf8_valid(s, len))
+		return -1;
+	if (len == 0)
+		return 0;
+	return (long)u8_mbsnlen((const uint8_t *)s, len);
 }
 
 bool utf8_is_control(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+	return uc_is_general_category(cp, UC_CONTROL);
 }
 
 bool utf8_valid_text(const char *s, size_t len)
@@ -111,4 +77,63 @@ bool utf8_valid_text(const char *s, size_t len)
 		pos += n;
 	}
 	return true;
+}
+
+/*
+ * u8_normalize keeps the code points it works on in its own stack frame,
+ * which it leaves without clearing: overwrite that part of the stack once
+ * it has returned. noinline so that this frame lies where its frame was.
+ */
+static void __attribute__((noinline)) utf8_burn_stack(void)
+{
+	unsigned char area[UTF8_BURN_BYTES];
+
+	pp_wipe(area, sizeof(area));
+	__asm__ __volatile__("" : : "r"(area) : "memory");
+}
+
+pp_err utf8_nfc(const char *s, size_t len, char **out, size_t *out_len)
+{
+	uint8_t *buf, *res;
+	size_t cap, got;
+
+	if (out != NULL)
+		*out = NULL;
+	if (out_len != NULL)
+		*out_len = 0;
+	if (out == NULL || out_len == NULL || (s == NULL && len > 0) || !utf8_valid(s, len))
+		return PP_ERR_INVALID;
+	if (len > (SIZE_MAX - 1) / UTF8_NFC_GROWTH)
+		return PP_ERR_NOMEM;
+	/*
+	 * Our own buffer, large enough for any result, so that libunistring
+	 * never allocates or reallocates one (a realloc would leave a copy
+	 * of the password behind, unwiped); +1 for the NUL.
+	 */
+	cap = len * UTF8_NFC_GROWTH + 1;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return PP_ERR_NOMEM;
+	if (len == 0) {
+		buf[0] = '\0';
+		*out = (char *)buf;
+		return PP_OK;
+	}
+	got = cap - 1;
+	res = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, buf, &got);
+	utf8_burn_stack();
+	if (res != buf) {
+		/* Never expected (the bound above); wipe whatever it made. */
+		if (res != NULL) {
+			pp_wipe(res, got);
+			free(res);
+		}
+		pp_wipe(buf, cap);
+		free(buf);
+		return res == NULL ? PP_ERR_NOMEM : PP_ERR_INTERNAL;
+	}
+	buf[got] = '\0';
+	*out = (char *)buf;
+	*out_len = got;
+	return PP_OK;
 }

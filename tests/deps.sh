@@ -1,15 +1,55 @@
 #!/bin/sh
 # Copyright (c) 2026 The pam_policy authors
 # SPDX-License-Identifier: BSD-3-Clause
-# Ensures the build and test dependencies are present. As root on
-# Debian/Ubuntu, missing packages are installed with apt-get; otherwise the
-# exact list is printed and the build stops.
+# Ensures the packages one part of the project needs are present. As root
+# on Debian/Ubuntu, missing packages are installed with apt-get; otherwise
+# the exact list is printed and the build stops.
+#
+# Usage: sh tests/deps.sh [SET...]   (default: all)
+#   build  compile pam_policy.so, pam_policyd, pam_policyctl ("make")
+#   demo   build + what "make demo" runs with (nss_wrapper, the cracklib
+#          dictionary, libpam's own modules); no test framework, no sshd
+#   check  build + everything "make check" needs (Check, nss_wrapper,
+#          libfaketime, ...)
+#   e2e    "make check-e2e": useradd/passwd/su, sshd and ssh, expect
+#   bench  "make bench": libpam's pam_pwhistory/pam_unix, libcrypt
+#   fuzz   "make fuzz": clang with libFuzzer
+#   deb    "make deb": debhelper, lintian, fakeroot
+#   all    build, demo, check, e2e, bench and fuzz ("make deps"; not deb)
 set -u
-pkgs="build-essential pkg-config libpam0g-dev libpam-modules libpam-runtime
-libpwquality-dev libpwquality-tools cracklib-runtime libsodium-dev
-libsqlite3-dev sqlite3 check libpam-wrapper libnss-wrapper pamtester
-faketime openssh-server openssh-client sshpass expect clang
-libclang-rt-dev passwd man-db libcrypt-dev"
+
+set_build="build-essential pkg-config libpam0g-dev libpwquality-dev
+libsodium-dev libsqlite3-dev libcrypt-dev libunistring-dev libsystemd-dev"
+set_demo="$set_build libpam-modules libpam-runtime cracklib-runtime
+libnss-wrapper"
+set_check="$set_build libpam-modules libpam-runtime cracklib-runtime
+libpwquality-tools sqlite3 check libpam-wrapper libnss-wrapper faketime
+man-db"
+set_e2e="$set_build libpam-modules libpam-runtime cracklib-runtime passwd
+faketime openssh-server openssh-client sshpass expect pamtester"
+set_bench="$set_build libpam-modules libpam-runtime cracklib-runtime
+libnss-wrapper"
+set_fuzz="$set_build clang libclang-rt-dev"
+set_deb="$set_build debhelper fakeroot lintian"
+
+[ $# -gt 0 ] || set -- all
+pkgs=""
+for s in "$@"; do
+	case $s in
+	build) pkgs="$pkgs $set_build" ;;
+	demo) pkgs="$pkgs $set_demo" ;;
+	check) pkgs="$pkgs $set_check" ;;
+	e2e) pkgs="$pkgs $set_e2e" ;;
+	bench) pkgs="$pkgs $set_bench" ;;
+	fuzz) pkgs="$pkgs $set_fuzz" ;;
+	deb) pkgs="$pkgs $set_deb" ;;
+	all) pkgs="$pkgs $set_demo $set_check $set_e2e $set_bench $set_fuzz" ;;
+	*) echo "deps: unknown set '$s' (build, demo, check, e2e, bench, fuzz, deb, all)" >&2
+	   exit 2 ;;
+	esac
+done
+# One line, each package once, in first-seen order.
+pkgs=$(printf '%s\n' $pkgs | awk 'NF && !seen[$0]++' | tr '\n' ' ')
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -19,7 +59,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
 	done
 else
 	echo "deps: not a Debian/Ubuntu system; install the equivalents of:" >&2
-	echo "  $pkgs" | tr '\n' ' ' >&2; echo >&2
+	echo "  $pkgs" >&2
 	for c in pkg-config cc; do
 		command -v $c >/dev/null 2>&1 || exit 1
 	done

@@ -81,6 +81,24 @@ void doctor_print(const struct doctor_findings *f, FILE *out)
 		fprintf(out, "problem: out of memory: some findings were lost\n");
 }
 
+void doctor_print_json(const struct doctor_findings *f, FILE *out)
+{
+	static const char *const word[] = { "ok", "note", "problem" };
+
+	fputs("{\"findings\":[", out);
+	for (size_t i = 0; i < f->n; i++) {
+		fprintf(out, "%s\n {\"level\":\"%s\",\"text\":", i ? "," : "",
+			word[f->items[i].level]);
+		report_json_string(f->items[i].text, out);
+		putc('}', out);
+	}
+	if (f->oom)
+		fprintf(out, "%s\n {\"level\":\"problem\",\"text\":\"out of memory: some "
+			"findings were lost\"}", f->n ? "," : "");
+	fprintf(out, "%s],\"problems\":%zu}\n", f->n || f->oom ? "\n" : "",
+		doctor_problems(f));
+}
+
 /* ---- PAM service files ---- */
 
 enum pam_type { PT_AUTH, PT_ACCOUNT, PT_PASSWORD, PT_SESSION, PT_INCLUDE, PT_OTHER };
@@ -98,7 +116,9 @@ struct pam_line {
 static const char *const writers[] = {
 	"pam_unix.so", "pam_sss.so", "pam_ldap.so", "pam_winbind.so", "pam_krb5.so", NULL,
 };
-static const char *const other_checkers[] = { "pam_pwquality.so", "pam_cracklib.so", NULL };
+static const char *const other_checkers[] = {
+	"pam_pwquality.so", "pam_passwdqc.so", "pam_cracklib.so", NULL,
+};
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -382,6 +402,34 @@ static void check_password_stack(const char *path, const struct pam_line *lines,
 			   writer->lineno, record->lineno);
 }
 
+/*
+ * Has the file "sibling" in path's directory an account line with
+ * pam_policy.so? (Debian: common-password's accounts live in
+ * common-account, which doctor checks on its own.)
+ */
+static bool sibling_has_account_line(const char *path, const char *sibling)
+{
+	char other[4096];
+	const char *slash = strrchr(path, '/');
+	struct pam_line *lines = NULL;
+	size_t n = 0;
+	bool found = false;
+	int len;
+
+	if (slash == NULL)
+		len = snprintf(other, sizeof(other), "%s", sibling);
+	else
+		len = snprintf(other, sizeof(other), "%.*s/%s", (int)(slash - path), path,
+			       sibling);
+	if (len < 0 || (size_t)len >= sizeof(other) ||
+	    read_pam_file(other, &lines, &n) != PP_OK)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = lines[i].type == PT_ACCOUNT && is_policy(&lines[i]);
+	free(lines);
+	return found;
+}
+
 static void check_account_stack(const char *path, const struct pam_line *lines,
 				size_t n, bool uses_password, struct doctor_findings *f)
 {
@@ -422,6 +470,9 @@ static void check_account_stack(const char *path, const struct pam_line *lines,
 			   path, inc->include, inc->lineno);
 	} else if (account_lines == 0) {
 		/* Debian's common-password: accounts live in common-account. */
+		if (strcmp(base, "common-password") == 0 &&
+		    sibling_has_account_line(path, "common-account"))
+			return;
 		doctor_add(f, DOCTOR_NOTE,
 			   "%s: no account line in this file; make sure %s has "
 			   "\"account required pam_policy.so\", or password expiry is never "

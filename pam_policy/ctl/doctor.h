@@ -62,6 +62,14 @@ size_t doctor_problems(const struct doctor_findings *f);
 void doctor_print(const struct doctor_findings *f, FILE *out);
 
 /*
+ * doctor_print_json - the findings as one JSON object and a newline:
+ *   {"findings":[{"level":"ok|note|problem","text":"..."},...],"problems":N}
+ * where N is doctor_problems(f); a lost finding (oom) is one more problem
+ * finding, as in doctor_print.
+ */
+void doctor_print_json(const struct doctor_findings *f, FILE *out);
+
+/*
  * doctor_pam_file - analyse the PAM service file at path (Linux-PAM syntax:
  * "type control module args", '#' comments, "\" line continuation,
  * "[...]" controls, "-type" lines, "@include FILE"; includes are noted, not

@@ -25,6 +25,7 @@
 #include "aging.h"
 #include "bounds.h"
 #include "auditlog.h"
+#include "check_cmd.h"
 #include "client.h"
 #include "doctor.h"
 #include "fsutil.h"
@@ -60,25 +61,126 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: pam_policyctl [-c FILE] [--socket PATH] COMMAND [ARGS]\n"
 		"commands:\n"
-		"  status [USER]          password age and state (default: you)\n"
+		"  status [--format text|json] [USER]\n"
+		"                         password age and state (default: you)\n"
 		"  expire USER            force a change at next login (root)\n"
 		"  forget USER            drop USER's history and aging state (root)\n"
-		"  policy                 the effective policy and where each value comes from\n"
+		"  policy [--format text|json]\n"
+		"                         the effective policy and where each value comes from\n"
 		"  report [--format table|csv|json] [--expired] [--expiring-within DAYS]\n"
 		"         [--state STATE] [--inactive DAYS]\n"
 		"                         every covered user (root, audit group)\n"
 		"  review [--format table|csv|json]\n"
 		"                         the access review: every account, privileged\n"
 		"                         groups, last login, exemptions (root, audit group)\n"
-		"  audit verify [FILE...] check the audit log's hash chain (root)\n"
+		"  audit verify [--format text|json] [FILE...]\n"
+		"                         check the audit log's hash chain (root)\n"
 		"  backup FILE            online copy of the store (root)\n"
 		"  reopen                 reopen the audit log after logrotate (root)\n"
-		"  doctor [--pam-dir DIR] check configuration, daemon, files, PAM stacks\n"
+		"  doctor [--format text|json] [--pam-dir DIR]\n"
+		"                         check configuration, daemon, files, PAM stacks\n"
+		"  check [--user USER]    would the policy accept the password on standard\n"
+		"                         input? (a user's history: root)\n"
 		"options:\n"
 		"  -c, --config FILE      configuration (default %s)\n"
 		"      --socket PATH      the daemon's socket (overrides the socket key)\n"
 		"  -h, --help             this text\n"
-		"      --version          print the version\n", POLICY_DEFAULT_FILE);
+		"      --version          print the version\n"
+		"\"pam_policyctl COMMAND --help\" shows one command's usage; see "
+		"pam_policyctl(8).\n", POLICY_DEFAULT_FILE);
+}
+
+/*
+ * "pam_policyctl COMMAND --help": each command's usage, on stdout, exit 0.
+ * A command missing here gets the general usage (and test_cli_script
+ * fails: add its row).
+ */
+static const struct command_help {
+	const char *name;
+	const char *text;
+} command_help[] = {
+	{ "status",
+	  "usage: pam_policyctl [options] status [--format text|json] [USER]\n"
+	  "Show USER's password age and state (default: you). Root and members of\n"
+	  "the audit group may ask about any user.\n"
+	  "  --format text|json     text (default) or one JSON object\n" },
+	{ "expire",
+	  "usage: pam_policyctl [options] expire USER\n"
+	  "Force USER to change the password at the next login (root only).\n" },
+	{ "forget",
+	  "usage: pam_policyctl [options] forget USER\n"
+	  "Drop USER's password history and aging state, e.g. after the account\n"
+	  "was deleted (root only). The first sighting is kept: no new grace period.\n" },
+	{ "policy",
+	  "usage: pam_policyctl [options] policy [--format text|json]\n"
+	  "Print the effective policy: every option, its value and where it comes\n"
+	  "from (default, file or argument).\n"
+	  "  --format text|json     \"key = value  # source\" lines (default) or JSON\n" },
+	{ "report",
+	  "usage: pam_policyctl [options] report [--format table|csv|json] [--expired]\n"
+	  "           [--expiring-within DAYS] [--state STATE] [--inactive DAYS]\n"
+	  "One row per user the policy covers or exempts (root, audit group).\n"
+	  "  --format table|csv|json   output format (default table)\n"
+	  "  --expired                 expired, or must change at next login\n"
+	  "  --expiring-within DAYS    expiring within DAYS days, not yet expired\n"
+	  "  --state STATE             ok, warning, expired, must_change, never_set,\n"
+	  "                            locked or exempt\n"
+	  "  --inactive DAYS           no login for more than DAYS days (or none known)\n" },
+	{ "review",
+	  "usage: pam_policyctl [options] review [--format table|csv|json]\n"
+	  "The access review: every account with its privileged groups, last login,\n"
+	  "last change, state and exemption; recorded in the audit log (root, audit\n"
+	  "group).\n"
+	  "  --format table|csv|json   output format (default table)\n" },
+	{ "audit",
+	  "usage: pam_policyctl [options] audit verify [--format text|json] [FILE...]\n"
+	  "Check the audit log's hash chain (root only: it needs the audit key).\n"
+	  "Without FILE the configured audit_log; several files are one chain,\n"
+	  "oldest first. Exit status 1 when the chain is broken or events are missing.\n"
+	  "  --format text|json     text (default) or one JSON object\n" },
+	{ "backup",
+	  "usage: pam_policyctl [options] backup FILE\n"
+	  "Write an online, consistent copy of the store to FILE (root only). The\n"
+	  "pepper and the audit key are not in it: back them up separately.\n" },
+	{ "reopen",
+	  "usage: pam_policyctl [options] reopen\n"
+	  "Make pam_policyd reopen its audit log, after logrotate moved it (root only).\n" },
+	{ "doctor",
+	  "usage: pam_policyctl [options] doctor [--format text|json] [--pam-dir DIR]\n"
+	  "Check the configuration, the daemon, file permissions and the PAM stacks\n"
+	  "in DIR (default /etc/pam.d). Exit status 1 when a problem is found.\n"
+	  "  --format text|json     \"ok:/note:/problem:\" lines (default) or JSON\n"
+	  "  --pam-dir DIR          the PAM configuration directory\n" },
+	{ "check",
+	  "usage: pam_policyctl [options] check [--user USER] < PASSWORD\n"
+	  "Would the policy accept this password? It is read from standard input\n"
+	  "(echo off on a terminal), never from the command line. With --user, the\n"
+	  "name rules and (for root) the user's history apply too. Exit status 0\n"
+	  "accepted, 1 not accepted.\n"
+	  "  --user USER            judge the password as USER's\n" },
+};
+
+static int command_usage(const char *name)
+{
+	for (size_t i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
+		if (strcmp(command_help[i].name, name) == 0) {
+			fputs(command_help[i].text, stdout);
+			printf("options (before COMMAND): -c FILE, --socket PATH; see "
+			       "\"pam_policyctl --help\"\n");
+			return EXIT_OK;
+		}
+	}
+	usage(stdout);
+	return EXIT_OK;
+}
+
+/* Does a command's argv ask for help ("--help" or "-h" before any "--")? */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -93,6 +195,84 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n(try \"pam_policyctl --help\")\n");
 	return EXIT_USAGE;
+}
+
+/*
+ * What getopt_long (called with opterr 0 and a ":" optstring) returned
+ * for a bad option, said in our words: getopt's own would be prefixed with
+ * argv[0], the command's name for a command's options.
+ */
+static int option_error(const char *command, int opt, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char name[64];
+
+	if (strncmp(arg, "--", 2) == 0)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(name, sizeof(name), "-%c", optopt > ' ' && optopt < 127 ? optopt : '?');
+	if (opt == ':')
+		return usage_error("%s%soption \"%s\" needs a value", command ? command : "",
+				   command ? ": " : "", name);
+	return usage_error("%s%sunknown option \"%s\"", command ? command : "",
+			   command ? ": " : "", name);
+}
+
+/* --format of status, policy, audit verify, doctor: "text" or "json". */
+static bool parse_text_format(const char *name, bool *json)
+{
+	if (strcmp(name, "text") == 0)
+		*json = false;
+	else if (strcmp(name, "json") == 0)
+		*json = true;
+	else
+		return false;
+	return true;
+}
+
+/* The one "--format" option of status, policy, audit verify and doctor. */
+static const struct option format_opts[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parse argv's options (format_opts only): exit code, EXIT_OK to go on. */
+static int parse_format_only(const char *command, int argc, char **argv, bool *json)
+{
+	int opt;
+
+	optind = 0;   /* full re-initialisation for the sub-command's argv */
+	while ((opt = getopt_long(argc, argv, "+:", format_opts, NULL)) != -1) {
+		if (opt != 'f')
+			return option_error(command, opt, argv);
+		if (!parse_text_format(optarg, json))
+			return usage_error("--format: expected text or json, got \"%s\"",
+					   optarg);
+	}
+	return EXIT_OK;
+}
+
+/* After a JSON (or any) document: a write error is an error. */
+static int flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+/* A date as a JSON string, or null for 0 (never, none). */
+static void json_date(int64_t t)
+{
+	char date[32];
+
+	if (t == 0) {
+		fputs("null", stdout);
+		return;
+	}
+	aging_format_date(t, date, sizeof(date));
+	printf("\"%s\"", date);
 }
 
 /* Defaults, the file, then --socket as an argument (so "policy" shows it). */
@@ -184,10 +364,16 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	struct request_status_result st;
 	struct users_info info;
 	char user[PP_NAME_MAX + 1], date[32];
-	const char *covered = "yes";
+	const char *coverage = "covered";
+	bool applies = true, json = false;
 	int64_t now = (int64_t)time(NULL);
 	pp_err rc;
+	int ex;
 
+	if ((ex = parse_format_only("status", argc, argv, &json)) != EXIT_OK)
+		return ex;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc > 2)
 		return usage_error("status takes at most one user name");
 	if (need_config(c) != EXIT_OK)
@@ -215,11 +401,30 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	}
 	if (users_lookup(user, &info) == PP_OK) {
 		enum users_coverage cov = users_coverage(&c->policy, &info, USERS_PASSWD_FILE);
-		if (cov != USERS_COVERED)
-			covered = users_coverage_text(cov);
+		if (cov != USERS_COVERED) {
+			coverage = users_coverage_text(cov);
+			applies = false;
+		}
+	}
+	if (json) {
+		fputs("{\"user\":", stdout);
+		report_json_string(user, stdout);
+		printf(",\"policy_applies\":%s,\"coverage\":\"%s\",\"state\":\"%s\","
+		       "\"last_change\":", applies ? "true" : "false", coverage,
+		       aging_state_name(st.state));
+		json_date(st.last_change);
+		fputs(",\"expires\":", stdout);
+		json_date(st.expires);
+		if (st.expires != 0)
+			printf(",\"days_left\":%ld", aging_days_until(now, st.expires));
+		else
+			fputs(",\"days_left\":null", stdout);
+		printf(",\"must_change\":%s,\"history\":%ld}\n",
+		       st.must_change ? "true" : "false", st.history_count);
+		return flush_stdout();
 	}
 	printf("%-26s %s\n", "User:", user);
-	printf("%-26s %s\n", "Policy applies:", covered);
+	printf("%-26s %s\n", "Policy applies:", applies ? "yes" : coverage);
 	printf("%-26s %s\n", "State:", aging_state_name(st.state));
 	aging_format_date(st.last_change, date, sizeof(date));
 	printf("%-26s %s\n", "Last password change:", st.last_change ? date : "never");
@@ -338,11 +543,36 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 
 static int cmd_policy(struct ctl *c, int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1)
+	bool json = false;
+	int ex;
+
+	if ((ex = parse_format_only("policy", argc, argv, &json)) != EXIT_OK)
+		return ex;
+	if (optind != argc)
 		return usage_error("policy takes no arguments");
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
+	if (json) {
+		char value[POLICY_MAX_LIST];
+
+		fputs("{\"file\":", stdout);
+		if (c->policy.file[0] != '\0')
+			report_json_string(c->policy.file, stdout);
+		else
+			fputs("null", stdout);
+		fputs(",\"options\":{", stdout);
+		for (int i = 0; i < POLICY_OPT_COUNT; i++) {
+			policy_format_value(&c->policy, (enum policy_option)i, value,
+					    sizeof(value));
+			fputs(i ? ",\n " : "\n ", stdout);
+			report_json_string(policy_option_name((enum policy_option)i), stdout);
+			fputs(":{\"value\":", stdout);
+			report_json_string(value, stdout);
+			printf(",\"source\":\"%s\"}", policy_source_name(c->policy.source[i]));
+		}
+		fputs("\n}}\n", stdout);
+		return flush_stdout();
+	}
 	if (c->policy.file[0] != '\0')
 		printf("# configuration file: %s\n", c->policy.file);
 	else
@@ -461,7 +691,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 
 	report_filter_init(&filter);
 	optind = 0;   /* full re-initialisation for the sub-command's argv */
-	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			if (!report_format_parse(optarg, &fmt))
@@ -491,7 +721,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 						   "0 to %d, got \"%s\"", PP_DAYS_MAX, optarg);
 			break;
 		default:
-			return usage_error("report: bad option");
+			return option_error("report", opt, argv);
 		}
 	}
 	if (optind != argc)
@@ -534,9 +764,9 @@ static int cmd_review(struct ctl *c, int argc, char **argv)
 	int opt;
 
 	optind = 0;   /* full re-initialisation for the sub-command's argv */
-	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
 		if (opt != 'f')
-			return usage_error("review: bad option");
+			return option_error("review", opt, argv);
 		if (!report_format_parse(optarg, &fmt))
 			return usage_error("--format: expected table, csv or json, got \"%s\"",
 					   optarg);
@@ -592,6 +822,56 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* One place in the log as a JSON object: file, line, problem, detail. */
+static void audit_json_place(const char *file, unsigned long line,
+			     enum audit_problem problem, const char *detail)
+{
+	fputs("{\"file\":", stdout);
+	if (file != NULL)
+		report_json_string(file, stdout);
+	else
+		fputs("null", stdout);
+	printf(",\"line\":%lu,\"problem\":\"%s\",\"detail\":", line,
+	       auditlog_problem_name(problem));
+	report_json_string(detail, stdout);
+	putc('}', stdout);
+}
+
+/* "audit verify --format json": the verdict v as one object. */
+static int audit_json(const char *const *files, size_t nfiles, const struct audit_verdict *v)
+{
+	bool broken = v->problem != AUDIT_CLEAN && v->problem != AUDIT_GAP;
+	int ex;
+
+	printf("{\"result\":\"%s\",\"files\":[",
+	       v->problem == AUDIT_CLEAN ? "clean" :
+	       v->problem == AUDIT_GAP ? "incomplete" : auditlog_problem_name(v->problem));
+	for (size_t i = 0; i < nfiles; i++) {
+		if (i)
+			putc(',', stdout);
+		report_json_string(files[i], stdout);
+	}
+	printf("],\"lines\":%lu,\"torn\":%lu,\"gaps\":%lu,\"events_held\":%llu,"
+	       "\"events_lost\":%llu,\"notices\":[", v->lines, v->torn, v->gaps,
+	       (unsigned long long)v->events_held, (unsigned long long)v->events_lost);
+	for (size_t i = 0; i < v->nnotices; i++) {
+		fputs(i ? ",\n " : "\n ", stdout);
+		audit_json_place(v->notices[i].file, v->notices[i].line,
+				 v->notices[i].problem, v->notices[i].detail);
+	}
+	printf("%s],\"notices_not_shown\":%lu,\"break\":", v->nnotices ? "\n" : "",
+	       v->torn + v->gaps > v->nnotices
+		       ? v->torn + v->gaps - (unsigned long)v->nnotices : 0UL);
+	if (broken)
+		audit_json_place(v->file, v->line, v->problem, v->detail);
+	else
+		fputs("null", stdout);
+	fputs("}\n", stdout);
+	if ((ex = flush_stdout()) != EXIT_OK)
+		return ex;
+	return v->problem == AUDIT_CLEAN ? EXIT_OK : EXIT_FINDING;
+}
+
 static int cmd_audit(struct ctl *c, int argc, char **argv)
 {
 	char key_path[POLICY_MAX_PATH + 16], head_path[POLICY_MAX_PATH + 16];
@@ -600,16 +880,20 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	struct audit_verdict v;
 	size_t nfiles;
 	uint8_t *key;
+	bool json = false;
 	int ex, saved;
 	pp_err rc;
 
 	if (argc < 2 || strcmp(argv[1], "verify") != 0)
 		return usage_error("usage: pam_policyctl audit verify [FILE...]");
+	/* Options after "verify": argv + 1 is "verify" [--format F] [FILE...]. */
+	if ((ex = parse_format_only("audit verify", argc - 1, argv + 1, &json)) != EXIT_OK)
+		return ex;
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
-	if (argc > 2) {
-		files = (const char *const *)&argv[2];
-		nfiles = (size_t)(argc - 2);
+	if (optind < argc - 1) {
+		files = (const char *const *)&argv[1 + optind];
+		nfiles = (size_t)(argc - 1 - optind);
 	} else {
 		deflt[0] = c->policy.audit_log;
 		files = deflt;
@@ -644,6 +928,8 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 			v.detail[0] ? v.detail : pp_strerror(rc));
 		return saved == EACCES ? EXIT_DENIED : EXIT_ERROR;
 	}
+	if (json)
+		return audit_json(files, nfiles, &v);
 	/* Torn lines and gaps first: the chain went on past them. */
 	for (size_t i = 0; i < v.nnotices; i++)
 		printf("%s:%lu: %s: %s\n", v.notices[i].file ? v.notices[i].file : "?",
@@ -677,18 +963,24 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pam-dir", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pam_dir = DOCTOR_DEFAULT_PAM_DIR;
 	struct doctor_findings f;
 	size_t problems;
+	bool json = false;
 	int opt;
 
 	optind = 0;   /* full re-initialisation for the sub-command's argv */
-	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (opt != 'p')
-			return usage_error("doctor: bad option");
-		pam_dir = optarg;
+	while ((opt = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+		if (opt == 'p')
+			pam_dir = optarg;
+		else if (opt != 'f')
+			return option_error("doctor", opt, argv);
+		else if (!parse_text_format(optarg, &json))
+			return usage_error("--format: expected text or json, got \"%s\"",
+					   optarg);
 	}
 	if (optind != argc)
 		return usage_error("doctor: unexpected argument \"%s\"", argv[optind]);
@@ -713,15 +1005,29 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 	if (doctor_pam_dir(pam_dir, &f) != PP_OK) {
 		/* already recorded as a problem finding */
 	}
-	doctor_print(&f, stdout);
+	if (json)
+		doctor_print_json(&f, stdout);
+	else
+		doctor_print(&f, stdout);
 	problems = doctor_problems(&f);
 	doctor_findings_free(&f);
+	if (json) {
+		int ex = flush_stdout();
+		return ex != EXIT_OK ? ex : problems > 0 ? EXIT_FINDING : EXIT_OK;
+	}
 	if (problems > 0) {
 		printf("%zu problem%s found\n", problems, problems == 1 ? "" : "s");
 		return EXIT_FINDING;
 	}
 	printf("no problems found\n");
 	return EXIT_OK;
+}
+
+/* ---- check (check.c) ---- */
+
+static int cmd_check(struct ctl *c, int argc, char **argv)
+{
+	return check_main(&c->policy, c->config_ok ? NULL : c->config_err, argc, argv);
 }
 
 /* ---- main ---- */
@@ -740,6 +1046,7 @@ static const struct command {
 	{ "backup", cmd_backup },
 	{ "reopen", cmd_reopen },
 	{ "doctor", cmd_doctor },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)
@@ -755,7 +1062,8 @@ int main(int argc, char **argv)
 	int opt;
 
 	memset(&c, 0, sizeof(c));
-	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	opterr = 0;   /* option_error words every complaint, with our prefix */
+	while ((opt = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			c.config = optarg;
@@ -770,16 +1078,18 @@ int main(int argc, char **argv)
 			printf("pam_policyctl %s\n", PAM_POLICY_VERSION);
 			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return option_error(NULL, opt, argv);
 		}
 	}
 	if (optind >= argc) {
+		fprintf(stderr, "%s: no command given\n", prog);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
+			if (wants_help(argc - optind, argv + optind))
+				return command_usage(commands[i].name);
 			load_policy(&c);
 			return commands[i].run(&c, argc - optind, argv + optind);
 		}

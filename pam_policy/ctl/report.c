@@ -410,6 +410,29 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 	return shown;
 }
 
+void report_json_string(const char *s, FILE *out)
+{
+	char small[512], *buf = small;
+	size_t n = s ? strlen(s) : 0, len, used = 0;
+
+	/* A byte takes at most 6 (an escaped control byte, U+FFFD), + quotes, NUL. */
+	if (n > (SIZE_MAX - 3) / 6) {
+		fputs("null", out);
+		return;
+	}
+	len = 6 * n + 3;
+	if (len > sizeof(small) && (buf = malloc(len)) == NULL) {
+		fputs("null", out);
+		return;
+	}
+	if (auditlog_json_string(buf, len, &used, s))
+		fwrite(buf, 1, used, out);
+	else
+		fputs("null", out);
+	if (buf != small)
+		free(buf);
+}
+
 static size_t write_json(const struct report *r, const struct report_filter *f, FILE *out)
 {
 	struct cells cells;

@@ -137,6 +137,13 @@ size_t report_write(const struct report *r, const struct report_filter *f,
  */
 void report_write_summary(const struct report *r, size_t shown, FILE *out);
 
+/*
+ * report_json_string - write s (NULL as "") to out as one JSON string
+ * literal, escaped by auditlog_json_string (invalid UTF-8 becomes U+FFFD);
+ * null when out of memory. Shared by every JSON writer of the CLI.
+ */
+void report_json_string(const char *s, FILE *out);
+
 /* report_format_parse - "table", "csv", "json"; false if unknown. */
 bool report_format_parse(const char *name, enum report_format *out);
 

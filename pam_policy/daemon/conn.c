@@ -483,6 +483,7 @@ void event_loop(struct server *s)
 			tick(s);
 			last_tick = now_ms();
 		}
+		server_notify_tick(s);       /* WATCHDOG=1, STATUS= (sd_notify) */
 	}
 	log_limits_flush(s, true);
 }

@@ -214,6 +214,9 @@ struct server {
 	dev_t socket_dev;           /* the node bind made at socket_path */
 	ino_t socket_ino;
 	int64_t socket_checked;     /* monotonic ms of the last path check */
+	int64_t watchdog_ms;        /* WatchdogSec= (sd_watchdog_enabled); 0: off */
+	int64_t watchdog_sent;      /* monotonic ms of the last WATCHDOG=1 */
+	int status_conns;           /* connections the last STATUS= named; -1 */
 };
 
 /* ---- small helpers and start-up (server.c) ---- */
@@ -250,6 +253,14 @@ pp_err make_parent(const char *path, mode_t mode) PP_WUR;
  * Event loop only.
  */
 void server_socket_check(struct server *s);
+
+/*
+ * server_notify_tick - tell the service manager (sd_notify) that the event
+ * loop is alive, WATCHDOG=1 at half of WatchdogSec=, and STATUS=
+ * "serving N connection(s)" when N changed. Cheap: call it every turn of
+ * the event loop. Event loop only.
+ */
+void server_notify_tick(struct server *s);
 
 /* ---- connections and the event loop (conn.c) ---- */
 
@@ -347,6 +358,13 @@ void log_refusal(struct server *s, uid_t uid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * log_limit_admit - the limiter behind log_refusal: true when a line (or
+ * an audit event) caused by a peer of uid may be written now, false when
+ * it is only counted for the summary line. Any thread.
+ */
+bool log_limit_admit(struct server *s, uid_t uid);
+
+/*
  * log_limits_flush - write the summary line of every window that has
  * ended (all of them when stopping) with lines suppressed. Any thread.
  */
@@ -426,6 +444,50 @@ void handle_report(struct server *s, struct worker *w, struct conn *c);
  */
 void handle_review(struct server *s, struct worker *w, struct conn *c);
 
+/* ---- skeletons and paired hashing (skeleton.c) ---- */
+
+/*
+ * skeleton_of - the skeleton (strength_skeleton) of password[0..len) into
+ * *out, a sodium_malloc'd NUL-terminated string of *outlen bytes (free it
+ * with skeleton_free, which wipes it). *out is NULL (PP_OK) when the
+ * password has no skeleton the daemon can compute (not valid UTF-8, a NUL
+ * inside, longer than strength.h takes): such a password is simply not
+ * compared by skeleton. PP_ERR_NOMEM, or strength's own failure.
+ */
+pp_err skeleton_of(const char *password, size_t len, char **out,
+		   size_t *outlen) PP_WUR;
+void skeleton_free(char *skeleton);
+
+/* One argon2id evaluation of a batch: hash_password or hash_skeleton. */
+struct hash_task {
+	bool skeleton;               /* hash_skeleton of the skeleton, else
+					hash_password of the password */
+	struct hash_params params;
+	uint8_t digest[HASH_BYTES];  /* the result */
+	pp_err rc;
+};
+
+/* The evaluations one request needs, all with one user's salt. */
+struct hash_batch {
+	const char *password;
+	size_t password_len;
+	const char *skeleton;        /* NULL when no task is a skeleton's */
+	size_t skeleton_len;
+	const uint8_t *salt;
+	const uint8_t *pepper;
+	struct hash_task *tasks;
+	size_t n;
+};
+
+/*
+ * hash_batch_run - run every task of b: the skeleton tasks on a helper
+ * thread while the caller runs the password tasks (one evaluation of wall
+ * time for the usual pair); on the caller alone when no thread can be
+ * started. Returns PP_OK, or the first task's failure (every rc is set).
+ * Hash workers only (they count the helper's memory, workers.c).
+ */
+pp_err hash_batch_run(const struct hash_batch *b) PP_WUR;
+
 /* ---- the audit log and its syslog mirror (audit.c) ---- */
 
 struct audit_event;
@@ -460,6 +522,42 @@ pp_err daemon_audit_reopen(struct server *s) PP_WUR;
 void daemon_audit_emit(struct server *s, const struct audit_event *ev);
 void daemon_audit_simple(struct server *s, const char *event, const char *user,
 		  const char *service, const char *actor);
+
+/*
+ * daemon_audit_emit_msg - daemon_audit_emit, with msg (may be NULL) added
+ * to the event's syslog/journal line as msg="..." (not to the audit log).
+ * The line is "event=E user=".." uid=N seq=S service=.. rhost=.. tty=..
+ * reasons=.. actor=.. [msg=..]", seq being the event's line in the audit
+ * log ("-" while it is held); see audit.c.
+ */
+void daemon_audit_emit_msg(struct server *s, const struct audit_event *ev,
+			   const char *msg);
+
+/*
+ * daemon_audit_refusal - audit a refused request of c's peer
+ * (request_refused, uid and pid of the peer). A directory lookup and an
+ * fsync: workers only. The caller rate-limits (log_limit_admit).
+ */
+void daemon_audit_refusal(struct server *s, const struct conn *c);
+
+/*
+ * daemon_audit_failure - audit a failed admin action of c's peer (event
+ * such as "admin_backup_failed", reasons "error=CODE", what in the line's
+ * msg), rate-limited per peer uid by log_limit_admit. Workers only.
+ */
+void daemon_audit_failure(struct server *s, const struct conn *c, const char *event,
+			  const char *user, pp_err rc, const char *what);
+
+/*
+ * daemon_log_init - choose where event lines go: the journal when its
+ * socket exists, else syslog; copy_to_stderr copies them to stderr when
+ * the journal is used (syslog's LOG_PERROR does it otherwise). Before any
+ * thread starts.
+ */
+void daemon_log_init(bool copy_to_stderr);
+
+/* daemon_event_message_id - the journal MESSAGE_ID of event, NULL if none. */
+const char *daemon_event_message_id(const char *event);
 
 /* daemon_audit_uid_of - the uid of user for an event, -1 for none or unknown. */
 long long daemon_audit_uid_of(const char *user);

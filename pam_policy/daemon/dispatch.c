@@ -169,12 +169,11 @@ static void limit_summary(struct log_limit *l)
 	l->logged = l->suppressed = 0;
 }
 
-void log_refusal(struct server *s, uid_t uid, const char *fmt, ...)
+bool log_limit_admit(struct server *s, uid_t uid)
 {
 	int64_t now = now_ms();
 	struct log_limit *l;
-	bool evicted;
-	va_list ap;
+	bool evicted, admit = false;
 
 	pthread_mutex_lock(&s->log_lock);
 	l = limit_slot(s, uid, &evicted);
@@ -185,13 +184,23 @@ void log_refusal(struct server *s, uid_t uid, const char *fmt, ...)
 	}
 	if (l->logged < LOG_BURST) {
 		l->logged++;
-		va_start(ap, fmt);
-		vsyslog(LOG_WARNING, fmt, ap);
-		va_end(ap);
+		admit = true;
 	} else {
 		l->suppressed++;
 	}
 	pthread_mutex_unlock(&s->log_lock);
+	return admit;
+}
+
+void log_refusal(struct server *s, uid_t uid, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_limit_admit(s, uid))
+		return;
+	va_start(ap, fmt);
+	vsyslog(LOG_WARNING, fmt, ap);
+	va_end(ap);
 }
 
 void log_limits_flush(struct server *s, bool stopping)
@@ -216,13 +225,50 @@ void log_limits_flush(struct server *s, bool stopping)
 	pthread_mutex_unlock(&s->log_lock);
 }
 
-/* A refused request is logged (rate-limited), answered and the connection closed. */
-static void refuse(struct server *s, struct conn *c)
+/* A worker audits a refusal the event loop handed to it, then answers. */
+static void refused_run(struct server *s, struct worker *w, struct conn *c)
 {
-	log_refusal(s, c->uid, "refused %s request from uid %u (pid %d)",
-		    proto_type_name(c->req.type), (unsigned)c->uid, (int)c->pid);
+	daemon_audit_refusal(s, c);
 	reply(c, PROTO_DENIED, 0, "permission denied");
 	c->close_after = true;
+}
+
+/* Not looked up by type: refuse() hands a refusal to be audited with it. */
+static const struct request_rule refused_rule = {
+	PROTO_PING, WHO_ROOT | WHO_AUDIT | WHO_SELF, LANE_WRITER, -1, refused_run, false,
+};
+
+/*
+ * A refused request is audited (request_refused; rate-limited per uid with
+ * log_refusal's limiter), answered and the connection closed. The audit
+ * line costs a directory lookup and an fsync, which never run in the event
+ * loop (w NULL): there the refusal goes to a worker (root's writer, or the
+ * unprivileged lane) and true is returned; the worker answers. When that
+ * lane is full the refusal is only logged.
+ */
+static bool refuse(struct server *s, struct worker *w, struct conn *c)
+{
+	bool audit = log_limit_admit(s, c->uid);
+	enum lane lane;
+
+	if (audit && w != NULL) {
+		daemon_audit_refusal(s, c);
+	} else if (audit) {
+		c->who = c->privileged ? WHO_ROOT : WHO_SELF;
+		c->own_account_only = false;
+		c->rule = &refused_rule;
+		lane = dispatch_lane(c, &refused_rule);
+		if (lane_admit(s, c, lane)) {
+			if (lane_submit(s, c, lane))
+				return true;
+		}
+		syslog(LOG_WARNING, "refused %s request from uid %u (pid %d); not "
+		       "audited: its lane is full", proto_type_name(c->req.type),
+		       (unsigned)c->uid, (int)c->pid);
+	}
+	reply(c, PROTO_DENIED, 0, "permission denied");
+	c->close_after = true;
+	return false;
 }
 
 /*
@@ -245,15 +291,11 @@ void dispatch_request(struct server *s, struct conn *c)
 	const struct request_rule *rule = find_rule(c->req.type);
 	enum lane lane;
 
-	if (rule == NULL) {
-		refuse(s, c);
-		conn_finish(s, c);
-		return;
-	}
-	c->who = class_of(s, c, rule);
-	if (!dispatch_allows(rule, c)) {
-		refuse(s, c);
-		conn_finish(s, c);
+	if (rule != NULL)
+		c->who = class_of(s, c, rule);
+	if (rule == NULL || !dispatch_allows(rule, c)) {
+		if (!refuse(s, NULL, c))
+			conn_finish(s, c);
 		return;
 	}
 	c->rule = rule;
@@ -277,7 +319,7 @@ void dispatch_request(struct server *s, struct conn *c)
 void dispatch_run(struct server *s, struct worker *w, struct conn *c)
 {
 	if (c->own_account_only && !names_own_account(c, c->rule->user_field)) {
-		refuse(s, c);
+		(void)refuse(s, w, c);
 		return;
 	}
 	c->rule->handler(s, w, c);

@@ -53,57 +53,120 @@ static struct hash_params entry_params(const struct store_entry *e)
 	return p;
 }
 
+static bool same_params(const struct hash_params *a, const struct hash_params *b)
+{
+	return a->opslimit == b->opslimit && a->memlimit == b->memlimit;
+}
+
+/* Add a task of that kind for p to tasks[0..*n) unless there is one. */
+static void task_add(struct hash_task *tasks, size_t *n, bool skeleton,
+		     const struct hash_params *p)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (tasks[i].skeleton == skeleton && same_params(&tasks[i].params, p))
+			return;
+	memset(&tasks[*n], 0, sizeof(tasks[*n]));
+	tasks[*n].skeleton = skeleton;
+	tasks[*n].params = *p;
+	(*n)++;
+}
+
 /*
- * Compare the password against the newest `depth` entries. One argon2id
- * evaluation per distinct parameter set (normally exactly one), because
- * all of a user's entries share the user's salt.
+ * Compare the password against the newest `depth` entries, and its
+ * skeleton against the skeletons of the newest `similar` (<= depth). One
+ * argon2id evaluation per kind and distinct parameter set (normally one
+ * for the password and one for the skeleton, run side by side by
+ * hash_batch_run), because all of a user's entries share the user's salt.
+ * No skeleton is computed or hashed when none of those entries has one.
  */
 static pp_err history_contains(struct server *s, struct worker *w,
 			       const struct store_user *u, const char *password,
-			       size_t len, int depth, bool *found)
+			       size_t len, int depth, int similar, bool *found,
+			       bool *similar_found)
 {
 	struct store_entry *entries = NULL;
-	uint8_t *digest = NULL;
-	size_t n = 0;
+	struct hash_task *tasks = NULL;
+	struct hash_batch batch;
+	char *skeleton = NULL;
+	size_t n = 0, ntasks = 0, npassword;
 	pp_err rc;
 
 	*found = false;
+	*similar_found = false;
 	if (depth <= 0 || u->history_count <= 0)
 		return PP_OK;
 	entries = calloc((size_t)depth, sizeof(*entries));
-	digest = sodium_malloc(HASH_BYTES);
-	if (entries == NULL || digest == NULL) {
+	tasks = sodium_malloc(2 * (size_t)depth * sizeof(*tasks));
+	if (entries == NULL || tasks == NULL) {
 		rc = PP_ERR_NOMEM;
 		goto out;
 	}
 	rc = store_history_get(w->store, u->name, entries, (size_t)depth, &n);
 	if (rc != PP_OK)
 		goto out;
-	for (size_t i = 0; i < n && !*found; i++) {
-		bool seen = false;
+	for (size_t i = 0; i < n; i++) {
 		struct hash_params p = entry_params(&entries[i]);
-		for (size_t j = 0; j < i; j++)
-			if (entries[j].opslimit == p.opslimit && entries[j].memlimit == p.memlimit)
-				seen = true;
-		if (seen)
-			continue;
-		rc = hash_password(password, len, u->salt, &p, s->pepper, digest);
+		task_add(tasks, &ntasks, false, &p);
+	}
+	npassword = ntasks;
+	for (size_t i = 0; i < n && i < (size_t)similar; i++) {
+		struct hash_params p = entry_params(&entries[i]);
+		if (entries[i].has_skeleton)
+			task_add(tasks, &ntasks, true, &p);
+	}
+	memset(&batch, 0, sizeof(batch));
+	if (ntasks > npassword) {
+		rc = skeleton_of(password, len, &skeleton, &batch.skeleton_len);
 		if (rc != PP_OK)
 			goto out;
-		for (size_t j = i; j < n; j++)
-			if (entries[j].opslimit == p.opslimit &&
-			    entries[j].memlimit == p.memlimit &&
-			    hash_equal(digest, entries[j].hash))
-				*found = true;
+		if (skeleton == NULL)
+			ntasks = npassword;     /* none to compare: password only */
 	}
+	batch.password = password;
+	batch.password_len = len;
+	batch.skeleton = skeleton;
+	batch.salt = u->salt;
+	batch.pepper = s->pepper;
+	batch.tasks = tasks;
+	batch.n = ntasks;
+	rc = hash_batch_run(&batch);
+	if (rc != PP_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct hash_params p = entry_params(&entries[i]);
+		for (size_t t = 0; t < ntasks; t++) {
+			if (!same_params(&tasks[t].params, &p))
+				continue;
+			if (!tasks[t].skeleton && hash_equal(tasks[t].digest, entries[i].hash))
+				*found = true;
+			if (tasks[t].skeleton && i < (size_t)similar && entries[i].has_skeleton &&
+			    hash_equal(tasks[t].digest, entries[i].skeleton))
+				*similar_found = true;
+		}
+	}
+	/* The same password has the same skeleton: "reused" says it all. */
+	if (*found)
+		*similar_found = false;
 out:
-	if (digest != NULL)
-		sodium_free(digest);
+	skeleton_free(skeleton);
+	if (tasks != NULL)
+		sodium_free(tasks);     /* wipes the digests */
 	if (entries != NULL) {
 		pp_wipe(entries, (size_t)depth * sizeof(*entries));
 		free(entries);
 	}
 	return rc;
+}
+
+/*
+ * How many of the newest entries keep (and are compared by) a skeleton:
+ * the daemon's similar_history, at most the history depth asked.
+ */
+static int similar_depth(const struct server *s, uint64_t depth)
+{
+	int sim = s->policy->similar_history;
+
+	return (uint64_t)sim > depth ? (int)depth : sim;
 }
 
 /*
@@ -224,7 +287,7 @@ void handle_check(struct server *s, struct worker *w, struct conn *c)
 	struct store_user u;
 	uint64_t violations = 0, days_left = 0;
 	int64_t now = now_utc();
-	bool reused = false;
+	bool reused = false, similar = false;
 	pp_err rc;
 
 	if (!field_user(c, PROTO_CHECK_USER, user, sizeof(user)))
@@ -241,11 +304,14 @@ void handle_check(struct server *s, struct worker *w, struct conn *c)
 	if (rc != PP_OK)
 		goto fail;
 	note_future_date(user, &u, now);
-	rc = history_contains(s, w, &u, pw->str, pw->len, (int)depth, &reused);
+	rc = history_contains(s, w, &u, pw->str, pw->len, (int)depth,
+			      similar_depth(s, depth), &reused, &similar);
 	if (rc != PP_OK)
 		goto fail;
 	if (reused)
 		violations |= PROTO_VIOLATION_REUSED;
+	if (similar)
+		violations |= PROTO_VIOLATION_SIMILAR;
 	if (min_age > 0 &&
 	    min_age_applies(s, (flags & PROTO_CHECK_ROOT_FOR_OTHER) != 0, &u, now)) {
 		long left = aging_min_age_days_left(u.last_change, now, (int)min_age);
@@ -257,7 +323,7 @@ void handle_check(struct server *s, struct worker *w, struct conn *c)
 			days_left = (uint64_t)left;
 		}
 	}
-	reply(c, reused ? PROTO_REUSED : (violations ? PROTO_TOO_SOON : PROTO_OK),
+	reply(c, reused || similar ? PROTO_REUSED : (violations ? PROTO_TOO_SOON : PROTO_OK),
 	      violations | (days_left << PROTO_CHECK_DAYS_SHIFT), "");
 	return;
 fail:
@@ -277,6 +343,8 @@ struct record_rules {
 	const struct server *server;
 	const uint8_t *hash;        /* the new entry's hash (not a secret
 				       alone: keyed with the pepper) */
+	const uint8_t *skeleton;    /* its skeleton's hash, NULL for none */
+	int similar;                /* compared with the newest this many */
 	struct hash_params params;
 	bool root_for_other;
 	int min_age;
@@ -304,6 +372,15 @@ static bool record_allowed(const struct store_user *u, const struct store_entry 
 		    entries[i].memlimit == r->params.memlimit &&
 		    hash_equal(entries[i].hash, r->hash))
 			r->violations |= PROTO_VIOLATION_REUSED;
+	/* ...and the same skeleton the same skeleton hash. */
+	for (size_t i = 0; r->skeleton != NULL && i < n && i < (size_t)r->similar; i++)
+		if (entries[i].has_skeleton &&
+		    entries[i].opslimit == r->params.opslimit &&
+		    entries[i].memlimit == r->params.memlimit &&
+		    hash_equal(entries[i].skeleton, r->skeleton))
+			r->violations |= PROTO_VIOLATION_SIMILAR;
+	if (r->violations & PROTO_VIOLATION_REUSED)
+		r->violations &= ~(uint64_t)PROTO_VIOLATION_SIMILAR;
 	return r->violations == 0;
 }
 
@@ -316,24 +393,72 @@ static void record_refused(struct server *s, struct conn *c, const char *user,
 			   const struct audit_event *origin, const struct record_rules *r)
 {
 	bool reused = (r->violations & PROTO_VIOLATION_REUSED) != 0;
-	const char *reason = reused ? ((r->violations & PROTO_VIOLATION_TOO_SOON)
-				       ? "reused,too_soon" : "reused") : "too_soon";
+	bool similar = (r->violations & PROTO_VIOLATION_SIMILAR) != 0;
+	bool soon = (r->violations & PROTO_VIOLATION_TOO_SOON) != 0;
+	const char *reason = reused ? (soon ? "reused,too_soon" : "reused")
+			     : similar ? (soon ? "similar_to_recent,too_soon" : "similar_to_recent")
+			     : "too_soon";
+	const char *why = reused ? "the password is already in the history"
+			  : similar ? "the password is too similar to a recent one"
+			  : "another change was recorded within the minimum age";
+	char text[128];
 	struct audit_event ev = *origin;
 
 	ev.event = "change_not_recorded";
 	ev.reasons = reason;
 
-	log_msg(LOG_WARNING, "change of %s not recorded (%s): %s", user, reason,
-		reused ? "the password is already in the history"
-		       : "another change was recorded within the minimum age");
+	log_msg(LOG_WARNING, "change of %s not recorded (%s): %s", user, reason, why);
 	daemon_audit_emit(s, &ev);
-	reply(c, reused ? PROTO_REUSED : PROTO_TOO_SOON,
-	      r->violations | ((uint64_t)r->days_left << PROTO_CHECK_DAYS_SHIFT),
-	      reused ? "not recorded: the password is already in the history"
-		     : "not recorded: another change was recorded within the minimum age");
+	snprintf(text, sizeof(text), "not recorded: %s", why);
+	reply(c, reused || similar ? PROTO_REUSED : PROTO_TOO_SOON,
+	      r->violations | ((uint64_t)r->days_left << PROTO_CHECK_DAYS_SHIFT), text);
 }
 
 static void field_cut(const struct conn *c, unsigned idx, char *out, size_t cap);
+
+/*
+ * The new entry's hashes: the password's into e->hash and, with
+ * skeletons on and a skeleton to be had, the skeleton's into e->skeleton
+ * (e->has_skeleton), the two evaluations side by side.
+ */
+static pp_err record_hashes(struct server *s, const struct store_user *u,
+			    const char *password, size_t len, bool skeletons,
+			    struct store_entry *e)
+{
+	struct hash_task *tasks = sodium_malloc(2 * sizeof(*tasks));
+	struct hash_batch batch;
+	char *skeleton = NULL;
+	pp_err rc = PP_OK;
+
+	if (tasks == NULL)
+		return PP_ERR_NOMEM;
+	memset(tasks, 0, 2 * sizeof(*tasks));
+	memset(&batch, 0, sizeof(batch));
+	if (skeletons)
+		rc = skeleton_of(password, len, &skeleton, &batch.skeleton_len);
+	if (rc == PP_OK) {
+		tasks[0].params = s->params;
+		tasks[1].params = s->params;
+		tasks[1].skeleton = true;
+		batch.password = password;
+		batch.password_len = len;
+		batch.skeleton = skeleton;
+		batch.salt = u->salt;
+		batch.pepper = s->pepper;
+		batch.tasks = tasks;
+		batch.n = skeleton != NULL ? 2 : 1;
+		rc = hash_batch_run(&batch);
+	}
+	if (rc == PP_OK) {
+		memcpy(e->hash, tasks[0].digest, HASH_BYTES);
+		e->has_skeleton = skeleton != NULL;
+		if (e->has_skeleton)
+			memcpy(e->skeleton, tasks[1].digest, HASH_BYTES);
+	}
+	skeleton_free(skeleton);
+	sodium_free(tasks);
+	return rc;
+}
 
 void handle_record(struct server *s, struct worker *w, struct conn *c)
 {
@@ -383,11 +508,16 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	rules.root_for_other = (flags & PROTO_RECORD_ROOT_FOR_OTHER) != 0;
 	rules.min_age = (int)min_age;
 	rules.now = now;
-	rc = hash_password(pw->str, pw->len, u.salt, &s->params, s->pepper, e.hash);
-	if (rc == PP_OK)
-		rc = store_history_record(w->store, user, &e, (int)depth, now,
-					  record_allowed, &rules, &recorded);
+	rules.similar = similar_depth(s, depth);
+	rc = record_hashes(s, &u, pw->str, pw->len, rules.similar > 0, &e);
+	if (rc == PP_OK) {
+		rules.skeleton = e.has_skeleton ? e.skeleton : NULL;
+		rc = store_history_record_similar(w->store, user, &e, (int)depth,
+						  rules.similar, now, record_allowed,
+						  &rules, &recorded);
+	}
 	pp_wipe(e.hash, sizeof(e.hash));
+	pp_wipe(e.skeleton, sizeof(e.skeleton));
 	if (rc != PP_OK)
 		goto fail;
 	if (!recorded) {
@@ -691,6 +821,7 @@ void handle_expire(struct server *s, struct worker *w, struct conn *c)
 	}
 	rc = store_set_must_change(w->store, user, true, now_utc());
 	if (rc != PP_OK) {
+		daemon_audit_failure(s, c, "admin_expire_failed", user, rc, "expire");
 		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 		return;
 	}
@@ -712,6 +843,7 @@ void handle_forget(struct server *s, struct worker *w, struct conn *c)
 		return;
 	}
 	if (rc != PP_OK) {
+		daemon_audit_failure(s, c, "admin_forget_failed", user, rc, "forget");
 		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 		return;
 	}
@@ -826,6 +958,9 @@ void handle_backup(struct server *s, struct worker *w, struct conn *c)
 	}
 	rc = store_backup(w->store, path);
 	if (rc != PP_OK) {
+		char what[PATH_MAX + 16];
+		snprintf(what, sizeof(what), "backup to %s", path);
+		daemon_audit_failure(s, c, "admin_backup_failed", NULL, rc, what);
 		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 		return;
 	}

@@ -60,14 +60,19 @@ void hash_salt_new(uint8_t salt[HASH_SALT_BYTES])
 	randombytes_buf(salt, HASH_SALT_BYTES);
 }
 
-pp_err hash_password(const char *password, size_t len,
-		     const uint8_t salt[HASH_SALT_BYTES],
-		     const struct hash_params *params,
-		     const uint8_t pepper[HASH_PEPPER_BYTES],
-		     uint8_t out[HASH_BYTES])
+/*
+ * BLAKE2b-256(key = pepper, context || argon2id13(text, salt, params)):
+ * hash_password without a context, hash_skeleton with one.
+ */
+static pp_err hash_keyed(const char *context, const char *password, size_t len,
+			 const uint8_t salt[HASH_SALT_BYTES],
+			 const struct hash_params *params,
+			 const uint8_t pepper[HASH_PEPPER_BYTES],
+			 uint8_t out[HASH_BYTES])
 {
 	uint8_t inner[HASH_BYTES];
 	static const char empty[1] = "";
+	crypto_generichash_state st;
 	pp_err rc = PP_OK;
 
 	if (out == NULL)
@@ -84,14 +89,41 @@ pp_err hash_password(const char *password, size_t len,
 		rc = errno == ENOMEM ? PP_ERR_NOMEM : PP_ERR_CRYPTO;
 		goto out;
 	}
-	if (crypto_generichash(out, HASH_BYTES, inner, sizeof(inner),
-			       pepper, HASH_PEPPER_BYTES) != 0)
+	if (context == NULL) {
+		if (crypto_generichash(out, HASH_BYTES, inner, sizeof(inner),
+				       pepper, HASH_PEPPER_BYTES) != 0)
+			rc = PP_ERR_CRYPTO;
+	} else if (crypto_generichash_init(&st, pepper, HASH_PEPPER_BYTES, HASH_BYTES) != 0 ||
+		   crypto_generichash_update(&st, (const unsigned char *)context,
+					     strlen(context)) != 0 ||
+		   crypto_generichash_update(&st, inner, sizeof(inner)) != 0 ||
+		   crypto_generichash_final(&st, out, HASH_BYTES) != 0) {
 		rc = PP_ERR_CRYPTO;
+	}
 out:
 	pp_wipe(inner, sizeof(inner));
+	pp_wipe(&st, sizeof(st));
 	if (rc != PP_OK)
 		pp_wipe(out, HASH_BYTES);
 	return rc;
+}
+
+pp_err hash_password(const char *password, size_t len,
+		     const uint8_t salt[HASH_SALT_BYTES],
+		     const struct hash_params *params,
+		     const uint8_t pepper[HASH_PEPPER_BYTES],
+		     uint8_t out[HASH_BYTES])
+{
+	return hash_keyed(NULL, password, len, salt, params, pepper, out);
+}
+
+pp_err hash_skeleton(const char *skeleton, size_t len,
+		     const uint8_t salt[HASH_SALT_BYTES],
+		     const struct hash_params *params,
+		     const uint8_t pepper[HASH_PEPPER_BYTES],
+		     uint8_t out[HASH_BYTES])
+{
+	return hash_keyed(HASH_SKELETON_CONTEXT, skeleton, len, salt, params, pepper, out);
 }
 
 bool hash_equal(const uint8_t a[HASH_BYTES], const uint8_t b[HASH_BYTES])

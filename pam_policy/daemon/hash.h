@@ -149,6 +149,22 @@ pp_err hash_password(const char *password, size_t len,
 		     const uint8_t pepper[HASH_PEPPER_BYTES],
 		     uint8_t out[HASH_BYTES]) PP_WUR;
 
+/*
+ * hash_skeleton - the hash of a password's skeleton (strength.h) for the
+ * similar_history check: out = BLAKE2b-256(key = pepper,
+ * HASH_SKELETON_CONTEXT || argon2id13(skeleton[0..len), salt, params)).
+ * The same salt and pepper as hash_password, but the context prefix
+ * separates the domains: a skeleton hash never equals a password hash,
+ * even when a skeleton's text equals some password. Arguments, errors,
+ * cost and wiping as for hash_password.
+ */
+#define HASH_SKELETON_CONTEXT "pam_policy skeleton v1"
+pp_err hash_skeleton(const char *skeleton, size_t len,
+		     const uint8_t salt[HASH_SALT_BYTES],
+		     const struct hash_params *params,
+		     const uint8_t pepper[HASH_PEPPER_BYTES],
+		     uint8_t out[HASH_BYTES]) PP_WUR;
+
 /* hash_equal - constant-time comparison of two hashes (sodium_memcmp). */
 bool hash_equal(const uint8_t a[HASH_BYTES], const uint8_t b[HASH_BYTES]);
 

@@ -31,6 +31,7 @@
 #include <sys/un.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 #include "auditlog.h"
 #include "fsutil.h"
@@ -216,31 +217,41 @@ void server_socket_check(struct server *s)
 }
 
 /*
- * Tell a service manager (systemd Type=notify, or a test harness) that the
- * socket is ready, by the NOTIFY_SOCKET convention: one "READY=1" datagram.
+ * The service manager (systemd Type=notify, or a test harness) hears from
+ * us through sd_notify on $NOTIFY_SOCKET: READY=1 with a STATUS= once the
+ * socket accepts connections, STATUS= when the number of connections
+ * changes, WATCHDOG=1 from the event loop when WatchdogSec= is set, and
+ * STOPPING=1 when a signal asks us to stop. Without NOTIFY_SOCKET all of
+ * it is a no-op.
  */
-static void notify_ready(void)
+static void notify_ready(struct server *s)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un addr;
-	socklen_t len;
-	int fd;
+	uint64_t usec = 0;
+	int rc;
 
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(addr.sun_path))
-		return;
-	memset(&addr, 0, sizeof(addr));
-	addr.sun_family = AF_UNIX;
-	memcpy(addr.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		addr.sun_path[0] = '\0';       /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0)
-		log_msg(LOG_WARNING, "cannot notify %s: %s", path, strerror(errno));
-	close(fd);
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
+		s->watchdog_ms = (int64_t)(usec / 1000);
+	s->watchdog_sent = now_ms();
+	s->status_conns = 0;
+	rc = sd_notifyf(0, "READY=1\nSTATUS=serving %s, 0 connections", s->socket_path);
+	if (rc < 0)
+		log_msg(LOG_WARNING, "cannot notify %s: %s", getenv("NOTIFY_SOCKET"),
+			strerror(-rc));
+}
+
+void server_notify_tick(struct server *s)
+{
+	int64_t now;
+
+	if (s->watchdog_ms > 0 && (now = now_ms()) - s->watchdog_sent >= s->watchdog_ms / 2) {
+		(void)sd_notify(0, "WATCHDOG=1");
+		s->watchdog_sent = now;
+	}
+	if (s->status_conns >= 0 && s->nconns != s->status_conns) {
+		s->status_conns = s->nconns;
+		(void)sd_notifyf(0, "STATUS=serving %s, %d connection%s", s->socket_path,
+				 s->nconns, s->nconns == 1 ? "" : "s");
+	}
 }
 
 /* One daemon per state directory: a second one would fork the audit chain. */
@@ -494,16 +505,16 @@ pp_err server_run(const struct server_options *opt)
 {
 	struct server *s;
 	pp_err rc = PP_ERR_INTERNAL;
+	bool to_stderr;
 
 	/*
 	 * Under systemd, stderr already goes to the journal: log once. An
 	 * admin running --new-pepper reads the outcome on stderr.
 	 */
-	openlog("pam_policyd",
-		LOG_PID | (opt->new_pepper ||
-			   (opt->foreground && getenv("JOURNAL_STREAM") == NULL)
-			   ? LOG_PERROR : 0),
-		LOG_AUTHPRIV);
+	to_stderr = opt->new_pepper || (opt->foreground && getenv("JOURNAL_STREAM") == NULL);
+
+	openlog("pam_policyd", LOG_PID | (to_stderr ? LOG_PERROR : 0), LOG_AUTHPRIV);
+	daemon_log_init(to_stderr);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return PP_ERR_NOMEM;
@@ -517,6 +528,7 @@ pp_err server_run(const struct server_options *opt)
 	queue_init(&s->self_queue);
 	queue_init(&s->report_queue);
 	s->lock_fd = -1;
+	s->status_conns = -1;
 	process_harden();
 
 	if (hash_init() != PP_OK) {
@@ -563,13 +575,15 @@ pp_err server_run(const struct server_options *opt)
 	log_msg(LOG_INFO, "pam_policyd %s serving %s (state %s, %d hashing worker(s))",
 		PAM_POLICY_VERSION, s->socket_path, s->policy->state_dir, s->nhash);
 	daemon_audit_simple(s, "daemon_start", NULL, NULL, NULL);
-	notify_ready();
+	notify_ready(s);
 	if (opt->ready_fd >= 0) {
 		if (write(opt->ready_fd, "1", 1) != 1)
 			log_msg(LOG_WARNING, "cannot tell the parent we are ready");
 		close(opt->ready_fd);
 	}
 	event_loop(s);
+	(void)sd_notify(0, s->failed ? "STOPPING=1\nSTATUS=event loop failed, stopping"
+				   : "STOPPING=1\nSTATUS=stopping");
 	daemon_audit_simple(s, "daemon_stop", NULL, NULL, NULL);
 	rc = s->failed ? PP_ERR_IO : PP_OK;
 out:

@@ -151,6 +151,16 @@ pp_err store_history_record(struct store *s, const char *name,
 			    const struct store_entry *e, int keep, int64_t now,
 			    store_record_decide decide, void *ctx, bool *recorded)
 {
+	return store_history_record_similar(s, name, e, keep, keep, now, decide, ctx,
+					    recorded);
+}
+
+pp_err store_history_record_similar(struct store *s, const char *name,
+				    const struct store_entry *e, int keep,
+				    int keep_skeletons, int64_t now,
+				    store_record_decide decide, void *ctx,
+				    bool *recorded)
+{
 	pp_err rc = check_name(s, name);
 
 	if (rc != PP_OK)
@@ -158,6 +168,10 @@ pp_err store_history_record(struct store *s, const char *name,
 	if (keep < 0 || keep > STORE_MAX_KEEP) {
 		store_fail(s, "history depth %d out of range 0..%d", keep,
 			   STORE_MAX_KEEP);
+		return PP_ERR_INVALID;
+	}
+	if (keep_skeletons < 0 || keep_skeletons > keep) {
+		store_fail(s, "skeleton depth %d out of range 0..%d", keep_skeletons, keep);
 		return PP_ERR_INVALID;
 	}
 	if (keep > 0 && e == NULL) {
@@ -179,7 +193,8 @@ pp_err store_history_record(struct store *s, const char *name,
 	}
 	*recorded = false;
 	return store_result(s, s->ops->history_add(s->impl, name,
-						   keep > 0 ? e : NULL, keep, now,
+						   keep > 0 ? e : NULL, keep,
+						   keep_skeletons, now,
 						   decide, ctx, recorded));
 }
 

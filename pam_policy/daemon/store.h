@@ -56,6 +56,14 @@ struct store_entry {
 	unsigned long long opslimit;    /* params the hash was made with */
 	size_t memlimit;
 	int64_t created;                /* when it was recorded */
+	/*
+	 * The hash of the password's skeleton (hash_skeleton, same params),
+	 * for the similar_history check; kept only on the newest
+	 * keep_skeletons entries (store_history_record_similar). Entries from
+	 * before skeletons, and older ones, have none: they never match one.
+	 */
+	bool has_skeleton;
+	uint8_t skeleton[HASH_BYTES];
 };
 
 /*
@@ -162,6 +170,20 @@ pp_err store_history_record(struct store *s, const char *name,
 			    const struct store_entry *e, int keep, int64_t now,
 			    store_record_decide decide, void *ctx,
 			    bool *recorded) PP_WUR;
+
+/*
+ * store_history_record_similar - store_history_record, and in the same
+ * transaction the skeleton hash of every entry but the newest
+ * keep_skeletons (0..keep) is dropped: skeletons are kept for the last
+ * keep_skeletons changes only (similar_history), the entries themselves
+ * for the last keep. e->has_skeleton says whether e carries one.
+ * store_history_record is this with keep_skeletons = keep.
+ */
+pp_err store_history_record_similar(struct store *s, const char *name,
+				    const struct store_entry *e, int keep,
+				    int keep_skeletons, int64_t now,
+				    store_record_decide decide, void *ctx,
+				    bool *recorded) PP_WUR;
 
 /*
  * store_set_must_change - set or clear the forced-change flag. A user not
@@ -353,7 +375,8 @@ struct store_ops {
 	pp_err (*history_get)(void *impl, const char *name,
 			      struct store_entry *entries, size_t max, size_t *n);
 	pp_err (*history_add)(void *impl, const char *name,
-			      const struct store_entry *e, int keep, int64_t now,
+			      const struct store_entry *e, int keep,
+			      int keep_skeletons, int64_t now,
 			      store_record_decide decide, void *ctx, bool *recorded);
 	pp_err (*set_must_change)(void *impl, const char *name, bool must_change,
 				  int64_t now);

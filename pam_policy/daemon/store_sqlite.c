@@ -70,6 +70,13 @@ static const char *const migrations[] = {
 	 * batches (store.h, last logins); 0 = none counted yet.
 	 */
 	"ALTER TABLE users ADD COLUMN last_login INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 3 -> 4: the skeleton hash of an entry (hash_skeleton), kept on the
+	 * newest similar_history entries only; NULL on the others and on
+	 * every entry from before this step (they never match a skeleton).
+	 */
+	"ALTER TABLE history ADD COLUMN skeleton BLOB"
+	"  CHECK (skeleton IS NULL OR length(skeleton) = 32);",
 };
 /* Step 0 -> 1 fixed the name bound in SQL; changing it needs a new step. */
 _Static_assert(PP_NAME_MAX == 255, "users.name CHECK in migration 0 -> 1");
@@ -96,6 +103,7 @@ enum stmt_id {
 	ST_USER_COUNT,
 	ST_USER_LAST_LOGIN,
 	ST_USER_ADOPT,
+	ST_SKELETON_PRUNE,
 	ST_COUNT
 };
 
@@ -112,11 +120,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
 	[ST_USER_EXISTS] = "SELECT 1 FROM users WHERE name = ?1",
 	[ST_HISTORY_GET] =
-		"SELECT hash, opslimit, memlimit, created FROM history"
+		"SELECT hash, opslimit, memlimit, created, skeleton FROM history"
 		" WHERE user = ?1 ORDER BY id DESC LIMIT ?2",
 	[ST_HISTORY_INSERT] =
-		"INSERT INTO history (user, hash, opslimit, memlimit, created)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)",
+		"INSERT INTO history (user, hash, opslimit, memlimit, created, skeleton)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* Skeletons at or below the (keep_skeletons+1)-th newest id go. */
+	[ST_SKELETON_PRUNE] =
+		"UPDATE history SET skeleton = NULL WHERE user = ?1 AND skeleton IS NOT NULL"
+		" AND id <= (SELECT id FROM history WHERE user = ?1 ORDER BY id DESC"
+		" LIMIT 1 OFFSET ?2)",
 	/* Everything at or below the (keep+1)-th newest id goes. */
 	[ST_HISTORY_PRUNE] =
 		"DELETE FROM history WHERE user = ?1 AND id <= (SELECT id FROM"
@@ -364,6 +377,13 @@ static pp_err sq_history_get(void *impl, const char *name,
 		e->opslimit = (unsigned long long)ops;
 		e->memlimit = (size_t)mem;
 		e->created = sqlite3_column_int64(s, 3);
+		/* A skeleton is there or not (the CHECK holds its length). */
+		e->has_skeleton = sqlite3_column_type(s, 4) == SQLITE_BLOB &&
+				  sqlite3_column_bytes(s, 4) == HASH_BYTES;
+		if (e->has_skeleton)
+			memcpy(e->skeleton, sqlite3_column_blob(s, 4), HASH_BYTES);
+		else
+			memset(e->skeleton, 0, HASH_BYTES);
 		got++;
 	}
 	if (got < max && step != SQLITE_DONE) {
@@ -416,7 +436,8 @@ static pp_err history_decide(struct sqlite_store *q, const char *name, int keep,
 }
 
 static pp_err sq_history_add(void *impl, const char *name,
-			     const struct store_entry *e, int keep, int64_t now,
+			     const struct store_entry *e, int keep,
+			     int keep_skeletons, int64_t now,
 			     store_record_decide decide, void *ctx, bool *recorded)
 {
 	struct sqlite_store *q = impl;
@@ -443,6 +464,8 @@ static pp_err sq_history_add(void *impl, const char *name,
 		    (rc = bind_int(q, s, 3, (int64_t)e->opslimit)) != PP_OK ||
 		    (rc = bind_int(q, s, 4, (int64_t)e->memlimit)) != PP_OK ||
 		    (rc = bind_int(q, s, 5, e->created)) != PP_OK ||
+		    (e->has_skeleton && keep_skeletons > 0 &&
+		     (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK) ||
 		    (rc = step_done(q, s, "cannot add history entry")) != PP_OK)
 			goto fail;
 		sqlite3_clear_bindings(s);
@@ -451,6 +474,11 @@ static pp_err sq_history_add(void *impl, const char *name,
 	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
 	    (rc = bind_int(q, s, 2, keep)) != PP_OK ||
 	    (rc = step_done(q, s, "cannot prune history")) != PP_OK)
+		goto fail;
+	s = stmt(q, ST_SKELETON_PRUNE);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_int(q, s, 2, keep_skeletons)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot prune skeletons")) != PP_OK)
 		goto fail;
 	s = stmt(q, ST_USER_RECORDED);
 	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||

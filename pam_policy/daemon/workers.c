@@ -377,13 +377,18 @@ static void stop_worker(struct worker *w)
 	w->started = false;
 }
 
-/* As many argon2id evaluations at once as the CPUs and a quarter of RAM allow. */
+/*
+ * As many argon2id evaluations at once as the CPUs and a quarter of RAM
+ * allow. With similar_history on, a worker runs two at once (the
+ * password's and its skeleton's, skeleton.c): twice the memory each.
+ */
 static int hash_worker_count(const struct policy *p)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	long long mem = (pages > 0 && page > 0) ? (long long)pages * page : 0;
-	long long per = (long long)p->argon2_memlimit_kib * 1024;
+	long long per = (long long)p->argon2_memlimit_kib * 1024 *
+			(p->similar_history > 0 ? 2 : 1);
 	long long by_mem = per > 0 && mem > 0 ? mem / 4 / per : 1;
 	long n;
 

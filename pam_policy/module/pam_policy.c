@@ -29,6 +29,7 @@
 #include "rules.h"
 #include "secret.h"
 #include "users.h"
+#include "utf8.h"
 
 #define MESSAGE_SIZE 4096
 
@@ -61,6 +62,20 @@ static void secret_free(char **s)
 		free(*s);
 		*s = NULL;
 	}
+}
+
+/*
+ * The form the daemon hashes (DESIGN.md section 9): the NFC form of the
+ * password, in CHECK and in RECORD alike, so that "e" + U+0301 and "é" are
+ * one entry of the history. PAM_AUTHTOK, what the writer hashes, stays as
+ * typed. *nfc is a malloc'd copy to give to secret_free. Returns PP_OK,
+ * PP_ERR_INVALID for text that is not valid UTF-8, PP_ERR_NOMEM.
+ */
+static pp_err history_form(const char *password, char **nfc)
+{
+	size_t len;
+
+	return utf8_nfc(password, strlen(password), nfc, &len);
 }
 
 static void budget_cleanup(pam_handle_t *pamh, void *data, int error_status)
@@ -207,26 +222,29 @@ static void send_event(pam_handle_t *pamh, const struct policy *p,
 		       struct request_budget *b, const char *event, const char *user,
 		       const char *reasons);
 
-/* syslog (authpriv) and the audit log: reason codes, never the password. */
+static void log_event_line(pam_handle_t *pamh, const char *event, const char *user,
+			   const char *reasons, const char *why);
+
+/*
+ * The audit log (through the daemon, which also writes the event's one
+ * syslog/journal line): reason codes, never the password. The module
+ * writes the line itself only when the event cannot reach the daemon.
+ */
 static void log_rejection(pam_handle_t *pamh, const struct policy *p,
 			  struct request_budget *b, const char *user,
 			  const struct rules_result *res, bool overridden,
 			  bool daemon_answers)
 {
+	const char *event = overridden ? "root_override" : "change_rejected";
 	char codes[512];
-	const void *service = NULL;
 
 	rules_format_codes(res, codes, sizeof(codes));
-	pam_get_item(pamh, PAM_SERVICE, &service);
-	pam_syslog(pamh, LOG_NOTICE, "%s for user %s (service %s): %s",
-		   overridden ? "policy violation overridden by root"
-			      : "password change rejected",
-		   user ? user : "(unknown)", service ? (const char *)service : "?",
-		   codes);
 	/* A daemon that just failed to answer is not asked again. */
-	if (!daemon_answers)
+	if (!daemon_answers) {
+		log_event_line(pamh, event, user, codes, "pam_policyd did not answer");
 		return;
-	send_event(pamh, p, b, overridden ? "root_override" : "change_rejected", user, codes);
+	}
+	send_event(pamh, p, b, event, user, codes);
 }
 
 static const char *item_text(pam_handle_t *pamh, int type)
@@ -238,15 +256,62 @@ static const char *item_text(pam_handle_t *pamh, int type)
 	return item;
 }
 
+/* v as a JSON string (quotes included), cut to fit cap: no line can be forged. */
+static const char *quote(const char *v, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[n++] = '"';
+	for (const unsigned char *c = (const unsigned char *)(v ? v : ""); *c; c++) {
+		if (n + 8 >= cap)
+			break;
+		if (*c == '"' || *c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)*c;
+		} else if (*c < 0x20 || *c == 0x7f) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", *c);
+		} else {
+			out[n++] = (char)*c;
+		}
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return out;
+}
+
 /*
- * Send an audit event to the daemon (the only writer of the audit log).
- * Best effort: an unreachable daemon is already logged by the caller.
- * It spends from the call's budget b like every other request.
+ * An event that did not reach the daemon: its one line, in the daemon's
+ * key=value shape (pam_policyd(8), LOGGING), with seq=- (it is in no audit
+ * log) and why in msg. Events that reach the daemon are logged by it.
+ */
+static void log_event_line(pam_handle_t *pamh, const char *event, const char *user,
+			   const char *reasons, const char *why)
+{
+	char u[PP_NAME_MAX * 6 + 8], sv[200], rh[600], tt[200], re[1200], m[200];
+	char uid[24] = "-";
+	struct users_info info;
+
+	if (user != NULL && user[0] != '\0' && users_lookup(user, &info) == PP_OK)
+		snprintf(uid, sizeof(uid), "%lu", (unsigned long)info.uid);
+	pam_syslog(pamh, LOG_NOTICE, "event=%s user=%s uid=%s seq=- service=%s rhost=%s "
+		   "tty=%s reasons=%s actor=\"\" msg=%s", event, quote(user, u, sizeof(u)),
+		   uid, quote(item_text(pamh, PAM_SERVICE), sv, sizeof(sv)),
+		   quote(item_text(pamh, PAM_RHOST), rh, sizeof(rh)),
+		   quote(item_text(pamh, PAM_TTY), tt, sizeof(tt)),
+		   quote(reasons, re, sizeof(re)), quote(why, m, sizeof(m)));
+}
+
+/*
+ * Send an audit event to the daemon (the only writer of the audit log,
+ * which also logs the event's line). When it does not get there, the
+ * module logs the line itself (log_event_line), so that every event has
+ * exactly one. It spends from the call's budget b like every other request.
  */
 static void send_event(pam_handle_t *pamh, const struct policy *p,
 		       struct request_budget *b, const char *event, const char *user,
 		       const char *reasons)
 {
+	char why[160];
 	int64_t started;
 	int ms;
 	pp_err rc;
@@ -258,9 +323,10 @@ static void send_event(pam_handle_t *pamh, const struct policy *p,
 				   item_text(pamh, PAM_TTY), reasons ? reasons : "");
 		request_budget_end(b, started, rc);
 	}
-	if (rc != PP_OK && p->debug)
-		pam_syslog(pamh, LOG_DEBUG, "audit event %s not delivered: %s", event,
-			   pp_strerror(rc));
+	if (rc != PP_OK) {
+		snprintf(why, sizeof(why), "not delivered to pam_policyd: %s", pp_strerror(rc));
+		log_event_line(pamh, event, user, reasons, why);
+	}
 }
 
 static bool daemon_needed(const struct policy *p)
@@ -292,6 +358,7 @@ static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const
 			 struct rules_result *res)
 {
 	struct request_check_result r;
+	char *nfc = NULL;
 	uint64_t flags = 0;
 	int64_t started;
 	int ms;
@@ -309,16 +376,26 @@ static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const
 		flags |= PROTO_CHECK_ROOT_FOR_OTHER;
 	if (pam_flags & PAM_CHANGE_EXPIRED_AUTHTOK)
 		flags |= PROTO_CHECK_EXPIRED_HINT;
+	if (history_form(password, &nfc) != PP_OK) {
+		/* Out of memory (rules_check passed it as valid UTF-8). */
+		pam_syslog(pamh, LOG_ERR, "password history for %s not checked: "
+			   "out of memory", user);
+		rules_add(res, RULE_HISTORY_UNAVAILABLE);
+		return DAEMON_ANSWERED;
+	}
 	/* After the daemon failed to answer in this call: no second wait. */
 	rc = request_budget_begin(b, &ms, &started);
 	if (rc == PP_OK) {
-		rc = request_check(p->socket, ms, user, password, flags,
+		rc = request_check(p->socket, ms, user, nfc, flags,
 				   p->history, p->min_age_days, &r);
 		request_budget_end(b, started, rc);
 	}
+	secret_free(&nfc);
 	if (rc == PP_OK) {
 		if (r.reused)
 			rules_add(res, RULE_REUSED);
+		if (r.similar)
+			rules_add(res, RULE_SIMILAR_TO_RECENT);
 		if (r.too_soon) {
 			rules_add(res, RULE_TOO_SOON);
 			res->min_age_days_left = r.days_left > PP_DAYS_MAX ? PP_DAYS_MAX
@@ -470,12 +547,18 @@ static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p
 	pam_syslog(pamh, LOG_WARNING,
 		   "password of %s was changed but NOT recorded in the history: %s",
 		   user, r->reused ? "reused (the password is already in the history)"
+				   : r->similar ? "similar_to_recent (too similar to a "
+						  "recent password)"
 				   : "too_soon (another change was recorded within "
 				     "the minimum age)");
 	if (r->reused)
 		snprintf(text, sizeof(text),
 			 "Your password was changed, but the change was not recorded: "
 			 "this password is already in your password history.");
+	else if (r->similar)
+		snprintf(text, sizeof(text),
+			 "Your password was changed, but the change was not recorded: "
+			 "it is too similar to a recent password.");
 	else
 		snprintf(text, sizeof(text),
 			 "Your password was changed, but the change was not recorded: "
@@ -525,6 +608,7 @@ static int password_record(pam_handle_t *pamh, int flags, const struct policy *p
 	struct request_budget local;
 	struct request_budget *budget = chauthtok_budget(pamh, p, false, &local);
 	const void *item = NULL;
+	char *nfc = NULL;
 	uint64_t record_flags = 0;
 	int64_t started;
 	int ms;
@@ -540,14 +624,19 @@ static int password_record(pam_handle_t *pamh, int flags, const struct policy *p
 		record_flags |= PROTO_RECORD_ROOT_FOR_OTHER;
 	/* The check line's budget: a daemon that failed it is not waited for. */
 	memset(&r, 0, sizeof(r));
-	rc = request_budget_begin(budget, &ms, &started);
+	/* The NFC form, as the check line sent; text no check line of ours
+	 * let through (not UTF-8) cannot be normalised and goes as it is. */
+	rc = history_form(item, &nfc);
+	if (rc == PP_OK || rc == PP_ERR_INVALID)
+		rc = request_budget_begin(budget, &ms, &started);
 	if (rc == PP_OK) {
-		rc = request_record_from(p->socket, ms, user, item, p->history,
-					 item_text(pamh, PAM_SERVICE), item_text(pamh, PAM_RHOST),
-					 item_text(pamh, PAM_TTY), record_flags,
-					 p->min_age_days, &r);
+		rc = request_record_from(p->socket, ms, user, nfc != NULL ? nfc : item,
+					 p->history, item_text(pamh, PAM_SERVICE),
+					 item_text(pamh, PAM_RHOST), item_text(pamh, PAM_TTY),
+					 record_flags, p->min_age_days, &r);
 		request_budget_end(budget, started, rc);
 	}
+	secret_free(&nfc);
 	/*
 	 * The writer has changed the password either way: the record line
 	 * never turns that into a failure of the stack, whatever its control
@@ -792,8 +881,6 @@ static int account_dormant(pam_handle_t *pamh, int flags, const struct policy *p
 {
 	char text[256], reasons[64];
 
-	pam_syslog(pamh, LOG_NOTICE, "login of %s refused: account unused for %ld days "
-		   "(inactive_days = %d)", user, days, p->inactive_days);
 	snprintf(text, sizeof(text), "Your account has not been used for %ld days and is "
 		 "locked for inactivity; contact your administrator.", days);
 	say(pamh, flags, PAM_ERROR_MSG, text);

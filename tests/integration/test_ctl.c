@@ -749,6 +749,44 @@ START_TEST(test_doctor_stacks)
 	ck_assert(findings_contain(&f, DOCTOR_NOTE, "@include common-auth"));
 	doctor_findings_free(&f);
 
+	/* passwdqc stacked is flagged as pwquality is. */
+	ck_assert_uint_eq(doctor_text(
+		"password requisite pam_passwdqc.so\n"
+		"password requisite pam_policy.so\n"
+		"password [success=1 default=ignore] pam_unix.so use_authtok\n"
+		"password requisite pam_deny.so\n"
+		"password optional pam_policy.so record\n"
+		"account required pam_policy.so\n", &f), 1);
+	ck_assert(findings_contain(&f, DOCTOR_PROBLEM, "pam_passwdqc.so is stacked"));
+	doctor_findings_free(&f);
+
+	/* Debian: no account-line note when common-account has the line. */
+	{
+		char pw[4300], acct[4300];
+		bool uses = false;
+
+		snprintf(pw, sizeof(pw), "%s/common-password", dir);
+		snprintf(acct, sizeof(acct), "%s/common-account", dir);
+		harness_write(pw, "password requisite pam_policy.so\n"
+			      "password [success=1 default=ignore] pam_unix.so use_authtok\n"
+			      "password requisite pam_deny.so\n"
+			      "password optional pam_policy.so record\n");
+		harness_write(acct, "account required pam_unix.so\n");
+		doctor_findings_init(&f);
+		ck_assert_int_eq(doctor_pam_file(pw, &f, &uses), PP_OK);
+		ck_assert(findings_contain(&f, DOCTOR_NOTE, "no account line in this file"));
+		doctor_findings_free(&f);
+		harness_write(acct, "account required pam_unix.so\n"
+			      "account required pam_policy.so\n");
+		doctor_findings_init(&f);
+		ck_assert_int_eq(doctor_pam_file(pw, &f, &uses), PP_OK);
+		ck_assert_uint_eq(doctor_problems(&f), 0);
+		ck_assert(!findings_contain(&f, DOCTOR_NOTE, "no account line"));
+		doctor_findings_free(&f);
+		unlink(pw);
+		unlink(acct);
+	}
+
 	/* A file that does not use pam_policy.so adds nothing. */
 	ck_assert_uint_eq(doctor_text("# pam_policy.so in a comment\n"
 				      "password required pam_unix.so\n", &f), 0);

@@ -448,13 +448,36 @@ START_TEST(test_too_long)
 	pw[RULES_MAX_BYTES] = 'x';
 	check_pw(pw);
 	assert_only(RULE_TOO_LONG);
-	/* 512 bytes of two-byte characters is 256 code points, accepted. */
-	for (size_t i = 0; i < RULES_MAX_BYTES; i += 2)
+	/* 510 bytes of two-byte characters and "x" are 256 code points in
+	 * 511 bytes (the limit, issue 11: libxcrypt's), accepted. */
+	for (size_t i = 0; i + 1 < RULES_MAX_BYTES; i += 2)
 		memcpy(pw + i, "\xc3\xa4", 2);
+	pw[RULES_MAX_BYTES - 1] = 'x';
 	pw[RULES_MAX_BYTES] = '\0';
 	check_pw(pw);
 	ck_assert(!res.failed[RULE_TOO_LONG]);
-	ck_assert_int_eq(res.length, RULES_MAX_BYTES / 2);
+	ck_assert_int_eq(res.length, RULES_MAX_BYTES / 2 + 1);
+}
+END_TEST
+
+/* Issue 11: libxcrypt hashes at most 511 bytes; 512 is refused here,
+ * with its reason, instead of failing later in pam_unix without one. */
+START_TEST(test_limit_is_libxcrypt_511)
+{
+	char pw[513];
+
+	ck_assert_int_eq(RULES_MAX_BYTES, 511);
+	for (size_t i = 0; i < 512; i++)
+		pw[i] = GOOD[i % 10];
+	pw[511] = '\0';
+	check_pw(pw);
+	ck_assert(!res.failed[RULE_TOO_LONG]);
+	ck_assert_int_eq(res.length, 511);
+	pw[511] = GOOD[511 % 10];
+	pw[512] = '\0';
+	check_pw(pw);
+	assert_only(RULE_TOO_LONG);
+	ck_assert(rules_hard_limit(&res));
 }
 END_TEST
 
@@ -540,7 +563,8 @@ START_TEST(test_every_reason_formatted)
 			 "too_short,too_long,invalid_utf8,missing_upper,missing_lower,"
 			 "missing_digit,missing_special,too_few_classes,too_many_repeats,"
 			 "sequence,contains_user,contains_gecos,dictionary_word,too_similar,"
-			 "same_as_old,palindrome,too_simple,reused,too_soon,history_unavailable,mismatch");
+			 "same_as_old,palindrome,too_simple,reused,too_soon,history_unavailable,mismatch,"
+			 "similar_to_recent");
 }
 END_TEST
 
@@ -647,6 +671,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_length_counts_code_points);
 	tcase_add_test(tc, test_each_missing_class);
 	tcase_add_test(tc, test_non_ascii_classes);
+	tcase_add_test(tc, test_limit_is_libxcrypt_511);
 	tcase_add_test(tc, test_non_ascii_password_passes);
 	tcase_add_test(tc, test_minclass);
 	tcase_add_test(tc, test_maxrepeat);
