@@ -54,6 +54,11 @@ CATALOGDIR ?= $(call pc_systemd,catalogdir,/usr/lib/systemd/catalog)
 LOGROTATEDIR ?= /etc/logrotate.d
 PAMCONFIGDIR ?= /usr/share/pam-configs
 DOCDIR    ?= $(DATAROOTDIR)/doc/pam_policy
+# bash-completion's directory: pkg-config's for PREFIX=/usr, else under
+# DATAROOTDIR (bash-completion also looks in $XDG_DATA_DIRS/bash-completion).
+BASHCOMP_DEFAULT = $(DATAROOTDIR)/bash-completion/completions
+BASHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell $(PKG_CONFIG) \
+    --variable=completionsdir bash-completion 2>/dev/null),$(BASHCOMP_DEFAULT)),$(BASHCOMP_DEFAULT))
 
 B         ?= build
 CC        ?= cc
@@ -64,7 +69,7 @@ PKG_CONFIG ?= pkg-config
 # one program. The module's list is the proof that it never loads the store.
 
 LIB_NAMES    = error utf8 policy users aging rules proto client \
-               request auditlog fsutil strength
+               request auditlog fsutil strength guess
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
@@ -72,10 +77,11 @@ DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/work
 CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
-MODULE_LIB   = error utf8 policy users aging rules proto client request
+MODULE_LIB   = error utf8 policy users aging rules proto client request \
+               strength guess
 DAEMON_LIB   = error utf8 policy users aging proto auditlog fsutil strength
 CTL_LIB      = error utf8 policy users aging rules proto client request \
-               auditlog fsutil
+               auditlog fsutil strength guess
 
 MODULE_PKGS  = pam pwquality libsodium
 DAEMON_PKGS  = libsodium sqlite3 libsystemd
@@ -84,6 +90,9 @@ TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3 libsystemd
 # libunistring (lib/utf8.c: NFC, UTF-8, Unicode properties) has no
 # pkg-config file; every program links lib/utf8.o.
 UNISTRING_LIBS = -lunistring
+# zxcvbn-c (lib/guess.c: the strength estimate) has no pkg-config file
+# either; the daemon does not link lib/guess.o.
+ZXCVBN_LIBS  = -lzxcvbn
 
 lib_objs     = $(patsubst %,$(B)/lib/%.o,$(1))
 prog_objs    = $(patsubst %,$(B)/pam_policy/%.o,$(1))
@@ -181,7 +190,7 @@ $(B)/pam_policy/ctl/%.o: pam_policy/ctl/%.c | depcheck
 $(MODULE): $(MODULE_OBJS) pam_policy/module/pam_policy.map
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(MODULE_OBJS) $(ALL_LDFLAGS) \
 	    -Wl,--version-script=pam_policy/module/pam_policy.map \
-	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS)
+	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS)
 
 $(DAEMON): $(DAEMON_OBJS)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(DAEMON_OBJS) $(ALL_LDFLAGS) \
@@ -189,7 +198,7 @@ $(DAEMON): $(DAEMON_OBJS)
 
 $(CTL): $(CTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(CTL_OBJS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(CTL_PKGS)) $(UNISTRING_LIBS)
+	    $(call pc_libs,$(CTL_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS)
 
 # ---------------------------------------------------------------------------
 # Tests: one binary per test file, every one linked with the shared runner
@@ -219,7 +228,7 @@ $(B)/tests/test_%.o: tests/integration/test_%.c | depcheck
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $< $(TEST_LINK) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(TEST_PKGS)) $(UNISTRING_LIBS) -lpthread
+	    $(call pc_libs,$(TEST_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
 
 $(WRITER): tests/integration/pam_test_writer.c | depcheck
 	@mkdir -p $(@D)
@@ -283,7 +292,7 @@ $(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PAR
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) \
+	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) \
 	    -lcrypt -lpthread
 
 # kill -9 the daemon DURABILITY_KILLS (100) times under concurrent records,
@@ -299,7 +308,7 @@ $(B)/tests/durability: tests/durability/durability.c $(B)/tests/harness.o \
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(B)/tests/harness.o $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) \
 	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd) \
-	    $(UNISTRING_LIBS) -lpthread
+	    $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
@@ -317,7 +326,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
 	@mkdir -p build-fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(DEFINES) $(INCLUDES) \
 	    $(call pc_cflags,$(MODULE_PKGS)) -o $@ $< $(FUZZ_LIB) \
-	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) -lpthread
+	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
 
 -include $(shell find $(B) build-san build-tsan -name '*.d' 2>/dev/null)
 
@@ -376,12 +385,15 @@ install: all
 	    $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 conf/examples/* $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 conf/bash-completion/pam_policyctl $(DESTDIR)$(BASHCOMPDIR)/pam_policyctl
 
 # The configuration file is the admin's: uninstall leaves it (and any
 # .new beside it), like the state and the audit log.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES) $(OLD_FILES))
 	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pam_policyctl
 	@echo "kept $(DESTDIR)$(CONFIG_FILE), the state and the audit log"
 
 # ---------------------------------------------------------------------------

@@ -543,6 +543,46 @@ static unsigned guess_term_kind(const struct guess_tables *t,
 	return kind;
 }
 
+/* Look-alikes that stand for two letters: "1" and "!" (i or l). */
+static bool guess_ambiguous(uint32_t c)
+{
+	return c == '1' || c == '!';
+}
+
+#define GUESS_MAX_AMBIGUOUS 5  /* 2^5 readings of one segment at most */
+
+/*
+ * The kind of term segment [i, j) is, read as typed, or with look-alikes
+ * undone, each "1" and "!" read as "i" or as "l" independently
+ * ("ph11o10gy" is "philology"). raw is the folded password, li the same
+ * with every look-alike undone ("1" and "!" as "i").
+ */
+static unsigned guess_segment_kind(const struct guess_tables *t,
+				   const uint32_t *raw, const uint32_t *li,
+				   size_t i, size_t j, bool has_leet)
+{
+	uint32_t cand[GUESS_MAX_TERM];
+	size_t amb[GUESS_MAX_AMBIGUOUS], namb = 0, n = j - i;
+	unsigned kind = guess_term_kind(t, raw + i, n);
+
+	if (kind != 0 || !has_leet || n > GUESS_MAX_TERM)
+		return kind;
+	memcpy(cand, li + i, n * sizeof(*cand));
+	for (size_t k = 0; k < n; k++)
+		if (guess_ambiguous(raw[i + k])) {
+			if (namb == GUESS_MAX_AMBIGUOUS)
+				break;
+			amb[namb++] = k;
+		}
+	for (unsigned mask = 0; mask < (1u << namb) && kind == 0; mask++) {
+		for (size_t b = 0; b < namb; b++)
+			cand[amb[b]] = (mask & (1u << b)) ? 'l' : 'i';
+		kind = guess_term_kind(t, cand, n);
+	}
+	pp_wipe(cand, sizeof(cand));
+	return kind;
+}
+
 /*
  * Dictionary words at edit distance 1 from cp[0..n): the candidates one
  * ASCII letter away (every deletion, swap, substitution and insertion)
@@ -747,12 +787,8 @@ static int guess_score(const struct guess_tables *t, const uint32_t *cp,
 			RELAX(i + k, (unsigned)GUESS_FOUND_REPEAT);
 		maxj = i + GUESS_MAX_TERM < n ? i + GUESS_MAX_TERM : n;
 		for (size_t j = i + GUESS_MIN_TERM; j <= maxj; j++) {
-			unsigned k = guess_term_kind(t, cp + i, j - i);
-			if (k == 0 && leet[j] != leet[i]) {
-				k = guess_term_kind(t, li + i, j - i);
-				if (k == 0)
-					k = guess_term_kind(t, ll + i, j - i);
-			}
+			unsigned k = guess_segment_kind(t, cp, li, i, j,
+							 leet[j] != leet[i]);
 			if (k != 0)
 				RELAX(j, k);
 		}
@@ -921,6 +957,48 @@ static unsigned guess_core_kind(const struct guess_tables *t,
 	return k;
 }
 
+/*
+ * The core straight from the folded password cp[0..n): from its first to
+ * its last letter, look-alikes read every way guess_segment_kind reads
+ * them, also at edit distance 1 (strength_core reads "1" only as "i").
+ */
+static unsigned guess_raw_core_kind(const struct guess_tables *t,
+				    const uint32_t *cp, size_t n)
+{
+	uint32_t li[GUESS_MAX_TERM], ll[GUESS_MAX_TERM];
+	size_t first = 0, last = n, m;
+	bool has_leet = false;
+	unsigned k;
+
+	while (first < n && !strength_is_letter(cp[first]))
+		first++;
+	while (last > first && !strength_is_letter(cp[last - 1]))
+		last--;
+	m = last - first;
+	if (m < GUESS_MIN_TERM || m > GUESS_MAX_TERM)
+		return 0;
+	for (size_t i = 0; i < m; i++) {
+		uint32_t a = strength_unleet(cp[first + i], false);
+		uint32_t b = strength_unleet(cp[first + i], true);
+		li[i] = a ? a : cp[first + i];
+		ll[i] = b ? b : cp[first + i];
+		has_leet = has_leet || a != 0;
+	}
+	k = guess_segment_kind(t, cp + first, li, 0, m, has_leet);
+	if (k == 0 && has_leet) {
+		k = guess_small_ed1(t, li, m);
+		if (k == 0)
+			k = guess_small_ed1(t, ll, m);
+		if (k == 0)
+			k = guess_dict_ed1(t, li, m);
+		if (k == 0)
+			k = guess_dict_ed1(t, ll, m);
+	}
+	pp_wipe(li, sizeof(li));
+	pp_wipe(ll, sizeof(ll));
+	return k;
+}
+
 /* The estimate's transliterated input: ASCII kept, known letters
  * transliterated (case kept), anything else one lowercase letter. */
 static bool guess_ascii_form(const char *password, char *out, size_t cap)
@@ -1054,6 +1132,8 @@ pp_err guess_check(const struct policy *p, const char *password,
 			pos += (size_t)step;
 		}
 		k = guess_core_kind(t, core, ncore);
+		if (k == 0)
+			k = guess_raw_core_kind(t, cp, n);
 		if (k == 0 && guess_translit_all(core, ncore, tr, GUESS_MAX_CP, &ntr))
 			k = guess_core_kind(t, tr, ntr);
 		if (k != 0) {

@@ -20,6 +20,7 @@
 #include <unicase.h>
 #include <unictype.h>
 
+#include "guess.h"
 #include "secret.h"
 #include "utf8.h"
 
@@ -54,6 +55,8 @@ static const char *const rules_codes[RULE_COUNT] = {
 	[RULE_HISTORY_UNAVAILABLE] = "history_unavailable",
 	[RULE_MISMATCH] = "mismatch",
 	[RULE_SIMILAR_TO_RECENT] = "similar_to_recent",
+	[RULE_GUESSABLE] = "guessable",
+	[RULE_TOO_WEAK] = "too_weak",
 };
 
 /* cracklib's FascistCheck uses getpwuid() and static buffers, so the
@@ -442,6 +445,36 @@ out:
 	return err;
 }
 
+/* guessable and too_weak (guess.h), on the NFC form. */
+static pp_err rules_check_guess(const struct policy *p, const char *nfc,
+				const struct rules_context *ctx,
+				struct rules_result *res)
+{
+	struct guess_context gctx = { NULL, NULL, NULL, NULL };
+	struct guess_result g;
+	pp_err err;
+
+	if (!p->guesscheck && p->min_strength_bits <= 0)
+		return PP_OK;
+	if (ctx != NULL) {
+		gctx.user = ctx->user;
+		gctx.gecos = ctx->gecos;
+		gctx.host = ctx->host;
+		gctx.service = ctx->service;
+	}
+	err = guess_check(p, nfc, &gctx, &g);
+	if (err != PP_OK)
+		return err;
+	res->guess_found = g.found;
+	res->guess_points = g.points;
+	res->strength_bits = g.bits;
+	if (g.guessable)
+		rules_add(res, RULE_GUESSABLE);
+	if (g.too_weak)
+		rules_add(res, RULE_TOO_WEAK);
+	return PP_OK;
+}
+
 pp_err rules_check(const struct policy *p, const char *password,
 		   const struct rules_context *ctx, struct rules_result *out)
 {
@@ -457,6 +490,8 @@ pp_err rules_check(const struct policy *p, const char *password,
 		return PP_ERR_INVALID;
 	memset(out, 0, sizeof(*out));
 	out->length = -1;
+	out->guess_points = -1;
+	out->strength_bits = -1;
 	if (p == NULL || password == NULL)
 		return PP_ERR_INVALID;
 
@@ -531,6 +566,8 @@ pp_err rules_check(const struct policy *p, const char *password,
 	}
 	if (nfc_len > 0)
 		err = rules_check_pwquality(p, nfc, old, out);
+	if (err == PP_OK && nfc_len > 0)
+		err = rules_check_guess(p, nfc, ctx, out);
 cleanup:
 	pp_wipe(cps, sizeof(cps));
 	pp_wipe(folded, sizeof(folded));
@@ -668,6 +705,24 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 		break;
 	case RULE_MISMATCH:
 		snprintf(buf, len, "The two passwords you typed do not match.");
+		break;
+	case RULE_GUESSABLE: {
+		char found[256];
+		unsigned f = res != NULL ? res->guess_found : 0;
+		unsigned words = f & ~(unsigned)(GUESS_FOUND_KEYBOARD |
+						 GUESS_FOUND_PATTERN |
+						 GUESS_FOUND_REPEAT);
+		guess_found_text(f, found, sizeof(found));
+		snprintf(buf, len,
+			 words != 0 || f == 0
+				 ? "It is a common word with small changes (found: %s)."
+				 : "It is made of predictable patterns (found: %s).",
+			 found);
+		break;
+	}
+	case RULE_TOO_WEAK:
+		snprintf(buf, len,
+			 "Add more words or characters: it would be guessed quickly.");
 		break;
 	default:
 		snprintf(buf, len, "It was not accepted.");

@@ -40,6 +40,11 @@
  * needs the calling uid to exist in the passwd database, and reads the
  * dictionary at p->dictpath (DICTPATH.pwd or .pwd.gz, and .pwi).
  *
+ * guessable and too_weak (guess.h) run on the NFC form after the rules
+ * above: the core of the password after undoing the usual mangling is
+ * matched against word lists (read once per process, then cached), the
+ * account's names, host and service, and the estimate comes from zxcvbn.
+ *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -81,6 +86,8 @@ enum rules_reason {
 	RULE_MISMATCH,            /* "mismatch": the retyped password differed */
 	RULE_SIMILAR_TO_RECENT,   /* "similar_to_recent": its skeleton matches one
 				     of the last similar_history (daemon) */
+	RULE_GUESSABLE,           /* "guessable": a mangled word or name (guess.h) */
+	RULE_TOO_WEAK,            /* "too_weak": estimate below min_strength_bits */
 	RULE_COUNT
 };
 
@@ -89,6 +96,8 @@ struct rules_context {
 	const char *user;          /* login name, may be NULL */
 	const char *gecos;         /* GECOS field, may be NULL */
 	const char *old_password;  /* current password if known, may be NULL */
+	const char *host;          /* host name for guessable; NULL: uname() */
+	const char *service;       /* PAM service for guessable, may be NULL */
 };
 
 /* The outcome: which rules failed, and the facts their messages need. */
@@ -99,6 +108,9 @@ struct rules_result {
 				      invalid UTF-8 or too long */
 	int classes_found;         /* how many of the four classes appear */
 	int min_age_days_left;     /* for RULE_TOO_SOON, set by the caller */
+	unsigned guess_found;      /* for RULE_GUESSABLE: enum guess_found bits */
+	int guess_points;          /* guessable score (guess.h), -1 if not run */
+	int strength_bits;         /* zxcvbn estimate in bits, -1 if not run */
 };
 
 /*

@@ -12,23 +12,27 @@
 #   check  build + everything "make check" needs (Check, nss_wrapper,
 #          libfaketime, ...)
 #   e2e    "make check-e2e": useradd/passwd/su, sshd and ssh, expect
-#   bench  "make bench": libpam's pam_pwhistory/pam_unix, libcrypt
+#   bench  "make bench": libpam's pam_pwhistory/pam_unix, libcrypt; the
+#          quality part's generators (pwgen, xkcdpass, pwmake), word list
+#          (wamerican) and the modules compared (pam_pwquality, passwdqc)
 #   fuzz   "make fuzz": clang with libFuzzer
 #   deb    "make deb": debhelper, lintian, fakeroot
 #   all    build, demo, check, e2e, bench and fuzz ("make deps"; not deb)
 set -u
 
 set_build="build-essential pkg-config libpam0g-dev libpwquality-dev
-libsodium-dev libsqlite3-dev libcrypt-dev libunistring-dev libsystemd-dev"
+libsodium-dev libsqlite3-dev libcrypt-dev libunistring-dev libsystemd-dev
+libzxcvbn-dev"
 set_demo="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper"
 set_check="$set_build libpam-modules libpam-runtime cracklib-runtime
 libpwquality-tools sqlite3 check libpam-wrapper libnss-wrapper faketime
-man-db"
+man-db wamerican"
 set_e2e="$set_build libpam-modules libpam-runtime cracklib-runtime passwd
 faketime openssh-server openssh-client sshpass expect pamtester"
 set_bench="$set_build libpam-modules libpam-runtime cracklib-runtime
-libnss-wrapper"
+libnss-wrapper wamerican pwgen xkcdpass passwdqc libpam-passwdqc
+libpam-pwquality libpwquality-tools"
 set_fuzz="$set_build clang libclang-rt-dev"
 set_deb="$set_build debhelper fakeroot lintian"
 

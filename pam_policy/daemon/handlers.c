@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,8 +250,63 @@ static void add_shadow_facts(const struct server *s, const char *user,
  * Must u change now: expired by the daemon's policy or by shadow's maximum
  * age, flagged by an admin, or must-change in shadow? (Not when locked.)
  */
-static bool change_is_forced(const struct server *s, const struct store_user *u,
-			     int64_t now)
+/*
+ * Forced changes decided at a check, held for the record that follows: by
+ * the time the record line runs, pam_unix has rewritten shadow's last
+ * change, so a change that shadow demanded (last change 0, its maximum
+ * passed) no longer looks forced. The record takes the hold it finds (and
+ * only a change that is then recorded uses it up), so the hold never
+ * waives the minimum age for a second change.
+ */
+#define FORCED_HOLD_SECONDS 900
+#define FORCED_HOLD_MAX 256
+
+static struct forced_hold {
+	char name[PP_NAME_MAX + 1];
+	int64_t at;                 /* 0: free */
+} forced_holds[FORCED_HOLD_MAX];
+static pthread_mutex_t forced_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void forced_hold_note(const char *name, int64_t now)
+{
+	size_t slot = 0;
+
+	pthread_mutex_lock(&forced_lock);
+	for (size_t i = 0; i < FORCED_HOLD_MAX; i++) {
+		if (forced_holds[i].at != 0 && strcmp(forced_holds[i].name, name) == 0) {
+			slot = i;
+			break;
+		}
+		if (forced_holds[i].at < forced_holds[slot].at)
+			slot = i;       /* a free slot (0) or the oldest hold */
+	}
+	snprintf(forced_holds[slot].name, sizeof(forced_holds[slot].name), "%s", name);
+	forced_holds[slot].at = now;
+	pthread_mutex_unlock(&forced_lock);
+}
+
+/* Is a hold for name younger than FORCED_HOLD_SECONDS? take: release it. */
+static bool forced_hold_find(const char *name, int64_t now, bool take)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&forced_lock);
+	for (size_t i = 0; i < FORCED_HOLD_MAX; i++) {
+		struct forced_hold *h = &forced_holds[i];
+
+		if (h->at == 0 || strcmp(h->name, name) != 0)
+			continue;
+		found = now >= h->at && now - h->at <= FORCED_HOLD_SECONDS;
+		if (take || !found)
+			h->at = 0;
+		break;
+	}
+	pthread_mutex_unlock(&forced_lock);
+	return found;
+}
+
+/* Must u change now, by the daemon's state and shadow's (no side effect). */
+static bool forced_now(const struct server *s, const struct store_user *u, int64_t now)
 {
 	struct aging_facts f = {
 		.last_change = u->last_change, .first_seen = u->first_seen,
@@ -261,6 +317,17 @@ static bool change_is_forced(const struct server *s, const struct store_user *u,
 	add_shadow_facts(s, u->name, &f);
 	aging_evaluate(&f, now, s->policy->max_age_days, s->policy->warn_days, &st);
 	return st.state == AGING_MUST_CHANGE || st.state == AGING_EXPIRED;
+}
+
+/* forced_now, held for the record that follows when it is forced. */
+static bool change_is_forced(const struct server *s, const struct store_user *u,
+			     int64_t now)
+{
+	bool forced = forced_now(s, u, now);
+
+	if (forced)
+		forced_hold_note(u->name, now);
+	return forced;
 }
 
 /*
@@ -358,11 +425,13 @@ static bool record_allowed(const struct store_user *u, const struct store_entry 
 			   size_t n, void *ctx)
 {
 	struct record_rules *r = ctx;
+	bool held;
 
 	r->violations = 0;
 	r->days_left = 0;
-	r->forced = change_is_forced(r->server, u, r->now);
-	if (r->min_age > 0 && min_age_applies(r->server, r->root_for_other, u, r->now))
+	held = forced_hold_find(u->name, r->now, false);
+	r->forced = forced_now(r->server, u, r->now) || held;
+	if (r->min_age > 0 && !r->root_for_other && u->last_change > 0 && !r->forced)
 		r->days_left = aging_min_age_days_left(u->last_change, r->now, r->min_age);
 	if (r->days_left > 0)
 		r->violations |= PROTO_VIOLATION_TOO_SOON;
@@ -381,6 +450,8 @@ static bool record_allowed(const struct store_user *u, const struct store_entry 
 			r->violations |= PROTO_VIOLATION_SIMILAR;
 	if (r->violations & PROTO_VIOLATION_REUSED)
 		r->violations &= ~(uint64_t)PROTO_VIOLATION_SIMILAR;
+	if (r->violations == 0 && held)
+		forced_hold_find(u->name, r->now, true);   /* used up by this change */
 	return r->violations == 0;
 }
 

@@ -4,6 +4,8 @@
  * last change in the shadow file than in the store, the daemon adopts
  * shadow's date, audits change_not_recorded once, and the user is not sent
  * to change again. The history gains nothing (the password is unknown).
+ * And a change shadow demanded (chage -d 0) is recorded as forced although
+ * pam_unix rewrote shadow between the check and the record.
  *
  * The daemon runs under libfaketime (harness_daemon_set_clock) with its
  * own shadow file; users come from nss_wrapper (run-tests.sh).
@@ -45,15 +47,20 @@ static void teardown(void)
 	harness_rmtree(dir);
 }
 
-static void start(void)
+static void start_with(int min_age_days)
 {
 	char config[8192];
 
 	harness_write(shadow, "");
 	snprintf(config, sizeof(config),
-		 "max_age_days = 90\nwarn_days = 14\nmin_age_days = 0\nhistory = 24\n"
-		 "shadow_file = %s\n", shadow);
+		 "max_age_days = 90\nwarn_days = 14\nmin_age_days = %d\nhistory = 24\n"
+		 "shadow_file = %s\n", min_age_days, shadow);
 	ck_assert_msg(harness_daemon_start(&d, dir, config, true), "pam_policyd did not start");
+}
+
+static void start(void)
+{
+	start_with(0);
 }
 
 /* alice's shadow entry with the given last-change day. */
@@ -141,6 +148,45 @@ START_TEST(test_same_day_or_older_shadow_is_ignored)
 }
 END_TEST
 
+/*
+ * chage -d 0 after a recorded change: the user's own change is forced by
+ * shadow. By the time the record line runs, pam_unix has rewritten shadow's
+ * last change, so the record must keep the check's decision - and only for
+ * that one change.
+ */
+START_TEST(test_shadow_forced_change_recorded_after_shadow_rewrite)
+{
+	struct request_check_result chk;
+	struct request_record_result rec;
+	int64_t today = (int64_t)time(NULL) / DAY;
+	char *log;
+
+	start_with(1);
+	ck_assert_int_eq(request_record(d.socket, 5000, "alice", PW, 24, "chpasswd"), PP_OK);
+	shadow_alice(0);                                   /* chage -d 0 alice */
+	ck_assert_int_eq(request_check(d.socket, 5000, "alice", "Violet-Anchor-58", 0, 24, 1,
+				       &chk), PP_OK);
+	ck_assert_msg(!chk.too_soon, "a change shadow demands was refused by the minimum age");
+	shadow_alice(today);                               /* pam_unix wrote the change */
+	ck_assert_int_eq(request_record_checked(d.socket, 5000, "alice", "Violet-Anchor-58", 24,
+						"passwd", 0, 1, &rec), PP_OK);
+	ck_assert_msg(rec.recorded, "the forced change was not recorded (too_soon %d)",
+		      rec.too_soon);
+	/* The hold is used up: a second change the same day is too soon. */
+	ck_assert_int_eq(request_record_checked(d.socket, 5000, "alice", "Brisk-Lantern-31", 24,
+						"passwd", 0, 1, &rec), PP_OK);
+	ck_assert(!rec.recorded);
+	ck_assert(rec.too_soon);
+
+	ck_assert_int_eq(harness_daemon_stop(&d), 0);
+	log = harness_read(d.audit);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_int_eq(count_lines(log, "\"event\":\"forced_change_completed\"",
+				     "\"user\":\"alice\""), 1);
+	free(log);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("unrecorded");
@@ -150,6 +196,7 @@ Suite *test_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_newer_shadow_change_is_adopted);
 	tcase_add_test(tc, test_same_day_or_older_shadow_is_ignored);
+	tcase_add_test(tc, test_shadow_forced_change_recorded_after_shadow_rewrite);
 	suite_add_tcase(s, tc);
 	return s;
 }
