@@ -265,7 +265,7 @@ check-san:
 
 # The daemon's tests under ThreadSanitizer (the daemon is the threaded
 # program; the module and the CLI are single-threaded).
-TSAN_TESTS = test_daemon test_rotation test_ctl test_store test_authz test_report test_stalls test_atomic test_secrets test_audit_daemon
+TSAN_TESTS = test_daemon test_rotation test_ctl test_store test_authz test_report test_stalls test_atomic test_secrets test_audit_daemon test_logging
 # Suppressions (third-party libraries only) from a copy every uid can read:
 # test_ctl runs pam_policyctl as nobody, and the tree may sit under /root.
 # TSan runs code 5-15 times slower: Check's timeouts are scaled to match.
@@ -348,6 +348,7 @@ OLD_FILES = $(SBINDIR)/pam_policyctl
 RUNDIR_NAME = $(patsubst /run/%,%,$(filter /run/%,$(SOCKET_DIR)))
 SUBST = sed -e 's|/usr/sbin/pam_policyd|$(SBINDIR)/pam_policyd|g' \
     -e 's|/usr/s\{0,1\}bin/pam_policyctl|$(BINDIR)/pam_policyctl|g' \
+    -e 's|\([ (]\)/lib/systemd/system/pam_policyd\.service|\1$(UNITDIR)/pam_policyd.service|g' \
     -e 's|/etc/security/pam_policy\.conf|$(CONFIG_FILE)|g' \
     -e 's|/run/pam_policy/pam_policyd\.sock|$(SOCKET_PATH)|g' \
     -e 's|/run/pam_policy\b|$(SOCKET_DIR)|g' \

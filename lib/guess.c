@@ -682,11 +682,19 @@ static void guess_fuzzy_term(struct guess_scan *s, const struct guess_term *term
 		for (size_t len = m - 1; len <= m + 1; len++) {
 			if (i + len > s->n)
 				break;
-			for (int v = 0; v < 3; v++)
-				if (guess_ed1(s->var[v] + i, len, term->cp, m)) {
+			for (int v = 0; v < 3; v++) {
+				const uint32_t *a = s->var[v] + i;
+				/* One edit in a term of 5+ leaves its first two
+				 * or its last two code points in place. */
+				if (!(a[0] == term->cp[0] && a[1] == term->cp[1]) &&
+				    !(a[len - 1] == term->cp[m - 1] &&
+				      a[len - 2] == term->cp[m - 2]))
+					continue;
+				if (guess_ed1(a, len, term->cp, m)) {
 					guess_add_edge(s, i, i + len, kind);
 					break;
 				}
+			}
 		}
 }
 
@@ -744,7 +752,10 @@ static int guess_score(const struct guess_tables *t, const uint32_t *cp,
 				i++;
 				continue;
 			}
-			k = guess_dict_ed1(t, s->var[v] + i, e - i);
+			/* A run that is a term already costs one point. */
+			k = guess_segment_kind(t, cp, li, i, e, leet[e] != leet[i]);
+			if (k == 0)
+				k = guess_dict_ed1(t, s->var[v] + i, e - i);
 			if (k != 0)
 				guess_add_edge(s, i, e, k);
 			i = e;

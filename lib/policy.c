@@ -65,7 +65,7 @@ static const struct option options[POLICY_OPT_COUNT] = {
 		STR("wordlist", OPT_PATH, wordlist, "/usr/share/dict/american-english"),
 	[POLICY_OPT_BANNED_WORDS] = STR("banned_words", OPT_PATH, banned_words, ""),
 	[POLICY_OPT_MIN_GUESS_POINTS] =
-		NUM("min_guess_points", OPT_INT, min_guess_points, 1, 64, "5"),
+		NUM("min_guess_points", OPT_INT, min_guess_points, 1, 64, "6"),
 	[POLICY_OPT_MIN_STRENGTH_BITS] =
 		NUM("min_strength_bits", OPT_INT, min_strength_bits, 0, 256, "40"),
 	[POLICY_OPT_DIFOK] = NUM("difok", OPT_INT, difok, 0, 256, "5"),

@@ -9,6 +9,10 @@
  *                                      beside pam_unix's account phase
  *   bench report  BUILD WORK RESULTS [CTL]
  *                                      C: report over 100,000 users
+ *   bench quality BUILD WORK RESULTS CORPUS SECUREDIR
+ *                                      Q: weak/strong corpora (corpus.sh)
+ *                                      through pam_policy, pam_pwquality
+ *                                      and pam_passwdqc, accepted/total
  *
  * Each part starts its own pam_policyd (real default argon2id parameters)
  * on a socket and state directory under WORK, prints one table and appends
@@ -52,8 +56,10 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "policy.h"
 #include "proto.h"
 #include "request.h"
+#include "rules.h"
 #include "store.h"
 
 #define TIMEOUT_MS 30000
@@ -1278,6 +1284,194 @@ static int cmd_report(int nusers, const char *ctl, int runs)
 
 /* ======================= main ======================= */
 
+/* ======================= Q: quality of the verdicts ======================= */
+
+#define Q_TOOLS 3
+#define Q_CORPORA 4
+static const char *const q_tool_names[Q_TOOLS] = { "pam_policy", "pam_pwquality", "pam_passwdqc" };
+static const char *const q_corpus_names[Q_CORPORA] = { "weak", "strong-pwgen", "strong-pwmake",
+						      "strong-xkcdpass" };
+
+struct q_corpus {
+	char **pw;
+	size_t n;
+};
+
+static void q_load(struct q_corpus *c, const char *path)
+{
+	char line[1024];
+	size_t cap = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	memset(c, 0, sizeof(*c));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		if (c->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			c->pw = realloc(c->pw, cap * sizeof(*c->pw));
+			if (c->pw == NULL)
+				die("out of memory");
+		}
+		if ((c->pw[c->n++] = strdup(line)) == NULL)
+			die("out of memory");
+	}
+	fclose(f);
+	if (c->n == 0)
+		die("%s is empty", path);
+}
+
+static int cmd_quality(const char *corpus_dir, const char *securedir)
+{
+	char dir[600], pamdir[700], conf[800], path[800];
+	struct q_corpus corpus[Q_CORPORA];
+	long accepted[Q_TOOLS][Q_CORPORA];
+	double ms[Q_TOOLS];
+	long calls[Q_TOOLS];
+	bool have[Q_TOOLS];
+	const char *user = "qual";
+
+	PATHF(dir, "%s/q", work_dir);
+	make_dir(dir, 0700);
+	PATHF(pamdir, "%s/pam.d", dir);
+	make_dir(pamdir, 0755);
+	/* The default policy, without the daemon: no history, no minimum age. */
+	PATHF(conf, "%s/policy.conf", dir);
+	write_file(conf, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
+		   "socket = %s/none.sock\n", dir);
+	PATHF(path, "%s/pam_policy", pamdir);
+	write_file(path,
+		   "password requisite %s/tests/pam_test_writer.so prompt\n"
+		   "password requisite %s/pam_policy.so config=%s use_authtok\n",
+		   build_dir, build_dir, conf);
+	/* The same composition for the others: 10 characters, 4 classes. */
+	PATHF(path, "%s/pam_pwquality", pamdir);
+	write_file(path,
+		   "password requisite %s/tests/pam_test_writer.so prompt\n"
+		   "password requisite %s/pam_pwquality.so use_authtok enforce_for_root "
+		   "retry=1 minlen=10 dcredit=-1 ucredit=-1 lcredit=-1 ocredit=-1\n",
+		   build_dir, securedir);
+	PATHF(path, "%s/pam_passwdqc", pamdir);
+	write_file(path,
+		   "password requisite %s/tests/pam_test_writer.so prompt\n"
+		   "password requisite %s/pam_passwdqc.so use_authtok enforce=everyone "
+		   "retry=1\n",
+		   build_dir, securedir);
+	for (int t = 0; t < Q_TOOLS; t++) {
+		char so[800];
+		PATHF(so, "%s/%s.so", t == 0 ? build_dir : securedir, q_tool_names[t]);
+		have[t] = access(so, R_OK) == 0;
+		ms[t] = 0;
+		calls[t] = 0;
+	}
+	for (int c = 0; c < Q_CORPORA; c++) {
+		PATHF(path, "%s/%s.txt", corpus_dir, q_corpus_names[c]);
+		q_load(&corpus[c], path);
+	}
+
+	for (int t = 0; t < Q_TOOLS; t++) {
+		if (!have[t])
+			continue;
+		for (int c = 0; c < Q_CORPORA; c++) {
+			accepted[t][c] = 0;
+			for (size_t i = 0; i < corpus[c].n; i++) {
+				struct conv_data cd;
+				double one;
+				int rc = pam_once(pamdir, q_tool_names[t], user, corpus[c].pw[i],
+						  true, &one, &cd);
+				if (rc == PAM_SUCCESS)
+					accepted[t][c]++;
+				ms[t] += one;
+				calls[t]++;
+			}
+		}
+	}
+
+	/* The library's own cost, in process: rules_check with the default
+	 * policy (word lists already cached after the first call). */
+	struct policy pol;
+	double lib_ms = 0, first_ms;
+	long lib_calls = 0;
+	policy_defaults(&pol);
+	{
+		struct rules_result res;
+		struct rules_context ctx = { user, "Quality Bench", NULL, NULL, NULL };
+		double t0 = now_ms();
+		if (rules_check(&pol, corpus[0].pw[0], &ctx, &res) != PP_OK)
+			die("rules_check failed on the first password");
+		first_ms = now_ms() - t0;
+		t0 = now_ms();
+		for (int c = 0; c < Q_CORPORA; c++)
+			for (size_t i = 0; i < corpus[c].n; i++) {
+				if (rules_check(&pol, corpus[c].pw[i], &ctx, &res) != PP_OK)
+					die("rules_check failed");
+				lib_calls++;
+			}
+		lib_ms = (now_ms() - t0) / (double)lib_calls;
+	}
+
+	printf("  %-14s", "accepted");
+	for (int c = 0; c < Q_CORPORA; c++)
+		printf(" %18s", q_corpus_names[c]);
+	printf(" %18s %10s\n", "strong (all)", "ms/check");
+	for (int t = 0; t < Q_TOOLS; t++) {
+		long sa = 0, sn = 0;
+		if (!have[t]) {
+			printf("  %-14s (not installed: %s/%s.so)\n", q_tool_names[t],
+			       securedir, q_tool_names[t]);
+			continue;
+		}
+		printf("  %-14s", q_tool_names[t]);
+		for (int c = 0; c < Q_CORPORA; c++) {
+			char cell[48];
+			snprintf(cell, sizeof(cell), "%ld/%zu %5.1f%%", accepted[t][c], corpus[c].n,
+				 100.0 * (double)accepted[t][c] / (double)corpus[c].n);
+			printf(" %18s", cell);
+			if (c > 0) {
+				sa += accepted[t][c];
+				sn += (long)corpus[c].n;
+			}
+		}
+		{
+			char cell[48];
+			snprintf(cell, sizeof(cell), "%ld/%ld %5.1f%%", sa, sn,
+				 100.0 * (double)sa / (double)sn);
+			printf(" %18s %10.3f\n", cell, ms[t] / (double)calls[t]);
+		}
+	}
+	printf("  (ms/check: one whole PAM transaction, pam_start_confdir to pam_end,\n"
+	       "   the test writer's prompt included; no daemon. pam_policy's rules_check\n"
+	       "   in process: %.3f ms per password, %.1f ms for the first, which reads\n"
+	       "   the word lists)\n", lib_ms, first_ms);
+
+	if (have[0]) {
+		long sa = 0, sn = 0;
+		double weak = 100.0 * (double)accepted[0][0] / (double)corpus[0].n, strong;
+		for (int c = 1; c < Q_CORPORA; c++) {
+			sa += accepted[0][c];
+			sn += (long)corpus[c].n;
+		}
+		strong = 100.0 * (double)sa / (double)sn;
+		result(weak <= 1.0 ? "PASS" : "FAIL", "Q pam_policy accepts <= 1% of the weak corpus",
+		       "%ld/%zu (%.2f%%)", accepted[0][0], corpus[0].n, weak);
+		result(strong >= 99.5 ? "PASS" : "FAIL",
+		       "Q pam_policy accepts >= 99.5% of the strong corpus", "%ld/%ld (%.2f%%)",
+		       sa, sn, strong);
+		result(ms[0] / (double)calls[0] <= 5.0 ? "PASS" : "FAIL",
+		       "Q pam_policy check without the daemon <= 5 ms", "%.3f ms per PAM "
+		       "transaction, %.3f ms in rules_check", ms[0] / (double)calls[0], lib_ms);
+	}
+	for (int c = 0; c < Q_CORPORA; c++) {
+		for (size_t i = 0; i < corpus[c].n; i++)
+			free(corpus[c].pw[i]);
+		free(corpus[c].pw);
+	}
+	return 0;
+}
+
 static int env_int(const char *name, int def)
 {
 	const char *v = getenv(name);
@@ -1289,7 +1483,8 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 5) {
-		fprintf(stderr, "usage: bench history|status|report BUILD WORK RESULTS [CTL]\n");
+		fprintf(stderr, "usage: bench history|status|report|quality BUILD WORK RESULTS "
+			"[CTL | CORPUS SECUREDIR]\n");
 		return 2;
 	}
 	build_dir = argv[2];
@@ -1309,6 +1504,11 @@ int main(int argc, char **argv)
 		return cmd_report(env_int("BENCH_REPORT_USERS", 100000),
 				  argc > 5 && argv[5][0] ? argv[5] : NULL,
 				  env_int("BENCH_REPORT_RUNS", 5));
+	if (strcmp(argv[1], "quality") == 0) {
+		if (argc < 7)
+			die("usage: bench quality BUILD WORK RESULTS CORPUS SECUREDIR");
+		return cmd_quality(argv[5], argv[6]);
+	}
 	fprintf(stderr, "bench: unknown part %s\n", argv[1]);
 	return 2;
 }

@@ -14,14 +14,21 @@
 #
 # Knobs: BENCH_RUNS (15), BENCH_STATUS_QUERIES (200000),
 # BENCH_STATUS_CONN_QUERIES (50000), BENCH_PAM_CALLS (2000),
-# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A B C").
+# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A B C Q"),
+# BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q.
+#
+# Part Q, quality: tests/bench/corpus.sh builds a weak corpus (wamerican
+# words mangled to meet composition rules) and a strong one (pwgen -sy 12,
+# pwmake 72, xkcdpass), then every password goes through three PAM stacks
+# (pam_policy without its daemon, pam_pwquality, pam_passwdqc) at the same
+# 10 characters and 4 classes.
 # Exit status: 0 when no target failed, 1 when one did, 2 on an error.
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $build in /*) ;; *) build="$top/$build" ;; esac
 bench="$build/tests/bench"
-parts=${BENCH_PARTS:-A B C}
+parts=${BENCH_PARTS:-A B C Q}
 
 for f in "$bench" "$build/pam_policyd" "$build/pam_policy.so" \
 	"$build/tests/pam_test_writer.so"; do
@@ -50,6 +57,7 @@ me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
 	for d in 1 24 100; do
 		echo "hist$d:x:$((1100 + d)):$((1100 + d)):History $d:/tmp:/bin/sh"
 	done
+	echo "qual:x:1300:1300:Quality Bench:/tmp:/bin/sh"
 	awk 'BEGIN { for (i = 0; i < 1000; i++)
 		printf "st%04d:x:%d:%d:Status %d:/tmp:/bin/sh\n", i, 10000 + i, 10000 + i, i }'
 	# bench history appends the pam_pwhistory users (pwhN) with their hashes.
@@ -98,6 +106,20 @@ for p in $parts; do
 		ctl=""
 		[ -x "$build/pam_policyctl" ] && ctl="$build/pam_policyctl"
 		run "$work/passwd.report" report "$build" "$work" "$results" "$ctl" || status=2
+		;;
+	Q)
+		echo
+		echo "== Part Q: quality, weak and strong corpora (a few minutes)"
+		mkdir -p "$work/corpus"
+		if sh "$top/tests/bench/corpus.sh" "$work/corpus" "${BENCH_WEAK:-3000}" \
+			"${BENCH_STRONG:-1000}"; then
+			echo "  weak: $(wc -l <"$work/corpus/weak.txt") mangled wamerican words;" \
+				"strong: $(wc -l <"$work/corpus/strong.txt") from pwgen, pwmake, xkcdpass"
+			run "$work/passwd" quality "$build" "$work" "$results" "$work/corpus" \
+				"$pp_securedir" || status=2
+		else
+			status=2
+		fi
 		;;
 	*)
 		echo "bench: unknown part $p" >&2; status=2 ;;

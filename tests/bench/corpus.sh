@@ -35,6 +35,11 @@ done
 meets() {
 	LC_ALL=C awk 'length($0) >= 10 && /[A-Z]/ && /[a-z]/ && /[0-9]/ && /[^A-Za-z0-9]/'
 }
+# The first N lines, reading all input (head would stop the generators
+# with SIGPIPE).
+first() {
+	awk -v n="$1" 'NR <= n'
+}
 
 # weak: 4..12-letter lowercase words (no proper nouns, no apostrophes).
 LC_ALL=C grep -E '^[a-z]{4,12}$' "$dict" |
@@ -98,17 +103,17 @@ END {
 
 # strong: each generator, filtered the same way.
 pwgen -sy 12 $((nstrong * 2)) | tr ' ' '\n' | grep -v '^$' | meets |
-	head -n "$nstrong" >"$dir/strong-pwgen.txt"
+	first "$nstrong" >"$dir/strong-pwgen.txt"
 i=0
 while [ "$i" -lt $((nstrong * 2)) ]; do
 	pwmake 72
 	i=$((i + 1))
-done | meets | head -n "$nstrong" >"$dir/strong-pwmake.txt"
+done | meets | first "$nstrong" >"$dir/strong-pwmake.txt"
 xkcdpass -n 4 -C capitalize --random-delimiters --valid-delimiters='-_.,!#+' \
 	-c $((nstrong * 2)) |
 	LC_ALL=C awk -v seed="$seed" 'BEGIN { srand(seed + 1) }
 	{ print $0 int(rand() * 100) }' | meets |
-	head -n "$nstrong" >"$dir/strong-xkcdpass.txt"
+	first "$nstrong" >"$dir/strong-xkcdpass.txt"
 cat "$dir/strong-pwgen.txt" "$dir/strong-pwmake.txt" \
 	"$dir/strong-xkcdpass.txt" >"$dir/strong.txt"
 
