@@ -78,6 +78,18 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
 		echo "deps: apt-get install failed for:$missing" >&2; exit 1; }
+	# The benchmark compares pam_pwquality and pam_passwdqc; installing
+	# them enables their profiles in this machine's own /etc/pam.d. Turn
+	# off again what this run turned on, so the machine keeps its stack.
+	profiles=""
+	case " $missing " in *" libpam-pwquality "*) profiles="$profiles pwquality" ;; esac
+	case " $missing " in *" libpam-passwdqc "*) profiles="$profiles passwdqc" ;; esac
+	if [ -n "$profiles" ] && command -v pam-auth-update >/dev/null 2>&1; then
+		# shellcheck disable=SC2086
+		pam-auth-update --package --disable $profiles ||
+			echo "deps: could not disable the PAM profile(s)$profiles" >&2
+		echo "deps: installed for the benchmark only, not enabled:$profiles"
+	fi
 	exit 0
 fi
 echo "deps: missing packages:$missing" >&2
