@@ -386,6 +386,7 @@ install: all
 	    $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 conf/examples/* $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/banned-words.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 conf/bash-completion/pam_policyctl $(DESTDIR)$(BASHCOMPDIR)/pam_policyctl
 

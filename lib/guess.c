@@ -18,6 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <unicase.h>
@@ -103,91 +107,127 @@ struct guess_term {
 	size_t n;
 };
 
+/*
+ * A word set is a table of 64-bit hashes of the stored words (no
+ * copy of the words themselves): a 100,000-word list takes 1 MiB. A
+ * false match needs two different words with one 64-bit hash, odds of
+ * about 1e-14 per check. The table is mapped with MAP_POPULATE: taking its
+ * pages in one call, not one fault at a time, is what keeps loading a
+ * large list at a few milliseconds.
+ */
 struct guess_set {
-	char *blob;           /* NUL-separated words */
-	size_t blob_len, blob_cap;
-	uint32_t *slot;       /* offset + 1 into blob, 0 = empty */
+	uint64_t *slot;       /* hash, 0 = empty */
 	size_t mask;
 	size_t count;
+	size_t bytes;         /* of the mapping */
 	struct guess_term *terms; /* decoded, for fuzzy scans (small lists) */
 	size_t nterms;
 };
 
+/* 64-bit hash of a word, eight bytes a step (words are short; the table
+ * lives only in this process, so byte order does not matter). */
 static uint64_t guess_hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len, v;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
+	while (len >= 8) {
+		memcpy(&v, s, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+		s += 8;
+		len -= 8;
 	}
-	return h;
+	v = 0;
+	memcpy(&v, s, len);
+	h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	return h != 0 ? h : 1;
+}
+
+/* Where hash h starts probing (its bits mixed once more). */
+static size_t guess_home(uint64_t h, size_t mask)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (size_t)h & mask;
 }
 
 static bool guess_set_has(const struct guess_set *set, const char *s,
 			  size_t len)
 {
+	uint64_t h;
 	size_t i;
 
 	if (set == NULL || set->slot == NULL)
 		return false;
-	i = (size_t)guess_hash(s, len) & set->mask;
+	h = guess_hash(s, len);
+	i = guess_home(h, set->mask);
 	while (set->slot[i] != 0) {
-		const char *w = set->blob + set->slot[i] - 1;
-		if (strncmp(w, s, len) == 0 && w[len] == '\0')
+		if (set->slot[i] == h)
 			return true;
 		i = (i + 1) & set->mask;
 	}
 	return false;
 }
 
-static bool guess_set_append(struct guess_set *set, const char *w,
-			     size_t len)
+static bool guess_set_init(struct guess_set *set, size_t expected)
 {
-	if (set->blob_len + len + 1 > set->blob_cap) {
-		size_t cap = set->blob_cap ? set->blob_cap * 2 : 65536;
-		char *nb;
-		while (cap < set->blob_len + len + 1)
-			cap *= 2;
-		nb = realloc(set->blob, cap);
-		if (nb == NULL)
-			return false;
-		set->blob = nb;
-		set->blob_cap = cap;
-	}
-	memcpy(set->blob + set->blob_len, w, len);
-	set->blob[set->blob_len + len] = '\0';
-	set->blob_len += len + 1;
-	set->count++;
+	size_t size = 16;
+	void *m;
+
+	while (size * 4 < expected * 5 + 4)  /* at most 80% full */
+		size *= 2;
+	m = mmap(NULL, size * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	set->slot = m;
+	set->mask = size - 1;
+	set->bytes = size * sizeof(uint64_t);
+	set->count = 0;
 	return true;
 }
 
-/* Builds the hash table over the blob (duplicates are harmless). */
-static bool guess_set_index(struct guess_set *set)
+static void guess_set_insert(struct guess_set *set, uint64_t h)
 {
-	size_t size = 16;
+	size_t i = guess_home(h, set->mask);
 
-	while (size < set->count * 2 + 2)
-		size *= 2;
-	set->slot = calloc(size, sizeof(*set->slot));
-	if (set->slot == NULL)
-		return false;
-	set->mask = size - 1;
-	for (size_t off = 0; off < set->blob_len;) {
-		size_t len = strlen(set->blob + off);
-		size_t i = (size_t)guess_hash(set->blob + off, len) & set->mask;
-		while (set->slot[i] != 0)
-			i = (i + 1) & set->mask;
-		set->slot[i] = (uint32_t)(off + 1);
-		off += len + 1;
+	while (set->slot[i] != 0) {
+		if (set->slot[i] == h)
+			return;
+		i = (i + 1) & set->mask;
 	}
+	set->slot[i] = h;
+	set->count++;
+}
+
+static bool guess_set_append(struct guess_set *set, const char *w,
+			     size_t len)
+{
+	if ((set->count + 1) * 5 > (set->mask + 1) * 4) {
+		struct guess_set bigger = *set;
+		if (!guess_set_init(&bigger, (set->mask + 1) * 2))
+			return false;
+		for (size_t i = 0; i <= set->mask; i++)
+			if (set->slot[i] != 0)
+				guess_set_insert(&bigger, set->slot[i]);
+		(void)munmap(set->slot, set->bytes);
+		set->slot = bigger.slot;
+		set->mask = bigger.mask;
+		set->bytes = bigger.bytes;
+		set->count = bigger.count;
+	}
+	guess_set_insert(set, guess_hash(w, len));
 	return true;
 }
 
 static void guess_set_free(struct guess_set *set)
 {
-	free(set->blob);
-	free(set->slot);
+	if (set->slot != NULL)
+		(void)munmap(set->slot, set->bytes);
 	free(set->terms);
 	memset(set, 0, sizeof(*set));
 }
@@ -289,98 +329,136 @@ static bool guess_set_add_word(struct guess_set *set, const char *w,
 /* Longest word-list file read, in bytes. */
 #define GUESS_MAX_FILE (64L * 1024 * 1024)
 
-/* An ASCII word straight into the set: lowercase, apostrophes dropped.
- * The common case for Debian's lists, and the reason a 100,000-word
- * list loads in a few milliseconds. */
-static bool guess_set_add_ascii(struct guess_set *set, const char *w,
-				size_t len)
-{
-	char norm[GUESS_MAX_TERM + 1];
-	size_t n = 0;
+struct guess_pending {
+	uint64_t *h;
+	size_t n;
+};
 
-	for (size_t i = 0; i < len; i++) {
-		char c = w[i];
-		if (c == '\'')
-			continue;
-		if (n == GUESS_MAX_TERM)
-			return true; /* too long: not a term */
-		norm[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	if (n < GUESS_MIN_TERM)
+static void *guess_map(size_t bytes)
+{
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * Inserts the pending hashes grouped by where they land in the table
+ * (one counting pass and one scatter by the top 8 bits of the home
+ * slot): random inserts into a table of a megabyte miss the cache every
+ * time, grouped ones stay within a page.
+ */
+static bool guess_set_insert_pending(struct guess_set *set,
+				     const struct guess_pending *pend)
+{
+	size_t count[257] = { 0 }, shift = 0, size = set->mask + 1;
+	uint64_t *sorted;
+
+	if (pend->n == 0)
 		return true;
-	return guess_set_append(set, norm, n);
+	while ((size >> shift) > 256)
+		shift++;
+	sorted = guess_map(pend->n * sizeof(*sorted));
+	if (sorted == NULL)
+		return false;
+	for (size_t i = 0; i < pend->n; i++)
+		count[(guess_home(pend->h[i], set->mask) >> shift) + 1]++;
+	for (size_t b = 1; b <= 256; b++)
+		count[b] += count[b - 1];
+	for (size_t i = 0; i < pend->n; i++)
+		sorted[count[guess_home(pend->h[i], set->mask) >> shift]++] = pend->h[i];
+	for (size_t i = 0; i < pend->n; i++)
+		guess_set_insert(set, sorted[i]);
+	(void)munmap(sorted, pend->n * sizeof(*sorted));
+	return true;
 }
 
 /* Reads path (one word a line, '#' comments, blank lines skipped). */
 static pp_err guess_set_load(struct guess_set *set, const char *path,
 			     bool keep_terms)
 {
-	size_t terms_cap = 0, size = 0, cap = 1 << 16;
-	char *text = NULL;
-	FILE *f = fopen(path, "re");
+	size_t terms_cap = 0, size, lines = 1;
+	struct guess_pending pend = { NULL, 0 };
+	const char *text;
+	struct stat st;
 	pp_err err = PP_OK;
+	void *map = MAP_FAILED;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (f == NULL)
+	if (fd < 0)
 		return PP_ERR_NOT_FOUND;
-	text = malloc(cap);
-	while (text != NULL) {
-		size_t got = fread(text + size, 1, cap - size, f);
-		size += got;
-		if (got == 0)
-			break;
-		if (size == cap) {
-			char *nt = cap >= (size_t)GUESS_MAX_FILE ? NULL
-								 : realloc(text, cap * 2);
-			if (nt == NULL) {
-				free(text);
-				text = NULL;
-				break;
-			}
-			text = nt;
-			cap *= 2;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > GUESS_MAX_FILE) {
+		(void)close(fd);
+		return PP_ERR_IO;
+	}
+	size = (size_t)st.st_size;
+	if (size > 0) {
+		map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (map == MAP_FAILED) {
+			(void)close(fd);
+			return PP_ERR_IO;
 		}
 	}
-	if (text == NULL || ferror(f)) {
-		err = text == NULL ? PP_ERR_NOMEM : PP_ERR_IO;
-		goto out;
-	}
-	set->blob_cap = size + 64;
-	set->blob = malloc(set->blob_cap);
-	if (set->blob == NULL) {
+	(void)close(fd);
+	text = map == MAP_FAILED ? "" : map;
+	for (const char *q = text; size > 0 && (q = memchr(q, '\n', size - (size_t)(q - text))) != NULL; q++)
+		lines++;
+	if (!guess_set_init(set, lines) ||
+	    (pend.h = guess_map(lines * sizeof(*pend.h))) == NULL) {
 		err = PP_ERR_NOMEM;
 		goto out;
 	}
 	for (size_t pos = 0; pos < size;) {
-		size_t end = pos, start, stop;
-		bool ascii = true;
-		while (end < size && text[end] != '\n')
-			end++;
-		start = pos;
-		stop = end;
-		pos = end + 1;
-		while (start < stop && (text[start] == ' ' || text[start] == '\t'))
-			start++;
-		while (stop > start && (text[stop - 1] == ' ' || text[stop - 1] == '\t' ||
-					text[stop - 1] == '\r'))
-			stop--;
-		if (stop == start || text[start] == '#')
-			continue;
-		for (size_t i = start; i < stop && ascii; i++)
-			ascii = (unsigned char)text[i] < 0x80;
-		if (!(ascii && !keep_terms ? guess_set_add_ascii(set, text + start,
-								  stop - start)
-					   : guess_set_add_word(set, text + start,
-								stop - start, keep_terms,
-								&terms_cap))) {
-			err = PP_ERR_NOMEM;
-			goto out;
+		char norm[GUESS_MAX_TERM + 1];
+		size_t start = pos, n = 0;
+		bool slow = keep_terms, skip = false;
+
+		/* One pass over the line: ASCII words are folded and hashed
+		 * here; anything else takes guess_set_add_word. */
+		for (; pos < size && text[pos] != '\n'; pos++) {
+			char c = text[pos];
+			if (slow || skip)
+				continue;
+			if ((unsigned char)c >= 0x80) {
+				slow = true;
+			} else if (c == ' ' || c == '\t' || c == '\r') {
+				if (n > 0)
+					slow = true; /* inner blank: the careful path */
+			} else if (c == '#' && n == 0) {
+				skip = true;
+			} else if (c != '\'') {
+				if (n == GUESS_MAX_TERM) {
+					skip = true; /* too long: not a term */
+					continue;
+				}
+				norm[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+			}
 		}
+		if (!skip && slow) {
+			size_t b = start, e = pos;
+			while (b < e && (text[b] == ' ' || text[b] == '\t'))
+				b++;
+			while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t' ||
+					 text[e - 1] == '\r'))
+				e--;
+			if (e > b && text[b] != '#' &&
+			    !guess_set_add_word(set, text + b, e - b, keep_terms,
+						&terms_cap)) {
+				err = PP_ERR_NOMEM;
+				goto out;
+			}
+		} else if (!skip && n >= GUESS_MIN_TERM) {
+			pend.h[pend.n++] = guess_hash(norm, n);
+		}
+		pos++;
 	}
-	if (!guess_set_index(set))
+	if (!guess_set_insert_pending(set, &pend))
 		err = PP_ERR_NOMEM;
 out:
-	free(text);
-	(void)fclose(f);
+	if (pend.h != NULL)
+		(void)munmap(pend.h, lines * sizeof(*pend.h));
+	if (map != MAP_FAILED)
+		(void)munmap(map, size);
 	if (err != PP_OK)
 		guess_set_free(set);
 	return err;
@@ -451,12 +529,13 @@ static const struct guess_set *guess_common_set(void)
 	(void)pthread_mutex_lock(&guess_lock);
 	if (!guess_builtin_ok) {
 		size_t terms_cap = 0;
-		bool ok = true;
+		bool ok = guess_set_init(&guess_builtin, sizeof(guess_common) /
+							 sizeof(guess_common[0]));
 		for (size_t i = 0; ok && i < sizeof(guess_common) / sizeof(guess_common[0]); i++)
 			ok = guess_set_add_word(&guess_builtin, guess_common[i],
 						strlen(guess_common[i]), true,
 						&terms_cap);
-		if (ok && guess_set_index(&guess_builtin))
+		if (ok)
 			guess_builtin_ok = true;
 		else
 			guess_set_free(&guess_builtin);

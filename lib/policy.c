@@ -23,6 +23,7 @@ enum option_type {
 	OPT_CLASSES,    /* list of class names, or all / none */
 	OPT_LIST,       /* comma-separated names */
 	OPT_PATH,       /* absolute path */
+	OPT_OPTPATH,    /* absolute path, or "" for none */
 	OPT_NAME,       /* one user or group name */
 	OPT_UNREACHABLE, /* allow | deny */
 	OPT_ALLOW_FORCE /* allow | force */
@@ -62,10 +63,10 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_GUESSCHECK] = FLAG("guesscheck", guesscheck, "yes"),
 	/* wamerican's list; optional: skipped when missing and not set. */
 	[POLICY_OPT_WORDLIST] =
-		STR("wordlist", OPT_PATH, wordlist, "/usr/share/dict/american-english"),
-	[POLICY_OPT_BANNED_WORDS] = STR("banned_words", OPT_PATH, banned_words, ""),
+		STR("wordlist", OPT_OPTPATH, wordlist, "/usr/share/dict/american-english"),
+	[POLICY_OPT_BANNED_WORDS] = STR("banned_words", OPT_OPTPATH, banned_words, ""),
 	[POLICY_OPT_MIN_GUESS_POINTS] =
-		NUM("min_guess_points", OPT_INT, min_guess_points, 1, 64, "6"),
+		NUM("min_guess_points", OPT_INT, min_guess_points, 1, 64, "5"),
 	[POLICY_OPT_MIN_STRENGTH_BITS] =
 		NUM("min_strength_bits", OPT_INT, min_strength_bits, 0, 256, "40"),
 	[POLICY_OPT_DIFOK] = NUM("difok", OPT_INT, difok, 0, 256, "5"),
@@ -300,6 +301,10 @@ static const char *expected_text(const struct option *o, char *buf, size_t len)
 	case OPT_PATH:
 		snprintf(buf, len, "an absolute path shorter than %zu bytes", o->size);
 		break;
+	case OPT_OPTPATH:
+		snprintf(buf, len, "an absolute path shorter than %zu bytes, or nothing for none",
+			 o->size);
+		break;
 	case OPT_NAME:
 		snprintf(buf, len, "a group or user name");
 		break;
@@ -347,8 +352,8 @@ static bool apply(struct policy *p, const struct option *o, const char *value)
 		break;
 	}
 	case OPT_PATH:
-		/* A path whose default is "" (none) may be set back to "". */
-		ok = (value[0] == '\0' && o->deflt[0] == '\0') ||
+	case OPT_OPTPATH:
+		ok = (value[0] == '\0' && o->type == OPT_OPTPATH) ||
 		     (value[0] == '/' && strlen(value) < o->size &&
 		      strpbrk(value, " \t") == NULL);
 		if (ok)
@@ -702,6 +707,7 @@ void policy_format_value(const struct policy *p, enum policy_option opt,
 	}
 	case OPT_LIST:
 	case OPT_PATH:
+	case OPT_OPTPATH:
 	case OPT_NAME:
 		snprintf(buf, len, "%s", field);
 		break;

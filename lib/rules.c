@@ -360,12 +360,22 @@ static bool rules_dictionary_failed(const void *aux)
  * different characters") say the password is too simple.
  */
 static pp_err rules_pwquality_map(int rc, const void *aux,
-				  struct rules_result *res)
+				  bool own_systematic, struct rules_result *res)
 {
 	if (rc >= 0)
 		return PP_OK;
 	switch (rc) {
 	case PWQ_ERROR_CRACKLIB_CHECK:
+		/*
+		 * cracklib's "too simplistic/systematic" counts every pair of
+		 * neighbouring letters anywhere ("st", "op", "mn"), so it
+		 * refuses long passphrases. With guesscheck and maxsequence on,
+		 * pam_policy's own sequence, repeat and guessable rules judge
+		 * that instead.
+		 */
+		if (own_systematic && aux != NULL &&
+		    strstr((const char *)aux, "systematic") != NULL)
+			return PP_OK;
 		if (aux != NULL && strstr((const char *)aux, "dictionary") == NULL)
 			rules_add(res, RULE_TOO_SIMPLE);
 		else
@@ -421,7 +431,8 @@ static pp_err rules_check_pwquality(const struct policy *p,
 	if (rc == PWQ_ERROR_CRACKLIB_CHECK && rules_dictionary_failed(aux))
 		err = PP_ERR_CONFIG;
 	else
-		err = rules_pwquality_map(rc, aux, res);
+		err = rules_pwquality_map(rc, aux, p->guesscheck && p->maxsequence > 0,
+					  res);
 	rules_pwquality_release(rc, aux);
 	if (err != PP_OK)
 		goto out;
@@ -435,7 +446,8 @@ static pp_err rules_check_pwquality(const struct policy *p,
 		}
 		aux = NULL;
 		rc = pwquality_check(pwq, password, old_password, NULL, &aux);
-		err = rules_pwquality_map(rc, aux, res);
+		err = rules_pwquality_map(rc, aux, p->guesscheck && p->maxsequence > 0,
+					  res);
 		rules_pwquality_release(rc, aux);
 	}
 out:

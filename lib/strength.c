@@ -301,7 +301,8 @@ static void strength_core_cp(uint32_t *cp, size_t *n, size_t *pre,
 		uint32_t u = strength_unleet(cp[i], false);
 		cp[out++] = u != 0 ? u : cp[i];
 	}
-	/* A run of three or more identical code points collapses to one. */
+	/* A run of three or more identical code points collapses to two
+	 * (English doubles letters: "passsssword" -> "password"). */
 	{
 		size_t w = 0;
 		for (size_t r = 0; r < out;) {
@@ -309,6 +310,7 @@ static void strength_core_cp(uint32_t *cp, size_t *n, size_t *pre,
 			while (e < out && cp[e] == cp[r])
 				e++;
 			if (e - r >= 3) {
+				cp[w++] = cp[r];
 				cp[w++] = cp[r];
 			} else {
 				for (size_t k = r; k < e; k++)

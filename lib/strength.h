@@ -22,7 +22,7 @@
  *      7->t @->a $->s !->i ("p@tr10t" -> "patriot"; "1" is read as "i",
  *      the matcher in guess.c also tries "l");
  *   4. repeats collapsed: a run of 3 or more identical code points
- *      becomes one ("passsssword" -> "password");
+ *      becomes two ("passsssword" -> "password", "mooooon" -> "moon");
  *   5. a core that would be empty (no letter at all: "1234567890!", or
  *      only a keyboard walk of symbols) is instead the case-folded
  *      password itself, so that it still says something.

@@ -57,7 +57,7 @@ me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
 	for d in 1 24 100; do
 		echo "hist$d:x:$((1100 + d)):$((1100 + d)):History $d:/tmp:/bin/sh"
 	done
-	echo "qual:x:1300:1300:Quality Bench:/tmp:/bin/sh"
+	echo "zqx1:x:1300:1300:Zqx Ytw:/tmp:/bin/sh"
 	awk 'BEGIN { for (i = 0; i < 1000; i++)
 		printf "st%04d:x:%d:%d:Status %d:/tmp:/bin/sh\n", i, 10000 + i, 10000 + i, i }'
 	# bench history appends the pam_pwhistory users (pwhN) with their hashes.

@@ -23,9 +23,15 @@
 static struct policy rules_test_policy;
 static struct rules_result res;
 
+/* The classic rules alone: guessable and too_weak (guess.h) would add
+ * themselves to most of the deliberately weak passwords below; they have
+ * their own tests in test_strength.c, and test_strength_reasons_too shows
+ * them reported with these. */
 static void setup(void)
 {
 	policy_defaults(&rules_test_policy);
+	rules_test_policy.guesscheck = false;
+	rules_test_policy.min_strength_bits = 0;
 	memset(&res, 0, sizeof(res));
 }
 
@@ -498,6 +504,35 @@ START_TEST(test_empty_and_bad_arguments)
 }
 END_TEST
 
+/* With the default policy the strength reasons come in the same message
+ * as the others, after them. */
+START_TEST(test_strength_reasons_too)
+{
+	struct rules_context ctx = { .user = "alice",
+				     .gecos = "Alice Wonderland,,," };
+	char codes[512], msg[4096];
+
+	policy_defaults(&rules_test_policy);
+	rules_test_policy.dictcheck = false;
+	check_ctx("alicexxxx1234", &ctx);
+	rules_format_codes(&res, codes, sizeof(codes));
+	ck_assert_str_eq(codes,
+			 "missing_upper,missing_special,too_many_repeats,contains_user,"
+			 "contains_gecos,guessable,too_weak");
+	rules_format_message(&rules_test_policy, &res, msg, sizeof(msg));
+	ck_assert(strstr(msg, "\n  - It is a common word with small changes (found: ") != NULL);
+	ck_assert(strstr(msg, "your user name") != NULL);
+	ck_assert(strstr(msg, "\n  - Add more words or characters: it would be guessed quickly.") !=
+		  NULL);
+	ck_assert(strstr(msg, "alice") == NULL); /* never the password */
+	ck_assert_int_ge(res.guess_points, 0);
+	ck_assert_int_ge(res.strength_bits, 0);
+	/* The default policy accepts GOOD with the strength rules on. */
+	check_pw(GOOD);
+	assert_passes();
+}
+END_TEST
+
 START_TEST(test_many_reasons_at_once)
 {
 	struct rules_context ctx = { .user = "alice",
@@ -564,7 +599,7 @@ START_TEST(test_every_reason_formatted)
 			 "missing_digit,missing_special,too_few_classes,too_many_repeats,"
 			 "sequence,contains_user,contains_gecos,dictionary_word,too_similar,"
 			 "same_as_old,palindrome,too_simple,reused,too_soon,history_unavailable,mismatch,"
-			 "similar_to_recent");
+			 "similar_to_recent,guessable,too_weak");
 }
 END_TEST
 
@@ -685,6 +720,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_empty_and_bad_arguments);
 	tcase_add_test(tc, test_many_reasons_at_once);
+	tcase_add_test(tc, test_strength_reasons_too);
 	tcase_add_test(tc, test_every_reason_formatted);
 	tcase_add_test(tc, test_messages);
 	tcase_add_test(tc, test_format_truncates);
