@@ -177,6 +177,8 @@ static enum check_history check_history(const struct policy *p, const char *user
 		return HISTORY_FAILED;
 	if (r.reused)
 		rules_add(res, RULE_REUSED);
+	else if (r.similar)
+		rules_add(res, RULE_SIMILAR_TO_RECENT);
 	return HISTORY_CHECKED;
 }
 
