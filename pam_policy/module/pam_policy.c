@@ -425,7 +425,10 @@ static int password_update(pam_handle_t *pamh, int flags,
 			   const struct policy *p, const char *user,
 			   const struct users_info *info)
 {
-	struct rules_context ctx = { .user = user, .gecos = info ? info->gecos : NULL };
+	struct rules_context ctx = {
+		.user = user, .gecos = info ? info->gecos : NULL,
+		.service = item_text(pamh, PAM_SERVICE),
+	};
 	struct request_budget local;
 	struct request_budget *budget = chauthtok_budget(pamh, p, false, &local);
 	char *password = NULL, *old = NULL;

@@ -104,8 +104,11 @@ START_TEST(test_multibyte_characters_count_once)
 	struct harness_conv c;
 	/* 9 code points, 14 bytes: too short although over 10 bytes. */
 	const char *nine[] = { "Ünïcödé1!", NULL };
-	/* 10 code points. */
-	const char *ten[] = { "Ünïcödé1!X", "Ünïcödé1!X", NULL };
+	/*
+	 * 10 code points, 14 bytes, no word inside ("Ünïcödé1!X" is now
+	 * refused as guessable: "unicode" with two characters added).
+	 */
+	const char *ten[] = { "Qüvöxé7!Kä", "Qüvöxé7!Kä", NULL };
 
 	stack(NULL, "retry=1");
 	ck_assert_int_eq(change("alice", 0, &c, nine), PAM_AUTHTOK_ERR);
