@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,25 @@ static void teardown(void)
 }
 
 /* A daemon that is "running" but never answers: listen, never accept. */
+/*
+ * How many connections reached the stuck daemon: they wait, never
+ * accepted, in its backlog; take them now without blocking. One budget per
+ * PAM call means one connection: once the daemon failed to answer, later
+ * requests of the call are not sent. (A count, not a time: a loaded
+ * machine cannot make it flaky.)
+ */
+static int stuck_connections(void)
+{
+	int n = 0, fd;
+
+	while ((fd = accept4(stuck_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		close(fd);
+		n++;
+	}
+	ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s", strerror(errno));
+	return n;
+}
+
 static void stuck_daemon_start(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -69,6 +89,7 @@ static void stuck_daemon_start(void)
 	ck_assert_int_ge(stuck_fd, 0);
 	ck_assert_int_eq(bind(stuck_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(stuck_fd, 128), 0);
+	ck_assert_int_eq(fcntl(stuck_fd, F_SETFL, O_NONBLOCK), 0);
 }
 
 /* The check line (with check_args), the writer, and the record line. */
@@ -142,8 +163,7 @@ START_TEST(test_stuck_daemon_retry_waits_once)
 	/* ...but only the first one waited: one budget, not three. */
 	ck_assert_msg(ms >= BUDGET_MS - 50, "did not wait for the daemon: %lld ms",
 		      (long long)ms);
-	ck_assert_msg(ms < 2 * BUDGET_MS, "retry=3 took %lld ms (budget %d ms)",
-		      (long long)ms, BUDGET_MS);
+	ck_assert_int_eq(stuck_connections(), 1);
 	s = stored();
 	ck_assert_str_eq(s, "");
 	free(s);
@@ -168,8 +188,9 @@ START_TEST(test_stuck_daemon_check_and_record_share_budget)
 	s = stored();
 	ck_assert_str_eq(s, "alice:" PW1 ":passwd\n");
 	free(s);
-	ck_assert_msg(ms < 2 * BUDGET_MS, "check + record took %lld ms (budget %d ms)",
-		      (long long)ms, BUDGET_MS);
+	ck_assert_msg(ms >= BUDGET_MS - 50, "did not wait for the daemon: %lld ms",
+		      (long long)ms);
+	ck_assert_int_eq(stuck_connections(), 1);
 }
 END_TEST
 
