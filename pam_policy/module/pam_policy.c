@@ -757,8 +757,13 @@ PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 
 	if (!load_policy(pamh, flags, argc, argv, &p, !record))
 		return record ? PAM_IGNORE : PAM_AUTHTOK_ERR;
-	/* Every pam_chauthtok starts with this pass: a new time budget. */
-	if (flags & PAM_PRELIM_CHECK)
+	/*
+	 * Every pam_chauthtok starts with this pass: a new time budget, made
+	 * by the check line. The record line's preliminary pass comes after
+	 * the check line's in the same call and must not forget a daemon
+	 * that already failed to answer there.
+	 */
+	if ((flags & PAM_PRELIM_CHECK) && !record)
 		(void)chauthtok_budget(pamh, &p, true, &budget);
 	coverage = lookup_user(pamh, &p, &user, &info, &known);
 	if (coverage != USERS_COVERED && coverage != USERS_UNKNOWN) {
