@@ -255,7 +255,7 @@ static void row_cells(const struct report_row *row, struct cells *c)
  * byte that is not strict UTF-8 becomes '?', so that a name can neither
  * drive the terminal nor split a row. Into out (cap bytes, truncated).
  */
-static const char *printable_text(const char *s, char *out, size_t cap)
+const char *report_printable(const char *s, char *out, size_t cap)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t len = strlen(s), pos = 0, used = 0;
@@ -284,7 +284,7 @@ static void table_user(FILE *out, const char *s)
 {
 	char text[PRINTABLE_MAX];
 
-	fputs(printable_text(s, text, sizeof(text)), out);
+	fputs(report_printable(s, text, sizeof(text)), out);
 }
 
 /* One cell padded to width: numbers to the right, text to the left. */
@@ -378,9 +378,9 @@ static void csv_text(const char *s, FILE *out)
 
 	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
 		text[0] = '\'';
-		printable_text(s, text + 1, sizeof(text) - 1);
+		report_printable(s, text + 1, sizeof(text) - 1);
 	} else {
-		printable_text(s, text, sizeof(text));
+		report_printable(s, text, sizeof(text));
 	}
 	csv_field(text, out);
 }

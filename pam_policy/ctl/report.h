@@ -144,6 +144,14 @@ void report_write_summary(const struct report *r, size_t shown, FILE *out);
  */
 void report_json_string(const char *s, FILE *out);
 
+/*
+ * report_printable - s for a table or CSV cell: control characters and
+ * bytes that are not strict UTF-8 become '?', so that a name can neither
+ * drive the terminal nor split a row. Into out (cap bytes, cut to fit);
+ * returns out. Used by the report and the review alike.
+ */
+const char *report_printable(const char *s, char *out, size_t cap);
+
 /* report_format_parse - "table", "csv", "json"; false if unknown. */
 bool report_format_parse(const char *name, enum report_format *out);
 

@@ -18,6 +18,7 @@
 #include "bounds.h"
 #include "client.h"
 #include "proto.h"
+#include "report.h"
 #include "request.h"
 #include "utf8.h"
 
@@ -180,34 +181,6 @@ struct cells {
 	char v[NCOLS][CELL_MAX];
 };
 
-/*
- * s as it may be printed: control characters and bytes that are not
- * strict UTF-8 become '?' (as in the report), so that no name or group
- * can drive the terminal or split a row.
- */
-static void printable(const char *s, char *out, size_t cap)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strlen(s), pos = 0, used = 0;
-
-	while (pos < len && used + 1 < cap) {
-		uint32_t cp;
-		size_t n = utf8_decode(u + pos, len - pos, &cp);
-
-		if (n == 0 || utf8_is_control(cp)) {
-			out[used++] = '?';
-			pos += n == 0 ? 1 : n;
-			continue;
-		}
-		if (used + n >= cap)
-			break;
-		memcpy(out + used, s + pos, n);
-		used += n;
-		pos += n;
-	}
-	out[used] = '\0';
-}
-
 static void date_cell(int64_t t, char *buf)
 {
 	if (t != 0)
@@ -237,19 +210,19 @@ static void row_cells(const struct review_row *row, struct cells *c)
 {
 	char group[PP_NAME_MAX + 1];
 
-	printable(row->user, c->v[COL_USER], CELL_MAX);
+	(void)report_printable(row->user, c->v[COL_USER], CELL_MAX);
 	if (row->uid_known)
 		snprintf(c->v[COL_UID], CELL_MAX, "%llu", row->uid);
 	else
 		c->v[COL_UID][0] = '\0';
-	printable(row->groups, c->v[COL_GROUPS], CELL_MAX);
+	(void)report_printable(row->groups, c->v[COL_GROUPS], CELL_MAX);
 	date_cell(row->last_login, c->v[COL_LOGIN]);
 	date_cell(row->last_change, c->v[COL_CHANGE]);
 	snprintf(c->v[COL_STATE], CELL_MAX, "%s", aging_state_name(row->state));
 	snprintf(c->v[COL_EXEMPT], CELL_MAX, "%s",
 		 row->exemption != PROTO_EXEMPTION_NONE ? "yes" : "no");
 	if (row->exemption == PROTO_EXEMPTION_GROUP && row->exempt_group[0] != '\0') {
-		printable(row->exempt_group, group, sizeof(group));
+		(void)report_printable(row->exempt_group, group, sizeof(group));
 		snprintf(c->v[COL_REASON], CELL_MAX, "exempt group %s", group);
 	} else {
 		snprintf(c->v[COL_REASON], CELL_MAX, "%s", reason_text(row->exemption));
@@ -272,8 +245,8 @@ static void write_header(const struct review *v, const char *eol, FILE *out)
 	char when[40], host[sizeof(v->host)], policy[sizeof(v->policy)];
 
 	rfc3339(v->now, when, sizeof(when));
-	printable(v->host, host, sizeof(host));
-	printable(v->policy, policy, sizeof(policy));
+	(void)report_printable(v->host, host, sizeof(host));
+	(void)report_printable(v->policy, policy, sizeof(policy));
 	fprintf(out, "# access review of %s%s", host, eol);
 	fprintf(out, "# generated: %s%s", when, eol);
 	fprintf(out, "# policy: %s%s", policy, eol);
@@ -350,18 +323,6 @@ static void write_csv(const struct review *v, FILE *out)
 	free(cells);
 }
 
-/* A JSON string of s (escaped), or null when it cannot be escaped. */
-static void json_string(const char *s, FILE *out)
-{
-	char buf[(CELL_MAX + 1) * 6 + 3];
-	size_t used = 0;
-
-	if (auditlog_json_string(buf, sizeof(buf), &used, s))
-		fwrite(buf, 1, used, out);
-	else
-		fputs("null", out);
-}
-
 static void write_json(const struct review *v, FILE *out)
 {
 	struct cells *cells = malloc(sizeof(*cells));
@@ -371,9 +332,9 @@ static void write_json(const struct review *v, FILE *out)
 		return;
 	rfc3339(v->now, when, sizeof(when));
 	fputs("{\"host\":", out);
-	json_string(v->host, out);
+	report_json_string(v->host, out);
 	fprintf(out, ",\"generated\":\"%s\",\"policy\":", when);
-	json_string(v->policy, out);
+	report_json_string(v->policy, out);
 	fputs(",\"accounts\":[", out);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct review_row *row = &v->rows[i];
@@ -387,11 +348,11 @@ static void write_json(const struct review *v, FILE *out)
 			else if (c == COL_EXEMPT)
 				fputs(row->exemption != PROTO_EXEMPTION_NONE ? "true" : "false", out);
 			else if (c == COL_USER)
-				json_string(row->user, out);
+				report_json_string(row->user, out);
 			else if (cells->v[c][0] == '\0' && c != COL_GROUPS)
 				fputs("null", out);
 			else
-				json_string(cells->v[c], out);
+				report_json_string(cells->v[c], out);
 		}
 		putc('}', out);
 	}
