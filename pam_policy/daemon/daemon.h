@@ -217,6 +217,7 @@ struct server {
 	int64_t watchdog_ms;        /* WatchdogSec= (sd_watchdog_enabled); 0: off */
 	int64_t watchdog_sent;      /* monotonic ms of the last WATCHDOG=1 */
 	int status_conns;           /* connections the last STATUS= named; -1 */
+	int64_t status_sent;        /* monotonic ms of the last STATUS= */
 };
 
 /* ---- small helpers and start-up (server.c) ---- */

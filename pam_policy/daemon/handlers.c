@@ -207,32 +207,33 @@ static void note_future_date(const char *user, const struct store_user *u, int64
 		user, date, today, others, FUTURE_LOG_SECONDS);
 }
 
-/*
- * Add what the shadow file demands of user to f (users_shadow_facts):
- * must change (last change 0), shadow's own maximum age, a locked or
- * unusable password. Read on every call, so that "chage -d 0", "passwd
- * -e" and "usermod -L" count at once. A missing file or entry demands
- * nothing; an unreadable file is logged (at most once a minute) and
- * demands nothing either: the store's facts stand.
- */
 #define SHADOW_LOG_SECONDS 60
 
-static void add_shadow_facts(const struct server *s, const char *user,
-			     struct aging_facts *f)
+/*
+ * The user's shadow entry, read once per request (a stat(2) and a lookup
+ * in the cached table, shadow.c) and used for every question asked of it.
+ * Read on every request, so that "chage -d 0", "passwd -e" and "usermod
+ * -L" count at once. A missing file or entry demands nothing; an
+ * unreadable file is logged (at most once a minute) and demands nothing
+ * either: the store's facts stand.
+ */
+struct shadow_view {
+	bool found;
+	struct users_shadow sh;
+};
+
+static void shadow_view_read(const struct server *s, const char *user,
+			     struct shadow_view *v)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static int64_t logged_at;
-	struct users_shadow sh;
-	pp_err rc = shadow_lookup(s, user, &sh);
+	pp_err rc = shadow_lookup(s, user, &v->sh);
 	int e = errno;
 	int64_t now;
 	bool log_it;
 
-	if (rc == PP_OK) {
-		users_shadow_facts(&sh, f);
-		return;
-	}
-	if (rc == PP_ERR_NOT_FOUND || (rc == PP_ERR_IO && e == ENOENT))
+	v->found = rc == PP_OK;
+	if (rc == PP_OK || rc == PP_ERR_NOT_FOUND || (rc == PP_ERR_IO && e == ENOENT))
 		return;
 	now = now_utc();
 	pthread_mutex_lock(&lock);
@@ -244,6 +245,24 @@ static void add_shadow_facts(const struct server *s, const char *user,
 		log_msg(LOG_WARNING, "cannot read %s (%s): what it demands (must change, "
 			"its maximum age, locked passwords) is not followed", s->policy->shadow_file,
 			rc == PP_ERR_IO ? strerror(e) : pp_strerror(rc));
+}
+
+/*
+ * Add what the shadow file demands of user to f (users_shadow_facts):
+ * must change (last change 0), shadow's own maximum age, a locked or
+ * unusable password. known: the entry when the caller has read it.
+ */
+static void add_shadow_facts(const struct server *s, const char *user,
+			     const struct shadow_view *known, struct aging_facts *f)
+{
+	struct shadow_view v;
+
+	if (known == NULL) {
+		shadow_view_read(s, user, &v);
+		known = &v;
+	}
+	if (known->found)
+		users_shadow_facts(&known->sh, f);
 }
 
 /*
@@ -314,7 +333,7 @@ static bool forced_now(const struct server *s, const struct store_user *u, int64
 	};
 	struct aging_status st;
 
-	add_shadow_facts(s, u->name, &f);
+	add_shadow_facts(s, u->name, NULL, &f);
 	aging_evaluate(&f, now, s->policy->max_age_days, s->policy->warn_days, &st);
 	return st.state == AGING_MUST_CHANGE || st.state == AGING_EXPIRED;
 }
@@ -663,8 +682,9 @@ static uint64_t login_count(struct server *s, const struct conn *c,
 	return dormant;
 }
 
+/* sv: the user's shadow entry when the caller has read it, else NULL. */
 static void status_reply(struct server *s, struct conn *c, const struct store_user *u,
-			 int max_age, int warn)
+			 const struct shadow_view *sv, int max_age, int warn)
 {
 	struct aging_facts f = {
 		.last_change = u->last_change, .first_seen = u->first_seen,
@@ -675,7 +695,7 @@ static void status_reply(struct server *s, struct conn *c, const struct store_us
 	int64_t now = now_utc(), last_login;
 	uint64_t dormant = login_count(s, c, u, now, &last_login);
 
-	add_shadow_facts(s, u->name, &f);
+	add_shadow_facts(s, u->name, sv, &f);
 	aging_evaluate(&f, now, max_age, warn, &st);
 	if (st.future)
 		note_future_date(u->name, u, now);
@@ -779,7 +799,7 @@ void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
 	log_msg(LOG_INFO, "first sight of %s: clock starts %s", user,
 		days > 0 ? "at the shadow file's last change"
 			 : (must ? "expired (shadow last change is 0)" : "now"));
-	status_reply(s, c, &u, max_age, warn);
+	status_reply(s, c, &u, NULL, max_age, warn);
 }
 
 /*
@@ -787,18 +807,17 @@ void handle_bootstrap(struct server *s, struct worker *w, struct conn *c)
  * change (a day) is later than the day of the store's last change (or of
  * first sight), and not in the future. 0 when there is none.
  */
-static int64_t unrecorded_change(const struct server *s, const struct store_user *u,
+static int64_t unrecorded_change(const struct shadow_view *v, const struct store_user *u,
 				 int64_t now)
 {
-	struct users_shadow sh;
+	const struct users_shadow *sh = &v->sh;
 	int64_t stored = u->last_change ? u->last_change : u->first_seen;
 	int64_t t;
 
-	if (shadow_lookup(s, u->name, &sh) != PP_OK || sh.last_change <= 0 ||
-	    sh.last_change > USERS_SHADOW_DAYS_LIMIT)
+	if (!v->found || sh->last_change <= 0 || sh->last_change > USERS_SHADOW_DAYS_LIMIT)
 		return 0;
-	t = (int64_t)sh.last_change * AGING_DAY;
-	if (t > now || stored >= now || sh.last_change <= stored / AGING_DAY)
+	t = (int64_t)sh->last_change * AGING_DAY;
+	if (t > now || stored >= now || sh->last_change <= stored / AGING_DAY)
 		return 0;
 	return t;
 }
@@ -813,6 +832,7 @@ void handle_adopt(struct server *s, struct worker *w, struct conn *c)
 {
 	char user[PP_NAME_MAX + 1], date[16];
 	struct store_user u;
+	struct shadow_view sv = { .found = false };
 	int64_t now = now_utc(), t;
 	int max_age, warn;
 	pp_err rc;
@@ -821,7 +841,9 @@ void handle_adopt(struct server *s, struct worker *w, struct conn *c)
 		return;
 	status_limits(s, c, &max_age, &warn);
 	rc = store_user_get(w->store, user, &u);
-	if (rc == PP_OK && (t = unrecorded_change(s, &u, now)) != 0) {
+	if (rc == PP_OK)
+		shadow_view_read(s, user, &sv);
+	if (rc == PP_OK && (t = unrecorded_change(&sv, &u, now)) != 0) {
 		rc = store_adopt_last_change(w->store, user, t);
 		if (rc == PP_OK) {
 			aging_format_date(t, date, sizeof(date));
@@ -840,7 +862,7 @@ void handle_adopt(struct server *s, struct worker *w, struct conn *c)
 		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 		return;
 	}
-	status_reply(s, c, &u, max_age, warn);
+	status_reply(s, c, &u, &sv, max_age, warn);
 }
 
 void handle_status(struct server *s, struct worker *w, struct conn *c)
@@ -855,12 +877,15 @@ void handle_status(struct server *s, struct worker *w, struct conn *c)
 	status_limits(s, c, &max_age, &warn);
 	rc = store_user_get(w ? w->store : s->store, user, &u);
 	if (rc == PP_OK) {
+		struct shadow_view sv;
+
+		shadow_view_read(s, user, &sv);
 		/* Only root's requests (the module) write; auditors just read. */
-		if (c->privileged && w == NULL && unrecorded_change(s, &u, now_utc()) != 0) {
+		if (c->privileged && w == NULL && unrecorded_change(&sv, &u, now_utc()) != 0) {
 			dispatch_continue(s, w, c, &dispatch_adopt);
 			return;
 		}
-		status_reply(s, c, &u, max_age, warn);
+		status_reply(s, c, &u, &sv, max_age, warn);
 		return;
 	}
 	if (rc != PP_ERR_NOT_FOUND) {

@@ -220,7 +220,9 @@ void server_socket_check(struct server *s)
  * The service manager (systemd Type=notify, or a test harness) hears from
  * us through sd_notify on $NOTIFY_SOCKET: READY=1 with a STATUS= once the
  * socket accepts connections, STATUS= when the number of connections
- * changes, WATCHDOG=1 from the event loop when WatchdogSec= is set, and
+ * has changed (at most once a second: with a connection per PAM call, one
+ * datagram per change would load the service manager at every login),
+ * WATCHDOG=1 from the event loop when WatchdogSec= is set, and
  * STOPPING=1 when a signal asks us to stop. Without NOTIFY_SOCKET all of
  * it is a no-op.
  */
@@ -239,6 +241,8 @@ static void notify_ready(struct server *s)
 			strerror(-rc));
 }
 
+#define STATUS_NOTIFY_MS 1000
+
 void server_notify_tick(struct server *s)
 {
 	int64_t now;
@@ -247,8 +251,10 @@ void server_notify_tick(struct server *s)
 		(void)sd_notify(0, "WATCHDOG=1");
 		s->watchdog_sent = now;
 	}
-	if (s->status_conns >= 0 && s->nconns != s->status_conns) {
+	if (s->status_conns >= 0 && s->nconns != s->status_conns &&
+	    (now = now_ms()) - s->status_sent >= STATUS_NOTIFY_MS) {
 		s->status_conns = s->nconns;
+		s->status_sent = now;
 		(void)sd_notifyf(0, "STATUS=serving %s, %d connection%s", s->socket_path,
 				 s->nconns, s->nconns == 1 ? "" : "s");
 	}
