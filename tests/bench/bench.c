@@ -5,6 +5,8 @@
  *
  *   bench history BUILD WORK RESULTS   A: check latency at history depth
  *                                      1/24/100, pam_policy vs pam_pwhistory
+ *   bench skeleton BUILD WORK RESULTS  S: check at depth 24 with and
+ *                                      without the skeleton history
  *   bench status  BUILD WORK RESULTS   B: account-phase status p50/p99, q/s,
  *                                      beside pam_unix's account phase
  *   bench report  BUILD WORK RESULTS [CTL]
@@ -631,6 +633,108 @@ static int cmd_history(int runs)
 			result("SKIP", "A: faster than pam_pwhistory at depth 24",
 			       "pam_pwhistory not measured (needs root for a private /etc/security)");
 	}
+	return 0;
+}
+
+/* ================= S: the skeleton history's cost at depth 24 ================= */
+
+#define S_DEPTH 24
+
+/* Seed user with S_DEPTH changes through the daemon at socket. */
+static void seed_user(const char *socket, const char *user)
+{
+	struct seed_job j = { socket, user, S_DEPTH, PP_OK };
+
+	seed_history(&j);
+	if (j.rc != PP_OK)
+		die("request_record for %s: %s", user, pp_strerror(j.rc));
+}
+
+/* One request_check of new_password for user; its wall time in ms. */
+static double time_check(const char *socket, const char *user)
+{
+	struct request_check_result cr;
+	double t0 = now_ms();
+	pp_err rc = request_check(socket, TIMEOUT_MS, user, new_password, 0, S_DEPTH, 0, &cr);
+
+	if (rc != PP_OK || cr.reused || cr.similar)
+		die("request_check %s: %s", user, pp_strerror(rc));
+	return now_ms() - t0;
+}
+
+/*
+ * A check at depth 24 with the skeleton history (similar_history = 5: one
+ * argon2id of the password and one of its skeleton) against one without
+ * (entries recorded while similar_history was 0 carry no skeleton, so the
+ * check hashes the password only). Both users live in one daemon with the
+ * default policy and are checked alternately, so that the load of a
+ * shared machine falls on both alike; the ratio is of the medians.
+ */
+static int cmd_skeleton(int runs)
+{
+	char dir[600];
+	struct daemon d;
+	double *with = calloc((size_t)runs, sizeof(double));
+	double *without = calloc((size_t)runs, sizeof(double));
+	double mw, mo, ratio;
+	struct request_check_result cr;
+	char similar[64];
+
+	if (with == NULL || without == NULL)
+		die("out of memory");
+	PATHF(dir, "%s/s", work_dir);
+	make_dir(dir, 0700);
+	daemon_start(&d, dir, "similar_history = 0\n");
+	current_daemon = &d;
+	seed_user(d.socket, "noskel24");
+	daemon_stop(&d);
+	daemon_start(&d, dir, NULL);
+	seed_user(d.socket, "skel24");
+
+	/* The skeleton history is in effect: the newest password, case swapped. */
+	old_password(similar, sizeof(similar), S_DEPTH - 1);
+	for (char *q = similar; *q != '\0'; q++)
+		if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))
+			*q ^= 0x20;
+	if (request_check(d.socket, TIMEOUT_MS, "skel24", similar, 0, S_DEPTH, 0, &cr) != PP_OK ||
+	    !cr.similar)
+		die("skel24: a password of the newest one's skeleton was not refused");
+	if (request_check(d.socket, TIMEOUT_MS, "noskel24", similar, 0, S_DEPTH, 0, &cr) != PP_OK ||
+	    cr.similar || cr.reused)
+		die("noskel24: entries without skeletons matched one");
+
+	for (int i = 0; i < 2; i++) {   /* warm-up: pool, memory, page cache */
+		(void)time_check(d.socket, "noskel24");
+		(void)time_check(d.socket, "skel24");
+	}
+	for (int i = 0; i < runs; i++) {
+		if (i % 2 == 0) {
+			without[i] = time_check(d.socket, "noskel24");
+			with[i] = time_check(d.socket, "skel24");
+		} else {
+			with[i] = time_check(d.socket, "skel24");
+			without[i] = time_check(d.socket, "noskel24");
+		}
+	}
+	daemon_stop(&d);
+	current_daemon = NULL;
+	mw = median(with, (size_t)runs);
+	mo = median(without, (size_t)runs);
+	ratio = mw / mo;
+	printf("\nPart S - request_check at depth %d with and without the skeleton history\n"
+	       "  (median of %d alternated runs, connection included; default argon2id)\n\n",
+	       S_DEPTH, runs);
+	printf("  %-44s %10s %9s %9s\n", "check", "median ms", "min ms", "max ms");
+	printf("  %-44s %10.1f %9.1f %9.1f\n", "without skeletons (password hash only)", mo,
+	       without[0], without[runs - 1]);
+	printf("  %-44s %10.1f %9.1f %9.1f\n", "with skeletons (similar_history = 5)", mw,
+	       with[0], with[runs - 1]);
+	printf("  ratio of the medians: %.2fx\n", ratio);
+	result(ratio <= 1.2 ? "PASS" : "FAIL",
+	       "S: check with skeletons within 1.2x of without (depth 24)",
+	       "%.1f ms vs %.1f ms = %.2fx (limit 1.20x)", mw, mo, ratio);
+	free(with);
+	free(without);
 	return 0;
 }
 
@@ -1483,7 +1587,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 5) {
-		fprintf(stderr, "usage: bench history|status|report|quality BUILD WORK RESULTS "
+		fprintf(stderr, "usage: bench history|skeleton|status|report|quality BUILD WORK RESULTS "
 			"[CTL | CORPUS SECUREDIR]\n");
 		return 2;
 	}
@@ -1496,6 +1600,8 @@ int main(int argc, char **argv)
 	atexit(stop_on_exit);
 	if (strcmp(argv[1], "history") == 0)
 		return cmd_history(env_int("BENCH_RUNS", 15));
+	if (strcmp(argv[1], "skeleton") == 0)
+		return cmd_skeleton(env_int("BENCH_SKELETON_RUNS", 31));
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(env_int("BENCH_STATUS_QUERIES", 200000),
 				  env_int("BENCH_STATUS_CONN_QUERIES", 50000),
