@@ -58,6 +58,7 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "guess.h"
 #include "policy.h"
 #include "proto.h"
 #include "request.h"
@@ -1391,6 +1392,7 @@ static int cmd_report(int nusers, const char *ctl, int runs)
 /* ======================= Q: quality of the verdicts ======================= */
 
 #define Q_TOOLS 3
+#define Q_PLAIN 250   /* passwords per corpus also checked without the index */
 #define Q_CORPORA 4
 static const char *const q_tool_names[Q_TOOLS] = { "pam_policy", "pam_pwquality", "pam_passwdqc" };
 static const char *const q_corpus_names[Q_CORPORA] = { "weak", "strong-pwgen", "strong-pwmake",
@@ -1428,9 +1430,35 @@ static void q_load(struct q_corpus *c, const char *path)
 		die("%s is empty", path);
 }
 
+/* The index of the default wordlist at path (see guess_wordlist_index). */
+static void build_wordlist_index(const char *path)
+{
+	struct policy d;
+	const char *lists[1];
+	char err[600];
+	void *buf = NULL;
+	size_t len = 0;
+	uint64_t words = 0;
+	FILE *f;
+
+	policy_defaults(&d);
+	lists[0] = d.wordlist;
+	if (guess_wordlist_index(lists, 1, &buf, &len, &words, err, sizeof(err)) != PP_OK)
+		die("word list index: %s", err);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+	free(buf);
+	printf("  (word list index of %s: %llu words)\n", d.wordlist,
+	       (unsigned long long)words);
+}
+
 static int cmd_quality(const char *corpus_dir, const char *securedir)
 {
-	char dir[600], pamdir[700], conf[800], path[800];
+	char dir[600], pamdir[700], conf[800], path[800], index_path[700];
+	char plain_conf[800];
+	double plain_ms = 0;
+	long plain_calls = 0, plain_differ = 0;
 	struct q_corpus corpus[Q_CORPORA];
 	long accepted[Q_TOOLS][Q_CORPORA];
 	double ms[Q_TOOLS];
@@ -1442,15 +1470,30 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	make_dir(dir, 0700);
 	PATHF(pamdir, "%s/pam.d", dir);
 	make_dir(pamdir, 0755);
-	/* The default policy, without the daemon: no history, no minimum age. */
+	/*
+	 * The default policy, without the daemon: no history, no minimum age;
+	 * the word list's index built here as "pam_policyctl wordlist build"
+	 * builds it (the installed one is in /var/cache, which is not ours).
+	 */
+	PATHF(index_path, "%s/wordlist.idx", dir);
+	build_wordlist_index(index_path);
 	PATHF(conf, "%s/policy.conf", dir);
 	write_file(conf, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
-		   "socket = %s/none.sock\n", dir);
+		   "socket = %s/none.sock\nwordlist_index = %s\n", dir, index_path);
 	PATHF(path, "%s/pam_policy", pamdir);
 	write_file(path,
 		   "password requisite %s/tests/pam_test_writer.so prompt\n"
 		   "password requisite %s/pam_policy.so config=%s use_authtok\n",
 		   build_dir, build_dir, conf);
+	/* For reference: the same policy reading the plain list every time. */
+	PATHF(plain_conf, "%s/policy-plain.conf", dir);
+	write_file(plain_conf, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
+		   "socket = %s/none.sock\nwordlist_index =\n", dir);
+	PATHF(path, "%s/pam_policy_plain", pamdir);
+	write_file(path,
+		   "password requisite %s/tests/pam_test_writer.so prompt\n"
+		   "password requisite %s/pam_policy.so config=%s use_authtok\n",
+		   build_dir, build_dir, plain_conf);
 	/* The same composition for the others: 10 characters, 4 classes. */
 	PATHF(path, "%s/pam_pwquality", pamdir);
 	write_file(path,
@@ -1490,6 +1533,14 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 					accepted[t][c]++;
 				ms[t] += one;
 				calls[t]++;
+				/* The first Q_PLAIN of each corpus again without the index. */
+				if (t == 0 && i < Q_PLAIN) {
+					int rp = pam_once(pamdir, "pam_policy_plain", user,
+							  corpus[c].pw[i], true, &one, &cd);
+					plain_differ += (rp == PAM_SUCCESS) != (rc == PAM_SUCCESS);
+					plain_ms += one;
+					plain_calls++;
+				}
 			}
 		}
 	}
@@ -1500,6 +1551,7 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	double lib_ms = 0, first_ms;
 	long lib_calls = 0;
 	policy_defaults(&pol);
+	PATHF(pol.wordlist_index, "%s", index_path);
 	{
 		struct rules_result res;
 		struct rules_context ctx = { user, "Zqx Ytw", NULL, NULL, NULL };
@@ -1550,6 +1602,11 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	       "   the test writer's prompt included; no daemon. pam_policy's rules_check\n"
 	       "   in process: %.3f ms per password, %.1f ms for the first, which reads\n"
 	       "   the word lists)\n", lib_ms, first_ms);
+	if (have[0] && plain_calls > 0)
+		printf("  (pam_policy without its word list index, reading %s on every\n"
+		       "   transaction: %.3f ms/check over %ld passwords, %ld verdict%s differing\n"
+		       "   from the indexed run)\n", pol.wordlist, plain_ms / (double)plain_calls,
+		       plain_calls, plain_differ, plain_differ == 1 ? "" : "s");
 
 	if (have[0]) {
 		long sa = 0, sn = 0;
@@ -1564,6 +1621,9 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 		result(strong >= 99.5 ? "PASS" : "FAIL",
 		       "Q pam_policy accepts >= 99.5% of the strong corpus", "%ld/%ld (%.2f%%)",
 		       sa, sn, strong);
+		result(plain_differ == 0 ? "PASS" : "FAIL",
+		       "Q pam_policy verdicts identical with and without the index",
+		       "%ld of %ld differ", plain_differ, plain_calls);
 		result(ms[0] / (double)calls[0] <= 5.0 ? "PASS" : "FAIL",
 		       "Q pam_policy check without the daemon <= 5 ms", "%.3f ms per PAM "
 		       "transaction, %.3f ms in rules_check", ms[0] / (double)calls[0], lib_ms);
