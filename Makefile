@@ -394,6 +394,10 @@ install: all
 	install -m 0644 conf/banned-words.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 conf/bash-completion/pam_policyctl $(DESTDIR)$(BASHCOMPDIR)/pam_policyctl
+	@# The word list's index, on this machine only (a package build has a DESTDIR).
+	@if [ -z "$(DESTDIR)" ]; then $(BINDIR)/pam_policyctl wordlist build || \
+	    echo "install: no word list index; checks read the list itself" \
+	         "(pam_policyctl wordlist status)"; fi
 
 # The configuration file is the admin's: uninstall leaves it (and any
 # .new beside it), like the state and the audit log.
