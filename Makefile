@@ -68,20 +68,20 @@ PKG_CONFIG ?= pkg-config
 # What each program is made of. lib/ is shared; everything else belongs to
 # one program. The module's list is the proof that it never loads the store.
 
-LIB_NAMES    = error utf8 policy users aging rules proto client \
+LIB_NAMES    = error utf8 policy users aging rules proto client wordindex \
                request auditlog fsutil strength guess
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
                daemon/store_sqlite daemon/shadow daemon/skeleton
-CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check
+CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check ctl/wordlist
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
 MODULE_LIB   = error utf8 policy users aging rules proto client request \
-               strength guess
+               strength guess wordindex
 DAEMON_LIB   = error utf8 policy users aging proto auditlog fsutil strength
 CTL_LIB      = error utf8 policy users aging rules proto client request \
-               auditlog fsutil strength guess
+               auditlog fsutil strength guess wordindex
 
 MODULE_PKGS  = pam pwquality libsodium
 DAEMON_PKGS  = libsodium sqlite3 libsystemd
@@ -394,6 +394,10 @@ install: all
 	install -m 0644 conf/banned-words.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 conf/bash-completion/pam_policyctl $(DESTDIR)$(BASHCOMPDIR)/pam_policyctl
+	@# The word list's index, on this machine only (a package build has a DESTDIR).
+	@if [ -z "$(DESTDIR)" ]; then $(BINDIR)/pam_policyctl wordlist build || \
+	    echo "install: no word list index; checks read the list itself" \
+	         "(pam_policyctl wordlist status)"; fi
 
 # The configuration file is the admin's: uninstall leaves it (and any
 # .new beside it), like the state and the audit log.

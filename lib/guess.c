@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "guess.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 #include "secret.h"
 #include "strength.h"
+#include "wordindex.h"
 
 #define GUESS_MIN_TERM 3     /* shortest term looked for, in code points */
 #define GUESS_FUZZY_TERM 5   /* shortest term matched at edit distance 1 */
@@ -122,6 +124,8 @@ struct guess_set {
 	size_t bytes;         /* of the mapping */
 	struct guess_term *terms; /* decoded, for fuzzy scans (small lists) */
 	size_t nterms;
+	struct wordindex index;   /* when slot points into an index file */
+	bool indexed;
 };
 
 /* 64-bit hash of a word, eight bytes a step (words are short; the table
@@ -204,8 +208,7 @@ static void guess_set_insert(struct guess_set *set, uint64_t h)
 	set->count++;
 }
 
-static bool guess_set_append(struct guess_set *set, const char *w,
-			     size_t len)
+static bool guess_set_append_hash(struct guess_set *set, uint64_t h)
 {
 	if ((set->count + 1) * 5 > (set->mask + 1) * 4) {
 		struct guess_set bigger = *set;
@@ -220,13 +223,21 @@ static bool guess_set_append(struct guess_set *set, const char *w,
 		set->bytes = bigger.bytes;
 		set->count = bigger.count;
 	}
-	guess_set_insert(set, guess_hash(w, len));
+	guess_set_insert(set, h);
 	return true;
+}
+
+static bool guess_set_append(struct guess_set *set, const char *w,
+			     size_t len)
+{
+	return guess_set_append_hash(set, guess_hash(w, len));
 }
 
 static void guess_set_free(struct guess_set *set)
 {
-	if (set->slot != NULL)
+	if (set->indexed)
+		wordindex_close(&set->index);
+	else if (set->slot != NULL)
 		(void)munmap(set->slot, set->bytes);
 	free(set->terms);
 	memset(set, 0, sizeof(*set));
@@ -464,9 +475,56 @@ out:
 	return err;
 }
 
+/*
+ * The set of an index file (wordindex.h): the table is used in place,
+ * read-only (the mapping is PROT_READ; nothing is ever inserted into it).
+ */
+static void guess_set_from_index(struct guess_set *set, struct wordindex *ix)
+{
+	memset(set, 0, sizeof(*set));
+	set->index = *ix;
+	set->indexed = true;
+	set->slot = (uint64_t *)(uintptr_t)ix->slot;
+	set->mask = (size_t)ix->header.slots - 1;
+	set->count = (size_t)ix->header.words;
+	memset(ix, 0, sizeof(*ix));
+}
+
+/*
+ * The word list at path: its index at index_path when that was built from
+ * path as it is now; path itself when it is an index (then it must be a
+ * valid one); else path read as plain text. PP_ERR_INVALID for a path
+ * that is a refused index.
+ */
+static pp_err guess_dict_load(struct guess_set *set, const char *path,
+			      const char *index_path)
+{
+	struct wordindex ix;
+	struct wordindex_source now;
+
+	if (index_path[0] != '\0' &&
+	    wordindex_source_stat(path, &now) == PP_OK &&
+	    wordindex_open(index_path, GUESS_HASH_SCHEME, &ix, NULL, 0) == PP_OK) {
+		if (wordindex_matches(&ix, path, &now)) {
+			guess_set_from_index(set, &ix);
+			return PP_OK;
+		}
+		/* Stale or of other lists: the plain list decides. */
+		wordindex_close(&ix);
+	}
+	if (wordindex_has_magic(path)) {
+		pp_err err = wordindex_open(path, GUESS_HASH_SCHEME, &ix, NULL, 0);
+		if (err == PP_OK)
+			guess_set_from_index(set, &ix);
+		return err == PP_ERR_NOT_FOUND ? err : err == PP_OK ? PP_OK : PP_ERR_INVALID;
+	}
+	return guess_set_load(set, path, false);
+}
+
 static pthread_mutex_t guess_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char path[POLICY_MAX_PATH];
+	char index[POLICY_MAX_PATH];   /* the dictionary's index path, or "" */
 	bool terms;
 	pp_err status;        /* PP_OK or why it could not be read */
 	struct guess_set set;
@@ -485,11 +543,15 @@ static void guess_free_all(void)
 	guess_builtin_ok = false;
 }
 
-/* The set for path, read on first use. keep_terms: also decode each term
- * for fuzzy scans (small lists only). */
-static pp_err guess_get(const char *path, bool keep_terms,
+/*
+ * The set for path, read on first use. keep_terms: also decode each term
+ * for fuzzy scans (small lists only). index: NULL for a small list, else
+ * the dictionary's wordlist_index ("" for none; see guess_dict_load).
+ */
+static pp_err guess_get(const char *path, const char *index, bool keep_terms,
 			const struct guess_set **out)
 {
+	const char *ixpath = index != NULL ? index : "";
 	pp_err err = PP_OK;
 	size_t i;
 
@@ -497,12 +559,14 @@ static pp_err guess_get(const char *path, bool keep_terms,
 	(void)pthread_mutex_lock(&guess_lock);
 	for (i = 0; i < guess_cached; i++)
 		if (guess_cache[i].terms == keep_terms &&
-		    strcmp(guess_cache[i].path, path) == 0)
+		    strcmp(guess_cache[i].path, path) == 0 &&
+		    strcmp(guess_cache[i].index, ixpath) == 0)
 			break;
 	if (i == guess_cached) {
 		struct guess_set set;
 		memset(&set, 0, sizeof(set));
-		err = guess_set_load(&set, path, keep_terms);
+		err = index != NULL ? guess_dict_load(&set, path, index)
+				    : guess_set_load(&set, path, keep_terms);
 		if (err == PP_ERR_NOMEM || guess_cached == GUESS_CACHE) {
 			guess_set_free(&set);
 			(void)pthread_mutex_unlock(&guess_lock);
@@ -510,6 +574,8 @@ static pp_err guess_get(const char *path, bool keep_terms,
 		}
 		snprintf(guess_cache[i].path, sizeof(guess_cache[i].path),
 			 "%s", path);
+		snprintf(guess_cache[i].index, sizeof(guess_cache[i].index),
+			 "%s", ixpath);
 		guess_cache[i].terms = keep_terms;
 		guess_cache[i].status = err;
 		guess_cache[i].set = set;
@@ -520,6 +586,92 @@ static pp_err guess_get(const char *path, bool keep_terms,
 		*out = &guess_cache[i].set;
 	(void)pthread_mutex_unlock(&guess_lock);
 	return err;
+}
+
+pp_err guess_wordlist_index(const char *const *paths, size_t n, void **out,
+			    size_t *outlen, uint64_t *words, char *err,
+			    size_t errlen)
+{
+	struct wordindex_source src[WORDINDEX_MAX_SOURCES], after;
+	struct guess_set one, all;
+	size_t total = 0;
+	pp_err rc = PP_OK;
+
+	*out = NULL;
+	*outlen = 0;
+	*words = 0;
+	memset(&all, 0, sizeof(all));
+	if (paths == NULL || n == 0 || n > WORDINDEX_MAX_SOURCES) {
+		pp_errorf(err, errlen, "between 1 and %d word lists, please",
+			  WORDINDEX_MAX_SOURCES);
+		return PP_ERR_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (paths[i][0] != '/') {
+			pp_errorf(err, errlen, "%s: not an absolute path", paths[i]);
+			return PP_ERR_INVALID;
+		}
+		rc = wordindex_source_stat(paths[i], &src[i]);
+		if (rc == PP_OK && wordindex_has_magic(paths[i]))
+			rc = PP_ERR_INVALID;
+		if (rc != PP_OK) {
+			pp_errorf(err, errlen, "%s: %s", paths[i],
+				  rc == PP_ERR_INVALID ? "is an index, not a word list"
+				  : rc == PP_ERR_TOO_LONG ? "path too long"
+				  : rc == PP_ERR_NOT_FOUND ? "no such file"
+				  : strerror(errno));
+			return rc;
+		}
+	}
+	/* One list: its own table. Several: one table of them all. */
+	for (size_t i = 0; i < n; i++) {
+		memset(&one, 0, sizeof(one));
+		rc = guess_set_load(&one, paths[i], false);
+		if (rc != PP_OK) {
+			pp_errorf(err, errlen, "%s: %s", paths[i], rc == PP_ERR_IO
+				  ? "cannot be read (or larger than 64 MiB)" : pp_strerror(rc));
+			goto out;
+		}
+		if (wordindex_source_stat(paths[i], &after) != PP_OK ||
+		    memcmp(&after, &src[i], sizeof(after)) != 0) {
+			guess_set_free(&one);
+			pp_errorf(err, errlen, "%s changed while it was read; try again",
+				  paths[i]);
+			rc = PP_ERR_IO;
+			goto out;
+		}
+		if (n == 1) {
+			all = one;
+			break;
+		}
+		if (all.slot == NULL && !guess_set_init(&all, 16)) {
+			guess_set_free(&one);
+			rc = PP_ERR_NOMEM;
+			goto out;
+		}
+		for (size_t k = 0; k <= one.mask; k++)
+			if (one.slot[k] != 0 && !guess_set_append_hash(&all, one.slot[k])) {
+				guess_set_free(&one);
+				rc = PP_ERR_NOMEM;
+				goto out;
+			}
+		guess_set_free(&one);
+	}
+	total = all.mask + 1;
+	if (total > WORDINDEX_MAX_SLOTS) {
+		pp_errorf(err, errlen, "too many words for one index");
+		rc = PP_ERR_TOO_LONG;
+		goto out;
+	}
+	rc = wordindex_encode(all.slot, total, all.count, src, n, GUESS_HASH_SCHEME,
+			      out, outlen);
+	if (rc != PP_OK)
+		pp_errorf(err, errlen, "%s", pp_strerror(rc));
+	else
+		*words = all.count;
+out:
+	guess_set_free(&all);
+	return rc;
 }
 
 static const struct guess_set *guess_common_set(void)
@@ -1048,7 +1200,7 @@ static pp_err guess_tables_load(const struct policy *p,
 	if (t->common == NULL)
 		return PP_ERR_NOMEM;
 	if (p->wordlist[0] != '\0') {
-		err = guess_get(p->wordlist, false, &t->dict);
+		err = guess_get(p->wordlist, p->wordlist_index, false, &t->dict);
 		if (err == PP_ERR_NOMEM)
 			return err;
 		/* The default list is optional; one the admin names is not. */
@@ -1057,7 +1209,7 @@ static pp_err guess_tables_load(const struct policy *p,
 			return PP_ERR_CONFIG;
 	}
 	if (p->banned_words[0] != '\0') {
-		err = guess_get(p->banned_words, true, &t->banned);
+		err = guess_get(p->banned_words, NULL, true, &t->banned);
 		if (err == PP_ERR_NOMEM)
 			return err;
 		if (err != PP_OK)

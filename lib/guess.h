@@ -31,7 +31,11 @@
  * standing for one lowercase ASCII letter, and the lower estimate counts.
  *
  * Word lists are read once per process and path and kept (read-only, so
- * concurrent checks share them); nothing else is read per check. Pure
+ * concurrent checks share them); nothing else is read per check. The
+ * module lives for one PAM transaction only, so the dictionary comes from
+ * its prebuilt index (wordlist_index, wordindex.h: one mapped file, no
+ * parsing) when that index was built from the wordlist as it is now, and
+ * from the plain list otherwise (the same verdicts, slower). Pure
  * otherwise: no prompts, no logs. Thread-safe.
  *
  * Copyright (c) 2026 The pam_policy authors
@@ -42,9 +46,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "policy.h"
+
+/*
+ * The word hash and table layout an index holds (guess_hash, guess_home,
+ * linear probing, the word normalisation). Raise it whenever any of them
+ * changes: older indexes are then refused and the plain list is read.
+ */
+#define GUESS_HASH_SCHEME 1
 
 /* What the cheapest reading used, as a bit set (guess_result.found). */
 enum guess_found {
@@ -109,5 +121,20 @@ double guess_estimate_bits(const char *password,
  * contains any part of the password.
  */
 void guess_found_text(unsigned found, char *buf, size_t len);
+
+/*
+ * guess_wordlist_index - the index file (wordindex.h) of the plain word
+ * lists paths[0..n) (absolute paths, 1..WORDINDEX_MAX_SOURCES, read as
+ * guess_check reads a wordlist), in a malloc'd buffer *out of *outlen
+ * bytes for the caller to write and free; *words gets the distinct word
+ * count. Each list's size, mtime and inode go into the header; a list
+ * that changes while it is read is an error. PP_ERR_INVALID (bad
+ * arguments, a relative path, an input that is itself an index),
+ * PP_ERR_NOT_FOUND, PP_ERR_IO (errno), PP_ERR_TOO_LONG, PP_ERR_NOMEM;
+ * err (errlen bytes) names the list.
+ */
+pp_err guess_wordlist_index(const char *const *paths, size_t n, void **out,
+			    size_t *outlen, uint64_t *words, char *err,
+			    size_t errlen) PP_WUR;
 
 #endif

@@ -38,6 +38,10 @@
 #ifndef PATHS_SHADOW_FILE
 #define PATHS_SHADOW_FILE   "/etc/shadow"
 #endif
+/* The word list's prebuilt index (wordindex.h): a cache anyone may read. */
+#ifndef PATHS_WORDLIST_INDEX
+#define PATHS_WORDLIST_INDEX "/var/cache/pam_policy/wordlist.idx"
+#endif
 /* Message catalogs (bindtextdomain), for translations. */
 #ifndef PATHS_LOCALEDIR
 #define PATHS_LOCALEDIR     "/usr/share/locale"

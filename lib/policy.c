@@ -64,6 +64,9 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	/* wamerican's list; optional: skipped when missing and not set. */
 	[POLICY_OPT_WORDLIST] =
 		STR("wordlist", OPT_OPTPATH, wordlist, "/usr/share/dict/american-english"),
+	/* pam_policyctl wordlist build; used only while it matches wordlist. */
+	[POLICY_OPT_WORDLIST_INDEX] =
+		STR("wordlist_index", OPT_OPTPATH, wordlist_index, PATHS_WORDLIST_INDEX),
 	[POLICY_OPT_BANNED_WORDS] = STR("banned_words", OPT_OPTPATH, banned_words, ""),
 	[POLICY_OPT_MIN_GUESS_POINTS] =
 		NUM("min_guess_points", OPT_INT, min_guess_points, 1, 64, "5"),

@@ -87,6 +87,7 @@ enum policy_option {
 	POLICY_OPT_DICTPATH,
 	POLICY_OPT_GUESSCHECK,
 	POLICY_OPT_WORDLIST,
+	POLICY_OPT_WORDLIST_INDEX,
 	POLICY_OPT_BANNED_WORDS,
 	POLICY_OPT_MIN_GUESS_POINTS,
 	POLICY_OPT_MIN_STRENGTH_BITS,
@@ -139,6 +140,7 @@ struct policy {
 	char dictpath[POLICY_MAX_PATH];  /* the cracklib dictionary (a prefix) */
 	bool guesscheck;          /* guessable: mangled words, names (guess.h) */
 	char wordlist[POLICY_MAX_PATH];   /* plain word list, one a line; "" = none */
+	char wordlist_index[POLICY_MAX_PATH]; /* its prebuilt index (wordindex.h); "" = none */
 	char banned_words[POLICY_MAX_PATH]; /* admin's list, one a line; "" = none */
 	int min_guess_points;      /* guessable below this many points */
 	int min_strength_bits;     /* 0 = off; too_weak below this zxcvbn estimate */

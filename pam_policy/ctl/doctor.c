@@ -19,9 +19,11 @@
 #include "auditlog.h"
 #include "client.h"
 #include "fsutil.h"
+#include "guess.h"
 #include "paths.h"
 #include "proto.h"
 #include "request.h"
+#include "wordindex.h"
 
 #define PAM_MAX_LINE 4096
 #define PAM_MAX_ARGS 32
@@ -811,6 +813,36 @@ static void check_dictionary(const struct policy *p, struct doctor_findings *f)
 			   "dictpath to where it is", p->dictpath, p->dictpath, p->dictpath);
 }
 
+/*
+ * The word list's index (wordindex.h). Missing, stale or built from other
+ * lists: a note (checks read the plain list: the same verdicts, slower).
+ * Corrupt: a problem (the plain list is read, but the file needs
+ * rebuilding); a wordlist naming a refused index is one too (checks then
+ * fail closed).
+ */
+static void check_wordlist_index(const struct policy *p, struct doctor_findings *f)
+{
+	char why[1024];
+
+	switch (wordindex_verify(p, GUESS_HASH_SCHEME, why, sizeof(why))) {
+	case WORDINDEX_USED:
+	case WORDINDEX_IS_LIST:
+		doctor_add(f, DOCTOR_OK, "%s", why);
+		break;
+	case WORDINDEX_OFF:
+		break;
+	case WORDINDEX_MISSING:
+	case WORDINDEX_STALE:
+	case WORDINDEX_OTHER:
+		doctor_add(f, DOCTOR_NOTE, "%s", why);
+		break;
+	case WORDINDEX_BAD:
+	case WORDINDEX_LIST_BAD:
+		doctor_add(f, DOCTOR_PROBLEM, "%s", why);
+		break;
+	}
+}
+
 void doctor_state(const struct policy *p, struct doctor_findings *f)
 {
 	struct stat st;
@@ -820,6 +852,7 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 	int saved;
 
 	check_dictionary(p, f);
+	check_wordlist_index(p, f);
 
 	if (lstat(p->state_dir, &st) != 0) {
 		saved = errno;

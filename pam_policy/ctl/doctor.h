@@ -102,7 +102,9 @@ pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f) PP_WUR;
 void doctor_daemon(const struct policy *p, struct doctor_findings *f);
 
 /*
- * doctor_state - the state directory (exists, 0700, owned by root), the
+ * doctor_state - the cracklib dictionary, the word list's index (missing,
+ * stale or built from other lists: a note; corrupt: a problem), the
+ * state directory (exists, 0700, owned by root), the
  * pepper and the audit key in it (0400 or 0600, owned by root, their exact
  * size) and the audit log (0640, group audit_group). With the daemon
  * running it also asks it (PROTO_SECRETS, root only) whether the pepper

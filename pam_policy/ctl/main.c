@@ -26,6 +26,7 @@
 #include "bounds.h"
 #include "auditlog.h"
 #include "check_cmd.h"
+#include "wordlist.h"
 #include "client.h"
 #include "doctor.h"
 #include "fsutil.h"
@@ -81,6 +82,8 @@ static void usage(FILE *out)
 		"                         check configuration, daemon, files, PAM stacks\n"
 		"  check [--user USER]    would the policy accept the password on standard\n"
 		"                         input? (a user's history: root)\n"
+		"  wordlist build [-o FILE] [INPUT...] | wordlist status\n"
+		"                         the word list's index, which makes checks fast\n"
 		"options:\n"
 		"  -c, --config FILE      configuration (default %s)\n"
 		"      --socket PATH      the daemon's socket (overrides the socket key)\n"
@@ -158,6 +161,14 @@ static const struct command_help {
 	  "name rules and (for root) the user's history apply too. Exit status 0\n"
 	  "accepted, 1 not accepted.\n"
 	  "  --user USER            judge the password as USER's\n" },
+	{ "wordlist",
+	  "usage: pam_policyctl [options] wordlist build [-o FILE] [INPUT...]\n"
+	  "       pam_policyctl [options] wordlist status\n"
+	  "build: write the index of the word lists INPUT (default: wordlist) to\n"
+	  "FILE (default: wordlist_index), so that a check maps one file instead of\n"
+	  "reading the list. status: is the index used, and if not why (missing,\n"
+	  "stale, corrupt). Exit status 1 when status finds it unused.\n"
+	  "  -o, --output FILE      where to write the index\n" },
 };
 
 static int command_usage(const char *name)
@@ -1030,6 +1041,11 @@ static int cmd_check(struct ctl *c, int argc, char **argv)
 	return check_main(&c->policy, c->config_ok ? NULL : c->config_err, argc, argv);
 }
 
+static int cmd_wordlist(struct ctl *c, int argc, char **argv)
+{
+	return wordlist_main(&c->policy, c->config_ok ? NULL : c->config_err, argc, argv);
+}
+
 /* ---- main ---- */
 
 static const struct command {
@@ -1047,6 +1063,7 @@ static const struct command {
 	{ "reopen", cmd_reopen },
 	{ "doctor", cmd_doctor },
 	{ "check", cmd_check },
+	{ "wordlist", cmd_wordlist },
 };
 
 int main(int argc, char **argv)

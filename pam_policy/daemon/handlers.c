@@ -54,6 +54,17 @@ static struct hash_params entry_params(const struct store_entry *e)
 	return p;
 }
 
+/* The cost of e's skeleton hash (store.h: the entry's own before schema 5). */
+static struct hash_params entry_skeleton_params(const struct store_entry *e)
+{
+	struct hash_params p = { .opslimit = e->skeleton_opslimit,
+				 .memlimit = e->skeleton_memlimit };
+
+	if (p.opslimit == 0)
+		return entry_params(e);
+	return p;
+}
+
 static bool same_params(const struct hash_params *a, const struct hash_params *b)
 {
 	return a->opslimit == b->opslimit && a->memlimit == b->memlimit;
@@ -111,7 +122,7 @@ static pp_err history_contains(struct server *s, struct worker *w,
 	}
 	npassword = ntasks;
 	for (size_t i = 0; i < n && i < (size_t)similar; i++) {
-		struct hash_params p = entry_params(&entries[i]);
+		struct hash_params p = entry_skeleton_params(&entries[i]);
 		if (entries[i].has_skeleton)
 			task_add(tasks, &ntasks, true, &p);
 	}
@@ -135,12 +146,13 @@ static pp_err history_contains(struct server *s, struct worker *w,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct hash_params p = entry_params(&entries[i]);
+		struct hash_params sp = entry_skeleton_params(&entries[i]);
 		for (size_t t = 0; t < ntasks; t++) {
-			if (!same_params(&tasks[t].params, &p))
-				continue;
-			if (!tasks[t].skeleton && hash_equal(tasks[t].digest, entries[i].hash))
+			if (!tasks[t].skeleton && same_params(&tasks[t].params, &p) &&
+			    hash_equal(tasks[t].digest, entries[i].hash))
 				*found = true;
-			if (tasks[t].skeleton && i < (size_t)similar && entries[i].has_skeleton &&
+			if (tasks[t].skeleton && same_params(&tasks[t].params, &sp) &&
+			    i < (size_t)similar && entries[i].has_skeleton &&
 			    hash_equal(tasks[t].digest, entries[i].skeleton))
 				*similar_found = true;
 		}
@@ -432,6 +444,7 @@ struct record_rules {
 	const uint8_t *skeleton;    /* its skeleton's hash, NULL for none */
 	int similar;                /* compared with the newest this many */
 	struct hash_params params;
+	struct hash_params skeleton_params; /* hash_skeleton_params(params) */
 	bool root_for_other;
 	int min_age;
 	int64_t now;
@@ -461,12 +474,12 @@ static bool record_allowed(const struct store_user *u, const struct store_entry 
 		    hash_equal(entries[i].hash, r->hash))
 			r->violations |= PROTO_VIOLATION_REUSED;
 	/* ...and the same skeleton the same skeleton hash. */
-	for (size_t i = 0; r->skeleton != NULL && i < n && i < (size_t)r->similar; i++)
-		if (entries[i].has_skeleton &&
-		    entries[i].opslimit == r->params.opslimit &&
-		    entries[i].memlimit == r->params.memlimit &&
+	for (size_t i = 0; r->skeleton != NULL && i < n && i < (size_t)r->similar; i++) {
+		struct hash_params sp = entry_skeleton_params(&entries[i]);
+		if (entries[i].has_skeleton && same_params(&sp, &r->skeleton_params) &&
 		    hash_equal(entries[i].skeleton, r->skeleton))
 			r->violations |= PROTO_VIOLATION_SIMILAR;
+	}
 	if (r->violations & PROTO_VIOLATION_REUSED)
 		r->violations &= ~(uint64_t)PROTO_VIOLATION_SIMILAR;
 	if (r->violations == 0 && held)
@@ -509,7 +522,8 @@ static void field_cut(const struct conn *c, unsigned idx, char *out, size_t cap)
 /*
  * The new entry's hashes: the password's into e->hash and, with
  * skeletons on and a skeleton to be had, the skeleton's into e->skeleton
- * (e->has_skeleton), the two evaluations side by side.
+ * (e->has_skeleton, at e->skeleton_opslimit/memlimit: the lower cost of
+ * hash_skeleton_params), the two evaluations side by side.
  */
 static pp_err record_hashes(struct server *s, const struct store_user *u,
 			    const char *password, size_t len, bool skeletons,
@@ -528,7 +542,7 @@ static pp_err record_hashes(struct server *s, const struct store_user *u,
 		rc = skeleton_of(password, len, &skeleton, &batch.skeleton_len);
 	if (rc == PP_OK) {
 		tasks[0].params = s->params;
-		tasks[1].params = s->params;
+		hash_skeleton_params(&s->params, &tasks[1].params);
 		tasks[1].skeleton = true;
 		batch.password = password;
 		batch.password_len = len;
@@ -542,8 +556,11 @@ static pp_err record_hashes(struct server *s, const struct store_user *u,
 	if (rc == PP_OK) {
 		memcpy(e->hash, tasks[0].digest, HASH_BYTES);
 		e->has_skeleton = skeleton != NULL;
-		if (e->has_skeleton)
+		if (e->has_skeleton) {
 			memcpy(e->skeleton, tasks[1].digest, HASH_BYTES);
+			e->skeleton_opslimit = tasks[1].params.opslimit;
+			e->skeleton_memlimit = tasks[1].params.memlimit;
+		}
 	}
 	skeleton_free(skeleton);
 	sodium_free(tasks);
@@ -595,6 +612,7 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	rules.server = s;
 	rules.hash = e.hash;
 	rules.params = s->params;
+	hash_skeleton_params(&s->params, &rules.skeleton_params);
 	rules.root_for_other = (flags & PROTO_RECORD_ROOT_FOR_OTHER) != 0;
 	rules.min_age = (int)min_age;
 	rules.now = now;

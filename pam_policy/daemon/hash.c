@@ -55,6 +55,19 @@ bool hash_params_valid(const struct hash_params *p)
 	       p->memlimit <= crypto_pwhash_MEMLIMIT_MAX;
 }
 
+void hash_skeleton_params(const struct hash_params *password,
+			  struct hash_params *out)
+{
+	size_t mem = password->memlimit / HASH_SKELETON_MEMORY_SHARE;
+
+	if (mem < crypto_pwhash_MEMLIMIT_MIN)
+		mem = crypto_pwhash_MEMLIMIT_MIN;
+	if (mem > password->memlimit)
+		mem = password->memlimit;
+	out->opslimit = password->opslimit;
+	out->memlimit = mem;
+}
+
 void hash_salt_new(uint8_t salt[HASH_SALT_BYTES])
 {
 	randombytes_buf(salt, HASH_SALT_BYTES);

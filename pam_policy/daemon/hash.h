@@ -159,6 +159,36 @@ pp_err hash_password(const char *password, size_t len,
  * cost and wiping as for hash_password.
  */
 #define HASH_SKELETON_CONTEXT "pam_policy skeleton v1"
+
+/*
+ * hash_skeleton_params - the argon2id cost of the skeleton hash recorded
+ * beside a password hashed at *password: the same passes over an eighth
+ * of the memory (HASH_SKELETON_MEMORY_SHARE; never below libsodium's
+ * minimum, never above the password's own), so about an eighth of the
+ * time. Pure; both non-NULL.
+ *
+ * Why a skeleton may cost less than its password:
+ *  - it is keyed like the password hash (BLAKE2b with the pepper, a random
+ *    32-byte key only the daemon reads): with the store alone no guess
+ *    can be tested at any cost, so argon2id's cost only matters once the
+ *    pepper is stolen too;
+ *  - the skeleton is the weaker secret by construction (its digits and
+ *    symbols reduced to their shape, case and look-alikes folded), kept
+ *    for the newest similar_history entries only; the password hash keeps
+ *    the full cost, so the password itself is no cheaper to find;
+ *  - at an eighth it is still memory-hard (8 MiB per guess with the
+ *    defaults), while a check costs about one password evaluation instead
+ *    of two running side by side on a loaded machine (make bench, part S).
+ * The price, once the pepper is stolen: the core and shape of the newest
+ * few passwords fall about eight times faster than at full cost, which
+ * narrows (not removes) the search for those passwords' hashes.
+ *
+ * The cost is stored with each skeleton (store_entry.skeleton_opslimit,
+ * skeleton_memlimit), so entries made at another cost keep matching.
+ */
+#define HASH_SKELETON_MEMORY_SHARE 8
+void hash_skeleton_params(const struct hash_params *password,
+			  struct hash_params *out);
 pp_err hash_skeleton(const char *skeleton, size_t len,
 		     const uint8_t salt[HASH_SALT_BYTES],
 		     const struct hash_params *params,

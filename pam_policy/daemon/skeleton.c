@@ -5,10 +5,15 @@
  * that evaluate a password's and its skeleton's argon2id side by side.
  *
  * A check or record needs two argon2id evaluations (hash_password of the
- * password, hash_skeleton of its skeleton); run one after the other they
- * would double the wall time of every check. hash_batch_run runs the
- * skeleton's on a helper thread while the calling worker runs the
- * password's, so a check still costs about one evaluation of wall time.
+ * password, hash_skeleton of its skeleton). The skeleton's runs at the
+ * lower cost of hash_skeleton_params (an eighth of the memory; hash.h says
+ * why that is sound), and hash_batch_run runs it on a helper thread while
+ * the calling worker runs the password's. Two full-cost evaluations side
+ * by side did not make one evaluation of wall time on a loaded two-CPU
+ * machine: they compete for the cores and the memory bandwidth (1.25x to
+ * 1.5x a check without skeletons); the short one is over before it costs
+ * the long one much, and even when no second core is free the pair costs
+ * about 1.125 evaluations.
  * The pool is sized for it: hash_worker_count (workers.c) counts two
  * evaluations' memory per worker while similar_history is on. When no
  * helper thread can be started the batch runs on the caller alone

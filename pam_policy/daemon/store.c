@@ -179,7 +179,10 @@ pp_err store_history_record_similar(struct store *s, const char *name,
 		return PP_ERR_INVALID;
 	}
 	if (keep > 0 && (e->opslimit > (unsigned long long)INT64_MAX ||
-			 (unsigned long long)e->memlimit > (unsigned long long)INT64_MAX)) {
+			 (unsigned long long)e->memlimit > (unsigned long long)INT64_MAX ||
+			 e->skeleton_opslimit > (unsigned long long)INT64_MAX ||
+			 (unsigned long long)e->skeleton_memlimit > (unsigned long long)INT64_MAX ||
+			 (e->skeleton_opslimit == 0) != (e->skeleton_memlimit == 0))) {
 		store_fail(s, "hash parameters out of range");
 		return PP_ERR_INVALID;
 	}

@@ -64,6 +64,15 @@ struct store_entry {
 	 */
 	bool has_skeleton;
 	uint8_t skeleton[HASH_BYTES];
+	/*
+	 * The argon2id cost the skeleton hash was made with: since schema 5
+	 * hash_skeleton_params of the entry's own (lower, see hash.h); 0 when
+	 * written means "the entry's own" (opslimit, memlimit), which is also
+	 * what skeletons from before schema 5 were made with and what
+	 * store_history_get reports for them.
+	 */
+	unsigned long long skeleton_opslimit;
+	size_t skeleton_memlimit;
 };
 
 /*

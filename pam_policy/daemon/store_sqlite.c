@@ -77,6 +77,14 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE history ADD COLUMN skeleton BLOB"
 	"  CHECK (skeleton IS NULL OR length(skeleton) = 32);",
+	/*
+	 * 4 -> 5: the argon2id cost of each skeleton hash (hash.h,
+	 * hash_skeleton_params: lower than the password's). NULL on the
+	 * skeletons from before this step: they were made with the entry's own
+	 * opslimit and memlimit, and keep matching with those.
+	 */
+	"ALTER TABLE history ADD COLUMN skeleton_opslimit INTEGER;"
+	"ALTER TABLE history ADD COLUMN skeleton_memlimit INTEGER;",
 };
 /* Step 0 -> 1 fixed the name bound in SQL; changing it needs a new step. */
 _Static_assert(PP_NAME_MAX == 255, "users.name CHECK in migration 0 -> 1");
@@ -120,11 +128,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
 	[ST_USER_EXISTS] = "SELECT 1 FROM users WHERE name = ?1",
 	[ST_HISTORY_GET] =
-		"SELECT hash, opslimit, memlimit, created, skeleton FROM history"
+		"SELECT hash, opslimit, memlimit, created, skeleton, skeleton_opslimit,"
+		" skeleton_memlimit FROM history"
 		" WHERE user = ?1 ORDER BY id DESC LIMIT ?2",
 	[ST_HISTORY_INSERT] =
-		"INSERT INTO history (user, hash, opslimit, memlimit, created, skeleton)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO history (user, hash, opslimit, memlimit, created, skeleton,"
+		" skeleton_opslimit, skeleton_memlimit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	/* Skeletons at or below the (keep_skeletons+1)-th newest id go. */
 	[ST_SKELETON_PRUNE] =
 		"UPDATE history SET skeleton = NULL WHERE user = ?1 AND skeleton IS NOT NULL"
@@ -384,6 +393,24 @@ static pp_err sq_history_get(void *impl, const char *name,
 			memcpy(e->skeleton, sqlite3_column_blob(s, 4), HASH_BYTES);
 		else
 			memset(e->skeleton, 0, HASH_BYTES);
+		/* NULL (before schema 5): made with the entry's own cost. */
+		e->skeleton_opslimit = e->opslimit;
+		e->skeleton_memlimit = e->memlimit;
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL ||
+		    sqlite3_column_type(s, 6) != SQLITE_NULL) {
+			int64_t sops = sqlite3_column_int64(s, 5);
+			int64_t smem = sqlite3_column_int64(s, 6);
+			if (sops <= 0 || smem <= 0 || (uint64_t)smem > SIZE_MAX) {
+				set_err(q->msg, sizeof(q->msg),
+					"store %s: malformed skeleton cost in the history "
+					"of user %s; restore from backup or forget the user",
+					q->path, name);
+				rc = PP_ERR_STORE;
+				goto out;
+			}
+			e->skeleton_opslimit = (unsigned long long)sops;
+			e->skeleton_memlimit = (size_t)smem;
+		}
 		got++;
 	}
 	if (got < max && step != SQLITE_DONE) {
@@ -466,6 +493,9 @@ static pp_err sq_history_add(void *impl, const char *name,
 		    (rc = bind_int(q, s, 5, e->created)) != PP_OK ||
 		    (e->has_skeleton && keep_skeletons > 0 &&
 		     (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK) ||
+		    (e->has_skeleton && keep_skeletons > 0 && e->skeleton_opslimit > 0 &&
+		     ((rc = bind_int(q, s, 7, (int64_t)e->skeleton_opslimit)) != PP_OK ||
+		      (rc = bind_int(q, s, 8, (int64_t)e->skeleton_memlimit)) != PP_OK)) ||
 		    (rc = step_done(q, s, "cannot add history entry")) != PP_OK)
 			goto fail;
 		sqlite3_clear_bindings(s);

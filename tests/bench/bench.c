@@ -5,6 +5,8 @@
  *
  *   bench history BUILD WORK RESULTS   A: check latency at history depth
  *                                      1/24/100, pam_policy vs pam_pwhistory
+ *   bench skeleton BUILD WORK RESULTS  S: check at depth 24 with and
+ *                                      without the skeleton history
  *   bench status  BUILD WORK RESULTS   B: account-phase status p50/p99, q/s,
  *                                      beside pam_unix's account phase
  *   bench report  BUILD WORK RESULTS [CTL]
@@ -56,6 +58,7 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "guess.h"
 #include "policy.h"
 #include "proto.h"
 #include "request.h"
@@ -631,6 +634,108 @@ static int cmd_history(int runs)
 			result("SKIP", "A: faster than pam_pwhistory at depth 24",
 			       "pam_pwhistory not measured (needs root for a private /etc/security)");
 	}
+	return 0;
+}
+
+/* ================= S: the skeleton history's cost at depth 24 ================= */
+
+#define S_DEPTH 24
+
+/* Seed user with S_DEPTH changes through the daemon at socket. */
+static void seed_user(const char *socket, const char *user)
+{
+	struct seed_job j = { socket, user, S_DEPTH, PP_OK };
+
+	seed_history(&j);
+	if (j.rc != PP_OK)
+		die("request_record for %s: %s", user, pp_strerror(j.rc));
+}
+
+/* One request_check of new_password for user; its wall time in ms. */
+static double time_check(const char *socket, const char *user)
+{
+	struct request_check_result cr;
+	double t0 = now_ms();
+	pp_err rc = request_check(socket, TIMEOUT_MS, user, new_password, 0, S_DEPTH, 0, &cr);
+
+	if (rc != PP_OK || cr.reused || cr.similar)
+		die("request_check %s: %s", user, pp_strerror(rc));
+	return now_ms() - t0;
+}
+
+/*
+ * A check at depth 24 with the skeleton history (similar_history = 5: one
+ * argon2id of the password and one of its skeleton) against one without
+ * (entries recorded while similar_history was 0 carry no skeleton, so the
+ * check hashes the password only). Both users live in one daemon with the
+ * default policy and are checked alternately, so that the load of a
+ * shared machine falls on both alike; the ratio is of the medians.
+ */
+static int cmd_skeleton(int runs)
+{
+	char dir[600];
+	struct daemon d;
+	double *with = calloc((size_t)runs, sizeof(double));
+	double *without = calloc((size_t)runs, sizeof(double));
+	double mw, mo, ratio;
+	struct request_check_result cr;
+	char similar[64];
+
+	if (with == NULL || without == NULL)
+		die("out of memory");
+	PATHF(dir, "%s/s", work_dir);
+	make_dir(dir, 0700);
+	daemon_start(&d, dir, "similar_history = 0\n");
+	current_daemon = &d;
+	seed_user(d.socket, "noskel24");
+	daemon_stop(&d);
+	daemon_start(&d, dir, NULL);
+	seed_user(d.socket, "skel24");
+
+	/* The skeleton history is in effect: the newest password, case swapped. */
+	old_password(similar, sizeof(similar), S_DEPTH - 1);
+	for (char *q = similar; *q != '\0'; q++)
+		if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))
+			*q ^= 0x20;
+	if (request_check(d.socket, TIMEOUT_MS, "skel24", similar, 0, S_DEPTH, 0, &cr) != PP_OK ||
+	    !cr.similar)
+		die("skel24: a password of the newest one's skeleton was not refused");
+	if (request_check(d.socket, TIMEOUT_MS, "noskel24", similar, 0, S_DEPTH, 0, &cr) != PP_OK ||
+	    cr.similar || cr.reused)
+		die("noskel24: entries without skeletons matched one");
+
+	for (int i = 0; i < 2; i++) {   /* warm-up: pool, memory, page cache */
+		(void)time_check(d.socket, "noskel24");
+		(void)time_check(d.socket, "skel24");
+	}
+	for (int i = 0; i < runs; i++) {
+		if (i % 2 == 0) {
+			without[i] = time_check(d.socket, "noskel24");
+			with[i] = time_check(d.socket, "skel24");
+		} else {
+			with[i] = time_check(d.socket, "skel24");
+			without[i] = time_check(d.socket, "noskel24");
+		}
+	}
+	daemon_stop(&d);
+	current_daemon = NULL;
+	mw = median(with, (size_t)runs);
+	mo = median(without, (size_t)runs);
+	ratio = mw / mo;
+	printf("\nPart S - request_check at depth %d with and without the skeleton history\n"
+	       "  (median of %d alternated runs, connection included; default argon2id)\n\n",
+	       S_DEPTH, runs);
+	printf("  %-44s %10s %9s %9s\n", "check", "median ms", "min ms", "max ms");
+	printf("  %-44s %10.1f %9.1f %9.1f\n", "without skeletons (password hash only)", mo,
+	       without[0], without[runs - 1]);
+	printf("  %-44s %10.1f %9.1f %9.1f\n", "with skeletons (similar_history = 5)", mw,
+	       with[0], with[runs - 1]);
+	printf("  ratio of the medians: %.2fx\n", ratio);
+	result(ratio <= 1.2 ? "PASS" : "FAIL",
+	       "S: check with skeletons within 1.2x of without (depth 24)",
+	       "%.1f ms vs %.1f ms = %.2fx (limit 1.20x)", mw, mo, ratio);
+	free(with);
+	free(without);
 	return 0;
 }
 
@@ -1287,6 +1392,7 @@ static int cmd_report(int nusers, const char *ctl, int runs)
 /* ======================= Q: quality of the verdicts ======================= */
 
 #define Q_TOOLS 3
+#define Q_PLAIN 250   /* passwords per corpus also checked without the index */
 #define Q_CORPORA 4
 static const char *const q_tool_names[Q_TOOLS] = { "pam_policy", "pam_pwquality", "pam_passwdqc" };
 static const char *const q_corpus_names[Q_CORPORA] = { "weak", "strong-pwgen", "strong-pwmake",
@@ -1324,9 +1430,35 @@ static void q_load(struct q_corpus *c, const char *path)
 		die("%s is empty", path);
 }
 
+/* The index of the default wordlist at path (see guess_wordlist_index). */
+static void build_wordlist_index(const char *path)
+{
+	struct policy d;
+	const char *lists[1];
+	char err[600];
+	void *buf = NULL;
+	size_t len = 0;
+	uint64_t words = 0;
+	FILE *f;
+
+	policy_defaults(&d);
+	lists[0] = d.wordlist;
+	if (guess_wordlist_index(lists, 1, &buf, &len, &words, err, sizeof(err)) != PP_OK)
+		die("word list index: %s", err);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+	free(buf);
+	printf("  (word list index of %s: %llu words)\n", d.wordlist,
+	       (unsigned long long)words);
+}
+
 static int cmd_quality(const char *corpus_dir, const char *securedir)
 {
-	char dir[600], pamdir[700], conf[800], path[800];
+	char dir[600], pamdir[700], conf[800], path[800], index_path[700];
+	char plain_conf[800];
+	double plain_ms = 0;
+	long plain_calls = 0, plain_differ = 0;
 	struct q_corpus corpus[Q_CORPORA];
 	long accepted[Q_TOOLS][Q_CORPORA];
 	double ms[Q_TOOLS];
@@ -1338,15 +1470,30 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	make_dir(dir, 0700);
 	PATHF(pamdir, "%s/pam.d", dir);
 	make_dir(pamdir, 0755);
-	/* The default policy, without the daemon: no history, no minimum age. */
+	/*
+	 * The default policy, without the daemon: no history, no minimum age;
+	 * the word list's index built here as "pam_policyctl wordlist build"
+	 * builds it (the installed one is in /var/cache, which is not ours).
+	 */
+	PATHF(index_path, "%s/wordlist.idx", dir);
+	build_wordlist_index(index_path);
 	PATHF(conf, "%s/policy.conf", dir);
 	write_file(conf, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
-		   "socket = %s/none.sock\n", dir);
+		   "socket = %s/none.sock\nwordlist_index = %s\n", dir, index_path);
 	PATHF(path, "%s/pam_policy", pamdir);
 	write_file(path,
 		   "password requisite %s/tests/pam_test_writer.so prompt\n"
 		   "password requisite %s/pam_policy.so config=%s use_authtok\n",
 		   build_dir, build_dir, conf);
+	/* For reference: the same policy reading the plain list every time. */
+	PATHF(plain_conf, "%s/policy-plain.conf", dir);
+	write_file(plain_conf, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
+		   "socket = %s/none.sock\nwordlist_index =\n", dir);
+	PATHF(path, "%s/pam_policy_plain", pamdir);
+	write_file(path,
+		   "password requisite %s/tests/pam_test_writer.so prompt\n"
+		   "password requisite %s/pam_policy.so config=%s use_authtok\n",
+		   build_dir, build_dir, plain_conf);
 	/* The same composition for the others: 10 characters, 4 classes. */
 	PATHF(path, "%s/pam_pwquality", pamdir);
 	write_file(path,
@@ -1386,6 +1533,14 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 					accepted[t][c]++;
 				ms[t] += one;
 				calls[t]++;
+				/* The first Q_PLAIN of each corpus again without the index. */
+				if (t == 0 && i < Q_PLAIN) {
+					int rp = pam_once(pamdir, "pam_policy_plain", user,
+							  corpus[c].pw[i], true, &one, &cd);
+					plain_differ += (rp == PAM_SUCCESS) != (rc == PAM_SUCCESS);
+					plain_ms += one;
+					plain_calls++;
+				}
 			}
 		}
 	}
@@ -1396,6 +1551,7 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	double lib_ms = 0, first_ms;
 	long lib_calls = 0;
 	policy_defaults(&pol);
+	PATHF(pol.wordlist_index, "%s", index_path);
 	{
 		struct rules_result res;
 		struct rules_context ctx = { user, "Zqx Ytw", NULL, NULL, NULL };
@@ -1446,6 +1602,11 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	       "   the test writer's prompt included; no daemon. pam_policy's rules_check\n"
 	       "   in process: %.3f ms per password, %.1f ms for the first, which reads\n"
 	       "   the word lists)\n", lib_ms, first_ms);
+	if (have[0] && plain_calls > 0)
+		printf("  (pam_policy without its word list index, reading %s on every\n"
+		       "   transaction: %.3f ms/check over %ld passwords, %ld verdict%s differing\n"
+		       "   from the indexed run)\n", pol.wordlist, plain_ms / (double)plain_calls,
+		       plain_calls, plain_differ, plain_differ == 1 ? "" : "s");
 
 	if (have[0]) {
 		long sa = 0, sn = 0;
@@ -1460,6 +1621,9 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 		result(strong >= 99.5 ? "PASS" : "FAIL",
 		       "Q pam_policy accepts >= 99.5% of the strong corpus", "%ld/%ld (%.2f%%)",
 		       sa, sn, strong);
+		result(plain_differ == 0 ? "PASS" : "FAIL",
+		       "Q pam_policy verdicts identical with and without the index",
+		       "%ld of %ld differ", plain_differ, plain_calls);
 		result(ms[0] / (double)calls[0] <= 5.0 ? "PASS" : "FAIL",
 		       "Q pam_policy check without the daemon <= 5 ms", "%.3f ms per PAM "
 		       "transaction, %.3f ms in rules_check", ms[0] / (double)calls[0], lib_ms);
@@ -1483,7 +1647,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 5) {
-		fprintf(stderr, "usage: bench history|status|report|quality BUILD WORK RESULTS "
+		fprintf(stderr, "usage: bench history|skeleton|status|report|quality BUILD WORK RESULTS "
 			"[CTL | CORPUS SECUREDIR]\n");
 		return 2;
 	}
@@ -1496,6 +1660,8 @@ int main(int argc, char **argv)
 	atexit(stop_on_exit);
 	if (strcmp(argv[1], "history") == 0)
 		return cmd_history(env_int("BENCH_RUNS", 15));
+	if (strcmp(argv[1], "skeleton") == 0)
+		return cmd_skeleton(env_int("BENCH_SKELETON_RUNS", 31));
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(env_int("BENCH_STATUS_QUERIES", 200000),
 				  env_int("BENCH_STATUS_CONN_QUERIES", 50000),

@@ -14,7 +14,8 @@
 #
 # Knobs: BENCH_RUNS (15), BENCH_STATUS_QUERIES (200000),
 # BENCH_STATUS_CONN_QUERIES (50000), BENCH_PAM_CALLS (2000),
-# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A B C Q"),
+# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A S B C Q"),
+# BENCH_SKELETON_RUNS (31) for part S,
 # BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q.
 #
 # Part Q, quality: tests/bench/corpus.sh builds a weak corpus (wamerican
@@ -28,7 +29,7 @@ build=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $build in /*) ;; *) build="$top/$build" ;; esac
 bench="$build/tests/bench"
-parts=${BENCH_PARTS:-A B C Q}
+parts=${BENCH_PARTS:-A S B C Q}
 
 for f in "$bench" "$build/pam_policyd" "$build/pam_policy.so" \
 	"$build/tests/pam_test_writer.so"; do
@@ -58,6 +59,8 @@ me_uid=$(id -u); me_gid=$(id -g); me_name=$(id -un)
 		echo "hist$d:x:$((1100 + d)):$((1100 + d)):History $d:/tmp:/bin/sh"
 	done
 	echo "zqx1:x:1300:1300:Zqx Ytw:/tmp:/bin/sh"
+	echo "skel24:x:1324:1324:Skeleton 24:/tmp:/bin/sh"
+	echo "noskel24:x:1325:1325:No Skeleton 24:/tmp:/bin/sh"
 	awk 'BEGIN { for (i = 0; i < 1000; i++)
 		printf "st%04d:x:%d:%d:Status %d:/tmp:/bin/sh\n", i, 10000 + i, 10000 + i, i }'
 	# bench history appends the pam_pwhistory users (pwhN) with their hashes.
@@ -94,6 +97,11 @@ for p in $parts; do
 		echo
 		echo "== Part A: history check latency (about a minute)"
 		run "$work/passwd" history "$build" "$work" "$results" || status=2
+		;;
+	S)
+		echo
+		echo "== Part S: the skeleton history's cost at depth 24 (a few minutes)"
+		run "$work/passwd" skeleton "$build" "$work" "$results" || status=2
 		;;
 	B)
 		echo

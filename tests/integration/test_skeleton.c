@@ -16,7 +16,9 @@
  * "#9999#"), or in their core. Covered: the refusal and its message, a
  * really different password, similar_history = 0, the window of
  * similar_history changes, forget, the domain separation of the two
- * hashes, and a store from before the skeleton column (schema 3).
+ * hashes, a store from before the skeleton column (schema 3), and the
+ * skeleton's lower argon2id cost: stored with each skeleton, while the
+ * full-cost skeletons of a schema 4 store keep matching.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -30,6 +32,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon.h"
 #include "harness.h"
 #include "hash.h"
 #include "proto.h"
@@ -297,7 +300,7 @@ END_TEST
 
 /* ---- 6. a store from before the skeleton column ---- */
 
-/* Turn the store back into schema 3: no skeleton column. Daemon stopped. */
+/* Turn the store back into schema 3: no skeleton columns. Daemon stopped. */
 static void downgrade_store(void)
 {
 	char path[4300], *emsg = NULL;
@@ -305,7 +308,9 @@ static void downgrade_store(void)
 
 	snprintf(path, sizeof(path), "%s/store.db", daemon_state.state);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, "ALTER TABLE history DROP COLUMN skeleton;"
+	ck_assert_msg(sqlite3_exec(db, "ALTER TABLE history DROP COLUMN skeleton_opslimit;"
+				       "ALTER TABLE history DROP COLUMN skeleton_memlimit;"
+				       "ALTER TABLE history DROP COLUMN skeleton;"
 				       "PRAGMA user_version = 3;", NULL, NULL, &emsg) == SQLITE_OK,
 		      "downgrade: %s", emsg ? emsg : "?");
 	sqlite3_close(db);
@@ -327,7 +332,7 @@ START_TEST(test_store_before_migration)
 	/* The same directory, so the same store and pepper: migrated at start. */
 	ck_assert_msg(harness_daemon_start(&daemon_state, dir, extra, false),
 		      "pam_policyd did not start on a schema 3 store");
-	ck_assert_int_eq(store_int("PRAGMA user_version"), 4);
+	ck_assert_int_eq(store_int("PRAGMA user_version"), 5);
 	ck_assert_int_eq(store_int("SELECT count(*) FROM history"), 2);
 	ck_assert_int_eq(skeletons_stored(), 0);
 
@@ -345,6 +350,105 @@ START_TEST(test_store_before_migration)
 }
 END_TEST
 
+/* ---- 7. the skeleton's cost: lower, stored, and older ones still match ---- */
+
+/* The user's salt, from the store (the daemon stopped). */
+static void user_salt(const char *user, uint8_t salt[HASH_SALT_BYTES])
+{
+	char path[4300];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/store.db", daemon_state.state);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT salt FROM users WHERE name = ?1",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_bytes(st, 0), HASH_SALT_BYTES);
+	memcpy(salt, sqlite3_column_blob(st, 0), HASH_SALT_BYTES);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/*
+ * Make alice's entry what a schema 4 daemon wrote: its skeleton hashed at
+ * the entry's own (full) cost, no cost columns. Daemon stopped.
+ */
+static void rewrite_as_schema_4(const char *password)
+{
+	char path[4300], perr[256], *emsg = NULL, *sk = NULL;
+	uint8_t pepper[HASH_PEPPER_BYTES], salt[HASH_SALT_BYTES], digest[HASH_BYTES];
+	struct hash_params full;
+	size_t sklen = 0;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/pepper", daemon_state.state);
+	ck_assert_msg(hash_pepper_load(path, pepper, perr, sizeof(perr)) == PP_OK, "%s", perr);
+	user_salt("alice", salt);
+	full.opslimit = (unsigned long long)store_int("SELECT opslimit FROM history");
+	full.memlimit = (size_t)store_int("SELECT memlimit FROM history");
+	ck_assert_int_eq(skeleton_of(password, strlen(password), &sk, &sklen), PP_OK);
+	ck_assert_ptr_nonnull(sk);
+	ck_assert_int_eq(hash_skeleton(sk, sklen, salt, &full, pepper, digest), PP_OK);
+	skeleton_free(sk);
+
+	snprintf(path, sizeof(path), "%s/store.db", daemon_state.state);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE history SET skeleton = ?1", -1, &st,
+					    NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, digest, HASH_BYTES, SQLITE_TRANSIENT);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	ck_assert_msg(sqlite3_exec(db, "ALTER TABLE history DROP COLUMN skeleton_opslimit;"
+				       "ALTER TABLE history DROP COLUMN skeleton_memlimit;"
+				       "PRAGMA user_version = 4;", NULL, NULL, &emsg) == SQLITE_OK,
+		      "downgrade: %s", emsg ? emsg : "?");
+	sqlite3_close(db);
+}
+
+START_TEST(test_skeleton_cost)
+{
+	const char *extra = "history = 24\nmin_age_days = 0\n";
+	struct hash_params pw, sk;
+	int status;
+
+	ck_assert_int_eq(hash_init(), PP_OK);   /* skeleton_of: sodium_malloc */
+	start(extra);
+	change_ok("alice", SUMMER_A);
+	/* An eighth of the password's memory, the same passes, stored. */
+	pw.opslimit = (unsigned long long)store_int("SELECT opslimit FROM history");
+	pw.memlimit = (size_t)store_int("SELECT memlimit FROM history");
+	hash_skeleton_params(&pw, &sk);
+	ck_assert_uint_eq(sk.memlimit, pw.memlimit / HASH_SKELETON_MEMORY_SHARE);
+	ck_assert_int_eq(store_int("SELECT skeleton_memlimit FROM history"),
+			 (long long)sk.memlimit);
+	ck_assert_int_eq(store_int("SELECT skeleton_opslimit FROM history"),
+			 (long long)pw.opslimit);
+	ck_assert(check_of("alice", SUMMER_B).similar);
+
+	/* A skeleton made at full cost by the previous version still matches. */
+	status = harness_daemon_stop(&daemon_state);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rewrite_as_schema_4(SUMMER_A);
+	ck_assert_msg(harness_daemon_start(&daemon_state, dir, extra, false),
+		      "pam_policyd did not start on a schema 4 store");
+	ck_assert_int_eq(store_int("PRAGMA user_version"), 5);
+	ck_assert_int_eq(store_int("SELECT count(*) FROM history WHERE skeleton_memlimit "
+				   "IS NULL AND skeleton IS NOT NULL"), 1);
+	ck_assert(check_of("alice", SUMMER_B).similar);
+	ck_assert(!check_of("alice", OTHER_1).similar);
+	change_similar("alice", SUMMER_C);
+	/* What is recorded from now on carries its lower cost. */
+	change_ok("alice", OTHER_1);
+	ck_assert_int_eq(store_int("SELECT count(*) FROM history WHERE skeleton_memlimit = "
+				   "memlimit / 8"), 1);
+	change_similar("alice", "velvet-COMET-osprey-62#");
+	ck_assert_int_eq(stored_lines(), 2);
+}
+END_TEST
+
 static Suite *skeleton_suite(void)
 {
 	Suite *s = suite_create("skeleton");
@@ -358,6 +462,7 @@ static Suite *skeleton_suite(void)
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_domains_separated);
 	tcase_add_test(tc, test_store_before_migration);
+	tcase_add_test(tc, test_skeleton_cost);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,7 +5,9 @@
  *
  * Hermetic: the word list and banned_words are small files written under
  * a temporary directory, so the verdicts do not depend on which Debian
- * word lists the host has.
+ * word lists the host has; so is the word list's index (wordindex.h),
+ * built from them by the same function "pam_policyctl wordlist build"
+ * calls.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <zxcvbn.h>
 
@@ -23,6 +26,7 @@
 #include "policy.h"
 #include "rules.h"
 #include "strength.h"
+#include "wordindex.h"
 #include "harness.h"
 
 static char dir[256], words_path[300], banned_path[300];
@@ -66,6 +70,7 @@ void test_before_all(void)
 
 void test_after_all(void)
 {
+	harness_rmtree(dir);
 	unlink(words_path);
 	unlink(banned_path);
 	rmdir(dir);
@@ -289,6 +294,250 @@ START_TEST(test_wordlist_option)
 }
 END_TEST
 
+/* ---- the word list's index ---- */
+
+/* The index of lists[0..n) written to path (as pam_policyctl does). */
+static void build_index(const char *const *lists, size_t n, const char *path)
+{
+	char err[600];
+	void *buf = NULL;
+	size_t len = 0;
+	uint64_t words = 0;
+	FILE *f;
+
+	ck_assert_msg(guess_wordlist_index(lists, n, &buf, &len, &words, err,
+					   sizeof(err)) == PP_OK, "%s", err);
+	ck_assert_uint_gt(words, 5);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(buf);
+}
+
+/* A path option set in place (policy_set would mark its source). */
+static void set_path(char field[POLICY_MAX_PATH], const char *value)
+{
+	size_t n = strlen(value);
+
+	ck_assert_uint_lt(n, POLICY_MAX_PATH);
+	memcpy(field, value, n + 1);
+}
+
+static void index_file(char *out, size_t len, const char *name)
+{
+	ck_assert_uint_lt((size_t)snprintf(out, len, "%s/%s", dir, name), len);
+}
+
+/* Weak and strong passwords whose verdicts lean on the word list. */
+static const char *const index_sample[] = {
+	"Monkey@2024", "P@tr10t$2024!", "Driver@1234", "Ph11o10gy123!",
+	"Elephant#1999", "Sunfl0wer!2020", "Collapsing99!", "Abalones#2021",
+	"Chicag0!1990", "Eleph4nt-Sunflower-Harbor-62!", "Tulip-Harbor-84!",
+	"Correct-Horse-Battery-Staple-7", "Kq9#Ωzλ7mP!x", "Elephnat#2024!",
+	"Qz8$Lwm3-Tpe!", NULL,
+};
+
+/* Every verdict and score of a equals b's. */
+static void assert_same_verdicts(const struct policy *a, const struct policy *b)
+{
+	for (size_t i = 0; index_sample[i] != NULL; i++) {
+		struct guess_result x, y;
+		ck_assert_int_eq(guess_check(a, index_sample[i], &ctx, &x), PP_OK);
+		ck_assert_int_eq(guess_check(b, index_sample[i], &ctx, &y), PP_OK);
+		ck_assert_msg(x.guessable == y.guessable && x.too_weak == y.too_weak &&
+			      x.found == y.found && x.points == y.points && x.bits == y.bits,
+			      "%s: %d/%d/0x%x/%d vs %d/%d/0x%x/%d", index_sample[i],
+			      x.guessable, x.too_weak, x.found, x.points, y.guessable,
+			      y.too_weak, y.found, y.points);
+	}
+}
+
+START_TEST(test_index_same_verdicts)
+{
+	const char *lists[] = { words_path };
+	struct policy plain = pol, indexed = pol, direct = pol;
+	char idx[400], why[1024];
+
+	index_file(idx, sizeof(idx), "same.idx");
+	build_index(lists, 1, idx);
+	plain.wordlist_index[0] = '\0';
+	set_path(indexed.wordlist_index, idx);
+	ck_assert_int_eq(wordindex_verify(&indexed, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_USED);
+	ck_assert_msg(strstr(why, "is current") != NULL, "%s", why);
+	assert_same_verdicts(&plain, &indexed);
+	/* The index named as the wordlist: the list comes from it alone. */
+	set_path(direct.wordlist, idx);
+	direct.wordlist_index[0] = '\0';
+	ck_assert_int_eq(wordindex_verify(&direct, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_IS_LIST);
+	assert_same_verdicts(&plain, &direct);
+	assert_guessable("Eleph4nt#2024!", GUESS_FOUND_DICTIONARY);
+}
+END_TEST
+
+/* Several lists in one index: their union, used as the wordlist. */
+START_TEST(test_index_of_two_lists)
+{
+	static const char *const extra[] = { "quokka", "marmalade", NULL };
+	char more[400], idx[400];
+	const char *lists[] = { words_path, more };
+	struct guess_result r;
+
+	index_file(more, sizeof(more), "more");
+	write_lines(more, extra);
+	index_file(idx, sizeof(idx), "two.idx");
+	build_index(lists, 2, idx);
+	set_path(pol.wordlist, idx);
+	ck_assert_int_eq(guess_check(&pol, "Marmalade#2024!", &ctx, &r), PP_OK);
+	ck_assert(r.guessable && (r.found & GUESS_FOUND_DICTIONARY));
+	ck_assert_int_eq(guess_check(&pol, "Elephant#2024!", &ctx, &r), PP_OK);
+	ck_assert(r.guessable && (r.found & GUESS_FOUND_DICTIONARY));
+	/* An index is not a list to build from; relative paths are refused. */
+	{
+		const char *bad[] = { idx }, *rel[] = { "words" };
+		char err[600];
+		void *buf = NULL;
+		size_t len;
+		uint64_t words;
+		ck_assert_int_eq(guess_wordlist_index(bad, 1, &buf, &len, &words, err,
+						      sizeof(err)), PP_ERR_INVALID);
+		ck_assert_msg(strstr(err, "is an index") != NULL, "%s", err);
+		ck_assert_int_eq(guess_wordlist_index(rel, 1, &buf, &len, &words, err,
+						      sizeof(err)), PP_ERR_INVALID);
+		ck_assert_ptr_null(buf);
+	}
+}
+END_TEST
+
+/* A list changed after its index was built is read again: new words count. */
+START_TEST(test_index_stale)
+{
+	static const char *const words[] = { "monkey", "driver", "patriot", "elephant",
+					     "sunflower", "tulip", "harbor", NULL };
+	char list[400], idx[400], why[1024];
+	const char *lists[] = { list };
+	struct guess_result r;
+	FILE *f;
+
+	index_file(list, sizeof(list), "stale-words");
+	write_lines(list, words);
+	index_file(idx, sizeof(idx), "stale.idx");
+	build_index(lists, 1, idx);
+	f = fopen(list, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "quokka\n");
+	ck_assert_int_eq(fclose(f), 0);
+	set_path(pol.wordlist, list);
+	set_path(pol.wordlist_index, idx);
+	ck_assert_int_eq(wordindex_verify(&pol, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_STALE);
+	ck_assert_msg(strstr(why, "stale") != NULL, "%s", why);
+	ck_assert_int_eq(guess_check(&pol, "Quokka#2024!", &ctx, &r), PP_OK);
+	ck_assert(r.guessable && (r.found & GUESS_FOUND_DICTIONARY));
+	/* An index of another list is not used for this one either. */
+	set_path(pol.wordlist, words_path);
+	ck_assert_int_eq(wordindex_verify(&pol, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_OTHER);
+	/* Missing: said so. */
+	index_file(idx, sizeof(idx), "none.idx");
+	set_path(pol.wordlist_index, idx);
+	ck_assert_int_eq(wordindex_verify(&pol, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_MISSING);
+	ck_assert_msg(strstr(why, "pam_policyctl wordlist build") != NULL, "%s", why);
+}
+END_TEST
+
+/* Copy src to dst with its size cut to len (len < 0: keep) and the byte at
+ * flip (if >= 0) inverted. */
+static void damaged_copy(const char *src, const char *dst, long len, long flip)
+{
+	char *data = harness_read(src);
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(stat(src, &st), 0);
+	n = len >= 0 ? (size_t)len : (size_t)st.st_size;
+	if (flip >= 0)
+		data[flip] = (char)~data[flip];
+	f = fopen(dst, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+	free(data);
+}
+
+/*
+ * A damaged index is refused with a reason. As wordlist_index it is a
+ * cache: the plain list is read instead (the same verdicts; doctor reports
+ * it). Named as the wordlist itself there is nothing else to read: the
+ * check fails closed, like any unreadable list the admin names.
+ */
+START_TEST(test_index_damaged)
+{
+	const char *lists[] = { words_path };
+	struct policy plain = pol;
+	char good[400], bad[400], why[1024];
+	struct wordindex ix;
+	struct guess_result r;
+	size_t header = sizeof(struct wordindex_header);
+	static const struct {
+		long len, flip;
+		const char *why;
+	} cases[] = {
+		{ 100, -1, "truncated" },
+		{ -1, 3, "not a word-list index" },
+		{ -1, 40, "header is corrupt" },
+		{ -1, -2, "table is corrupt" },     /* -2: a byte of the table */
+		{ -3, -1, "truncated" },            /* -3: the last slot cut off */
+	};
+
+	index_file(good, sizeof(good), "good.idx");
+	build_index(lists, 1, good);
+	index_file(bad, sizeof(bad), "bad.idx");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stat st;
+		long len = cases[i].len, flip = cases[i].flip;
+		ck_assert_int_eq(stat(good, &st), 0);
+		if (flip == -2)
+			flip = (long)header + 17;
+		if (len == -3)
+			len = (long)st.st_size - 8;
+		damaged_copy(good, bad, len, flip);
+		ck_assert_int_eq(wordindex_open(bad, GUESS_HASH_SCHEME, &ix, why, sizeof(why)),
+				 PP_ERR_INVALID);
+		ck_assert_msg(strstr(why, cases[i].why) != NULL && strstr(why, bad) != NULL,
+			      "case %zu: %s", i, why);
+		ck_assert_ptr_null(ix.map);
+	}
+	/* Another hash scheme (a newer pam_policy's index) is refused too. */
+	ck_assert_int_eq(wordindex_open(good, GUESS_HASH_SCHEME + 1, &ix, why, sizeof(why)),
+			 PP_ERR_INVALID);
+	ck_assert_msg(strstr(why, "another word hash") != NULL, "%s", why);
+	ck_assert_int_eq(wordindex_open(good, GUESS_HASH_SCHEME, &ix, why, sizeof(why)), PP_OK);
+	wordindex_close(&ix);
+
+	/* As the cache of the list: refused, the list read, verdicts unchanged. */
+	damaged_copy(good, bad, -1, (long)header + 17);
+	plain.wordlist_index[0] = '\0';
+	set_path(pol.wordlist_index, bad);
+	ck_assert_int_eq(wordindex_verify(&pol, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_BAD);
+	ck_assert_msg(strstr(why, "table is corrupt") != NULL &&
+		      strstr(why, "is read instead") != NULL, "%s", why);
+	assert_same_verdicts(&plain, &pol);
+	/* As the wordlist itself: the check cannot run, so it refuses. */
+	set_path(pol.wordlist, bad);
+	pol.wordlist_index[0] = '\0';
+	ck_assert_int_eq(wordindex_verify(&pol, GUESS_HASH_SCHEME, why, sizeof(why)),
+			 WORDINDEX_LIST_BAD);
+	ck_assert_int_eq(guess_check(&pol, "Tulip-Harbor-84!", &ctx, &r), PP_ERR_CONFIG);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	assert_guessable("Jsmith#2024!", GUESS_FOUND_USER);
@@ -383,6 +632,10 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_strong_passes);
 	tcase_add_test(tc, test_banned_words);
 	tcase_add_test(tc, test_wordlist_option);
+	tcase_add_test(tc, test_index_same_verdicts);
+	tcase_add_test(tc, test_index_of_two_lists);
+	tcase_add_test(tc, test_index_stale);
+	tcase_add_test(tc, test_index_damaged);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_non_ascii);
 	tcase_add_test(tc, test_rules_reasons);
