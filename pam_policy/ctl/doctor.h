@@ -102,7 +102,9 @@ pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f) PP_WUR;
 void doctor_daemon(const struct policy *p, struct doctor_findings *f);
 
 /*
- * doctor_state - the state directory (exists, 0700, owned by root), the
+ * doctor_state - the breach filter (blocklist: on with its entries,
+ * build date and checksums, off, or a problem when a configured one is
+ * missing or any is corrupt), the state directory (exists, 0700, owned by root), the
  * pepper and the audit key in it (0400 or 0600, owned by root, their exact
  * size) and the audit log (0640, group audit_group). With the daemon
  * running it also asks it (PROTO_SECRETS, root only) whether the pepper

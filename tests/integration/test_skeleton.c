@@ -327,7 +327,7 @@ START_TEST(test_store_before_migration)
 	/* The same directory, so the same store and pepper: migrated at start. */
 	ck_assert_msg(harness_daemon_start(&daemon_state, dir, extra, false),
 		      "pam_policyd did not start on a schema 3 store");
-	ck_assert_int_eq(store_int("PRAGMA user_version"), 4);
+	ck_assert_int_eq(store_int("PRAGMA user_version"), 5);
 	ck_assert_int_eq(store_int("SELECT count(*) FROM history"), 2);
 	ck_assert_int_eq(skeletons_stored(), 0);
 
