@@ -4,9 +4,9 @@
  * answers "is this password listed?" with one pread of one 4 KiB page.
  *
  * The file (format in man/pam_policy.ppbl.5) holds a 64-bit fingerprint
- * of every listed hash, cut to the few bits that give the false-positive
- * rate chosen at build time (about 1e-9), sorted, split into 4 KiB pages
- * and Golomb-Rice coded inside each page. A small page directory, read
+ * of every listed hash, mapped onto a universe just large enough for the
+ * false-positive rate chosen at build time (1e-9), sorted, split into
+ * 4 KiB pages and Rice coded inside each page. A small page directory, read
  * once by blocklist_open and kept in memory, says which page holds a
  * fingerprint, so a lookup reads exactly one page. Header, directory and
  * every page carry checksums: a truncated or corrupt file is refused at
@@ -49,6 +49,7 @@
 #define BLOCKLIST_DIGEST_MAX  20        /* the longest key digest (SHA-1) */
 #define BLOCKLIST_SHA1_LEN    20
 #define BLOCKLIST_NTLM_LEN    16
+#define BLOCKLIST_PASSWORD_MAX 4096     /* bytes an NTLM key may have (SHA-1: any) */
 #define BLOCKLIST_VERSION     1         /* the format version this code writes and reads */
 
 /* An open filter file (fd + header + page directory). Opaque. */
@@ -72,13 +73,15 @@ struct blocklist_info {
 	uint32_t fingerprint_bits; /* bits of the 64-bit fingerprint kept */
 	uint64_t bad_pages;        /* pages whose checksum failed (verify_all_pages only) */
 	uint64_t page_reads;       /* preads of a page made by lookups on this handle */
+	uint64_t universe;         /* fingerprints are mapped onto [0, universe) */
+	uint32_t rice_bits;        /* the Rice parameter k of the pages' codes */
 };
 
 /*
  * blocklist_open - open the filter at path, read and check its header
  * (magic, version, kind, parameters, header checksum), its size and its
  * page directory (directory checksum), and keep the directory in memory
- * (a few hundred KiB for a billion entries). The file is opened O_RDONLY
+ * (4 bytes a page: about 4 MiB for a billion entries). The file is opened O_RDONLY
  * | O_CLOEXEC; the handle keeps the descriptor. Pages are not read.
  * Returns PP_OK and *out (free with blocklist_close); PP_ERR_NOT_FOUND when
  * path does not exist; PP_ERR_IO (errno set) when it cannot be opened or
