@@ -1189,8 +1189,16 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 								   : pp_strerror(rc), user);
 		return PAM_IGNORE;
 	}
-	if (listed)
-		report_breached(pamh, &p, user);
+	if (!listed)
+		return PAM_IGNORE;
+	if (known && info.uid == 0 && !p.enforce_for_root) {
+		/* Root's violations only warn: a flag would send root round in
+		 * circles (the change it forces accepts any password). */
+		pam_syslog(pamh, LOG_WARNING, "the login password of root is in the breach "
+			   "filter %s; not flagged (enforce_for_root = no)", p.blocklist);
+		return PAM_IGNORE;
+	}
+	report_breached(pamh, &p, user);
 	return PAM_IGNORE;
 }
 
