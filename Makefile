@@ -74,7 +74,7 @@ MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
                daemon/store_sqlite daemon/shadow daemon/skeleton
-CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check
+CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check ctl/blocklist
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
 MODULE_LIB   = error utf8 policy users aging rules proto client request \

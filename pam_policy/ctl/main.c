@@ -25,6 +25,7 @@
 #include "aging.h"
 #include "bounds.h"
 #include "auditlog.h"
+#include "blocklist_cmd.h"
 #include "check_cmd.h"
 #include "client.h"
 #include "doctor.h"
@@ -81,6 +82,10 @@ static void usage(FILE *out)
 		"                         check configuration, daemon, files, PAM stacks\n"
 		"  check [--user USER]    would the policy accept the password on standard\n"
 		"                         input? (a user's history: root)\n"
+		"  blocklist build -o FILE [--min-count N] [--kind sha1|ntlm] INPUT...\n"
+		"  blocklist info [--format text|json] FILE\n"
+		"  blocklist check FILE   the breach filter: build it from Have I Been Pwned\n"
+		"                         data or plain lists, describe it, look up passwords\n"
 		"options:\n"
 		"  -c, --config FILE      configuration (default %s)\n"
 		"      --socket PATH      the daemon's socket (overrides the socket key)\n"
@@ -158,6 +163,26 @@ static const struct command_help {
 	  "name rules and (for root) the user's history apply too. Exit status 0\n"
 	  "accepted, 1 not accepted.\n"
 	  "  --user USER            judge the password as USER's\n" },
+	{ "blocklist",
+	  "usage: pam_policyctl blocklist build -o FILE [--min-count N] [--kind sha1|ntlm]\n"
+	  "           [--plain] [--memory MIB] INPUT...\n"
+	  "       pam_policyctl blocklist info [--format text|json] [--no-verify] FILE\n"
+	  "       pam_policyctl blocklist check [-q] FILE < PASSWORDS\n"
+	  "The breach filter. build reads Have I Been Pwned downloads (a directory of\n"
+	  "range files or one HASH:COUNT file, SHA-1 or NTLM) and plain lists (one\n"
+	  "password per line, UTF-8) and replaces FILE atomically. info shows entries,\n"
+	  "false-positive rate, size, sources and checksums (exit 1 when a checksum\n"
+	  "fails). check looks up the passwords on standard input, one per line, and\n"
+	  "prints \"N: listed\" or \"N: not listed\" per line (exit 0 when any is\n"
+	  "listed, 1 when none is, 2 on error).\n"
+	  "  -o FILE                the filter to write\n"
+	  "  --min-count N          keep hashes seen at least N times (default 1)\n"
+	  "  --kind sha1|ntlm       the hash of plain lists (default: the inputs', else sha1)\n"
+	  "  --plain                read every file as a plain list\n"
+	  "  --memory MIB           memory for sorting (default 512)\n"
+	  "  --format text|json     info's output\n"
+	  "  --no-verify            info: do not read every page\n"
+	  "  -q                     check: only the exit status\n" },
 };
 
 static int command_usage(const char *name)
@@ -1030,6 +1055,14 @@ static int cmd_check(struct ctl *c, int argc, char **argv)
 	return check_main(&c->policy, c->config_ok ? NULL : c->config_err, argc, argv);
 }
 
+/* ---- blocklist (blocklist.c) ---- */
+
+static int cmd_blocklist(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	return blocklist_main(argc, argv);
+}
+
 /* ---- main ---- */
 
 static const struct command {
@@ -1047,6 +1080,7 @@ static const struct command {
 	{ "reopen", cmd_reopen },
 	{ "doctor", cmd_doctor },
 	{ "check", cmd_check },
+	{ "blocklist", cmd_blocklist },
 };
 
 int main(int argc, char **argv)
