@@ -30,6 +30,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -891,6 +892,54 @@ START_TEST(test_auth_line_never_locks_out)
 }
 END_TEST
 
+/*
+ * PROTO_BREACHED is root's (the module's auth line) alone: another user
+ * cannot flag anyone, not even itself, and a malformed one is refused.
+ */
+START_TEST(test_breached_request_root_only)
+{
+	const char *list = in_dir("list.txt"), *filter = in_dir("breached.ppbl");
+	struct request_status_result st;
+	char rundir[4300];
+	int status;
+	pid_t pid;
+
+	if (!harness_is_root())
+		HARNESS_SKIP("needs root (to become another user)");
+	harness_write(list, LISTED_A "\n");
+	build_filter(filter, NULL, list, NULL);
+	start_with(filter);
+	snprintf(rundir, sizeof(rundir), "%s/run", dir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* bob (uid 1002) asks for alice and for himself. */
+		if (chdir(rundir) != 0 || setgroups(0, NULL) != 0 || setgid(1002) != 0 ||
+		    setuid(1002) != 0)
+			_exit(10);
+		if (request_breached("pd.sock", TIMEOUT_MS, "alice", "x", "", "") != PP_ERR_DENIED)
+			_exit(11);
+		if (request_breached("pd.sock", TIMEOUT_MS, "bob", "x", "", "") != PP_ERR_DENIED)
+			_exit(12);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child step %d",
+		      WEXITSTATUS(status));
+	ck_assert_int_eq(request_status(daemon_state.socket, TIMEOUT_MS, "alice", 90, 14, &st),
+			 PP_OK);
+	ck_assert(!st.must_change);
+	/* Root may; a user NSS does not know is not flagged. */
+	ck_assert_int_eq(request_breached(daemon_state.socket, TIMEOUT_MS, "nosuchuser", "su",
+					  "", ""), PP_ERR_NOT_FOUND);
+	ck_assert_int_eq(request_breached(daemon_state.socket, TIMEOUT_MS, "alice", "su",
+					  "", ""), PP_OK);
+	ck_assert_int_eq(request_status(daemon_state.socket, TIMEOUT_MS, "alice", 90, 14, &st),
+			 PP_OK);
+	ck_assert(st.must_change && st.must_change_breached);
+}
+END_TEST
+
 /* pam_policy.so exports the auth functions too, and nothing of lib/. */
 START_TEST(test_module_exports)
 {
@@ -925,6 +974,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_rebuild_while_checking);
 	tcase_add_test(tc, test_login_with_breached_password);
 	tcase_add_test(tc, test_auth_line_never_locks_out);
+	tcase_add_test(tc, test_breached_request_root_only);
 	tcase_add_test(tc, test_module_exports);
 	suite_add_tcase(s, tc);
 	return s;
