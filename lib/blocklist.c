@@ -532,20 +532,20 @@ pp_err blocklist_open(const char *path, struct blocklist **out, char *why,
 	bl->ino = st.st_ino;
 	bl->size = st.st_size;
 	bl->mtime = st.st_mtim;
-	if (st.st_size < BL_PAGE) {
-		pp_errorf(why, whylen, "%s is truncated: %lld bytes, shorter than its "
-			  "%d-byte header", path, (long long)st.st_size, BL_PAGE);
-		goto fail;
-	}
-	if (read_at(bl->fd, h, sizeof(h), 0) != PP_OK) {
+	if (read_at(bl->fd, h, st.st_size < BL_PAGE ? (size_t)st.st_size : sizeof(h), 0) != PP_OK) {
 		saved = errno;
 		err = PP_ERR_IO;
 		pp_errorf(why, whylen, "cannot read %s: %s", path, strerror(saved));
 		goto fail_errno;
 	}
-	if (memcmp(h + H_MAGIC, BL_MAGIC, BL_MAGIC_LEN) != 0) {
+	if (st.st_size >= BL_MAGIC_LEN && memcmp(h + H_MAGIC, BL_MAGIC, BL_MAGIC_LEN) != 0) {
 		pp_errorf(why, whylen, "%s is not a breach filter file (wrong magic); "
 			  "build one with \"pam_policyctl blocklist build\"", path);
+		goto fail;
+	}
+	if (st.st_size < BL_PAGE) {
+		pp_errorf(why, whylen, "%s is truncated: %lld bytes, shorter than its "
+			  "%d-byte header", path, (long long)st.st_size, BL_PAGE);
 		goto fail;
 	}
 	version = load_le32(h + H_VERSION);

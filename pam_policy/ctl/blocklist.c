@@ -907,7 +907,7 @@ static int cmd_build(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	b.runs_fd = -1;
 	b.min_count = 1;
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -1026,7 +1026,7 @@ static int cmd_info(int argc, char **argv)
 	pp_err err;
 	int opt;
 
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -1127,7 +1127,7 @@ static int cmd_check(int argc, char **argv)
 	unsigned long lineno = 0;
 	int opt, rc = EX_OK;
 
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt(argc, argv, "+q")) != -1) {
 		if (opt == 'q')
