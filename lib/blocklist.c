@@ -799,6 +799,33 @@ pp_err blocklist_info(struct blocklist *bl, struct blocklist_info *out,
 	return PP_OK;
 }
 
+bool blocklist_seal(uint8_t *buf, size_t len)
+{
+	uint64_t pages, total = 0, have;
+
+	if (buf == NULL || len < BL_PAGE)
+		return false;
+	pages = load_le64(buf + H_PAGES);
+	have = (len - BL_PAGE) / BL_PAGE;
+	if (pages > have)
+		pages = have;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint8_t *page = buf + BL_PAGE * (1 + i);
+		uint64_t sum;
+		page[0] = page[1] = 0;
+		sum = page_sum(page, i + 1);
+		page[0] = (uint8_t)page_check(sum);
+		page[1] = (uint8_t)(page_check(sum) >> 8);
+		total += sum;
+	}
+	store_le64(buf + H_DATA_SUM, total);
+	if (len >= BL_PAGE * (1 + pages) + 4 * pages)
+		store_le64(buf + H_DIR_SUM, blocklist_sum(buf + BL_PAGE * (1 + pages),
+							  4 * pages, pages));
+	store_le64(buf + H_SUM, blocklist_sum(buf, H_SUM, 0));
+	return true;
+}
+
 /* ---- writer ---- */
 
 struct blocklist_writer {

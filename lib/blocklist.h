@@ -153,6 +153,15 @@ size_t blocklist_key(enum blocklist_kind kind, const char *password,
  */
 uint64_t blocklist_fingerprint(const uint8_t *digest, size_t dlen);
 
+/*
+ * blocklist_seal - recompute the checksums (every page's check, the data,
+ * directory and header sums) of a file image in buf[0..len), in place,
+ * as far as the image's header and length allow. For tests and the fuzz
+ * target: an image changed on purpose then reaches the parsers behind the
+ * checksums. Returns false when buf is shorter than a header.
+ */
+bool blocklist_seal(uint8_t *buf, size_t len);
+
 /* ------------------------------------------------------------------------
  * The writer: builds a file from fingerprints given in ascending order.
  * Used by "pam_policyctl blocklist build", which sorts and dedupes.
