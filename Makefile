@@ -69,19 +69,20 @@ PKG_CONFIG ?= pkg-config
 # one program. The module's list is the proof that it never loads the store.
 
 LIB_NAMES    = error utf8 policy users aging rules proto client wordindex \
-               request auditlog fsutil strength guess
+               request auditlog fsutil strength guess blocklist digest
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
                daemon/store_sqlite daemon/shadow daemon/skeleton
-CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check ctl/wordlist
+CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check ctl/wordlist \
+               ctl/blocklist
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
 MODULE_LIB   = error utf8 policy users aging rules proto client request \
-               strength guess wordindex
+               strength guess wordindex blocklist digest
 DAEMON_LIB   = error utf8 policy users aging proto auditlog fsutil strength
 CTL_LIB      = error utf8 policy users aging rules proto client request \
-               auditlog fsutil strength guess wordindex
+               auditlog fsutil strength guess wordindex blocklist digest
 
 MODULE_PKGS  = pam pwquality libsodium
 DAEMON_PKGS  = libsodium sqlite3 libsystemd
@@ -93,6 +94,9 @@ UNISTRING_LIBS = -lunistring
 # zxcvbn-c (lib/guess.c: the strength estimate) has no pkg-config file
 # either; the daemon does not link lib/guess.o.
 ZXCVBN_LIBS  = -lzxcvbn
+# The breach filter's reader (lib/blocklist.o, linked beside lib/rules.o)
+# needs libm.
+BLOCKLIST_LIBS = -lm
 
 lib_objs     = $(patsubst %,$(B)/lib/%.o,$(1))
 prog_objs    = $(patsubst %,$(B)/pam_policy/%.o,$(1))
@@ -190,7 +194,7 @@ $(B)/pam_policy/ctl/%.o: pam_policy/ctl/%.c | depcheck
 $(MODULE): $(MODULE_OBJS) pam_policy/module/pam_policy.map
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(MODULE_OBJS) $(ALL_LDFLAGS) \
 	    -Wl,--version-script=pam_policy/module/pam_policy.map \
-	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS)
+	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS)
 
 $(DAEMON): $(DAEMON_OBJS)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(DAEMON_OBJS) $(ALL_LDFLAGS) \
@@ -198,7 +202,7 @@ $(DAEMON): $(DAEMON_OBJS)
 
 $(CTL): $(CTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $(CTL_OBJS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(CTL_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS)
+	    $(call pc_libs,$(CTL_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS)
 
 # ---------------------------------------------------------------------------
 # Tests: one binary per test file, every one linked with the shared runner
@@ -228,7 +232,8 @@ $(B)/tests/test_%.o: tests/integration/test_%.c | depcheck
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LINK)
 	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $< $(TEST_LINK) $(ALL_LDFLAGS) \
-	    $(call pc_libs,$(TEST_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
+	    $(call pc_libs,$(TEST_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) \
+	    -ldl -lpthread
 
 $(WRITER): tests/integration/pam_test_writer.c | depcheck
 	@mkdir -p $(@D)
@@ -297,7 +302,7 @@ $(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PAR
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) \
+	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) \
 	    -lcrypt -lpthread
 
 # kill -9 the daemon DURABILITY_KILLS (100) times under concurrent records,
@@ -313,7 +318,7 @@ $(B)/tests/durability: tests/durability/durability.c $(B)/tests/harness.o \
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(B)/tests/harness.o $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) \
 	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd) \
-	    $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
+	    $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) -lpthread
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
@@ -331,7 +336,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
 	@mkdir -p build-fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(DEFINES) $(INCLUDES) \
 	    $(call pc_cflags,$(MODULE_PKGS)) -o $@ $< $(FUZZ_LIB) \
-	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
+	    $(call pc_libs,$(MODULE_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) -lpthread
 
 -include $(shell find $(B) build-san build-tsan -name '*.d' 2>/dev/null)
 

@@ -35,6 +35,13 @@
 #ifndef PATHS_AUDIT_LOG
 #define PATHS_AUDIT_LOG     "/var/log/pam_policy/audit.log"
 #endif
+/*
+ * The breach filter (pam_policyctl blocklist build). No file here means
+ * the breach check is off; "blocklist = FILE" names another one.
+ */
+#ifndef PATHS_BLOCKLIST
+#define PATHS_BLOCKLIST     "/var/lib/pam_policy/breached.ppbl"
+#endif
 #ifndef PATHS_SHADOW_FILE
 #define PATHS_SHADOW_FILE   "/etc/shadow"
 #endif

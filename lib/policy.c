@@ -117,6 +117,8 @@ static const struct option options[POLICY_OPT_COUNT] = {
 	[POLICY_OPT_NONINTERACTIVE_SERVICES] =
 		STR("noninteractive_services", OPT_LIST, noninteractive_services,
 		    "cron,atd,systemd-user"),
+	/* Absent at the default path: the breach check is off (rules.h). */
+	[POLICY_OPT_BLOCKLIST] = STR("blocklist", OPT_OPTPATH, blocklist, PATHS_BLOCKLIST),
 };
 
 static const struct {

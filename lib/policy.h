@@ -36,6 +36,7 @@
 #define POLICY_DEFAULT_AUDIT_LOG PATHS_AUDIT_LOG
 #define POLICY_DEFAULT_AUDIT_GROUP "pampolicy-audit"
 #define POLICY_DEFAULT_SHADOW_FILE PATHS_SHADOW_FILE
+#define POLICY_DEFAULT_BLOCKLIST PATHS_BLOCKLIST
 /* cracklib's dictionary as Debian installs it (cracklib-runtime); a
  * prefix: the files are DICTPATH.pwd (or .pwd.gz), .pwi and .hwm. */
 #define POLICY_DEFAULT_DICTPATH "/var/cache/cracklib/cracklib_dict"
@@ -120,6 +121,7 @@ enum policy_option {
 	POLICY_OPT_PRIVILEGED_GROUPS,
 	POLICY_OPT_EXPIRED_NONPASSWORD,
 	POLICY_OPT_NONINTERACTIVE_SERVICES,
+	POLICY_OPT_BLOCKLIST,
 	POLICY_OPT_COUNT
 };
 
@@ -186,6 +188,11 @@ struct policy {
 	enum policy_nonpassword expired_nonpassword; /* no password used */
 	char noninteractive_services[POLICY_MAX_LIST]; /* PAM services never
 							  sent to a change */
+
+	/* the breach filter (blocklist.h): "" = off; the default path may be
+	   absent (the check is then off), a path set in the file or as an
+	   argument must name a valid filter */
+	char blocklist[POLICY_MAX_PATH];
 
 	/* where each value came from, indexed by enum policy_option */
 	enum policy_source source[POLICY_OPT_COUNT];

@@ -128,6 +128,11 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_LOGIN_WARN_DAYS] = U64("warn_days"),
 		[PROTO_LOGIN_INACTIVE_DAYS] = U64("inactive_days") } },
 	{ PROTO_REVIEW, "review", { { 0, 0, NULL } } },
+	{ PROTO_BREACHED, "breached", {
+		[PROTO_BREACHED_USER] = USER("user"),
+		[PROTO_BREACHED_SERVICE] = STR("service"),
+		[PROTO_BREACHED_RHOST] = STR("rhost"),
+		[PROTO_BREACHED_TTY] = STR("tty") } },
 	{ PROTO_REVIEW_ROW, "review_row", {
 		[PROTO_REVIEW_ROW_USER] = NONEMPTY("user"),
 		[PROTO_REVIEW_ROW_UID] = U64("uid"),

@@ -16,7 +16,7 @@
  * schema, a short body, trailing bytes, a NUL inside a string, a string over
  * PROTO_MAX_STR, and an empty user name (or other field that must not be
  * empty). The user name of every request (CHECK, RECORD, MAY_CHANGE,
- * STATUS, EXPIRE, FORGET, EVENT) must be strict UTF-8 without control characters (C0, DEL,
+ * STATUS, EXPIRE, FORGET, EVENT, BREACHED) must be strict UTF-8 without control characters (C0, DEL,
  * C1; utf8_valid_text), so the daemon never stores or logs one that is not;
  * a REPORT_ROW carries the names NSS enumerates as they are, and the CLI
  * escapes them when it prints. Every encoding is canonical: a body that
@@ -79,6 +79,7 @@ enum proto_type {
 	PROTO_MAY_CHANGE = 12,
 	PROTO_LOGIN = 13,
 	PROTO_REVIEW = 14,
+	PROTO_BREACHED = 15,
 	/* replies, daemon -> module/CLI */
 	PROTO_REPLY = 64,
 	PROTO_STATUS_REPLY = 65,
@@ -140,6 +141,22 @@ enum {
 enum { /* PROTO_EXPIRE: force a change at next login */
 	PROTO_EXPIRE_USER,         /* STR, non-empty */
 };
+/*
+ * PROTO_BREACHED (root only: the module's auth line, breachcheck): the
+ * password user just logged in with is in the breach filter. The daemon
+ * flags the account must-change with the reason "breached" (so the
+ * account line forces a change at once, and STATUS_REPLY_MUST_CHANGE says
+ * PROTO_MUST_CHANGE_BREACHED until the change is recorded) and audits
+ * breach_detected. The password never crosses the socket for this.
+ * Answered by a PROTO_REPLY: PROTO_OK, or PROTO_NOT_FOUND for a user NSS
+ * does not know.
+ */
+enum {
+	PROTO_BREACHED_USER,       /* STR, non-empty */
+	PROTO_BREACHED_SERVICE,    /* STR, PAM service (may be empty) */
+	PROTO_BREACHED_RHOST,      /* STR, PAM_RHOST (may be empty) */
+	PROTO_BREACHED_TTY,        /* STR, PAM_TTY (may be empty) */
+};
 enum { /* PROTO_FORGET: drop the user's history and state */
 	PROTO_FORGET_USER,         /* STR, non-empty */
 };
@@ -171,8 +188,10 @@ enum { /* PROTO_STATUS_REPLY */
 					     shadow's demands included */
 	PROTO_STATUS_REPLY_LAST_CHANGE,   /* U64, time, 0 = never */
 	PROTO_STATUS_REPLY_EXPIRES,       /* U64, time, 0 = rotation off */
-	PROTO_STATUS_REPLY_MUST_CHANGE,   /* U64, 0 or 1: flagged by an admin,
-					     or shadow's last change is 0 */
+	PROTO_STATUS_REPLY_MUST_CHANGE,   /* U64, PROTO_MUST_CHANGE_*: 0 none;
+					     1 flagged by an admin, or shadow's
+					     last change is 0; 2 flagged because
+					     the password is breached */
 	PROTO_STATUS_REPLY_HISTORY_COUNT, /* U64 */
 	PROTO_STATUS_REPLY_FIRST_SEEN,    /* U64, time */
 	PROTO_STATUS_REPLY_NOW,           /* U64, the daemon's clock: days left
@@ -185,6 +204,10 @@ enum { /* PROTO_STATUS_REPLY */
 					     which exceed INACTIVE_DAYS: "dormant",
 					     the login must be refused */
 };
+/* PROTO_STATUS_REPLY_MUST_CHANGE values; any non-zero one means "must change". */
+#define PROTO_MUST_CHANGE_NONE     0u
+#define PROTO_MUST_CHANGE_FLAGGED  1u
+#define PROTO_MUST_CHANGE_BREACHED 2u
 enum { /* PROTO_REPORT_ROW */
 	PROTO_REPORT_ROW_USER,            /* STR, non-empty */
 	PROTO_REPORT_ROW_UID,             /* U64, meaningful with ROW_KNOWN_UID */

@@ -236,6 +236,8 @@ static pp_err status_call(const char *socket_path, int timeout_ms, const char *u
 	out->last_change = (int64_t)reply.f[PROTO_STATUS_REPLY_LAST_CHANGE].u64;
 	out->expires = (int64_t)reply.f[PROTO_STATUS_REPLY_EXPIRES].u64;
 	out->must_change = reply.f[PROTO_STATUS_REPLY_MUST_CHANGE].u64 != 0;
+	out->must_change_breached =
+		reply.f[PROTO_STATUS_REPLY_MUST_CHANGE].u64 == PROTO_MUST_CHANGE_BREACHED;
 	out->history_count = (long)reply.f[PROTO_STATUS_REPLY_HISTORY_COUNT].u64;
 	out->first_seen = (int64_t)reply.f[PROTO_STATUS_REPLY_FIRST_SEEN].u64;
 	out->now = (int64_t)reply.f[PROTO_STATUS_REPLY_NOW].u64;
@@ -285,6 +287,23 @@ pp_err request_event(const char *socket_path, int timeout_ms, const char *event,
 	    (rc = add_bounded(&req, tty)) != PP_OK ||
 	    (rc = add_bounded(&req, reasons)) != PP_OK ||
 	    (rc = proto_add_u64(&req, 0)) != PP_OK)
+		return rc;
+	rc = call(socket_path, timeout_ms, &req, buf, &reply);
+	return rc == PP_OK ? expect_reply(&reply) : rc;
+}
+
+pp_err request_breached(const char *socket_path, int timeout_ms, const char *user,
+			const char *service, const char *rhost, const char *tty)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, reply;
+	pp_err rc;
+
+	proto_msg_init(&req, PROTO_BREACHED);
+	if ((rc = proto_add_cstr(&req, user)) != PP_OK ||
+	    (rc = add_bounded(&req, service)) != PP_OK ||
+	    (rc = add_bounded(&req, rhost)) != PP_OK ||
+	    (rc = add_bounded(&req, tty)) != PP_OK)
 		return rc;
 	rc = call(socket_path, timeout_ms, &req, buf, &reply);
 	return rc == PP_OK ? expect_reply(&reply) : rc;

@@ -34,6 +34,8 @@ struct request_status_result {
 	int64_t expires;            /* 0 = rotation off */
 	int64_t first_seen;
 	bool must_change;
+	bool must_change_breached;  /* flagged because the password is breached
+				       (PROTO_MUST_CHANGE_BREACHED) */
 	long history_count;
 	int64_t now;                /* the daemon's clock when it answered */
 	int64_t last_login;         /* the last login the daemon counted, 0 = none */
@@ -129,6 +131,17 @@ pp_err request_status(const char *socket_path, int timeout_ms, const char *user,
 pp_err request_login(const char *socket_path, int timeout_ms, const char *user,
 		     int max_age_days, int warn_days, int inactive_days,
 		     struct request_status_result *out) PP_WUR;
+
+/*
+ * request_breached - the password user just logged in with is in the
+ * breach filter (PROTO_BREACHED, root only): the daemon flags the account
+ * must-change with the reason "breached" and audits breach_detected with
+ * service, rhost and tty (NULL or "" for unknown; cut to PROTO_MAX_STR).
+ * No password is sent. Errors as for request_check, and PP_ERR_NOT_FOUND
+ * when the daemon does not know the user.
+ */
+pp_err request_breached(const char *socket_path, int timeout_ms, const char *user,
+			const char *service, const char *rhost, const char *tty) PP_WUR;
 
 /* request_event - an audit event (root only); empty strings for unknowns. */
 pp_err request_event(const char *socket_path, int timeout_ms, const char *event,

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "rules.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,8 +21,10 @@
 #include <unicase.h>
 #include <unictype.h>
 
+#include "blocklist.h"
 #include "guess.h"
 #include "secret.h"
+#include "strength.h"
 #include "utf8.h"
 
 /* Shortest user name or GECOS word worth looking for: shorter ones match
@@ -57,6 +60,7 @@ static const char *const rules_codes[RULE_COUNT] = {
 	[RULE_SIMILAR_TO_RECENT] = "similar_to_recent",
 	[RULE_GUESSABLE] = "guessable",
 	[RULE_TOO_WEAK] = "too_weak",
+	[RULE_BREACHED] = "breached",
 };
 
 /* cracklib's FascistCheck uses getpwuid() and static buffers, so the
@@ -487,6 +491,113 @@ static pp_err rules_check_guess(const struct policy *p, const char *nfc,
 	return PP_OK;
 }
 
+/* ---- the breach filter ---- */
+
+pp_err rules_blocklist_open(const struct policy *p, struct blocklist **out,
+			    char *why, size_t whylen)
+{
+	bool named;
+	pp_err rc;
+
+	if (out == NULL)
+		return PP_ERR_INVALID;
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (p == NULL)
+		return PP_ERR_INVALID;
+	if (p->blocklist[0] == '\0')
+		return PP_OK;
+	named = p->source[POLICY_OPT_BLOCKLIST] != POLICY_SOURCE_DEFAULT;
+	rc = blocklist_open(p->blocklist, out, why, whylen);
+	if (rc != PP_ERR_NOT_FOUND)
+		return rc;
+	if (!named) {
+		/* Nothing installed at the default path: the check is off. */
+		if (why != NULL && whylen > 0)
+			why[0] = '\0';
+		return PP_OK;
+	}
+	pp_errorf(why, whylen, "the breach filter %s (blocklist) does not exist: build it "
+		  "with \"pam_policyctl blocklist build\" or set blocklist to another file "
+		  "(empty for none)", p->blocklist);
+	return PP_ERR_CONFIG;
+}
+
+/* One lookup; PP_OK with *listed set, PP_ERR_IO when the filter failed. */
+static pp_err rules_lookup(struct blocklist *bl, const char *text, size_t len,
+			   bool *listed)
+{
+	int found = blocklist_contains(bl, text, len);
+
+	if (found < 0)
+		return PP_ERR_IO;
+	if (found > 0)
+		*listed = true;
+	return PP_OK;
+}
+
+/*
+ * The forms of rules_breached, on a password known to be valid UTF-8 of
+ * at most RULES_MAX_BYTES bytes: as typed, NFC, core (of the NFC form),
+ * each looked up only where it differs from the forms before it.
+ */
+static pp_err rules_breached_forms(struct blocklist *bl, const char *password,
+				   size_t bytes, bool *listed)
+{
+	char *nfc = NULL, *core = NULL;
+	size_t nfc_len = 0, core_len;
+	int saved;
+	pp_err rc;
+
+	rc = rules_lookup(bl, password, bytes, listed);
+	if (rc != PP_OK || *listed)
+		return rc;
+	rc = utf8_nfc(password, bytes, &nfc, &nfc_len);
+	if (rc != PP_OK)
+		return rc == PP_ERR_INVALID ? PP_ERR_INTERNAL : rc;
+	if (nfc_len != bytes || memcmp(nfc, password, bytes) != 0)
+		rc = rules_lookup(bl, nfc, nfc_len, listed);
+	if (rc != PP_OK || *listed || nfc_len == 0 || nfc_len > STRENGTH_MAX_INPUT)
+		goto out;
+	core = malloc(STRENGTH_OUT_MAX);
+	if (core == NULL) {
+		rc = PP_ERR_NOMEM;
+		goto out;
+	}
+	/* A core that cannot be made (nothing to fold) has nothing to add. */
+	if (strength_core(nfc, core, STRENGTH_OUT_MAX) == PP_OK) {
+		core_len = strlen(core);
+		if (core_len > 0 && (core_len != nfc_len || memcmp(core, nfc, nfc_len) != 0) &&
+		    (core_len != bytes || memcmp(core, password, bytes) != 0))
+			rc = rules_lookup(bl, core, core_len, listed);
+	}
+out:
+	saved = errno;     /* the lookup's, for the caller's log line */
+	if (core != NULL) {
+		pp_wipe(core, STRENGTH_OUT_MAX);
+		free(core);
+	}
+	rules_context_free(&nfc, nfc_len);
+	errno = saved;
+	return rc;
+}
+
+pp_err rules_breached(struct blocklist *bl, const char *password, bool *listed)
+{
+	size_t bytes;
+
+	if (listed == NULL)
+		return PP_ERR_INVALID;
+	*listed = false;
+	if (bl == NULL || password == NULL)
+		return PP_ERR_INVALID;
+	bytes = strnlen(password, RULES_MAX_BYTES + 1);
+	if (bytes == 0 || bytes > RULES_MAX_BYTES || !utf8_valid(password, bytes))
+		return rules_lookup(bl, password, strlen(password), listed);
+	return rules_breached_forms(bl, password, bytes, listed);
+}
+
 pp_err rules_check(const struct policy *p, const char *password,
 		   const struct rules_context *ctx, struct rules_result *out)
 {
@@ -580,6 +691,13 @@ pp_err rules_check(const struct policy *p, const char *password,
 		err = rules_check_pwquality(p, nfc, old, out);
 	if (err == PP_OK && nfc_len > 0)
 		err = rules_check_guess(p, nfc, ctx, out);
+	if (err == PP_OK && nfc_len > 0 && ctx != NULL && ctx->blocklist != NULL) {
+		bool listed = false;
+
+		err = rules_breached_forms(ctx->blocklist, password, bytes, &listed);
+		if (listed)
+			rules_add(out, RULE_BREACHED);
+	}
 cleanup:
 	pp_wipe(cps, sizeof(cps));
 	pp_wipe(folded, sizeof(folded));
@@ -735,6 +853,10 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 	case RULE_TOO_WEAK:
 		snprintf(buf, len,
 			 "Add more words or characters: it would be guessed quickly.");
+		break;
+	case RULE_BREACHED:
+		snprintf(buf, len,
+			 "It appears in a list of passwords exposed in data breaches.");
 		break;
 	default:
 		snprintf(buf, len, "It was not accepted.");

@@ -45,6 +45,14 @@
  * matched against word lists (read once per process, then cached), the
  * account's names, host and service, and the estimate comes from zxcvbn.
  *
+ * breached runs last (DESIGN.md section 9: after zxcvbn, before the
+ * daemon) when the caller passes an open breach filter (blocklist.h) in
+ * ctx->blocklist: the password is looked up as typed, in its NFC form and
+ * as its core (strength_core: "P@ssw0rd2024!" -> "password"), each form
+ * only where it differs from the ones before, with one pread of one page
+ * per lookup. That is the rules' only I/O besides cracklib's; it needs no
+ * daemon.
+ *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -56,6 +64,8 @@
 
 #include "error.h"
 #include "policy.h"
+
+struct blocklist;
 
 /* Longest password accepted, in bytes: libxcrypt hashes at most 511
  * (crypt(3): CRYPT_MAX_PASSPHRASE_SIZE 512 includes the NUL). */
@@ -88,6 +98,8 @@ enum rules_reason {
 				     of the last similar_history (daemon) */
 	RULE_GUESSABLE,           /* "guessable": a mangled word or name (guess.h) */
 	RULE_TOO_WEAK,            /* "too_weak": estimate below min_strength_bits */
+	RULE_BREACHED,            /* "breached": in the breach filter (as typed,
+				     NFC or its core; blocklist.h) */
 	RULE_COUNT
 };
 
@@ -98,6 +110,8 @@ struct rules_context {
 	const char *old_password;  /* current password if known, may be NULL */
 	const char *host;          /* host name for guessable; NULL: uname() */
 	const char *service;       /* PAM service for guessable, may be NULL */
+	struct blocklist *blocklist; /* the open breach filter (rules_blocklist_open),
+					NULL: no breach check */
 };
 
 /* The outcome: which rules failed, and the facts their messages need. */
@@ -128,7 +142,10 @@ struct rules_result {
  * cannot be loaded (cracklib would call every password a dictionary word:
  * a configuration error, not a verdict); PP_ERR_NOMEM or PP_ERR_INTERNAL
  * when a check could not run. In each of these cases the caller must
- * reject (fail closed); PP_ERR_INVALID when p, password or
+ * reject (fail closed); PP_ERR_IO when ctx->blocklist is set and a
+ * lookup failed (errno: EBADMSG for a page whose checksum fails - a
+ * corrupt filter -, else pread's): the breach check could not run, and
+ * the caller must reject too; PP_ERR_INVALID when p, password or
  * out is NULL. Thread-safe. Copies of the password
  * made internally are wiped before returning.
  */
@@ -144,6 +161,35 @@ pp_err rules_check(const struct policy *p, const char *password,
  * password is never accepted, not even as a warning. False for NULL.
  */
 bool rules_hard_limit(const struct rules_result *res);
+
+/*
+ * rules_blocklist_open - open the breach filter p->blocklist names, as
+ * the module and pam_policyctl do before rules_check (ctx->blocklist).
+ * PP_OK with *out NULL when the breach check is off: blocklist is "", or
+ * it is the built-in default (not set in the file or as an argument) and
+ * no file is there. PP_OK with *out an open filter (blocklist_close it)
+ * otherwise. Errors, with one plain sentence naming the file in why
+ * (whylen bytes; never a password): PP_ERR_CONFIG when a file named in
+ * the configuration is missing, or any file is truncated, corrupt or not
+ * a filter; PP_ERR_IO when it cannot be read (errno set); PP_ERR_NOMEM.
+ * Each call opens the file anew, so a filter replaced by "pam_policyctl
+ * blocklist build" (an atomic rename) is used by the next call.
+ */
+pp_err rules_blocklist_open(const struct policy *p, struct blocklist **out,
+			    char *why, size_t whylen) PP_WUR;
+
+/*
+ * rules_breached - is password (NUL-terminated, as typed) in the breach
+ * filter bl? Looked up exactly as rules_check does (as typed, NFC, core;
+ * one pread each where they differ). *listed is set. A password that is
+ * empty, over RULES_MAX_BYTES or not valid UTF-8 is looked up as typed
+ * only. Returns PP_OK; PP_ERR_IO when a lookup failed (errno as for
+ * rules_check); PP_ERR_NOMEM; PP_ERR_INVALID for NULL arguments. Every
+ * copy of the password is wiped. For the auth line (breachcheck), which
+ * checks the password just used to log in.
+ */
+pp_err rules_breached(struct blocklist *bl, const char *password,
+		      bool *listed) PP_WUR;
 
 /* rules_add - mark reason r as failed in res (idempotent). */
 void rules_add(struct rules_result *res, enum rules_reason r);

@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "blocklist.h"
 #include "bounds.h"
 #include "request.h"
 #include "rules.h"
@@ -225,6 +226,36 @@ static void check_print_history(const struct policy *p, const char *user,
 	}
 }
 
+/* What the breach check used, as the module would (rules_blocklist_open). */
+static void check_print_breach(const struct policy *p, struct blocklist *bl, bool skipped,
+			       bool unreadable)
+{
+	struct blocklist_info info;
+
+	if (unreadable) {
+		printf("Breach filter: not checked (%s cannot be read by this user)\n",
+		       p->blocklist);
+		return;
+	}
+	if (bl == NULL) {
+		if (p->blocklist[0] == '\0')
+			printf("Breach filter: off (blocklist is empty)\n");
+		else
+			printf("Breach filter: off (no filter at %s)\n", p->blocklist);
+		return;
+	}
+	if (skipped) {
+		printf("Breach filter: not checked (the password breaks a limit that holds "
+		       "for everyone)\n");
+		return;
+	}
+	if (blocklist_info(bl, &info, false) == PP_OK)
+		printf("Breach filter: %s (%llu entries)\n", p->blocklist,
+		       (unsigned long long)info.entries);
+	else
+		printf("Breach filter: %s\n", p->blocklist);
+}
+
 /* ---- the command ---- */
 
 static int check_usage(const char *what)
@@ -240,13 +271,32 @@ static int check_judge(const struct policy *p, const char *user,
 {
 	struct rules_context ctx = { .user = user, .gecos = info ? info->gecos : NULL };
 	struct rules_result res;
+	struct blocklist *breach = NULL;
 	enum check_history h = HISTORY_NOT_ASKED;
-	char *message;
+	char *message, why[512] = "";
+	bool unreadable = false;
+	int ex;
 	pp_err rc, herr = PP_OK;
 
+	/* As the module: a configured filter that cannot be used is an error. */
+	rc = rules_blocklist_open(p, &breach, why, sizeof(why));
+	if (rc == PP_ERR_IO && errno == EACCES && geteuid() != 0) {
+		/* The module runs as root and reads it; this caller cannot. */
+		printf("Note: %s: the breach check is left out (run as root to include it).\n",
+		       why);
+		unreadable = true;
+		rc = PP_OK;
+	}
+	if (rc != PP_OK) {
+		fprintf(stderr, "%s: breach filter: %s\n", check_prog,
+			why[0] ? why : pp_strerror(rc));
+		return CHECK_EXIT_ERROR;
+	}
+	ctx.blocklist = breach;
 	message = malloc(CHECK_MESSAGE_SIZE);
 	if (message == NULL) {
 		fprintf(stderr, "%s: out of memory\n", check_prog);
+		blocklist_close(breach);
 		return CHECK_EXIT_ERROR;
 	}
 	if (has_nul) {
@@ -263,14 +313,21 @@ static int check_judge(const struct policy *p, const char *user,
 		fprintf(stderr, "%s: the cracklib dictionary %s cannot be loaded (dictcheck = "
 			"yes): install it (cracklib-runtime), set dictpath, or set dictcheck "
 			"= no\n", check_prog, p->dictpath);
-		free(message);
-		return CHECK_EXIT_ERROR;
+		ex = CHECK_EXIT_ERROR;
+		goto out;
+	}
+	if (rc == PP_ERR_IO && breach != NULL) {
+		fprintf(stderr, "%s: the breach filter %s (blocklist) cannot be read: %s: "
+			"rebuild it with \"pam_policyctl blocklist build\"\n", check_prog,
+			p->blocklist, strerror(errno));
+		ex = CHECK_EXIT_ERROR;
+		goto out;
 	}
 	if (rc != PP_OK) {
 		fprintf(stderr, "%s: the password rules could not run: %s\n", check_prog,
 			pp_strerror(rc));
-		free(message);
-		return CHECK_EXIT_ERROR;
+		ex = CHECK_EXIT_ERROR;
+		goto out;
 	}
 	if (!has_nul)
 		h = check_history(p, user, password, &res, &herr);
@@ -281,21 +338,26 @@ static int check_judge(const struct policy *p, const char *user,
 		rules_format_message(p, &res, message, CHECK_MESSAGE_SIZE);
 		printf("%s\n", message);
 	}
-	free(message);
 	if (res.length >= 0)
 		printf("Length: %ld character%s, classes: %d of 4\n", res.length,
 		       res.length == 1 ? "" : "s", res.classes_found);
+	check_print_breach(p, breach, rules_hard_limit(&res), unreadable);
 	check_print_history(p, user, h, herr);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: write error: %s\n", check_prog, strerror(errno));
-		return CHECK_EXIT_ERROR;
+		ex = CHECK_EXIT_ERROR;
+	} else if (res.count > 0) {
+		ex = CHECK_EXIT_REJECTED;
+	} else if (h == HISTORY_FAILED) {
+		/* Asked for a user's history and could not have it: no verdict. */
+		ex = check_exit_for(herr);
+	} else {
+		ex = CHECK_EXIT_ACCEPTED;
 	}
-	if (res.count > 0)
-		return CHECK_EXIT_REJECTED;
-	/* Asked for a user's history and could not have it: no verdict. */
-	if (h == HISTORY_FAILED)
-		return check_exit_for(herr);
-	return CHECK_EXIT_ACCEPTED;
+out:
+	free(message);
+	blocklist_close(breach);
+	return ex;
 }
 
 int check_main(const struct policy *p, const char *config_err, int argc,

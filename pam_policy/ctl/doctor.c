@@ -13,10 +13,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include "auditlog.h"
+#include "blocklist.h"
 #include "client.h"
 #include "fsutil.h"
 #include "guess.h"
@@ -24,8 +26,12 @@
 #include "proto.h"
 #include "request.h"
 #include "wordindex.h"
+#include "rules.h"
 
 #define PAM_MAX_LINE 4096
+/* Filters up to this size have every page verified; larger ones (the
+ * whole HIBP corpus is gigabytes) only their header and directory. */
+#define DOCTOR_VERIFY_PAGES_MAX (256ull * 1024 * 1024)
 #define PAM_MAX_ARGS 32
 
 /* ---- findings ---- */
@@ -843,6 +849,69 @@ static void check_wordlist_index(const struct policy *p, struct doctor_findings 
 	}
 }
 
+/*
+ * The breach filter (blocklist): on (file, entries, build date, checksum
+ * status), off (no file at the default path, or blocklist empty), or a
+ * problem - a configured file missing, or any file truncated or corrupt:
+ * the module then refuses every password change (pam_policy.8).
+ */
+static void check_breach_filter(const struct policy *p, struct doctor_findings *f)
+{
+	struct blocklist *bl = NULL;
+	struct blocklist_info info;
+	char why[512] = "", built[32] = "?";
+	struct tm tm;
+	time_t t;
+	bool all_pages;
+	pp_err rc = rules_blocklist_open(p, &bl, why, sizeof(why));
+
+	if (rc == PP_ERR_IO && errno == EACCES) {
+		doctor_add(f, DOCTOR_NOTE, "breach filter %s: not checked (run doctor as root)",
+			   p->blocklist);
+		return;
+	}
+	if (rc != PP_OK) {
+		doctor_add(f, DOCTOR_PROBLEM, "breach filter: %s - every password change is "
+			   "refused until it is fixed: rebuild it (pam_policyctl blocklist "
+			   "build -o %s ...) or set blocklist to another file (empty for none)",
+			   why[0] ? why : pp_strerror(rc), p->blocklist);
+		return;
+	}
+	if (bl == NULL) {
+		if (p->blocklist[0] == '\0')
+			doctor_add(f, DOCTOR_NOTE, "blocklist is empty: the breach check is off");
+		else
+			doctor_add(f, DOCTOR_NOTE, "no filter at %s: the breach check is off "
+				   "(build one with pam_policyctl blocklist build)", p->blocklist);
+		return;
+	}
+	rc = blocklist_info(bl, &info, false);
+	all_pages = rc == PP_OK && info.file_size <= DOCTOR_VERIFY_PAGES_MAX;
+	if (all_pages)
+		rc = blocklist_info(bl, &info, true);
+	blocklist_close(bl);
+	if (rc != PP_OK) {
+		doctor_add(f, DOCTOR_PROBLEM, "breach filter %s cannot be read: %s - every "
+			   "password change is refused until it is fixed", p->blocklist,
+			   strerror(errno));
+		return;
+	}
+	t = (time_t)info.built;
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(built, sizeof(built), "%Y-%m-%d %H:%M UTC", &tm);
+	if (!info.checksum_ok) {
+		doctor_add(f, DOCTOR_PROBLEM, "breach filter %s is corrupt: %llu bad page(s) "
+			   "- lookups on them refuse the change; rebuild it", p->blocklist,
+			   (unsigned long long)info.bad_pages);
+		return;
+	}
+	doctor_add(f, DOCTOR_OK, "breach check on: %s, %llu entries (%s), built %s, "
+		   "checksums %s", p->blocklist, (unsigned long long)info.entries,
+		   blocklist_kind_name(info.kind), built,
+		   all_pages ? "ok (every page)" : "ok (header and directory; pages are "
+		   "checked as they are read)");
+}
+
 void doctor_state(const struct policy *p, struct doctor_findings *f)
 {
 	struct stat st;
@@ -853,6 +922,7 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 
 	check_dictionary(p, f);
 	check_wordlist_index(p, f);
+	check_breach_filter(p, f);
 
 	if (lstat(p->state_dir, &st) != 0) {
 		saved = errno;

@@ -103,7 +103,9 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f);
 
 /*
  * doctor_state - the cracklib dictionary, the word list's index (missing,
- * stale or built from other lists: a note; corrupt: a problem), the
+ * stale or built from other lists: a note; corrupt: a problem), the breach
+ * filter (blocklist: on with its entries, build date and checksums, off,
+ * or a problem when a configured one is missing or any is corrupt), the
  * state directory (exists, 0700, owned by root), the
  * pepper and the audit key in it (0400 or 0600, owned by root, their exact
  * size) and the audit log (0640, group audit_group). With the daemon

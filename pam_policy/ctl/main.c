@@ -25,6 +25,7 @@
 #include "aging.h"
 #include "bounds.h"
 #include "auditlog.h"
+#include "blocklist_cmd.h"
 #include "check_cmd.h"
 #include "wordlist.h"
 #include "client.h"
@@ -84,6 +85,10 @@ static void usage(FILE *out)
 		"                         input? (a user's history: root)\n"
 		"  wordlist build [-o FILE] [INPUT...] | wordlist status\n"
 		"                         the word list's index, which makes checks fast\n"
+		"  blocklist build -o FILE [--min-count N] [--kind sha1|ntlm] INPUT...\n"
+		"  blocklist info [--format text|json] FILE\n"
+		"  blocklist check FILE   the breach filter: build it from Have I Been Pwned\n"
+		"                         data or plain lists, describe it, look up passwords\n"
 		"options:\n"
 		"  -c, --config FILE      configuration (default %s)\n"
 		"      --socket PATH      the daemon's socket (overrides the socket key)\n"
@@ -169,6 +174,26 @@ static const struct command_help {
 	  "reading the list. status: is the index used, and if not why (missing,\n"
 	  "stale, corrupt). Exit status 1 when status finds it unused.\n"
 	  "  -o, --output FILE      where to write the index\n" },
+	{ "blocklist",
+	  "usage: pam_policyctl blocklist build -o FILE [--min-count N] [--kind sha1|ntlm]\n"
+	  "           [--plain] [--memory MIB] INPUT...\n"
+	  "       pam_policyctl blocklist info [--format text|json] [--no-verify] FILE\n"
+	  "       pam_policyctl blocklist check [-q] FILE < PASSWORDS\n"
+	  "The breach filter. build reads Have I Been Pwned downloads (a directory of\n"
+	  "range files or one HASH:COUNT file, SHA-1 or NTLM) and plain lists (one\n"
+	  "password per line, UTF-8) and replaces FILE atomically. info shows entries,\n"
+	  "false-positive rate, size, sources and checksums (exit 1 when a checksum\n"
+	  "fails). check looks up the passwords on standard input, one per line, and\n"
+	  "prints \"N: listed\" or \"N: not listed\" per line (exit 0 when any is\n"
+	  "listed, 1 when none is, 2 on error).\n"
+	  "  -o FILE                the filter to write\n"
+	  "  --min-count N          keep hashes seen at least N times (default 1)\n"
+	  "  --kind sha1|ntlm       the hash of plain lists (default: the inputs', else sha1)\n"
+	  "  --plain                read every file as a plain list\n"
+	  "  --memory MIB           memory for sorting (default 512)\n"
+	  "  --format text|json     info's output\n"
+	  "  --no-verify            info: do not read every page\n"
+	  "  -q                     check: only the exit status\n" },
 };
 
 static int command_usage(const char *name)
@@ -1046,6 +1071,14 @@ static int cmd_wordlist(struct ctl *c, int argc, char **argv)
 	return wordlist_main(&c->policy, c->config_ok ? NULL : c->config_err, argc, argv);
 }
 
+/* ---- blocklist (blocklist.c) ---- */
+
+static int cmd_blocklist(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	return blocklist_main(argc, argv);
+}
+
 /* ---- main ---- */
 
 static const struct command {
@@ -1064,6 +1097,7 @@ static const struct command {
 	{ "doctor", cmd_doctor },
 	{ "check", cmd_check },
 	{ "wordlist", cmd_wordlist },
+	{ "blocklist", cmd_blocklist },
 };
 
 int main(int argc, char **argv)

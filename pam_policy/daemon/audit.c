@@ -102,6 +102,7 @@ static const struct event_kind {
 	{ "expired_nonpassword_login", "ebe6f6a87db4461ca4408f70d078621f", LOG_NOTICE },
 	{ "expired_noninteractive",    "ce84b702b6304d24ba11046efe1e553a", LOG_NOTICE },
 	{ "login_refused_inactive",    "ab4b03dfb9564f758d2c709e7f7a0f1e", LOG_NOTICE },
+	{ "breach_detected",           "a9ef1cfa0f344d47ac56a259184d4626", LOG_WARNING },
 	{ "admin_expire",              "78df5dc0f1524b32ac7bddaa41e56203", LOG_NOTICE },
 	{ "admin_forget",              "51d57ad6bc0942e195899cc187475b04", LOG_NOTICE },
 	{ "admin_backup",              "8d045c6b41f340d69450e3296e9080ef", LOG_NOTICE },

@@ -416,6 +416,11 @@ void handle_bootstrap(struct server *s, struct worker *w, struct conn *c);
 void handle_adopt(struct server *s, struct worker *w, struct conn *c);
 void handle_expire(struct server *s, struct worker *w, struct conn *c);
 void handle_forget(struct server *s, struct worker *w, struct conn *c);
+/*
+ * handle_breached - PROTO_BREACHED: flag the user must-change with the
+ * reason "breached" and audit breach_detected. Writer lane.
+ */
+void handle_breached(struct server *s, struct worker *w, struct conn *c);
 void handle_event(struct server *s, struct worker *w, struct conn *c);
 void handle_backup(struct server *s, struct worker *w, struct conn *c);
 void handle_reopen(struct server *s, struct worker *w, struct conn *c);

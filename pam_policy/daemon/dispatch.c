@@ -43,6 +43,8 @@ static const struct request_rule request_rules[] = {
 	{ PROTO_LOGIN, WHO_ROOT, LANE_INLINE, -1, handle_status, false },
 	{ PROTO_REVIEW, WHO_ROOT | WHO_AUDIT, LANE_REPORT, -1, handle_review, false },
 	{ PROTO_MAY_CHANGE, WHO_ROOT, LANE_INLINE, -1, handle_may_change, false },
+	/* The auth line (breachcheck) found the login password breached. */
+	{ PROTO_BREACHED, WHO_ROOT, LANE_WRITER, -1, handle_breached, false },
 };
 
 /* Not looked up by type: handle_status continues root's STATUS with it. */

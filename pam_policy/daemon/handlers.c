@@ -451,6 +451,7 @@ struct record_rules {
 	uint64_t violations;        /* PROTO_VIOLATION_* found */
 	long days_left;
 	bool forced;                /* the recorded change was forced */
+	bool breached;              /* ...because the password was breached */
 };
 
 static bool record_allowed(const struct store_user *u, const struct store_entry *entries,
@@ -463,6 +464,8 @@ static bool record_allowed(const struct store_user *u, const struct store_entry 
 	r->days_left = 0;
 	held = forced_hold_find(u->name, r->now, false);
 	r->forced = forced_now(r->server, u, r->now) || held;
+	r->breached = u->must_change &&
+		      strcmp(u->must_change_reason, STORE_REASON_BREACHED) == 0;
 	if (r->min_age > 0 && !r->root_for_other && u->last_change > 0 && !r->forced)
 		r->days_left = aging_min_age_days_left(u->last_change, r->now, r->min_age);
 	if (r->days_left > 0)
@@ -641,6 +644,7 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	daemon_audit_emit(s, &origin);
 	if (rules.forced) {
 		origin.event = "forced_change_completed";
+		origin.reasons = rules.breached ? STORE_REASON_BREACHED : NULL;
 		daemon_audit_emit(s, &origin);
 	}
 	reply(c, PROTO_OK, 0, "");
@@ -700,6 +704,16 @@ static uint64_t login_count(struct server *s, const struct conn *c,
 	return dormant;
 }
 
+/* PROTO_STATUS_REPLY_MUST_CHANGE: whether, and why, u must change. */
+static uint64_t must_change_value(const struct store_user *u, const struct aging_facts *f)
+{
+	if (u->must_change && strcmp(u->must_change_reason, STORE_REASON_BREACHED) == 0)
+		return PROTO_MUST_CHANGE_BREACHED;
+	if (u->must_change || f->shadow_must_change)
+		return PROTO_MUST_CHANGE_FLAGGED;
+	return PROTO_MUST_CHANGE_NONE;
+}
+
 /* sv: the user's shadow entry when the caller has read it, else NULL. */
 static void status_reply(struct server *s, struct conn *c, const struct store_user *u,
 			 const struct shadow_view *sv, int max_age, int warn)
@@ -722,7 +736,7 @@ static void status_reply(struct server *s, struct conn *c, const struct store_us
 	    proto_add_u64(&m, (uint64_t)st.state) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->last_change) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)st.expires) != PP_OK ||
-	    proto_add_u64(&m, u->must_change || f.shadow_must_change ? 1 : 0) != PP_OK ||
+	    proto_add_u64(&m, must_change_value(u, &f)) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->history_count) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)u->first_seen) != PP_OK ||
 	    proto_add_u64(&m, (uint64_t)now) != PP_OK ||
@@ -941,6 +955,48 @@ void handle_expire(struct server *s, struct worker *w, struct conn *c)
 	}
 	peer_name(c->uid, actor, sizeof(actor));
 	daemon_audit_simple(s, "admin_expire", user, "pam_policyctl", actor);
+	reply(c, PROTO_OK, 0, "");
+}
+
+/*
+ * PROTO_BREACHED: the module's auth line found the password user just
+ * logged in with in the breach filter. The account is flagged must-change
+ * with the reason "breached" (the account line then forces a change at
+ * once), and breach_detected is audited - with where the login came from,
+ * never the password, which is not sent.
+ */
+void handle_breached(struct server *s, struct worker *w, struct conn *c)
+{
+	char user[PP_NAME_MAX + 1], service[128], rhost[256], tty[128];
+	struct users_info info;
+	struct audit_event ev;
+	pp_err rc;
+
+	if (!field_user(c, PROTO_BREACHED_USER, user, sizeof(user)))
+		return;
+	if (users_lookup(user, &info) != PP_OK) {
+		reply(c, PROTO_NOT_FOUND, 0, "no such user");
+		return;
+	}
+	field_cut(c, PROTO_BREACHED_SERVICE, service, sizeof(service));
+	field_cut(c, PROTO_BREACHED_RHOST, rhost, sizeof(rhost));
+	field_cut(c, PROTO_BREACHED_TTY, tty, sizeof(tty));
+	rc = store_flag_must_change(w->store, user, STORE_REASON_BREACHED, now_utc());
+	if (rc != PP_OK) {
+		log_msg(LOG_ERR, "breached password of %s not flagged: %s", user,
+			store_errmsg(w->store));
+		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.event = "breach_detected";
+	ev.user = user;
+	ev.uid = (long long)info.uid;
+	ev.service = service;
+	ev.rhost = rhost;
+	ev.tty = tty;
+	ev.reasons = STORE_REASON_BREACHED;
+	daemon_audit_emit(s, &ev);
 	reply(c, PROTO_OK, 0, "");
 }
 

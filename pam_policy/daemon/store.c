@@ -227,7 +227,26 @@ pp_err store_set_must_change(struct store *s, const char *name,
 		return PP_ERR_INVALID;
 	}
 	return store_result(s, s->ops->set_must_change(s->impl, name,
-						       must_change, now));
+						       must_change, "", now));
+}
+
+pp_err store_flag_must_change(struct store *s, const char *name, const char *reason,
+			      int64_t now)
+{
+	pp_err rc = check_name(s, name);
+	size_t n = reason != NULL ? strnlen(reason, STORE_REASON_MAX + 1) : 0;
+
+	if (rc != PP_OK)
+		return rc;
+	if (n == 0 || n > STORE_REASON_MAX || strspn(reason, "abcdefghijklmnopqrstuvwxyz_") != n) {
+		store_fail(s, "invalid forced-change reason for user %s", name);
+		return PP_ERR_INVALID;
+	}
+	if (now < 0) {
+		store_fail(s, "negative time for user %s", name);
+		return PP_ERR_INVALID;
+	}
+	return store_result(s, s->ops->set_must_change(s->impl, name, true, reason, now));
 }
 
 pp_err store_forget(struct store *s, const char *name)

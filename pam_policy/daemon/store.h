@@ -38,6 +38,10 @@
 /* Old name of PP_NAME_MAX, kept for tests/unit/test_store.c. */
 #define STORE_MAX_NAME PP_NAME_MAX
 #define STORE_MAX_KEEP 10000    /* upper bound for store_history_add's keep */
+/* Longest reason of a forced-change flag (store_flag_must_change), bytes. */
+#define STORE_REASON_MAX 32
+/* The reason the breach check gives (the module's auth line, breachcheck). */
+#define STORE_REASON_BREACHED "breached"
 
 struct store;
 
@@ -47,6 +51,9 @@ struct store_user {
 	int64_t last_change;            /* 0 = never recorded */
 	int64_t first_seen;             /* when the store first saw the user */
 	bool must_change;               /* forced change at next login */
+	char must_change_reason[STORE_REASON_MAX + 1]; /* why, when must_change:
+					   "" (an administrator's expire), or
+					   STORE_REASON_BREACHED */
 	int history_count;              /* entries currently remembered */
 	int64_t last_login;             /* last login counted (store_logins), 0 = none */
 };
@@ -144,7 +151,7 @@ pp_err store_history_get(struct store *s, const char *name,
 /*
  * store_history_add - record a password change, in ONE transaction: add e,
  * drop all but the newest keep entries, set last_change = now, clear
- * must_change and bring a first_seen later than now back to now (a clock
+ * must_change (and its reason) and bring a first_seen later than now back to now (a clock
  * that jumped). keep is 0..STORE_MAX_KEEP; with keep 0 nothing is
  * remembered (e is not stored and may be NULL) but the clock is still
  * reset. The user must exist (its salt made e->hash): PP_ERR_NOT_FOUND
@@ -201,6 +208,16 @@ pp_err store_history_record_similar(struct store *s, const char *name,
  */
 pp_err store_set_must_change(struct store *s, const char *name,
 			     bool must_change, int64_t now) PP_WUR;
+
+/*
+ * store_flag_must_change - set the forced-change flag with a reason
+ * (1..STORE_REASON_MAX bytes of [a-z_], e.g. STORE_REASON_BREACHED; else
+ * PP_ERR_INVALID), kept until the next recorded change clears both. A
+ * user not yet in the store is created, as for store_set_must_change
+ * (whose flag has the reason "").
+ */
+pp_err store_flag_must_change(struct store *s, const char *name, const char *reason,
+			      int64_t now) PP_WUR;
 
 /*
  * store_adopt_last_change - set the user's last change to t when the
@@ -388,7 +405,7 @@ struct store_ops {
 			      int keep_skeletons, int64_t now,
 			      store_record_decide decide, void *ctx, bool *recorded);
 	pp_err (*set_must_change)(void *impl, const char *name, bool must_change,
-				  int64_t now);
+				  const char *reason, int64_t now);
 	pp_err (*adopt_last_change)(void *impl, const char *name, int64_t t);
 	pp_err (*forget)(void *impl, const char *name);
 	pp_err (*foreach_user)(void *impl, store_user_cb cb, void *ctx);

@@ -85,12 +85,22 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE history ADD COLUMN skeleton_opslimit INTEGER;"
 	"ALTER TABLE history ADD COLUMN skeleton_memlimit INTEGER;",
+	/*
+	 * 5 -> 6: why a user must change (store_flag_must_change): "" for an
+	 * administrator's expire and every flag from before this step,
+	 * "breached" when the breach check found the login password.
+	 * Cleared with the flag by the next recorded change.
+	 */
+	"ALTER TABLE users ADD COLUMN must_change_reason TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(must_change_reason) <= 32);",
 };
 /* Step 0 -> 1 fixed the name bound in SQL; changing it needs a new step. */
 _Static_assert(PP_NAME_MAX == 255, "users.name CHECK in migration 0 -> 1");
 /* Step 1 -> 2 fixed the metadata bounds in SQL, likewise. */
 _Static_assert(STORE_META_NAME_MAX == 64 && STORE_META_VALUE_MAX == 256,
 	       "meta CHECKs in migration 1 -> 2");
+/* Step 5 -> 6 fixed the reason bound, likewise. */
+_Static_assert(STORE_REASON_MAX == 32, "users.must_change_reason CHECK in migration 5 -> 6");
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
@@ -116,7 +126,7 @@ enum stmt_id {
 };
 
 #define USER_COLUMNS "name, salt, last_change, first_seen, must_change, history_count," \
-	" last_login"
+	" last_login, must_change_reason"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -145,19 +155,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" history WHERE user = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
 	/* A first sight dated after the change (a clock that jumped) is put right. */
 	[ST_USER_RECORDED] =
-		"UPDATE users SET last_change = ?2, must_change = 0,"
+		"UPDATE users SET last_change = ?2, must_change = 0, must_change_reason = '',"
 		" first_seen = min(first_seen, ?2), history_count ="
 		" (SELECT count(*) FROM history WHERE user = ?1) WHERE name = ?1",
 	[ST_USER_SET_MUST] =
-		"INSERT INTO users (name, salt, last_change, first_seen, must_change)"
-		" VALUES (?1, ?2, 0, ?3, ?4)"
-		" ON CONFLICT (name) DO UPDATE SET must_change = excluded.must_change",
+		"INSERT INTO users (name, salt, last_change, first_seen, must_change,"
+		" must_change_reason) VALUES (?1, ?2, 0, ?3, ?4, ?5)"
+		" ON CONFLICT (name) DO UPDATE SET must_change = excluded.must_change,"
+		" must_change_reason = excluded.must_change_reason",
 	[ST_HISTORY_DELETE] = "DELETE FROM history WHERE user = ?1",
 	[ST_USER_ADOPT] =
 		"UPDATE users SET last_change = ?2 WHERE name = ?1 AND last_change < ?2",
 	[ST_USER_RESET] =
 		"UPDATE users SET salt = ?2, last_change = 0, must_change = 0,"
-		" history_count = 0 WHERE name = ?1",
+		" must_change_reason = '', history_count = 0 WHERE name = ?1",
 	[ST_USERS_ALL] = "SELECT " USER_COLUMNS " FROM users ORDER BY name",
 	[ST_USER_COUNT] = "SELECT count(*) FROM users",
 	[ST_USER_LAST_LOGIN] =
@@ -265,6 +276,8 @@ static pp_err read_user(struct sqlite_store *q, sqlite3_stmt *s,
 	const void *salt = sqlite3_column_blob(s, 1);
 	int salt_len = sqlite3_column_bytes(s, 1);
 	int64_t count = sqlite3_column_int64(s, 5);
+	const unsigned char *reason;
+	int reason_len;
 
 	if (name == NULL || name_len < 1 || name_len > PP_NAME_MAX ||
 	    salt == NULL || salt_len != HASH_SALT_BYTES ||
@@ -282,6 +295,10 @@ static pp_err read_user(struct sqlite_store *q, sqlite3_stmt *s,
 	u->must_change = sqlite3_column_int(s, 4) != 0;
 	u->history_count = (int)count;
 	u->last_login = sqlite3_column_int64(s, 6);
+	reason = sqlite3_column_text(s, 7);
+	reason_len = sqlite3_column_bytes(s, 7);
+	if (reason != NULL && reason_len > 0 && reason_len <= STORE_REASON_MAX)
+		memcpy(u->must_change_reason, reason, (size_t)reason_len);
 	return PP_OK;
 }
 
@@ -525,7 +542,7 @@ fail:
 }
 
 static pp_err sq_set_must_change(void *impl, const char *name,
-				 bool must_change, int64_t now)
+				 bool must_change, const char *reason, int64_t now)
 {
 	struct sqlite_store *q = impl;
 	uint8_t salt[HASH_SALT_BYTES];
@@ -536,7 +553,8 @@ static pp_err sq_set_must_change(void *impl, const char *name,
 	if ((rc = bind_text(q, s, 1, name)) == PP_OK &&
 	    (rc = bind_blob(q, s, 2, salt, sizeof(salt))) == PP_OK &&
 	    (rc = bind_int(q, s, 3, now)) == PP_OK &&
-	    (rc = bind_int(q, s, 4, must_change)) == PP_OK)
+	    (rc = bind_int(q, s, 4, must_change)) == PP_OK &&
+	    (rc = bind_text(q, s, 5, must_change && reason != NULL ? reason : "")) == PP_OK)
 		rc = step_done(q, s, "cannot set the forced-change flag");
 	sqlite3_clear_bindings(s);
 	pp_wipe(salt, sizeof(salt));

@@ -1,5 +1,7 @@
 /*
- * pam_policy.c - the PAM module: password and account phases.
+ * pam_policy.c - the PAM module: password and account phases, and the
+ * optional auth line (breachcheck) that looks up the password just used
+ * to log in in the breach filter.
  *
  * A thin layer over lib/: it gathers what PAM knows (user, old and new
  * password, service, flags), asks lib/ for the decision, talks to the user
@@ -17,12 +19,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#define PAM_SM_AUTH
 #define PAM_SM_PASSWORD
 #define PAM_SM_ACCOUNT
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include "aging.h"
+#include "blocklist.h"
 #include "bounds.h"
 #include "policy.h"
 #include "request.h"
@@ -33,7 +37,7 @@
 
 #define MESSAGE_SIZE 4096
 
-static const char *const mode_words[] = { "record", NULL };
+static const char *const mode_words[] = { "record", "breachcheck", NULL };
 
 static const char misconfigured_text[] =
 	"The password policy is misconfigured, so the password cannot be "
@@ -45,6 +49,22 @@ static const char busy_text[] =
 static const char dictionary_missing_text[] =
 	"The password dictionary is missing, so the password cannot be checked "
 	"now. Please tell your system administrator.";
+
+static const char breach_unavailable_text[] =
+	"The list of breached passwords cannot be read, so the password cannot be "
+	"checked now. Please tell your system administrator.";
+
+static const char breached_login_text[] =
+	"Your password appears in a list of passwords exposed in data breaches. "
+	"You must choose a new one now.";
+
+/*
+ * pam_set_data name: the auth line (breachcheck) found the login password
+ * breached. The account line of the same transaction forces a change
+ * even when the daemon could not be told (or cannot be asked).
+ */
+#define BREACHED_DATA "pam_policy_breached"
+static bool breached_at_login(pam_handle_t *pamh);
 
 /* %d: RULES_MAX_BYTES. */
 static const char hard_limit_format[] =
@@ -420,6 +440,31 @@ static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const
 	return DAEMON_SKIPPED;
 }
 
+/*
+ * The breach filter of p (rules_blocklist_open): true with *bl open, or
+ * NULL when the check is off; false (logged, and the user told when
+ * tell_user) when a configured filter is missing, truncated, corrupt or
+ * unreadable.
+ */
+static bool open_breach_filter(pam_handle_t *pamh, int flags, const struct policy *p,
+			       struct blocklist **bl, bool tell_user)
+{
+	char why[512] = "";
+	pp_err rc = rules_blocklist_open(p, bl, why, sizeof(why));
+
+	if (rc == PP_OK) {
+		if (*bl == NULL && p->debug)
+			pam_syslog(pamh, LOG_DEBUG, "breach check off: no filter at %s",
+				   p->blocklist[0] ? p->blocklist : "(blocklist is empty)");
+		return true;
+	}
+	pam_syslog(pamh, LOG_ERR, "configuration error: breach filter: %s",
+		   why[0] ? why : pp_strerror(rc));
+	if (tell_user)
+		say(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
+	return false;
+}
+
 /* The check line: prompt, apply every rule, re-prompt, set PAM_AUTHTOK. */
 static int password_update(pam_handle_t *pamh, int flags,
 			   const struct policy *p, const char *user,
@@ -431,6 +476,7 @@ static int password_update(pam_handle_t *pamh, int flags,
 	};
 	struct request_budget local;
 	struct request_budget *budget = chauthtok_budget(pamh, p, false, &local);
+	struct blocklist *breach = NULL;
 	char *password = NULL, *old = NULL;
 	char *message = NULL;
 	const void *item = NULL;
@@ -441,6 +487,18 @@ static int password_update(pam_handle_t *pamh, int flags,
 	message = malloc(MESSAGE_SIZE);
 	if (message == NULL)
 		return PAM_BUF_ERR;
+	/*
+	 * Opened per call: a filter replaced meanwhile (an atomic rename) is
+	 * the one this change is checked against. A configured filter that
+	 * cannot be used refuses the change, as a missing dictionary does:
+	 * every password would go through unchecked (pam_policy.8, BREACHED
+	 * PASSWORDS).
+	 */
+	if (!open_breach_filter(pamh, flags, p, &breach, true)) {
+		rc = PAM_AUTHTOK_ERR;
+		goto out;
+	}
+	ctx.blocklist = breach;
 	if (pam_get_item(pamh, PAM_OLDAUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
 		old = strdup(item);
 		if (old == NULL) {
@@ -468,6 +526,14 @@ static int password_update(pam_handle_t *pamh, int flags,
 				   "(cracklib-runtime), set dictpath, or set dictcheck = no",
 				   p->dictpath);
 			say(pamh, flags, PAM_ERROR_MSG, dictionary_missing_text);
+			rc = PAM_AUTHTOK_ERR;
+			goto out;
+		}
+		if (checked == PP_ERR_IO && breach != NULL) {
+			pam_syslog(pamh, LOG_ERR, "configuration error: the breach filter %s "
+				   "(blocklist) cannot be read: %s: rebuild it with \"pam_policyctl "
+				   "blocklist build\"", p->blocklist, strerror(errno));
+			say(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
@@ -530,6 +596,7 @@ static int password_update(pam_handle_t *pamh, int flags,
 		    "The password was not changed: too many unsuccessful attempts.");
 	rc = PAM_AUTHTOK_ERR;
 out:
+	blocklist_close(breach);
 	secret_free(&password);
 	secret_free(&old);
 	free(message);
@@ -862,7 +929,11 @@ static bool expired_login_passes(pam_handle_t *pamh, int flags, const struct pol
 	}
 	if (p->expired_nonpassword != POLICY_NONPASSWORD_ALLOW || login_used_password(pamh))
 		return false;
-	if (st->state == AGING_MUST_CHANGE) {
+	if (st->state == AGING_MUST_CHANGE && st->must_change_breached) {
+		snprintf(text, sizeof(text), "Your password appears in a list of passwords "
+			 "exposed in data breaches. You signed in without it: change it the "
+			 "next time you use it.");
+	} else if (st->state == AGING_MUST_CHANGE) {
 		snprintf(text, sizeof(text), "Your password must be changed (required by an "
 			 "administrator). You signed in without it: change it the next time "
 			 "you use it.");
@@ -935,6 +1006,12 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 		return PAM_IGNORE;
 	if (st.dormant_days > 0 && info.uid != 0)
 		return account_dormant(pamh, flags, &p, &budget, user, st.dormant_days);
+	/* The auth line of this login found the password breached, and the
+	 * daemon was not told (or not yet): the change is forced all the same. */
+	if (breached_at_login(pamh) && st.state != AGING_LOCKED) {
+		st.state = AGING_MUST_CHANGE;
+		st.must_change = st.must_change_breached = true;
+	}
 	aging_format_date(st.last_change, last, sizeof(last));
 	aging_format_date(st.expires, expires, sizeof(expires));
 	if ((st.state == AGING_EXPIRED || st.state == AGING_MUST_CHANGE) &&
@@ -942,6 +1019,12 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 		return PAM_SUCCESS;
 	switch (st.state) {
 	case AGING_MUST_CHANGE:
+		if (st.must_change_breached) {
+			say(pamh, flags, PAM_ERROR_MSG, breached_login_text);
+			send_event(pamh, &p, &budget, "password_expired", user,
+				   "must_change,breached");
+			return PAM_NEW_AUTHTOK_REQD;
+		}
 		say(pamh, flags, PAM_ERROR_MSG,
 		    "Your password must be changed (required by an administrator). "
 		    "You must choose a new one now.");
@@ -979,4 +1062,149 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	default:
 		return PAM_SUCCESS;
 	}
+}
+
+/* ---- the auth line: breachcheck ---- */
+
+static void breached_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+/* Did the auth line of this transaction find the password breached? */
+static bool breached_at_login(pam_handle_t *pamh)
+{
+	const void *data = NULL;
+
+	return pam_get_data(pamh, BREACHED_DATA, &data) == PAM_SUCCESS && data != NULL;
+}
+
+/*
+ * pam_unix's own record of its authentication in this transaction
+ * ("unix_setcred_return", its result): a password it refused is not the
+ * user's, and must never flag the account - or anyone could force a change
+ * on anyone by typing "123456". Without that record (another
+ * authenticating module), the line relies on its place in the stack:
+ * reached only after a successful authentication (pam_policy.8).
+ */
+static bool earlier_auth_failed(pam_handle_t *pamh)
+{
+	const void *data = NULL;
+
+	if (pam_get_data(pamh, "unix_setcred_return", &data) != PAM_SUCCESS || data == NULL)
+		return false;
+	return *(const int *)data != PAM_SUCCESS;
+}
+
+/* Remember for the account line; tell the daemon (flag and audit). */
+static void report_breached(pam_handle_t *pamh, const struct policy *p, const char *user)
+{
+	struct request_budget budget;
+	char why[160];
+	int *mark = malloc(sizeof(*mark));
+	int64_t started;
+	int ms;
+	pp_err rc;
+
+	if (mark != NULL) {
+		*mark = 1;
+		if (pam_set_data(pamh, BREACHED_DATA, mark, breached_cleanup) != PAM_SUCCESS)
+			free(mark);
+	}
+	request_budget_init(&budget, p->timeout_ms);
+	rc = request_budget_begin(&budget, &ms, &started);
+	if (rc == PP_OK) {
+		rc = request_breached(p->socket, ms, user, item_text(pamh, PAM_SERVICE),
+				      item_text(pamh, PAM_RHOST), item_text(pamh, PAM_TTY));
+		request_budget_end(&budget, started, rc);
+	}
+	if (rc == PP_OK)
+		return;
+	/* Its one line (the daemon writes it when it gets the request). */
+	snprintf(why, sizeof(why), "not delivered to pam_policyd: %s; the account is "
+		 "NOT flagged must-change", pp_strerror(rc));
+	log_event_line(pamh, "breach_detected", user, "breached", why);
+}
+
+/*
+ * auth optional pam_policy.so breachcheck, after the authenticating
+ * module: the password just typed (PAM_AUTHTOK, still set within
+ * pam_authenticate) is looked up in the breach filter as the check line
+ * would look up a new one. A hit flags the account must-change (reason
+ * breached) through the daemon, so the account line forces a change at
+ * once. Always PAM_IGNORE: this line never decides a login, and nothing
+ * it meets (no filter, a broken one, no daemon) locks anyone out.
+ */
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+				   const char **argv)
+{
+	struct policy p;
+	struct users_info info;
+	struct blocklist *bl = NULL;
+	const void *tok = NULL;
+	const char *user = NULL;
+	char why[512] = "";
+	bool known = false, listed = false;
+	pp_err rc;
+
+	if (!has_word(argc, argv, "breachcheck")) {
+		pam_syslog(pamh, LOG_ERR, "auth line without the breachcheck argument: "
+			   "nothing to do (see pam_policy(8))");
+		return PAM_IGNORE;
+	}
+	if (!load_policy(pamh, flags, argc, argv, &p, false))
+		return PAM_IGNORE;
+	if (lookup_user(pamh, &p, &user, &info, &known) != USERS_COVERED || user == NULL)
+		return PAM_IGNORE;
+	if (pam_get_item(pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || tok == NULL ||
+	    ((const char *)tok)[0] == '\0') {
+		if (p.debug)
+			pam_syslog(pamh, LOG_DEBUG, "breachcheck: no password was typed for %s",
+				   user);
+		return PAM_IGNORE;
+	}
+	if (earlier_auth_failed(pamh))
+		return PAM_IGNORE;
+	rc = rules_blocklist_open(&p, &bl, why, sizeof(why));
+	if (rc == PP_ERR_IO && errno == EACCES && geteuid() != 0) {
+		/* An unprivileged program (a screen locker) cannot read it: its
+		 * unlocks are not checked; logins and changes run as root. */
+		if (p.debug)
+			pam_syslog(pamh, LOG_DEBUG, "breachcheck: %s", why);
+		return PAM_IGNORE;
+	}
+	if (rc != PP_OK) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: breach filter: %s: the login "
+			   "password of %s is not checked", why[0] ? why : pp_strerror(rc), user);
+		return PAM_IGNORE;
+	}
+	if (bl == NULL)
+		return PAM_IGNORE;
+	rc = rules_breached(bl, tok, &listed);
+	blocklist_close(bl);
+	if (rc != PP_OK) {
+		pam_syslog(pamh, LOG_ERR, "configuration error: the breach filter %s "
+			   "(blocklist) cannot be read: %s: the login password of %s is not "
+			   "checked", p.blocklist, rc == PP_ERR_IO ? strerror(errno)
+								   : pp_strerror(rc), user);
+		return PAM_IGNORE;
+	}
+	if (!listed)
+		return PAM_IGNORE;
+	if (known && info.uid == 0 && !p.enforce_for_root) {
+		/* Root's violations only warn: a flag would send root round in
+		 * circles (the change it forces accepts any password). */
+		pam_syslog(pamh, LOG_WARNING, "the login password of root is in the breach "
+			   "filter %s; not flagged (enforce_for_root = no)", p.blocklist);
+		return PAM_IGNORE;
+	}
+	report_breached(pamh, &p, user);
+	return PAM_IGNORE;
+}
+
+/* The auth line sets no credentials. */
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
+			      const char **argv)
+{
+	return PAM_IGNORE;
 }

@@ -46,7 +46,15 @@
 #      of e2esshpw (where sshd runs passwd as the user) demand the change,
 #      and the minimum age does not refuse it; a plain passwd right after
 #      it is refused by the minimum age (the control); the audit log has
-#      forced_change_completed and no too_soon refusal of the forced ones.
+#      forced_change_completed and no too_soon refusal of the forced ones;
+#   8. breached passwords (issue 12): a filter built by pam_policyctl
+#      blocklist build from a plain list; chpasswd and a real passwd refuse
+#      a listed password with the breach sentence; with "auth optional
+#      pam_policy.so breachcheck" in common-auth, "su - e2ebrsu" with a
+#      listed password demands a change at once (a listed new one is
+#      refused), the next su goes straight in; the audit log has
+#      change_rejected breached, breach_detected and forced_change_completed
+#      with the reason breached; doctor says the check is on.
 # A summary of PASS/FAIL lines closes the run; any FAIL exits non-zero.
 set -u
 
@@ -618,6 +626,89 @@ check "audit: no password text of the issue-10 users in the log" \
 	sh -c '! grep -F -e "$1" -e "$2" -e "$3" -e "$4" -e "$5" -e "$6" "$7"' - \
 	"$PW_LOCKED" "$PW_KEY" "$PW_SU_ADMIN" "$PW_SU_NEW" "$PW_SSHPW_ADMIN" \
 	"$PW_SSHPW_NEW" "$audit"
+
+# --- issue 12: breached passwords ------------------------------------------
+# A filter built by the real "pam_policyctl blocklist build" from a plain
+# list; the minimum age is off again (the module sends it with each
+# request, so no restart). e2ebrsu's password is set before it is listed,
+# as an existing user's leaked password would be.
+u_br=e2ebreach
+u_brsu=e2ebrsu
+PW_BR_OWN='Kx4=pTn7@wQzd'
+PW_BR_LISTED='Mh6!rVc2#yLso'
+PW_BR_NEW='Pu8+gDw3%jXnc'
+PW_BRSU_OLD='Cz5^bNq9&tWkr'
+PW_BRSU_NEW='Fe2#sYm7!hUvx'
+filter=$work/state/breached.ppbl
+sed -i 's/^min_age_days = 1$/min_age_days = 0/' /etc/security/pam_policy.conf
+breach_setup() {
+	useradd -m -s /bin/bash -c "E2E breach" "$u_br" &&
+		echo "$u_br:$PW_BR_OWN" | chpasswd &&
+		useradd -m -s /bin/bash -c "E2E breach su" "$u_brsu" &&
+		echo "$u_brsu:$PW_BRSU_OLD" | chpasswd &&
+		printf '%s\n' 123456 password "$PW_BR_LISTED" "$PW_BRSU_OLD" qwerty \
+			>"$work/breach-list.txt" &&
+		"$ctl" blocklist build -o "$filter" "$work/breach-list.txt" &&
+		echo "blocklist = $filter" >>/etc/security/pam_policy.conf
+}
+if [ -x "$ctl" ] && logged "$work/breach-setup.log" breach_setup; then
+	cat "$work/breach-setup.log"
+	pass "breach filter: pam_policyctl blocklist build -o $filter (users $u_br, $u_brsu)"
+	breach_ready=yes
+else
+	cat "$work/breach-setup.log" 2>/dev/null
+	fail "breach filter: useradd, chpasswd, pam_policyctl blocklist build"
+	breach_ready=no
+fi
+mark_br=$(audit_lines)
+if [ $breach_ready = yes ]; then
+	hash_br=$(user_hash "$u_br")
+	echo "$u_br:$PW_BR_LISTED" | chpasswd >"$work/chpasswd-breached.log" 2>&1
+	rc=$?
+	cat "$work/chpasswd-breached.log"
+	if [ $rc != 0 ] && grep -q 'exposed in data breaches' "$work/chpasswd-breached.log" &&
+		[ "$(user_hash "$u_br")" = "$hash_br" ]; then
+		pass "chpasswd (root): a password from the breach list is refused (exit $rc)"
+	else
+		fail "chpasswd (root): a password from the breach list is refused (exit $rc)"
+	fi
+	echo "--- passwd run by $u_br with the breach filter:"
+	E2E_PW_OLD=$PW_BR_OWN E2E_PW_BREACHED=$PW_BR_LISTED E2E_PW_NEW=$PW_BR_NEW \
+		expect -f "$top/tests/e2e/passwd_breached.exp" "$u_br" </dev/null
+	check "passwd ($u_br): /etc/shadow has the new hash" hash_changed "$u_br" "$hash_br"
+
+	# At login: the auth line of pam_policy(8) EXAMPLES in common-auth.
+	echo "auth      optional                     pam_policy.so breachcheck" \
+		>>/etc/pam.d/common-auth
+	hash_brsu=$(user_hash "$u_brsu")
+	echo "--- su - $u_brsu (a breached password) run by $user:"
+	E2E_PW_OLD=$PW_BRSU_OLD E2E_PW_BREACHED=$PW_BR_LISTED E2E_PW_NEW=$PW_BRSU_NEW \
+		expect -f "$top/tests/e2e/su_breached.exp" "$user" "$u_brsu" </dev/null
+	check "su - $u_brsu: /etc/shadow has the new hash after the forced change" \
+		hash_changed "$u_brsu" "$hash_brsu"
+	check "pam_policyctl status $u_brsu: no longer must change" \
+		sh -c '! "$1" status "$2" | grep -q "Must change at next login: yes"' - "$ctl" "$u_brsu"
+	echo "--- su - $u_brsu again, with the new password:"
+	E2E_PW_NEW=$PW_BRSU_NEW expect -f "$top/tests/e2e/su_plain.exp" "$user" "$u_brsu" </dev/null
+	mark_br_end=$(audit_lines)
+	check "audit (chpasswd, passwd $u_br): change_rejected breached" \
+		uevent "$mark_br" "$mark_br_end" "$u_br" change_rejected "$(reason breached)"
+	check "audit (su $u_brsu): breach_detected, service su" \
+		uevent "$mark_br" "$mark_br_end" "$u_brsu" breach_detected '"service":"su'
+	check "audit (su $u_brsu): forced_change_completed with the reason breached" \
+		uevent "$mark_br" "$mark_br_end" "$u_brsu" forced_change_completed "$(reason breached)"
+	check "audit (su $u_brsu): one breach_detected (the second login is clean)" \
+		sh -c '[ "$(sed -n "$(($1 + 1)),${2}p" "$3" | grep "\"user\":\"$4\"" |
+			grep -c "\"event\":\"breach_detected\"")" = 1 ]' - \
+		"$mark_br" "$mark_br_end" "$audit" "$u_brsu"
+	# shellcheck disable=SC2016  # expanded by the inner sh
+	check "audit: no password text of the breach users in the log" \
+		sh -c '! grep -F -e "$1" -e "$2" -e "$3" -e "$4" -e "$5" "$6"' - \
+		"$PW_BR_OWN" "$PW_BR_LISTED" "$PW_BR_NEW" "$PW_BRSU_OLD" "$PW_BRSU_NEW" "$audit"
+	"$ctl" doctor >"$work/doctor-breach.log" 2>&1
+	check "pam_policyctl doctor: the breach check is on" \
+		grep -q "ok: breach check on: $filter" "$work/doctor-breach.log"
+fi
 
 if [ -x "$build/pam_policyctl" ]; then
 	if "$build/pam_policyctl" audit verify >"$work/verify.log" 2>&1; then

@@ -537,6 +537,7 @@ static const char *const all_events[] = {
 	"password_changed", "forced_change_completed", "change_rejected", "root_override",
 	"change_not_recorded", "history_unavailable", "expiry_warning", "password_expired",
 	"expired_nonpassword_login", "expired_noninteractive", "login_refused_inactive",
+	"breach_detected",
 	"admin_expire", "admin_forget", "admin_backup", "admin_expire_failed",
 	"admin_forget_failed", "admin_backup_failed", "access_review", "request_refused",
 	"pepper_refused", "pepper_adopted", "pepper_replaced", "daemon_start", "daemon_stop",

@@ -300,7 +300,8 @@ END_TEST
 
 /* ---- 6. a store from before the skeleton column ---- */
 
-/* Turn the store back into schema 3: no skeleton columns. Daemon stopped. */
+/* Turn the store back into schema 3: no skeleton columns (nor the later
+ * must_change_reason). Daemon stopped. */
 static void downgrade_store(void)
 {
 	char path[4300], *emsg = NULL;
@@ -308,7 +309,8 @@ static void downgrade_store(void)
 
 	snprintf(path, sizeof(path), "%s/store.db", daemon_state.state);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, "ALTER TABLE history DROP COLUMN skeleton_opslimit;"
+	ck_assert_msg(sqlite3_exec(db, "ALTER TABLE users DROP COLUMN must_change_reason;"
+				       "ALTER TABLE history DROP COLUMN skeleton_opslimit;"
 				       "ALTER TABLE history DROP COLUMN skeleton_memlimit;"
 				       "ALTER TABLE history DROP COLUMN skeleton;"
 				       "PRAGMA user_version = 3;", NULL, NULL, &emsg) == SQLITE_OK,

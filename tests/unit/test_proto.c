@@ -54,6 +54,7 @@ static const struct {
 	{ PROTO_REVIEW, "review", "" },
 	{ PROTO_REVIEW_ROW, "review_row", "SUUUUUUUSS" },
 	{ PROTO_REVIEW_END, "review_end", "UUSS" },
+	{ PROTO_BREACHED, "breached", "SSSS" },
 };
 #define NSPEC (sizeof(spec) / sizeof(spec[0]))
 

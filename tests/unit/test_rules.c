@@ -599,7 +599,7 @@ START_TEST(test_every_reason_formatted)
 			 "missing_digit,missing_special,too_few_classes,too_many_repeats,"
 			 "sequence,contains_user,contains_gecos,dictionary_word,too_similar,"
 			 "same_as_old,palindrome,too_simple,reused,too_soon,history_unavailable,mismatch,"
-			 "similar_to_recent,guessable,too_weak");
+			 "similar_to_recent,guessable,too_weak,breached");
 }
 END_TEST
 
