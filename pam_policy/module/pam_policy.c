@@ -24,6 +24,7 @@
 
 #include "aging.h"
 #include "bounds.h"
+#include "i18n.h"
 #include "policy.h"
 #include "request.h"
 #include "rules.h"
@@ -35,21 +36,17 @@
 
 static const char *const mode_words[] = { "record", NULL };
 
+/* The texts shown to users (translated by say_text), never logged. */
 static const char misconfigured_text[] =
-	"The password policy is misconfigured, so the password cannot be "
-	"changed now. Please contact your system administrator.";
+	N_("The password policy is misconfigured, so the password cannot be "
+	   "changed now. Please contact your system administrator.");
 
 static const char busy_text[] =
-	"The password service is busy; please try again in a moment.";
+	N_("The password service is busy; please try again in a moment.");
 
 static const char dictionary_missing_text[] =
-	"The password dictionary is missing, so the password cannot be checked "
-	"now. Please tell your system administrator.";
-
-/* %d: RULES_MAX_BYTES. */
-static const char hard_limit_format[] =
-	"Root cannot override this: a password must not be empty, must be valid "
-	"UTF-8 text and at most %d bytes long.";
+	N_("The password dictionary is missing, so the password cannot be checked "
+	   "now. Please tell your system administrator.");
 
 /* pam_set_data name of the time budget of one pam_chauthtok call. */
 #define BUDGET_DATA "pam_policy_budget"
@@ -117,11 +114,18 @@ static bool has_word(int argc, const char **argv, const char *word)
 	return false;
 }
 
+/* Show text (already in the user's language) unless PAM_SILENT. */
 static void say(pam_handle_t *pamh, int flags, int style, const char *text)
 {
 	if (flags & PAM_SILENT)
 		return;
 	pam_prompt(pamh, style, NULL, "%s", text);
+}
+
+/* Show one of the N_() texts above, translated. */
+static void say_text(pam_handle_t *pamh, int flags, int style, const char *msgid)
+{
+	say(pamh, flags, style, _(msgid));
 }
 
 /* Load the policy; on error tell syslog the details and the user the gist. */
@@ -135,7 +139,7 @@ static bool load_policy(pam_handle_t *pamh, int flags, int argc,
 		return true;
 	pam_syslog(pamh, LOG_ERR, "configuration error: %s", err);
 	if (tell_user)
-		say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+		say_text(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
 	return false;
 }
 
@@ -467,13 +471,13 @@ static int password_update(pam_handle_t *pamh, int flags,
 				   "%s cannot be loaded (dictcheck = yes): install it "
 				   "(cracklib-runtime), set dictpath, or set dictcheck = no",
 				   p->dictpath);
-			say(pamh, flags, PAM_ERROR_MSG, dictionary_missing_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, dictionary_missing_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
 		if (checked != PP_OK) {
 			pam_syslog(pamh, LOG_ERR, "password rules could not run");
-			say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
@@ -488,7 +492,13 @@ static int password_update(pam_handle_t *pamh, int flags,
 				say(pamh, flags, PAM_ERROR_MSG, message);
 				if (warn_only) {
 					char text[256];
-					snprintf(text, sizeof(text), hard_limit_format,
+					snprintf(text, sizeof(text),
+						 P_("Root cannot override this: a password must not "
+						    "be empty, must be valid UTF-8 text and at most "
+						    "%d byte long.",
+						    "Root cannot override this: a password must not "
+						    "be empty, must be valid UTF-8 text and at most "
+						    "%d bytes long.", RULES_MAX_BYTES),
 						 RULES_MAX_BYTES);
 					say(pamh, flags, PAM_ERROR_MSG, text);
 				}
@@ -496,12 +506,14 @@ static int password_update(pam_handle_t *pamh, int flags,
 				continue;
 			}
 			say(pamh, flags, PAM_TEXT_INFO, message);
+			/* TRANSLATORS: "enforce_for_root = no" is a setting of
+			   pam_policy.conf: keep it as it is. */
 			say(pamh, flags, PAM_TEXT_INFO,
-			    "Accepted anyway because root is exempt from the policy "
-			    "(enforce_for_root = no).");
+			    _("Accepted anyway because root is exempt from the policy "
+			      "(enforce_for_root = no)."));
 		}
 		if (asked == DAEMON_BUSY && !warn_only) {
-			say(pamh, flags, PAM_ERROR_MSG, busy_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, busy_text);
 			rc = PAM_AUTHTOK_ERR;
 			continue;
 		}
@@ -527,7 +539,7 @@ static int password_update(pam_handle_t *pamh, int flags,
 	}
 	if (attempts > 1)
 		say(pamh, flags, PAM_ERROR_MSG,
-		    "The password was not changed: too many unsuccessful attempts.");
+		    _("The password was not changed: too many unsuccessful attempts."));
 	rc = PAM_AUTHTOK_ERR;
 out:
 	secret_free(&password);
@@ -555,20 +567,25 @@ static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p
 				   : "too_soon (another change was recorded within "
 				     "the minimum age)");
 	if (r->reused)
-		snprintf(text, sizeof(text),
-			 "Your password was changed, but the change was not recorded: "
-			 "this password is already in your password history.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password was changed, but the change was not recorded: "
+			   "this password is already in your password history."));
 	else if (r->similar)
-		snprintf(text, sizeof(text),
-			 "Your password was changed, but the change was not recorded: "
-			 "it is too similar to a recent password.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password was changed, but the change was not recorded: "
+			   "it is too similar to a recent password."));
 	else
 		snprintf(text, sizeof(text),
-			 "Your password was changed, but the change was not recorded: "
-			 "another change of your password was recorded just before it, "
-			 "and the password may be changed only once every %d day%s. "
-			 "If the new password does not work, contact your system "
-			 "administrator.", p->min_age_days, p->min_age_days == 1 ? "" : "s");
+			 P_("Your password was changed, but the change was not recorded: "
+			    "another change of your password was recorded just before it, "
+			    "and the password may be changed only once every %d day. "
+			    "If the new password does not work, contact your system "
+			    "administrator.",
+			    "Your password was changed, but the change was not recorded: "
+			    "another change of your password was recorded just before it, "
+			    "and the password may be changed only once every %d days. "
+			    "If the new password does not work, contact your system "
+			    "administrator.", p->min_age_days), p->min_age_days);
 	say(pamh, flags, PAM_ERROR_MSG, text);
 }
 
@@ -581,20 +598,31 @@ static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p
 static void record_failed(pam_handle_t *pamh, int flags, const struct policy *p,
 			  const char *user, pp_err rc)
 {
-	const char *why = rc == PP_ERR_BUSY ? "it is busy"
-			  : rc == PP_ERR_STORE ? "it could not store the change"
-			  : rc == PP_ERR_DENIED ? "it refused the request"
-			  : "it cannot be reached";
-	char text[512];
+	const char *text =
+		rc == PP_ERR_BUSY
+			? N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it is busy). The "
+			     "new password is in effect. Please tell your system "
+			     "administrator.")
+		: rc == PP_ERR_STORE
+			? N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it could not store "
+			     "the change). The new password is in effect. Please tell your "
+			     "system administrator.")
+		: rc == PP_ERR_DENIED
+			? N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it refused the "
+			     "request). The new password is in effect. Please tell your "
+			     "system administrator.")
+			: N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it cannot be "
+			     "reached). The new password is in effect. Please tell your "
+			     "system administrator.");
 
 	pam_syslog(pamh, LOG_ALERT,
 		   "password of %s was changed but NOT recorded in the history: "
 		   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
-	snprintf(text, sizeof(text),
-		 "Your password was changed, but the change could not be recorded by "
-		 "the password policy service (%s). The new password is in effect. "
-		 "Please tell your system administrator.", why);
-	say(pamh, flags, PAM_ERROR_MSG, text);
+	say_text(pamh, flags, PAM_ERROR_MSG, text);
 }
 
 /*
@@ -735,17 +763,44 @@ static int password_prelim(pam_handle_t *pamh, int flags, const struct policy *p
 	rules_add(&res, RULE_TOO_SOON);
 	res.min_age_days_left = r.days_left > PP_DAYS_MAX ? PP_DAYS_MAX : (int)r.days_left;
 	log_rejection(pamh, p, budget, user, &res, false, true);
-	snprintf(text, sizeof(text),
-		 "Your password cannot be changed yet: it was changed too recently "
-		 "(passwords may be changed once every %d day%s). You can change it "
-		 "again in %d day%s.", p->min_age_days, p->min_age_days == 1 ? "" : "s",
-		 res.min_age_days_left, res.min_age_days_left == 1 ? "" : "s");
+	{
+		char once[256], again[128];
+
+		snprintf(once, sizeof(once),
+			 P_("Your password cannot be changed yet: it was changed too "
+			    "recently (passwords may be changed once every %d day).",
+			    "Your password cannot be changed yet: it was changed too "
+			    "recently (passwords may be changed once every %d days).",
+			    p->min_age_days), p->min_age_days);
+		snprintf(again, sizeof(again),
+			 P_("You can change it again in %d day.",
+			    "You can change it again in %d days.", res.min_age_days_left),
+			 res.min_age_days_left);
+		snprintf(text, sizeof(text), "%s %s", once, again);
+	}
 	say(pamh, flags, PAM_ERROR_MSG, text);
 	return PAM_AUTHTOK_ERR;
 }
 
-PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
-				const char **argv)
+/*
+ * The user's language for this call (DESIGN.md section 11): the PAM
+ * environment's LANGUAGE, LC_ALL, LC_MESSAGES or LANG (pam_env sets them),
+ * else the process locale. Only the calling thread is switched; the
+ * entry points give it back before they return.
+ */
+static void language_enter(pam_handle_t *pamh, struct i18n_thread *t)
+{
+	struct i18n_env env = {
+		.language = pam_getenv(pamh, "LANGUAGE"),
+		.lc_all = pam_getenv(pamh, "LC_ALL"),
+		.lc_messages = pam_getenv(pamh, "LC_MESSAGES"),
+		.lang = pam_getenv(pamh, "LANG"),
+	};
+
+	i18n_thread_enter(t, &env);
+}
+
+static int chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct policy p;
 	struct users_info info;
@@ -793,11 +848,11 @@ static int account_unreachable(pam_handle_t *pamh, int flags,
 	pam_syslog(pamh, LOG_ALERT,
 		   "login of %s refused: password expiry cannot be checked: daemon at %s: %s "
 		   "(on_unreachable_account = deny)", user, p->socket, pp_strerror(rc));
-	say(pamh, flags, PAM_ERROR_MSG,
-	    rc == PP_ERR_BUSY ? busy_text
-			      : "The password service is unavailable, so the login cannot be "
-				"completed. Please try again later or contact your system "
-				"administrator.");
+	say_text(pamh, flags, PAM_ERROR_MSG,
+		 rc == PP_ERR_BUSY ? busy_text
+				   : N_("The password service is unavailable, so the login "
+					"cannot be completed. Please try again later or contact "
+					"your system administrator."));
 	return PAM_AUTHINFO_UNAVAIL;
 }
 
@@ -863,17 +918,32 @@ static bool expired_login_passes(pam_handle_t *pamh, int flags, const struct pol
 	if (p->expired_nonpassword != POLICY_NONPASSWORD_ALLOW || login_used_password(pamh))
 		return false;
 	if (st->state == AGING_MUST_CHANGE) {
-		snprintf(text, sizeof(text), "Your password must be changed (required by an "
-			 "administrator). You signed in without it: change it the next time "
-			 "you use it.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password must be changed (required by an administrator). "
+			   "You signed in without it: change it the next time you use it."));
+	} else if (st->last_change) {
+		aging_format_date(st->last_change, date, sizeof(date));
+		/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
+		snprintf(text, sizeof(text),
+			 P_("Your password has expired (last changed %1$s; passwords must "
+			    "be changed every %2$d day). You signed in without it: change "
+			    "it the next time you use it.",
+			    "Your password has expired (last changed %1$s; passwords must "
+			    "be changed every %2$d days). You signed in without it: change "
+			    "it the next time you use it.", p->max_age_days),
+			 date, p->max_age_days);
 	} else {
-		aging_format_date(st->last_change ? st->last_change : st->first_seen, date,
-				  sizeof(date));
-		snprintf(text, sizeof(text), "Your password has expired (%s %s; passwords "
-			 "must be changed every %d days). You signed in without it: change "
-			 "it the next time you use it.",
-			 st->last_change ? "last changed" : "no change recorded since", date,
-			 p->max_age_days);
+		aging_format_date(st->first_seen, date, sizeof(date));
+		/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
+		snprintf(text, sizeof(text),
+			 P_("Your password has expired (no change recorded since %1$s; "
+			    "passwords must be changed every %2$d day). You signed in "
+			    "without it: change it the next time you use it.",
+			    "Your password has expired (no change recorded since %1$s; "
+			    "passwords must be changed every %2$d days). You signed in "
+			    "without it: change it the next time you use it.",
+			    p->max_age_days),
+			 date, p->max_age_days);
 	}
 	say(pamh, flags, PAM_TEXT_INFO, text);
 	send_event(pamh, p, b, "expired_nonpassword_login", user, reason);
@@ -889,8 +959,11 @@ static int account_dormant(pam_handle_t *pamh, int flags, const struct policy *p
 {
 	char text[256], reasons[64];
 
-	snprintf(text, sizeof(text), "Your account has not been used for %ld days and is "
-		 "locked for inactivity; contact your administrator.", days);
+	snprintf(text, sizeof(text),
+		 P_("Your account has not been used for %ld day and is locked for "
+		    "inactivity; contact your administrator.",
+		    "Your account has not been used for %ld days and is locked for "
+		    "inactivity; contact your administrator.", days), days);
 	say(pamh, flags, PAM_ERROR_MSG, text);
 	snprintf(reasons, sizeof(reasons), "inactive,unused_days=%ld", days);
 	send_event(pamh, p, b, "login_refused_inactive", user, reasons);
@@ -898,8 +971,7 @@ static int account_dormant(pam_handle_t *pamh, int flags, const struct policy *p
 }
 
 /* The account line: rotation. Expired or flagged users must change now. */
-PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
-				const char **argv)
+static int acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct policy p;
 	struct users_info info;
@@ -943,23 +1015,33 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	switch (st.state) {
 	case AGING_MUST_CHANGE:
 		say(pamh, flags, PAM_ERROR_MSG,
-		    "Your password must be changed (required by an administrator). "
-		    "You must choose a new one now.");
+		    _("Your password must be changed (required by an administrator). "
+		      "You must choose a new one now."));
 		send_event(pamh, &p, &budget, "password_expired", user, "must_change");
 		return PAM_NEW_AUTHTOK_REQD;
 	case AGING_EXPIRED:
 		if (st.last_change)
+			/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
 			snprintf(text, sizeof(text),
-				 "Your password has expired (last changed %s; passwords must be "
-				 "changed every %d days). You must choose a new one now.",
+				 P_("Your password has expired (last changed %1$s; passwords "
+				    "must be changed every %2$d day). You must choose a new one "
+				    "now.",
+				    "Your password has expired (last changed %1$s; passwords "
+				    "must be changed every %2$d days). You must choose a new one "
+				    "now.", p.max_age_days),
 				 last, p.max_age_days);
 		else {
 			char seen[16];
 			aging_format_date(st.first_seen, seen, sizeof(seen));
+			/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
 			snprintf(text, sizeof(text),
-				 "Your password has expired (no change recorded since %s; "
-				 "passwords must be changed every %d days). You must choose a "
-				 "new one now.", seen, p.max_age_days);
+				 P_("Your password has expired (no change recorded since %1$s; "
+				    "passwords must be changed every %2$d day). You must choose "
+				    "a new one now.",
+				    "Your password has expired (no change recorded since %1$s; "
+				    "passwords must be changed every %2$d days). You must choose "
+				    "a new one now.", p.max_age_days),
+				 seen, p.max_age_days);
 		}
 		say(pamh, flags, PAM_ERROR_MSG, text);
 		send_event(pamh, &p, &budget, "password_expired", user, "expired");
@@ -967,8 +1049,11 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	case AGING_WARNING: {
 		/* Counted on the daemon's clock, which decided the state. */
 		long days = st.expires ? aging_days_until(st.now, st.expires) : 0;
-		snprintf(text, sizeof(text), "Your password expires in %ld day%s (on %s).",
-			 days, days == 1 ? "" : "s", expires);
+		/* TRANSLATORS: %1$ld is a number of days, %2$s the date (2026-03-01). */
+		snprintf(text, sizeof(text),
+			 P_("Your password expires in %1$ld day (on %2$s).",
+			    "Your password expires in %1$ld days (on %2$s).", days),
+			 days, expires);
 		say(pamh, flags, PAM_TEXT_INFO, text);
 		send_event(pamh, &p, &budget, "expiry_warning", user, "");
 		return PAM_SUCCESS;
@@ -979,4 +1064,29 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	default:
 		return PAM_SUCCESS;
 	}
+}
+
+/* The entry points: each call in the user's language, the thread restored. */
+PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct i18n_thread t;
+	int rc;
+
+	language_enter(pamh, &t);
+	rc = chauthtok(pamh, flags, argc, argv);
+	i18n_thread_leave(&t);
+	return rc;
+}
+
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct i18n_thread t;
+	int rc;
+
+	language_enter(pamh, &t);
+	rc = acct_mgmt(pamh, flags, argc, argv);
+	i18n_thread_leave(&t);
+	return rc;
 }
