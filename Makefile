@@ -225,9 +225,12 @@ $(CTL): $(CTL_OBJS)
 
 # The template, rewritten only when a message changed: a new creation date
 # alone is not a change (translators merge from it).
-pot:
-	@mkdir -p $(B)/po
-	$(XGETTEXT) $(XGETTEXT_FLAGS) -o $(B)/po/$(PO_DOMAIN).pot $(POT_SRCS)
+FRESH_POT = $(B)/po/$(PO_DOMAIN).pot
+$(FRESH_POT): $(POT_SRCS)
+	@mkdir -p $(@D)
+	$(XGETTEXT) $(XGETTEXT_FLAGS) -o $@ $(POT_SRCS)
+
+pot: $(FRESH_POT)
 	@if [ -f $(POT) ] && sed '/^"POT-Creation-Date:/d' $(POT) >$(B)/po/old.cmp && \
 	    sed '/^"POT-Creation-Date:/d' $(B)/po/$(PO_DOMAIN).pot >$(B)/po/new.cmp && \
 	    cmp -s $(B)/po/old.cmp $(B)/po/new.cmp; then \
@@ -240,8 +243,8 @@ $(B)/locale/%/LC_MESSAGES/$(PO_DOMAIN).mo: po/%.po
 	$(MSGFMT) --check -o $@ $<
 
 # Every language complete against the sources as they are now.
-check-po:
-	@sh tests/po-check.sh $(B) $(PO_LANGS)
+check-po: $(FRESH_POT)
+	@sh tests/po-check.sh $(FRESH_POT) $(POT) $(PO_LANGS)
 
 # ---------------------------------------------------------------------------
 # Tests: one binary per test file, every one linked with the shared runner
@@ -298,9 +301,9 @@ check:
 	@sh tests/deps.sh check
 	@$(MAKE) --no-print-directory test
 
-test: test-build
+test: test-build $(FRESH_POT)
 	@sh tests/run-tests.sh $(B) $(TESTS)
-	@sh tests/po-check.sh $(B) $(PO_LANGS)
+	@sh tests/po-check.sh $(FRESH_POT) $(POT) $(PO_LANGS)
 
 # nss_wrapper's RTLD_DEEPBIND dlopen of libc cannot run under ASan.
 check-san:

@@ -179,12 +179,19 @@ static bool caller_is_root_warn_only(const struct policy *p, int flags)
 
 /*
  * Get the candidate password: from PAM_AUTHTOK with use_authtok, else by
- * prompting. Returns a PAM code; *password is a malloc'd copy to wipe.
+ * prompting. The prompt is libpam's (pam_get_authtok_noverify: "New
+ * password: " in Linux-PAM's own translation, as pam_unix asks), so the
+ * dialogue reads in one language. libpam returns a PAM_AUTHTOK that is
+ * already set instead of asking, so it is cleared first: without
+ * use_authtok this line always asks (an earlier module's token, or this
+ * line's previous, rejected attempt, is not the answer). Returns a PAM
+ * code; *password is a malloc'd copy to wipe.
  */
 static int get_new_password(pam_handle_t *pamh, const struct policy *p,
 			    char **password)
 {
 	const void *item = NULL;
+	const char *typed = NULL;
 	int rc;
 
 	*password = NULL;
@@ -198,28 +205,32 @@ static int get_new_password(pam_handle_t *pamh, const struct policy *p,
 		*password = strdup(item);
 		return *password ? PAM_SUCCESS : PAM_BUF_ERR;
 	}
-	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, password, "New password: ");
-	if (rc != PAM_SUCCESS || *password == NULL) {
-		secret_free(password);
+	rc = pam_set_item(pamh, PAM_AUTHTOK, NULL);
+	if (rc == PAM_SUCCESS)
+		rc = pam_get_authtok_noverify(pamh, &typed, NULL);
+	if (rc != PAM_SUCCESS || typed == NULL)
 		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
-	}
-	return PAM_SUCCESS;
+	*password = strdup(typed);
+	return *password ? PAM_SUCCESS : PAM_BUF_ERR;
 }
 
+/*
+ * Ask for the password again (libpam's "Retype new password: "). On a
+ * mismatch libpam itself tells the user, in its own translation ("Sorry,
+ * passwords do not match."), and clears PAM_AUTHTOK: *matches is false
+ * and PAM_SUCCESS is returned, so the caller may ask again. On a match
+ * PAM_AUTHTOK holds the password for the modules below.
+ */
 static int confirm_password(pam_handle_t *pamh, const char *password,
 			    bool *matches)
 {
-	char *again = NULL;
-	int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &again, "Retype new password: ");
+	const char *again = password;
+	int rc = pam_get_authtok_verify(pamh, &again, NULL);
 
-	*matches = false;
-	if (rc != PAM_SUCCESS || again == NULL) {
-		secret_free(&again);
-		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
-	}
-	*matches = strcmp(again, password) == 0;
-	secret_free(&again);
-	return PAM_SUCCESS;
+	*matches = rc == PAM_SUCCESS;
+	if (rc == PAM_TRY_AGAIN)
+		return PAM_SUCCESS;
+	return rc;
 }
 
 static void send_event(pam_handle_t *pamh, const struct policy *p,
@@ -522,17 +533,10 @@ static int password_update(pam_handle_t *pamh, int flags,
 			if (rc != PAM_SUCCESS)
 				goto out;
 			if (!matches) {
-				struct rules_result mismatch;
-				memset(&mismatch, 0, sizeof(mismatch));
-				rules_add(&mismatch, RULE_MISMATCH);
-				rules_format_message(p, &mismatch, message, MESSAGE_SIZE);
-				say(pamh, flags, PAM_ERROR_MSG, message);
+				/* libpam said so; PAM_AUTHTOK is cleared. */
 				rc = PAM_AUTHTOK_ERR;
 				continue;
 			}
-			rc = pam_set_item(pamh, PAM_AUTHTOK, password);
-			if (rc != PAM_SUCCESS)
-				goto out;
 		}
 		rc = PAM_SUCCESS;
 		goto out;
@@ -542,6 +546,13 @@ static int password_update(pam_handle_t *pamh, int flags,
 		    _("The password was not changed: too many unsuccessful attempts."));
 	rc = PAM_AUTHTOK_ERR;
 out:
+	/*
+	 * libpam's prompt put the candidate into PAM_AUTHTOK: a refused one
+	 * must not reach a writer below (a "required" check line lets the
+	 * stack go on).
+	 */
+	if (rc != PAM_SUCCESS && !p->use_authtok)
+		(void)pam_set_item(pamh, PAM_AUTHTOK, NULL);
 	secret_free(&password);
 	secret_free(&old);
 	free(message);
@@ -702,17 +713,9 @@ static int password_uncovered(pam_handle_t *pamh, int flags, const struct policy
 	rc = get_new_password(pamh, p, &password);
 	if (rc == PAM_SUCCESS)
 		rc = confirm_password(pamh, password, &matches);
-	if (rc == PAM_SUCCESS && !matches) {
-		struct rules_result mismatch;
-		char message[256];
-		memset(&mismatch, 0, sizeof(mismatch));
-		rules_add(&mismatch, RULE_MISMATCH);
-		rules_format_message(p, &mismatch, message, sizeof(message));
-		say(pamh, flags, PAM_ERROR_MSG, message);
+	/* A mismatch was told by libpam, which cleared PAM_AUTHTOK. */
+	if (rc == PAM_SUCCESS && !matches)
 		rc = PAM_AUTHTOK_ERR;
-	}
-	if (rc == PAM_SUCCESS)
-		rc = pam_set_item(pamh, PAM_AUTHTOK, password);
 	secret_free(&password);
 	return rc == PAM_SUCCESS ? PAM_IGNORE : rc;
 }
