@@ -288,8 +288,20 @@ $(B)/tests/notify_wait: tests/integration/notify_wait.c | depcheck
 	@mkdir -p $(@D)
 	$(COMPILE) $(PIE) -o $@ $< $(ALL_LDFLAGS)
 
+# pam_policyctl reading the build's catalogues (test_i18n runs it in
+# German, Spanish and French); the installed one reads LOCALEDIR's.
+CTL_LOCALE = $(B)/tests/pam_policyctl-locale
+$(B)/tests/ctl_main_locale.o: pam_policy/ctl/main.c | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) -UPATHS_LOCALEDIR -DPATHS_LOCALEDIR=\"$(abspath $(B))/locale\" \
+	    -Ipam_policy/ctl $(call pc_cflags,$(CTL_PKGS)) -c -o $@ $<
+
+$(CTL_LOCALE): $(B)/tests/ctl_main_locale.o $(CTL_PARTS) $(call lib_objs,$(CTL_LIB))
+	$(CC) $(ALL_CFLAGS) $(PIE) -o $@ $^ $(ALL_LDFLAGS) \
+	    $(call pc_libs,$(CTL_PKGS)) $(UNISTRING_LIBS) $(ZXCVBN_LIBS)
+
 # Everything the tests need, built before any test runs.
-test-build: $(PROGRAMS) $(MO_FILES) $(WRITER) $(HELPERS) $(TESTS)
+test-build: $(PROGRAMS) $(MO_FILES) $(WRITER) $(HELPERS) $(CTL_LOCALE) $(TESTS)
 
 # The demo needs the programs and two test helpers, not the test suite.
 demo:
