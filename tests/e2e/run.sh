@@ -51,8 +51,9 @@
 #      with localedef inside the namespace, the build's catalogues beside
 #      passwd's and Linux-PAM's; a real passwd with LANG=de_DE.UTF-8, then
 #      es_ES, then fr_FR: every prompt and message (pam_unix's, passwd's,
-#      pam_policy's reasons) is the translation, no line is English. With
-#      PAM_POLICY_E2E_TRANSCRIPTS=FILE the three dialogues are written there.
+#      pam_policy's reasons) is the translation, no line is English; so are
+#      pam_policyctl status and report. With PAM_POLICY_E2E_TRANSCRIPTS=FILE
+#      the dialogues and the two commands' output are written there.
 # A summary of PASS/FAIL lines closes the run; any FAIL exits non-zero.
 set -u
 
@@ -535,10 +536,42 @@ passwd_in() { # passwd_in LOCALE OLD NEW
 		echo
 	} >>"$transcripts"
 }
+# ctl_in LOCALE: pam_policyctl status and report with LANG=LOCALE: the
+# labels, headers and summary translated, none left in English.
+ctl_in() {
+	loc=$1
+	c=$build/pam_policyctl
+	in_loc() { env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG="$loc" "$@"; }
+	in_loc "$c" status "$user" >"$work/status-$loc.log" 2>&1 &&
+		in_loc "$c" report >"$work/report-$loc.log" 2>&1 || {
+		cat "$work/status-$loc.log" "$work/report-$loc.log"
+		fail "pam_policyctl ($loc): status and report run"
+		return
+	}
+	label=$(in_language "$loc" pam_policy "Last password change:")
+	title=$(in_language "$loc" pam_policy "LAST_CHANGE")
+	if [ "$label" != "Last password change:" ] && [ "$title" != "LAST_CHANGE" ] &&
+		grep -qF -- "$label" "$work/status-$loc.log" &&
+		grep -qF -- "$title" "$work/report-$loc.log" &&
+		! grep -E 'User:|Policy applies|State:|Last password change|Password expires|Days left|Must change|Remembered|summary:|LAST_CHANGE|DAYS_LEFT|HISTORY' \
+			"$work/status-$loc.log" "$work/report-$loc.log"; then
+		pass "pam_policyctl ($loc): status and report translated, no English label"
+	else
+		fail "pam_policyctl ($loc): status and report translated, no English label"
+	fi
+	{
+		echo "=== pam_policyctl status $user, then report, with LANG=$loc ==="
+		cat "$work/status-$loc.log" "$work/report-$loc.log"
+		echo
+	} >>"$transcripts"
+}
 if [ $languages_ready = yes ]; then
 	passwd_in de_DE.UTF-8 "$PW_PASSWD" "$PW_DE"
+	ctl_in de_DE.UTF-8
 	passwd_in es_ES.UTF-8 "$PW_DE" "$PW_ES"
+	ctl_in es_ES.UTF-8
 	passwd_in fr_FR.UTF-8 "$PW_ES" "$PW_FR"
+	ctl_in fr_FR.UTF-8
 	echo "--- the three dialogues:"
 	cat "$transcripts"
 	if [ -n "${PAM_POLICY_E2E_TRANSCRIPTS:-}" ]; then

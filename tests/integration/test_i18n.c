@@ -644,6 +644,56 @@ START_TEST(test_application_locale_kept)
 }
 END_TEST
 
+/*
+ * The locale name chosen for each environment (lib/i18n.c): the order of
+ * the variables, LANGUAGE's entries, the UTF-8 and English fallbacks, and
+ * values that are not locale names.
+ */
+START_TEST(test_locale_name_choice)
+{
+	static const struct {
+		struct i18n_env env;
+		const char *want;       /* NULL: no language named */
+	} cases[] = {
+		{ { NULL, NULL, NULL, NULL }, NULL },
+		{ { "", "", "", "" }, NULL },
+		{ { NULL, NULL, NULL, "de_DE.UTF-8" }, "de_DE.UTF-8" },
+		{ { NULL, NULL, "es_ES.UTF-8", "de_DE.UTF-8" }, "es_ES.UTF-8" },
+		{ { NULL, "fr_FR.UTF-8", "es_ES.UTF-8", "de_DE.UTF-8" }, "fr_FR.UTF-8" },
+		{ { "es", NULL, NULL, "de_DE.UTF-8" }, "es_ES.UTF-8" },
+		{ { "xx:fr", NULL, NULL, "de_DE.UTF-8" }, "fr_FR.UTF-8" },
+		{ { "en", NULL, NULL, "de_DE.UTF-8" }, "C.UTF-8" },
+		{ { "de", NULL, NULL, "C" }, "C.UTF-8" },
+		{ { NULL, NULL, NULL, "de_DE" }, "de_DE.UTF-8" },
+		{ { NULL, NULL, NULL, "fr_FR.ISO-8859-15@euro" }, "fr_FR.UTF-8@euro" },
+		{ { NULL, NULL, NULL, "xx_XX.UTF-8" }, "C.UTF-8" },
+		{ { NULL, NULL, NULL, "POSIX" }, "C.UTF-8" },
+		{ { NULL, NULL, NULL, "../de_DE.UTF-8" }, NULL },
+		{ { NULL, NULL, NULL, ".de_DE" }, NULL },
+		{ { "de/../../x", NULL, NULL, NULL }, NULL },
+		{ { NULL, NULL, NULL,
+		    "de_DE.UTF-8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }, NULL },
+	};
+	char name[I18N_NAME_MAX + 16];
+
+	NEED_LOCALES();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool named = i18n_locale_name(&cases[i].env, name, sizeof(name));
+
+		if (cases[i].want == NULL) {
+			ck_assert_msg(!named, "case %zu: expected no language, got %s", i, name);
+			continue;
+		}
+		/* fr_FR.UTF-8@euro exists only where its source does. */
+		if (strchr(cases[i].want, '@') != NULL && !locale_exists(cases[i].want))
+			continue;
+		ck_assert_msg(named && strcmp(name, cases[i].want) == 0,
+			      "case %zu: expected %s, got %s", i, cases[i].want,
+			      named ? name : "(none)");
+	}
+}
+END_TEST
+
 /* ---- pam_policyctl ---- */
 
 struct run {
@@ -816,6 +866,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_unknown_language_is_english);
 	tcase_add_test(tc, test_each_variable_chooses);
 	tcase_add_test(tc, test_application_locale_kept);
+	tcase_add_test(tc, test_locale_name_choice);
 	tcase_add_loop_test(tc, test_ctl_in_language, 0, NLANG);
 	suite_add_tcase(s, tc);
 	return s;
