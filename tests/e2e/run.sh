@@ -513,7 +513,8 @@ english_in() {
 }
 transcripts=$work/transcripts.txt
 : >"$transcripts"
-passwd_in() { # passwd_in LOCALE OLD NEW
+# passwd_in LOCALE NEW: from $pw_now (the password e2euser has) to NEW.
+passwd_in() {
 	loc=$1
 	if ! translations "$loc" >"$work/translations-$loc.log" 2>&1; then
 		cat "$work/translations-$loc.log"
@@ -522,9 +523,14 @@ passwd_in() { # passwd_in LOCALE OLD NEW
 	fi
 	hash_before=$(shadow_hash)
 	echo "--- passwd run by $user with LANG=$loc:"
-	E2E_PW_OLD=$2 E2E_PW_WEAK=$PW_WEAK E2E_PW_NEW=$3 LC_ALL=C.UTF-8 \
+	E2E_PW_OLD=$pw_now E2E_PW_WEAK=$PW_WEAK E2E_PW_NEW=$2 LC_ALL=C.UTF-8 \
 		expect -f "$top/tests/e2e/passwd_i18n.exp" "$loc" "$work/passwd-$loc.log" </dev/null
-	check "passwd ($loc): /etc/shadow has the new hash" shadow_changed "$hash_before"
+	if shadow_changed "$hash_before"; then
+		pw_now=$2
+		pass "passwd ($loc): /etc/shadow has the new hash"
+	else
+		fail "passwd ($loc): /etc/shadow has the new hash"
+	fi
 	if english=$(english_in "$work/passwd-$loc.log"); then
 		fail "passwd ($loc): the whole dialogue in one language (English: $english)"
 	else
@@ -566,12 +572,12 @@ ctl_in() {
 	} >>"$transcripts"
 }
 if [ $languages_ready = yes ]; then
-	passwd_in de_DE.UTF-8 "$PW_PASSWD" "$PW_DE"
-	ctl_in de_DE.UTF-8
-	passwd_in es_ES.UTF-8 "$PW_DE" "$PW_ES"
-	ctl_in es_ES.UTF-8
-	passwd_in fr_FR.UTF-8 "$PW_ES" "$PW_FR"
-	ctl_in fr_FR.UTF-8
+	pw_now=$PW_PASSWD
+	for loc in de_DE.UTF-8 es_ES.UTF-8 fr_FR.UTF-8; do
+		case $loc in de*) new=$PW_DE ;; es*) new=$PW_ES ;; *) new=$PW_FR ;; esac
+		passwd_in "$loc" "$new"
+		ctl_in "$loc"
+	done
 	echo "--- the three dialogues:"
 	cat "$transcripts"
 	if [ -n "${PAM_POLICY_E2E_TRANSCRIPTS:-}" ]; then
