@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "aging.h"
+#include "i18n.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +88,29 @@ const char *aging_state_name(enum aging_state s)
 	if ((unsigned)s >= AGING_STATE_COUNT)
 		return "unknown";
 	return state_names[s];
+}
+
+const char *aging_state_label(enum aging_state s)
+{
+	/* TRANSLATORS: a password's state in pam_policyctl's tables and
+	   status (English shows the state codes themselves): ok; warning =
+	   expires within the warning days; expired; must_change = must be
+	   changed at the next login; never_set = no change known; exempt =
+	   the policy does not apply; locked = locked password, not aged.
+	   Short: a table column. */
+	static const char *const labels[AGING_STATE_COUNT] = {
+		[AGING_OK] = N_("ok"),
+		[AGING_WARNING] = N_("warning"),
+		[AGING_EXPIRED] = N_("expired"),
+		[AGING_MUST_CHANGE] = N_("must_change"),
+		[AGING_NEVER_SET] = N_("never_set"),
+		[AGING_EXEMPT] = N_("exempt"),
+		[AGING_LOCKED] = N_("locked"),
+	};
+
+	if ((unsigned)s >= AGING_STATE_COUNT)
+		return _("unknown");
+	return _(labels[s]);
 }
 
 bool aging_state_parse(const char *name, enum aging_state *out)

@@ -96,6 +96,13 @@ long aging_min_age_days_left(int64_t last_change, int64_t now, int min_age_days)
 /* aging_state_name - "ok", "warning", ...; "unknown" for bad values. */
 const char *aging_state_name(enum aging_state s);
 
+/*
+ * aging_state_label - the state in words for people, in the calling
+ * thread's language ("expiring soon", "abgelaufen"); never for JSON, CSV,
+ * logs or the protocol (aging_state_name). Static storage.
+ */
+const char *aging_state_label(enum aging_state s);
+
 /* aging_state_parse - the inverse of aging_state_name; false if unknown. */
 bool aging_state_parse(const char *name, enum aging_state *out);
 

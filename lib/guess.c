@@ -31,6 +31,7 @@
 #include <unistr.h>
 #include <zxcvbn.h>
 
+#include "i18n.h"
 #include "secret.h"
 #include "strength.h"
 #include "wordindex.h"
@@ -1472,11 +1473,13 @@ done:
 
 void guess_found_text(unsigned found, char *buf, size_t len)
 {
+	/* TRANSLATORS: what a guessable password was found to be made of;
+	   joined with ", " into the "(found: %s)" of its reason. */
 	static const char *const text[GUESS_FOUND_COUNT] = {
-		"a dictionary word", "a common password", "your user name",
-		"your name", "the computer's name", "the service's name",
-		"a word your administrator banned", "a keyboard pattern",
-		"a year, date or digit pattern", "repeated characters",
+		N_("a dictionary word"), N_("a common password"), N_("your user name"),
+		N_("your name"), N_("the computer's name"), N_("the service's name"),
+		N_("a word your administrator banned"), N_("a keyboard pattern"),
+		N_("a year, date or digit pattern"), N_("repeated characters"),
 	};
 	size_t used = 0;
 
@@ -1488,11 +1491,11 @@ void guess_found_text(unsigned found, char *buf, size_t len)
 		if (!(found & (1u << i)))
 			continue;
 		k = snprintf(buf + used, len - used, "%s%s",
-			     used > 0 ? ", " : "", text[i]);
+			     used > 0 ? ", " : "", _(text[i]));
 		if (k < 0 || (size_t)k >= len - used)
 			return;
 		used += (size_t)k;
 	}
 	if (used == 0)
-		snprintf(buf, len, "a predictable pattern");
+		snprintf(buf, len, "%s", _("a predictable pattern"));
 }

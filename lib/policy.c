@@ -186,9 +186,10 @@ static bool parse_bool(const char *value, bool *out)
 	return false;
 }
 
+/* ASCII whatever the locale (the module may run in the user's, ISO-8859-1). */
 static bool name_char_ok(unsigned char c)
 {
-	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '$' || c == '@';
+	return (isascii(c) && isalnum(c)) || c == '_' || c == '-' || c == '.' || c == '$' || c == '@';
 }
 
 static bool parse_name(const char *value, size_t max)

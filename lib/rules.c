@@ -23,6 +23,7 @@
 
 #include "blocklist.h"
 #include "guess.h"
+#include "i18n.h"
 #include "secret.h"
 #include "strength.h"
 #include "utf8.h"
@@ -729,6 +730,12 @@ const char *rules_reason_code(enum rules_reason r)
 	return rules_codes[r];
 }
 
+/* A sentence without placeholders into buf (it may contain "%"). */
+static void say_one(char *buf, size_t len, const char *text)
+{
+	snprintf(buf, len, "%s", text);
+}
+
 void rules_reason_message(enum rules_reason r, const struct policy *p,
 			  const struct rules_result *res, char *buf,
 			  size_t len)
@@ -746,95 +753,114 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 	switch (r) {
 	case RULE_TOO_SHORT:
 		if (has >= 0)
+			/* TRANSLATORS: %1$d is the minimum length, %2$ld the
+			   length of the password typed (both in characters). */
 			snprintf(buf, len,
-				 "It is too short: use at least %d characters (it has %ld).",
+				 P_("It is too short: use at least %1$d character (it has %2$ld).",
+				    "It is too short: use at least %1$d characters (it has %2$ld).",
+				    p->minlen),
 				 p->minlen, has);
 		else
 			snprintf(buf, len,
-				 "It is too short: use at least %d characters.",
+				 P_("It is too short: use at least %d character.",
+				    "It is too short: use at least %d characters.", p->minlen),
 				 p->minlen);
 		break;
 	case RULE_TOO_LONG:
 		snprintf(buf, len,
-			 "It is too long: use at most %d characters (fewer if it has accented letters or symbols).",
+			 P_("It is too long: use at most %d character (fewer if it has accented letters or symbols).",
+			    "It is too long: use at most %d characters (fewer if it has accented letters or symbols).",
+			    RULES_MAX_BYTES),
 			 RULES_MAX_BYTES);
 		break;
 	case RULE_INVALID_UTF8:
-		snprintf(buf, len,
-			 "It contains bytes that are not valid UTF-8 text: type it again using only letters, digits and symbols from your keyboard.");
+		say_one(buf, len,
+			_("It contains bytes that are not valid UTF-8 text: type it again using only letters, digits and symbols from your keyboard."));
 		break;
 	case RULE_MISSING_UPPER:
-		snprintf(buf, len, "It needs at least one uppercase letter (A-Z).");
+		say_one(buf, len, _("It needs at least one uppercase letter (A-Z)."));
 		break;
 	case RULE_MISSING_LOWER:
-		snprintf(buf, len, "It needs at least one lowercase letter (a-z).");
+		say_one(buf, len, _("It needs at least one lowercase letter (a-z)."));
 		break;
 	case RULE_MISSING_DIGIT:
-		snprintf(buf, len, "It needs at least one digit (0-9).");
+		say_one(buf, len, _("It needs at least one digit (0-9)."));
 		break;
 	case RULE_MISSING_SPECIAL:
-		snprintf(buf, len,
-			 "It needs at least one special character, such as ! # %% or a space.");
+		say_one(buf, len,
+			/* xgettext:no-c-format */
+			_("It needs at least one special character, such as ! # % or a space."));
 		break;
 	case RULE_TOO_FEW_CLASSES:
+		/* TRANSLATORS: %1$d is how many kinds are required, %2$d how
+		   many the password has. */
 		snprintf(buf, len,
-			 "It needs at least %d of these kinds of characters: uppercase letters, lowercase letters, digits, special characters (it has %d).",
+			 P_("It needs at least %1$d of these kinds of characters: uppercase letters, lowercase letters, digits, special characters (it has %2$d).",
+			    "It needs at least %1$d of these kinds of characters: uppercase letters, lowercase letters, digits, special characters (it has %2$d).",
+			    p->minclass),
 			 p->minclass, res != NULL ? res->classes_found : 0);
 		break;
 	case RULE_TOO_MANY_REPEATS:
 		snprintf(buf, len,
-			 "It repeats the same character too often: use it at most %d times in a row.",
+			 P_("It repeats the same character too often: use it at most %d time in a row.",
+			    "It repeats the same character too often: use it at most %d times in a row.",
+			    p->maxrepeat),
 			 p->maxrepeat);
 		break;
 	case RULE_SEQUENCE:
 		snprintf(buf, len,
-			 "It contains a run of consecutive characters like \"12345\" or \"abcde\": use at most %d in a row.",
+			 P_("It contains a run of consecutive characters like \"12345\" or \"abcde\": use at most %d in a row.",
+			    "It contains a run of consecutive characters like \"12345\" or \"abcde\": use at most %d in a row.",
+			    p->maxsequence),
 			 p->maxsequence);
 		break;
 	case RULE_CONTAINS_USER:
-		snprintf(buf, len, "It must not contain your user name.");
+		say_one(buf, len, _("It must not contain your user name."));
 		break;
 	case RULE_CONTAINS_GECOS:
-		snprintf(buf, len,
-			 "It must not contain your name or other words from your account details.");
+		say_one(buf, len,
+			_("It must not contain your name or other words from your account details."));
 		break;
 	case RULE_DICTIONARY_WORD:
-		snprintf(buf, len, "It is based on a dictionary word.");
+		say_one(buf, len, _("It is based on a dictionary word."));
 		break;
 	case RULE_TOO_SIMILAR:
 		snprintf(buf, len,
-			 "It is too similar to your current password: change at least %d characters.",
+			 P_("It is too similar to your current password: change at least %d character.",
+			    "It is too similar to your current password: change at least %d characters.",
+			    p->difok),
 			 p->difok);
 		break;
 	case RULE_SAME_AS_OLD:
-		snprintf(buf, len, "It is the same as your current password.");
+		say_one(buf, len, _("It is the same as your current password."));
 		break;
 	case RULE_TOO_SIMPLE:
-		snprintf(buf, len,
-			 "It is too simple or systematic (for example a repeated pattern or too few different characters).");
+		say_one(buf, len,
+			_("It is too simple or systematic (for example a repeated pattern or too few different characters)."));
 		break;
 	case RULE_PALINDROME:
-		snprintf(buf, len,
-			 "It reads the same backwards as forwards.");
+		say_one(buf, len, _("It reads the same backwards as forwards."));
 		break;
 	case RULE_REUSED:
-		snprintf(buf, len,
-			 "It was used before: choose a password you have not used recently.");
+		say_one(buf, len,
+			_("It was used before: choose a password you have not used recently."));
 		break;
 	case RULE_SIMILAR_TO_RECENT:
-		snprintf(buf, len, "It is too similar to a recent password.");
+		say_one(buf, len, _("It is too similar to a recent password."));
 		break;
 	case RULE_TOO_SOON:
 		snprintf(buf, len,
-			 "It was changed too recently: you can change it again in %d day(s).",
+			 P_("It was changed too recently: you can change it again in %d day.",
+			    "It was changed too recently: you can change it again in %d days.",
+			    days),
 			 days);
 		break;
 	case RULE_HISTORY_UNAVAILABLE:
-		snprintf(buf, len,
-			 "The password service is unavailable, so the history check could not run; try again later or contact your administrator.");
+		say_one(buf, len,
+			_("The password service is unavailable, so the history check could not run; try again later or contact your administrator."));
 		break;
 	case RULE_MISMATCH:
-		snprintf(buf, len, "The two passwords you typed do not match.");
+		say_one(buf, len, _("The two passwords you typed do not match."));
 		break;
 	case RULE_GUESSABLE: {
 		char found[256];
@@ -843,23 +869,25 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 						 GUESS_FOUND_PATTERN |
 						 GUESS_FOUND_REPEAT);
 		guess_found_text(f, found, sizeof(found));
+		/* TRANSLATORS: %s is a list of what was found, such as "a
+		   dictionary word, a year, date or digit pattern". */
 		snprintf(buf, len,
 			 words != 0 || f == 0
-				 ? "It is a common word with small changes (found: %s)."
-				 : "It is made of predictable patterns (found: %s).",
+				 ? _("It is a common word with small changes (found: %s).")
+				 : _("It is made of predictable patterns (found: %s)."),
 			 found);
 		break;
 	}
 	case RULE_TOO_WEAK:
-		snprintf(buf, len,
-			 "Add more words or characters: it would be guessed quickly.");
+		say_one(buf, len,
+			_("Add more words or characters: it would be guessed quickly."));
 		break;
 	case RULE_BREACHED:
 		snprintf(buf, len,
 			 "It appears in a list of passwords exposed in data breaches.");
 		break;
 	default:
-		snprintf(buf, len, "It was not accepted.");
+		say_one(buf, len, _("It was not accepted."));
 		break;
 	}
 }
@@ -886,7 +914,9 @@ void rules_format_message(const struct policy *p,
 	buf[0] = '\0';
 	if (res == NULL || res->count == 0)
 		return;
-	rules_append(buf, len, "The password was not accepted:");
+	/* TRANSLATORS: the first line of a rejection; each reason follows
+	   on a line of its own. */
+	rules_append(buf, len, _("The password was not accepted:"));
 	for (int r = 0; r < RULE_COUNT; r++) {
 		if (!res->failed[r])
 			continue;

@@ -8,6 +8,7 @@
 #include "users.h"
 
 #include "bounds.h"
+#include "i18n.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -306,6 +307,26 @@ const char *users_coverage_text(enum users_coverage c)
 		break;
 	}
 	return "unknown user";
+}
+
+const char *users_coverage_label(enum users_coverage c)
+{
+	switch (c) {
+	case USERS_COVERED:
+		return _("covered");
+	case USERS_EXEMPT_USER:
+		return _("exempt user");
+	case USERS_EXEMPT_GROUP:
+		return _("member of an exempt group");
+	case USERS_SYSTEM_ACCOUNT:
+		/* TRANSLATORS: min_uid is a setting of pam_policy.conf. */
+		return _("system account below min_uid");
+	case USERS_NOT_LOCAL:
+		return _("not a local user");
+	case USERS_UNKNOWN:
+		break;
+	}
+	return _("unknown user");
 }
 
 /* ---- shadow ---- */

@@ -183,4 +183,10 @@ void users_shadow_table_free(struct users_shadow_table *t);
 /* users_coverage_text - e.g. "exempt user", for logs and reports. */
 const char *users_coverage_text(enum users_coverage c);
 
+/*
+ * users_coverage_label - the same words for people, in the calling
+ * thread's language (pam_policyctl status, check); never for logs or JSON.
+ */
+const char *users_coverage_label(enum users_coverage c);
+
 #endif

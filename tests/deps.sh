@@ -6,12 +6,16 @@
 # the exact list is printed and the build stops.
 #
 # Usage: sh tests/deps.sh [SET...]   (default: all)
-#   build  compile pam_policy.so, pam_policyd, pam_policyctl ("make")
+#   build  compile pam_policy.so, pam_policyd, pam_policyctl and the
+#          catalogues (msgfmt, xgettext: gettext) ("make", "make pot")
 #   demo   build + what "make demo" runs with (nss_wrapper, the cracklib
 #          dictionary, libpam's own modules); no test framework, no sshd
 #   check  build + everything "make check" needs (Check, nss_wrapper,
-#          libfaketime, ...)
-#   e2e    "make check-e2e": useradd/passwd/su, sshd and ssh, expect
+#          libfaketime, the locale sources test_i18n builds de_DE, es_ES
+#          and fr_FR from with localedef: locales, ...)
+#   e2e    "make check-e2e": useradd/passwd/su, sshd and ssh, expect,
+#          locales (localedef) and gettext(1) for the passwd dialogues in
+#          German, Spanish and French
 #   bench  "make bench": libpam's pam_pwhistory/pam_unix, libcrypt; the
 #          quality part's generators (pwgen, xkcdpass, pwmake), word list
 #          (wamerican) and the modules compared (pam_pwquality, passwdqc)
@@ -22,14 +26,15 @@ set -u
 
 set_build="build-essential pkg-config libpam0g-dev libpwquality-dev
 libsodium-dev libsqlite3-dev libcrypt-dev libunistring-dev libsystemd-dev
-libzxcvbn-dev"
+libzxcvbn-dev gettext"
 set_demo="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper"
 set_check="$set_build libpam-modules libpam-runtime cracklib-runtime
 libpwquality-tools sqlite3 check libpam-wrapper libnss-wrapper faketime
-man-db wamerican"
+man-db wamerican locales"
 set_e2e="$set_build libpam-modules libpam-runtime cracklib-runtime passwd
-faketime openssh-server openssh-client sshpass expect pamtester"
+faketime openssh-server openssh-client sshpass expect pamtester locales
+gettext-base"
 set_bench="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper wamerican pwgen xkcdpass passwdqc libpam-passwdqc
 libpam-pwquality libpwquality-tools"

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "check_cmd.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -201,27 +202,31 @@ static void check_print_history(const struct policy *p, const char *user,
 {
 	switch (h) {
 	case HISTORY_NOT_ASKED:
-		printf("History: not checked (give --user USER to compare with a user's history)\n");
+		printf("%s", _("History: not checked (give --user USER to compare with a user's history)\n"));
 		break;
 	case HISTORY_OFF:
-		printf("History: off (history = 0)\n");
+		/* TRANSLATORS: "history = 0" is a setting: keep it. */
+		printf("%s", _("History: off (history = 0)\n"));
 		break;
 	case HISTORY_SKIPPED:
-		printf("History: not checked (the password breaks a limit that holds for everyone)\n");
+		printf("%s", _("History: not checked (the password breaks a limit that holds for everyone)\n"));
 		break;
 	case HISTORY_CHECKED:
-		printf("History: compared with the last %d password(s) of %s\n", p->history,
-		       user);
+		/* TRANSLATORS: %1$d is a number of passwords, %2$s a user name. */
+		printf(P_("History: compared with the last %1$d password of %2$s\n",
+			  "History: compared with the last %1$d passwords of %2$s\n", p->history),
+		       p->history, user);
 		break;
 	case HISTORY_FAILED:
 		if (err == PP_ERR_DENIED)
-			printf("History: not checked (only root may ask pam_policyd about a "
-			       "user's history)\n");
+			printf("%s", _("History: not checked (only root may ask pam_policyd about a "
+				       "user's history)\n"));
 		else if (err == PP_ERR_UNREACHABLE || err == PP_ERR_TIMEOUT)
-			printf("History: not checked (cannot reach pam_policyd at %s: %s)\n",
+			/* TRANSLATORS: %1$s is the socket's path, %2$s why (English). */
+			printf(_("History: not checked (cannot reach pam_policyd at %1$s: %2$s)\n"),
 			       p->socket, pp_strerror(err));
 		else
-			printf("History: not checked (%s)\n", pp_strerror(err));
+			printf(_("History: not checked (%s)\n"), pp_strerror(err));
 		break;
 	}
 }
@@ -260,7 +265,8 @@ static void check_print_breach(const struct policy *p, struct blocklist *bl, boo
 
 static int check_usage(const char *what)
 {
-	fprintf(stderr, "%s: check: %s\n(try \"pam_policyctl --help\")\n", check_prog, what);
+	fprintf(stderr, "%s: check: %s\n%s\n", check_prog, what,
+		_("(try \"pam_policyctl --help\")"));
 	return CHECK_EXIT_USAGE;
 }
 
@@ -295,7 +301,7 @@ static int check_judge(const struct policy *p, const char *user,
 	ctx.blocklist = breach;
 	message = malloc(CHECK_MESSAGE_SIZE);
 	if (message == NULL) {
-		fprintf(stderr, "%s: out of memory\n", check_prog);
+		fprintf(stderr, "%s: %s\n", check_prog, _("out of memory"));
 		blocklist_close(breach);
 		return CHECK_EXIT_ERROR;
 	}
@@ -310,22 +316,29 @@ static int check_judge(const struct policy *p, const char *user,
 		rc = rules_check(p, password, &ctx, &res);
 	}
 	if (rc == PP_ERR_CONFIG) {
-		fprintf(stderr, "%s: the cracklib dictionary %s cannot be loaded (dictcheck = "
-			"yes): install it (cracklib-runtime), set dictpath, or set dictcheck "
-			"= no\n", check_prog, p->dictpath);
+		fprintf(stderr, "%s: ", check_prog);
+		/* TRANSLATORS: dictcheck and dictpath are settings, cracklib-runtime
+		   a package: keep them. */
+		fprintf(stderr, _("the cracklib dictionary %s cannot be loaded (dictcheck = "
+				  "yes): install it (cracklib-runtime), set dictpath, or set "
+				  "dictcheck = no\n"), p->dictpath);
 		ex = CHECK_EXIT_ERROR;
 		goto out;
 	}
 	if (rc == PP_ERR_IO && breach != NULL) {
-		fprintf(stderr, "%s: the breach filter %s (blocklist) cannot be read: %s: "
-			"rebuild it with \"pam_policyctl blocklist build\"\n", check_prog,
-			p->blocklist, strerror(errno));
+		int saved = errno;
+
+		fprintf(stderr, "%s: ", check_prog);
+		/* TRANSLATORS: blocklist is a setting; the command stays as it is. */
+		fprintf(stderr, _("the breach filter %s (blocklist) cannot be read: %s: "
+				  "rebuild it with \"pam_policyctl blocklist build\"\n"),
+			p->blocklist, strerror(saved));
 		ex = CHECK_EXIT_ERROR;
 		goto out;
 	}
 	if (rc != PP_OK) {
-		fprintf(stderr, "%s: the password rules could not run: %s\n", check_prog,
-			pp_strerror(rc));
+		fprintf(stderr, "%s: ", check_prog);
+		fprintf(stderr, _("the password rules could not run: %s\n"), pp_strerror(rc));
 		ex = CHECK_EXIT_ERROR;
 		goto out;
 	}
@@ -333,18 +346,24 @@ static int check_judge(const struct policy *p, const char *user,
 		h = check_history(p, user, password, &res, &herr);
 
 	if (res.count == 0) {
-		printf("The password would be accepted.\n");
+		printf("%s", _("The password would be accepted.\n"));
 	} else {
 		rules_format_message(p, &res, message, CHECK_MESSAGE_SIZE);
 		printf("%s\n", message);
 	}
 	if (res.length >= 0)
-		printf("Length: %ld character%s, classes: %d of 4\n", res.length,
-		       res.length == 1 ? "" : "s", res.classes_found);
+		/* TRANSLATORS: %1$ld characters; %2$d kinds of characters (of
+		   upper case, lower case, digits, special). */
+		printf(P_("Length: %1$ld character, classes: %2$d of 4\n",
+			  "Length: %1$ld characters, classes: %2$d of 4\n", res.length),
+		       res.length, res.classes_found);
 	check_print_breach(p, breach, rules_hard_limit(&res), unreadable);
 	check_print_history(p, user, h, herr);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: write error: %s\n", check_prog, strerror(errno));
+		int saved = errno;
+
+		fprintf(stderr, "%s: ", check_prog);
+		fprintf(stderr, _("write error: %s\n"), strerror(saved));
 		ex = CHECK_EXIT_ERROR;
 	} else if (res.count > 0) {
 		ex = CHECK_EXIT_REJECTED;
@@ -379,17 +398,17 @@ int check_main(const struct policy *p, const char *config_err, int argc,
 	opterr = 0;   /* our own words, as the other commands */
 	while ((opt = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
 		if (opt == ':')
-			return check_usage("option \"--user\" needs a value");
+			return check_usage(_("option \"--user\" needs a value"));
 		if (opt != 'u')
-			return check_usage("unknown option (only --user USER)");
+			return check_usage(_("unknown option (only --user USER)"));
 		user = optarg;
 	}
 	if (optind != argc)
-		return check_usage("unexpected argument: the password is read from "
-				   "standard input, never from the command line");
+		return check_usage(_("unexpected argument: the password is read from "
+				     "standard input, never from the command line"));
 	if (user != NULL && (user[0] == '\0' || strlen(user) > PP_NAME_MAX ||
 			     !utf8_valid_text(user, strlen(user))))
-		return check_usage("invalid user name");
+		return check_usage(_("invalid user name"));
 	if (config_err != NULL) {
 		fprintf(stderr, "%s: %s\n", check_prog, config_err);
 		return CHECK_EXIT_ERROR;
@@ -397,40 +416,47 @@ int check_main(const struct policy *p, const char *config_err, int argc,
 	if (user != NULL) {
 		rc = users_lookup(user, &info);
 		if (rc == PP_ERR_NOT_FOUND) {
-			fprintf(stderr, "%s: no such user: %s\n", check_prog, user);
+			fprintf(stderr, "%s: ", check_prog);
+			fprintf(stderr, _("no such user: %s\n"), user);
 			return CHECK_EXIT_NOT_FOUND;
 		}
 		if (rc != PP_OK) {
-			fprintf(stderr, "%s: cannot look up %s: %s\n", check_prog, user,
-				pp_strerror(rc));
+			fprintf(stderr, "%s: ", check_prog);
+			/* TRANSLATORS: %1$s is a user name, %2$s why (English). */
+			fprintf(stderr, _("cannot look up %1$s: %2$s\n"), user, pp_strerror(rc));
 			return CHECK_EXIT_ERROR;
 		}
 	}
 	if (sodium_init() < 0) {
-		fprintf(stderr, "%s: libsodium could not start\n", check_prog);
+		fprintf(stderr, "%s: %s\n", check_prog, _("libsodium could not start"));
 		return CHECK_EXIT_ERROR;
 	}
 	/* Guarded, locked memory: the password never reaches swap. */
 	password = sodium_malloc(CHECK_INPUT_MAX);
 	if (password == NULL) {
-		fprintf(stderr, "%s: out of memory\n", check_prog);
+		fprintf(stderr, "%s: %s\n", check_prog, _("out of memory"));
 		return CHECK_EXIT_ERROR;
 	}
-	rc = check_read_password(STDIN_FILENO, "Password to check: ", password,
+	rc = check_read_password(STDIN_FILENO, _("Password to check: "), password,
 				 CHECK_INPUT_MAX, &len, &has_nul);
 	if (rc == PP_OK) {
 		if (user != NULL) {
 			enum users_coverage cov = users_coverage(p, &info, USERS_PASSWD_FILE);
 			if (cov != USERS_COVERED)
-				printf("Note: the policy does not apply to %s (%s); this is what "
-				       "it would require.\n", user, users_coverage_text(cov));
+				/* TRANSLATORS: %1$s is a user name, %2$s why the
+				   policy does not apply ("exempt user"). */
+				printf(_("Note: the policy does not apply to %1$s (%2$s); this "
+					 "is what it would require.\n"), user,
+				       users_coverage_label(cov));
 		}
 		ex = check_judge(p, user, user != NULL ? &info : NULL, password, len, has_nul);
 	} else if (rc == PP_ERR_NOT_FOUND) {
-		ex = check_usage("no password on standard input");
+		ex = check_usage(_("no password on standard input"));
 	} else {
-		fprintf(stderr, "%s: cannot read the password: %s\n", check_prog,
-			strerror(errno));
+		int saved = errno;
+
+		fprintf(stderr, "%s: ", check_prog);
+		fprintf(stderr, _("cannot read the password: %s\n"), strerror(saved));
 		ex = CHECK_EXIT_ERROR;
 	}
 	pp_wipe(password, CHECK_INPUT_MAX);

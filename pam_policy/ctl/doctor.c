@@ -22,6 +22,7 @@
 #include "client.h"
 #include "fsutil.h"
 #include "guess.h"
+#include "i18n.h"
 #include "paths.h"
 #include "proto.h"
 #include "request.h"
@@ -81,12 +82,13 @@ size_t doctor_problems(const struct doctor_findings *f)
 
 void doctor_print(const struct doctor_findings *f, FILE *out)
 {
-	static const char *const word[] = { "ok", "note", "problem" };
+	/* TRANSLATORS: the levels of doctor's findings, before each line. */
+	static const char *const word[] = { N_("ok"), N_("note"), N_("problem") };
 
 	for (size_t i = 0; i < f->n; i++)
-		fprintf(out, "%s: %s\n", word[f->items[i].level], f->items[i].text);
+		fprintf(out, "%s: %s\n", _(word[f->items[i].level]), f->items[i].text);
 	if (f->oom)
-		fprintf(out, "problem: out of memory: some findings were lost\n");
+		fprintf(out, "%s: %s\n", _("problem"), _("out of memory: some findings were lost"));
 }
 
 void doctor_print_json(const struct doctor_findings *f, FILE *out)
@@ -322,10 +324,10 @@ static void check_password_stack(const char *path, const struct pam_line *lines,
 			check = l;
 		if (in_list(l->module, other_checkers)) {
 			doctor_add(f, DOCTOR_PROBLEM,
-				   "%s:%u: %s is stacked together with pam_policy.so - two "
+				   _("%s:%u: %s is stacked together with pam_policy.so - two "
 				   "modules check the same password: the user sees two sets of "
 				   "messages and one may refuse what the other accepted; remove "
-				   "this line (pam_policy covers its rules, see pam_policy(8))",
+				   "this line (pam_policy covers its rules, see pam_policy(8))"),
 				   path, l->lineno, l->module);
 			problems++;
 		}
@@ -335,78 +337,78 @@ static void check_password_stack(const char *path, const struct pam_line *lines,
 	if (writer == NULL) {
 		if (inc != NULL) {
 			doctor_add(f, DOCTOR_NOTE,
-				   "%s: no password writer (pam_unix, pam_sss, ...) in this file, "
+				   _("%s: no password writer (pam_unix, pam_sss, ...) in this file, "
 				   "only an include of %s (line %u) - the check line must sit "
 				   "above the writer and the record line below it in the same "
-				   "stack; check the order after inclusion",
+				   "stack; check the order after inclusion"),
 				   path, inc->include, inc->lineno);
 		} else {
 			doctor_add(f, DOCTOR_PROBLEM,
-				   "%s: pam_policy.so is used but no password writer (pam_unix, "
+				   _("%s: pam_policy.so is used but no password writer (pam_unix, "
 				   "pam_sss, pam_ldap, pam_winbind, pam_krb5) follows it - put the "
 				   "check line above the writer and the record line below it, in "
 				   "the file that holds the writer (Debian: common-password, Red "
-				   "Hat: system-auth and password-auth)", path);
+				   "Hat: system-auth and password-auth)"), path);
 			problems++;
 		}
 		return;
 	}
 	if (check == NULL) {
 		doctor_add(f, DOCTOR_PROBLEM,
-			   "%s: no check line - passwords are never checked against the "
-			   "policy; add \"password requisite pam_policy.so\" above %s (line %u)",
+			   _("%s: no check line - passwords are never checked against the "
+			   "policy; add \"password requisite pam_policy.so\" above %s (line %u)"),
 			   path, writer->module, writer->lineno);
 		problems++;
 	} else {
 		if (check->lineno > writer->lineno) {
 			doctor_add(f, DOCTOR_PROBLEM,
-				   "%s:%u: the check line is below the writer %s (line %u) - the "
+				   _("%s:%u: the check line is below the writer %s (line %u) - the "
 				   "password is stored before it is checked; move the check line "
-				   "above the writer", path, check->lineno, writer->module,
+				   "above the writer"), path, check->lineno, writer->module,
 				   writer->lineno);
 			problems++;
 		}
 		if (ignores_failure(check->control)) {
 			doctor_add(f, DOCTOR_PROBLEM,
-				   "%s:%u: the check line is marked %s - a rejected password "
-				   "is stored anyway; use requisite", path, check->lineno,
+				   _("%s:%u: the check line is marked %s - a rejected password "
+				   "is stored anyway; use requisite"), path, check->lineno,
 				   check->control);
 			problems++;
 		}
 		if (!has_arg(writer, "use_authtok")) {
 			doctor_add(f, DOCTOR_PROBLEM,
-				   "%s:%u: the writer %s has no use_authtok - it prompts again "
-				   "and may store a password the check never saw; add use_authtok",
+				   _("%s:%u: the writer %s has no use_authtok - it prompts again "
+				   "and may store a password the check never saw; add use_authtok"),
 				   path, writer->lineno, writer->module);
 			problems++;
 		}
 	}
 	if (record == NULL) {
 		doctor_add(f, DOCTOR_PROBLEM,
-			   "%s: no record line - changes never reach the history and the "
+			   _("%s: no record line - changes never reach the history and the "
 			   "rotation clock never restarts; add \"password optional "
-			   "pam_policy.so record\" below %s (line %u)",
+			   "pam_policy.so record\" below %s (line %u)"),
 			   path, writer->module, writer->lineno);
 		problems++;
 	} else if (record->lineno < writer->lineno) {
 		doctor_add(f, DOCTOR_PROBLEM,
-			   "%s:%u: the record line is above the writer %s (line %u) - it "
+			   _("%s:%u: the record line is above the writer %s (line %u) - it "
 			   "would record a change that has not happened yet; move it below "
-			   "the writer", path, record->lineno, writer->module, writer->lineno);
+			   "the writer"), path, record->lineno, writer->module, writer->lineno);
 		problems++;
 	} else if (ends_on_success(writer->control)) {
 		doctor_add(f, DOCTOR_PROBLEM,
-			   "%s:%u: the writer %s is marked %s, which ends the stack on "
+			   _("%s:%u: the writer %s is marked %s, which ends the stack on "
 			   "success, so the record line (line %u) never runs; use "
 			   "\"[success=1 default=ignore]\" followed by pam_deny.so (see "
-			   "pam_policy(8))", path, writer->lineno, writer->module,
+			   "pam_policy(8))"), path, writer->lineno, writer->module,
 			   writer->control, record->lineno);
 		problems++;
 	}
 	if (problems == 0 && check != NULL && record != NULL)
 		doctor_add(f, DOCTOR_OK,
-			   "%s: password stack: check line %u above %s (line %u, use_authtok), "
-			   "record line %u below it", path, check->lineno, writer->module,
+			   _("%s: password stack: check line %u above %s (line %u, use_authtok), "
+			   "record line %u below it"), path, check->lineno, writer->module,
 			   writer->lineno, record->lineno);
 }
 
@@ -461,20 +463,20 @@ static void check_account_stack(const char *path, const struct pam_line *lines,
 	if (account != NULL) {
 		if (ignores_failure(account->control))
 			doctor_add(f, DOCTOR_PROBLEM,
-				   "%s:%u: the account line is marked %s - expired passwords "
-				   "are not enforced at login; use required", path,
+				   _("%s:%u: the account line is marked %s - expired passwords "
+				   "are not enforced at login; use required"), path,
 				   account->lineno, account->control);
 		else
-			doctor_add(f, DOCTOR_OK, "%s:%u: account line present (expiry is "
-				   "enforced at login)", path, account->lineno);
+			doctor_add(f, DOCTOR_OK, _("%s:%u: account line present (expiry is "
+				   "enforced at login)"), path, account->lineno);
 		return;
 	}
 	if (!uses_password)
 		return;
 	if (inc != NULL) {
 		doctor_add(f, DOCTOR_NOTE,
-			   "%s: no account line here; the account stack comes from %s "
-			   "(line %u) - make sure it has \"account required pam_policy.so\"",
+			   _("%s: no account line here; the account stack comes from %s "
+			   "(line %u) - make sure it has \"account required pam_policy.so\""),
 			   path, inc->include, inc->lineno);
 	} else if (account_lines == 0) {
 		/* Debian's common-password: accounts live in common-account. */
@@ -482,15 +484,15 @@ static void check_account_stack(const char *path, const struct pam_line *lines,
 		    sibling_has_account_line(path, "common-account"))
 			return;
 		doctor_add(f, DOCTOR_NOTE,
-			   "%s: no account line in this file; make sure %s has "
+			   _("%s: no account line in this file; make sure %s has "
 			   "\"account required pam_policy.so\", or password expiry is never "
-			   "enforced at login",
+			   "enforced at login"),
 			   path, strcmp(base, "common-password") == 0 ? "common-account"
 				 : "common-account (Debian) or system-auth/password-auth (Red Hat)");
 	} else {
 		doctor_add(f, DOCTOR_PROBLEM,
-			   "%s: the account stack has no pam_policy.so - expired passwords "
-			   "are not enforced at login; add \"account required pam_policy.so\"",
+			   _("%s: the account stack has no pam_policy.so - expired passwords "
+			   "are not enforced at login; add \"account required pam_policy.so\""),
 			   path);
 	}
 }
@@ -505,7 +507,7 @@ pp_err doctor_pam_file(const char *path, struct doctor_findings *f, bool *uses_p
 	if (uses_policy != NULL)
 		*uses_policy = false;
 	if (rc != PP_OK) {
-		doctor_add(f, DOCTOR_PROBLEM, "%s: cannot read: %s", path,
+		doctor_add(f, DOCTOR_PROBLEM, _("%s: cannot read: %s"), path,
 			   rc == PP_ERR_IO ? strerror(errno) : pp_strerror(rc));
 		return rc;
 	}
@@ -519,8 +521,8 @@ pp_err doctor_pam_file(const char *path, struct doctor_findings *f, bool *uses_p
 	if (uses) {
 		for (size_t i = 0; i < n; i++)
 			if (lines[i].type == PT_INCLUDE)
-				doctor_add(f, DOCTOR_NOTE, "%s:%u: @include %s is not followed "
-					   "by doctor", path, lines[i].lineno, lines[i].include);
+				doctor_add(f, DOCTOR_NOTE, _("%s:%u: @include %s is not followed "
+					   "by doctor"), path, lines[i].lineno, lines[i].include);
 		if (uses_password)
 			check_password_stack(path, lines, n, f);
 		check_account_stack(path, lines, n, uses_password, f);
@@ -545,7 +547,7 @@ pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f)
 	pp_err rc = PP_OK;
 
 	if (d == NULL) {
-		doctor_add(f, DOCTOR_PROBLEM, "%s: cannot read: %s", dir, strerror(errno));
+		doctor_add(f, DOCTOR_PROBLEM, _("%s: cannot read: %s"), dir, strerror(errno));
 		return PP_ERR_IO;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -589,8 +591,8 @@ pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f)
 		f->oom = true;
 	else if (users == 0)
 		doctor_add(f, DOCTOR_PROBLEM,
-			   "%s: no service uses pam_policy.so - the policy is not enforced; "
-			   "see EXAMPLES in pam_policy(8)", dir);
+			   _("%s: no service uses pam_policy.so - the policy is not enforced; "
+			   "see EXAMPLES in pam_policy(8)"), dir);
 	return rc;
 }
 
@@ -603,13 +605,13 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f)
 	pp_err rc;
 
 	if (lstat(p->socket, &st) != 0) {
-		doctor_add(f, DOCTOR_PROBLEM, "socket %s: %s - is pam_policyd running? "
-			   "(systemctl start pam_policyd)", p->socket, strerror(errno));
+		doctor_add(f, DOCTOR_PROBLEM, _("socket %s: %s - is pam_policyd running? "
+			   "(systemctl start pam_policyd)"), p->socket, strerror(errno));
 	} else if (!S_ISSOCK(st.st_mode)) {
-		doctor_add(f, DOCTOR_PROBLEM, "%s is not a socket - remove it and restart "
-			   "pam_policyd", p->socket);
+		doctor_add(f, DOCTOR_PROBLEM, _("%s is not a socket - remove it and restart "
+			   "pam_policyd"), p->socket);
 	} else {
-		doctor_add(f, DOCTOR_OK, "%s is a socket", p->socket);
+		doctor_add(f, DOCTOR_OK, _("%s is a socket"), p->socket);
 	}
 	snprintf(dir, sizeof(dir), "%s", p->socket);
 	slash = strrchr(dir, '/');
@@ -617,33 +619,33 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f)
 		*slash = '\0';
 		if (stat(dir, &st) == 0) {
 			if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-				doctor_add(f, DOCTOR_PROBLEM, "socket directory %s is writable by "
+				doctor_add(f, DOCTOR_PROBLEM, _("socket directory %s is writable by "
 					   "others (mode %04o) - anyone could replace the socket; "
-					   "chmod o-w %s", dir, (unsigned)(st.st_mode & 07777), dir);
+					   "chmod o-w %s"), dir, (unsigned)(st.st_mode & 07777), dir);
 			else if (st.st_mode & (S_IWOTH | S_IWGRP))
-				doctor_add(f, DOCTOR_PROBLEM, "socket directory %s is writable by "
-					   "group or others (mode %04o) - chmod 0755 %s", dir,
+				doctor_add(f, DOCTOR_PROBLEM, _("socket directory %s is writable by "
+					   "group or others (mode %04o) - chmod 0755 %s"), dir,
 					   (unsigned)(st.st_mode & 07777), dir);
 			else if (st.st_uid != 0 && st.st_uid != geteuid())
-				doctor_add(f, DOCTOR_PROBLEM, "socket directory %s is owned by "
-					   "uid %u - it should belong to root", dir,
+				doctor_add(f, DOCTOR_PROBLEM, _("socket directory %s is owned by "
+					   "uid %u - it should belong to root"), dir,
 					   (unsigned)st.st_uid);
 			else
-				doctor_add(f, DOCTOR_OK, "socket directory %s is not writable by "
-					   "others", dir);
+				doctor_add(f, DOCTOR_OK, _("socket directory %s is not writable by "
+					   "others"), dir);
 		}
 	}
 	rc = request_simple(p->socket, p->timeout_ms, PROTO_PING, NULL, text, sizeof(text));
 	if (rc == PP_OK)
-		doctor_add(f, DOCTOR_OK, "pam_policyd is reachable at %s (version %s)",
+		doctor_add(f, DOCTOR_OK, _("pam_policyd is reachable at %s (version %s)"),
 			   p->socket, text[0] ? text : "unknown");
 	else
-		doctor_add(f, DOCTOR_PROBLEM, "pam_policyd is not reachable at %s: %s - "
+		doctor_add(f, DOCTOR_PROBLEM, _("pam_policyd is not reachable at %s: %s - "
 			   "start it (systemctl start pam_policyd) and check its log "
-			   "(journalctl -u pam_policyd)", p->socket, pp_strerror(rc));
+			   "(journalctl -u pam_policyd)"), p->socket, pp_strerror(rc));
 	if (rc == PP_OK && strcmp(text, PAM_POLICY_VERSION) != 0)
-		doctor_add(f, DOCTOR_NOTE, "pam_policyd is version %s, pam_policyctl %s - "
-			   "restart the daemon after an upgrade", text, PAM_POLICY_VERSION);
+		doctor_add(f, DOCTOR_NOTE, _("pam_policyd is version %s, pam_policyctl %s - "
+			   "restart the daemon after an upgrade"), text, PAM_POLICY_VERSION);
 }
 
 /*
@@ -659,44 +661,44 @@ static void check_secret(const char *dir, const char *name, const char *what,
 	int saved;
 
 	if (paths_state_file(path, sizeof(path), dir, name) != PP_OK) {
-		doctor_add(f, DOCTOR_PROBLEM, "%s in %s: path too long", what, dir);
+		doctor_add(f, DOCTOR_PROBLEM, _("%s in %s: path too long"), what, dir);
 		return;
 	}
 	if (lstat(path, &st) != 0) {
 		saved = errno;
 		if (saved == EACCES)
-			doctor_add(f, DOCTOR_NOTE, "%s %s: not checked (run doctor as root)",
+			doctor_add(f, DOCTOR_NOTE, _("%s %s: not checked (run doctor as root)"),
 				   what, path);
 		else
-			doctor_add(f, DOCTOR_PROBLEM, "%s %s: %s - pam_policyd creates it "
+			doctor_add(f, DOCTOR_PROBLEM, _("%s %s: %s - pam_policyd creates it "
 				   "only when it starts with an empty store; if it was lost, "
 				   "restore it from your backup (see BACKUP in "
 				   "pam_policyd(8)): over existing data pam_policyd does not "
-				   "start without it", what, path, strerror(saved));
+				   "start without it"), what, path, strerror(saved));
 		return;
 	}
 	mode = (unsigned)(st.st_mode & 07777);
 	switch (fsutil_secret_file_stat(&st, size)) {
 	case FSUTIL_OK:
-		doctor_add(f, DOCTOR_OK, "%s %s present, mode %04o, %lld bytes", what,
+		doctor_add(f, DOCTOR_OK, _("%s %s present, mode %04o, %lld bytes"), what,
 			   path, mode, (long long)st.st_size);
 		break;
 	case FSUTIL_WRONG_TYPE:
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s is not a regular file", what, path);
+		doctor_add(f, DOCTOR_PROBLEM, _("%s %s is not a regular file"), what, path);
 		break;
 	case FSUTIL_WRONG_MODE:
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s has mode %04o - chmod %04o %s",
+		doctor_add(f, DOCTOR_PROBLEM, _("%s %s has mode %04o - chmod %04o %s"),
 			   what, path, mode, FSUTIL_SECRET_MODE, path);
 		break;
 	case FSUTIL_WRONG_OWNER:
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s is owned by uid %u, not uid %u "
-			   "that runs pam_policyd - chown %u %s", what, path,
+		doctor_add(f, DOCTOR_PROBLEM, _("%s %s is owned by uid %u, not uid %u "
+			   "that runs pam_policyd - chown %u %s"), what, path,
 			   (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(),
 			   path);
 		break;
 	case FSUTIL_WRONG_SIZE:
-		doctor_add(f, DOCTOR_PROBLEM, "%s %s is %lld bytes, not %lld - restore "
-			   "it from your backup", what, path, (long long)st.st_size,
+		doctor_add(f, DOCTOR_PROBLEM, _("%s %s is %lld bytes, not %lld - restore "
+			   "it from your backup"), what, path, (long long)st.st_size,
 			   (long long)size);
 		break;
 	}
@@ -745,48 +747,48 @@ static void check_pepper_binding(const struct policy *p, struct doctor_findings 
 		return;
 	rc = ask_secrets(p, &bits, text, sizeof(text));
 	if (rc == PP_ERR_DENIED) {
-		doctor_add(f, DOCTOR_NOTE, "pepper %s: whether it is the pepper the "
-			   "store is bound to is not checked (run doctor as root)", path);
+		doctor_add(f, DOCTOR_NOTE, _("pepper %s: whether it is the pepper the "
+			   "store is bound to is not checked (run doctor as root)"), path);
 		return;
 	}
 	if (rc != PP_OK) {
 		bool up = request_simple(p->socket, p->timeout_ms, PROTO_PING, NULL,
 					 NULL, 0) == PP_OK;
-		doctor_add(f, DOCTOR_NOTE, "pepper %s: whether it is the pepper the "
+		doctor_add(f, DOCTOR_NOTE, _("pepper %s: whether it is the pepper the "
 			   "store is bound to is not checked: %s - pam_policyd checks it "
 			   "every time it starts and refuses to start with a missing or "
-			   "different pepper", path,
+			   "different pepper"), path,
 			   up ? "this pam_policyd does not answer the question (restart "
 				"it after an upgrade)"
 			      : "pam_policyd is not running");
 		return;
 	}
 	if (!(bits & PROTO_SECRETS_PEPPER_BOUND)) {
-		doctor_add(f, DOCTOR_NOTE, "pepper %s: the store records no check value "
-			   "of its pepper yet - pam_policyd records it when it starts", path);
+		doctor_add(f, DOCTOR_NOTE, _("pepper %s: the store records no check value "
+			   "of its pepper yet - pam_policyd records it when it starts"), path);
 	} else if (!(bits & PROTO_SECRETS_PEPPER_IN_USE)) {
-		doctor_add(f, DOCTOR_PROBLEM, "pam_policyd runs with a pepper the store is "
+		doctor_add(f, DOCTOR_PROBLEM, _("pam_policyd runs with a pepper the store is "
 			   "not bound to - restart it and read its log (journalctl -u "
-			   "pam_policyd)");
+			   "pam_policyd)"));
 	} else if (bits & PROTO_SECRETS_PEPPER_FILE_MISSING) {
-		doctor_add(f, DOCTOR_PROBLEM, "pepper %s is missing: the running "
+		doctor_add(f, DOCTOR_PROBLEM, _("pepper %s is missing: the running "
 			   "pam_policyd still holds the pepper the store is bound to, but "
 			   "it will refuse to start the next time - restore the file from "
 			   "your backup now (see BACKUP in pam_policyd(8)) and do not "
-			   "restart pam_policyd before", path);
+			   "restart pam_policyd before"), path);
 	} else if (!(bits & PROTO_SECRETS_PEPPER_FILE)) {
-		doctor_add(f, DOCTOR_PROBLEM, "%s - pam_policyd will refuse to start with "
-			   "it; fix it before pam_policyd restarts",
+		doctor_add(f, DOCTOR_PROBLEM, _("%s - pam_policyd will refuse to start with "
+			   "it; fix it before pam_policyd restarts"),
 			   text[0] ? text : "the pepper file cannot be used");
 	} else if (!(bits & PROTO_SECRETS_PEPPER_FILE_MATCHES)) {
-		doctor_add(f, DOCTOR_PROBLEM, "pepper %s is not the pepper the store is "
+		doctor_add(f, DOCTOR_PROBLEM, _("pepper %s is not the pepper the store is "
 			   "bound to (the running pam_policyd still holds the right one): "
 			   "it will refuse to start the next time - put the right file back "
 			   "from your backup (see BACKUP in pam_policyd(8)) and do not "
-			   "restart pam_policyd before", path);
+			   "restart pam_policyd before"), path);
 	} else {
-		doctor_add(f, DOCTOR_OK, "pepper %s is the pepper the store is bound to "
-			   "(checked by pam_policyd)", path);
+		doctor_add(f, DOCTOR_OK, _("pepper %s is the pepper the store is bound to "
+			   "(checked by pam_policyd)"), path);
 	}
 }
 
@@ -802,8 +804,8 @@ static void check_dictionary(const struct policy *p, struct doctor_findings *f)
 	char path[POLICY_MAX_PATH + 16];
 
 	if (!p->dictcheck) {
-		doctor_add(f, DOCTOR_NOTE, "dictcheck = no: passwords are not checked "
-			   "against the cracklib dictionary");
+		doctor_add(f, DOCTOR_NOTE, _("dictcheck = no: passwords are not checked "
+			   "against the cracklib dictionary"));
 		return;
 	}
 	for (size_t i = 0; i < 3; i++) {
@@ -811,12 +813,12 @@ static void check_dictionary(const struct policy *p, struct doctor_findings *f)
 		found[i] = n > 0 && (size_t)n < sizeof(path) && access(path, R_OK) == 0;
 	}
 	if ((found[0] || found[1]) && found[2])
-		doctor_add(f, DOCTOR_OK, "cracklib dictionary %s present", p->dictpath);
+		doctor_add(f, DOCTOR_OK, _("cracklib dictionary %s present"), p->dictpath);
 	else
-		doctor_add(f, DOCTOR_PROBLEM, "cracklib dictionary %s is missing (%s.pwd "
+		doctor_add(f, DOCTOR_PROBLEM, _("cracklib dictionary %s is missing (%s.pwd "
 			   "and %s.pwi) - every password change fails while dictcheck = "
 			   "yes; install it (apt-get install cracklib-runtime), or set "
-			   "dictpath to where it is", p->dictpath, p->dictpath, p->dictpath);
+			   "dictpath to where it is"), p->dictpath, p->dictpath, p->dictpath);
 }
 
 /*
@@ -927,68 +929,72 @@ void doctor_state(const struct policy *p, struct doctor_findings *f)
 	if (lstat(p->state_dir, &st) != 0) {
 		saved = errno;
 		if (saved == EACCES)
-			doctor_add(f, DOCTOR_NOTE, "state directory %s: not checked (run doctor "
-				   "as root)", p->state_dir);
+			doctor_add(f, DOCTOR_NOTE, _("state directory %s: not checked (run doctor "
+				   "as root)"), p->state_dir);
 		else
-			doctor_add(f, DOCTOR_PROBLEM, "state directory %s: %s - pam_policyd "
-				   "creates it on first start", p->state_dir, strerror(saved));
+			doctor_add(f, DOCTOR_PROBLEM, _("state directory %s: %s - pam_policyd "
+				   "creates it on first start"), p->state_dir, strerror(saved));
 	} else {
 		/* The rule pam_policyd applies when it starts (fsutil.h). */
 		mode = (unsigned)(st.st_mode & 07777);
 		switch (fsutil_private_dir_stat(&st, FSUTIL_STATE_DIR_MODE)) {
 		case FSUTIL_OK:
-			doctor_add(f, DOCTOR_OK, "state directory %s: mode %04o, owned by %s",
-				   p->state_dir, mode, st.st_uid == 0 ? "root" : "the caller");
+			if (st.st_uid == 0)
+				doctor_add(f, DOCTOR_OK, _("state directory %s: mode %04o, owned "
+							   "by root"), p->state_dir, mode);
+			else
+				doctor_add(f, DOCTOR_OK, _("state directory %s: mode %04o, owned "
+							   "by the caller"), p->state_dir, mode);
 			break;
 		case FSUTIL_WRONG_TYPE:
-			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is not a directory",
+			doctor_add(f, DOCTOR_PROBLEM, _("state directory %s is not a directory"),
 				   p->state_dir);
 			break;
 		case FSUTIL_WRONG_MODE:
 		case FSUTIL_WRONG_SIZE:
-			doctor_add(f, DOCTOR_PROBLEM, "state directory %s has mode %04o - "
-				   "chmod %04o %s", p->state_dir, mode, FSUTIL_STATE_DIR_MODE,
+			doctor_add(f, DOCTOR_PROBLEM, _("state directory %s has mode %04o - "
+				   "chmod %04o %s"), p->state_dir, mode, FSUTIL_STATE_DIR_MODE,
 				   p->state_dir);
 			break;
 		case FSUTIL_WRONG_OWNER:
-			doctor_add(f, DOCTOR_PROBLEM, "state directory %s is owned by uid %u, "
-				   "not uid %u - chown %u %s", p->state_dir, (unsigned)st.st_uid,
+			doctor_add(f, DOCTOR_PROBLEM, _("state directory %s is owned by uid %u, "
+				   "not uid %u - chown %u %s"), p->state_dir, (unsigned)st.st_uid,
 				   (unsigned)geteuid(), (unsigned)geteuid(), p->state_dir);
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			check_secret(p->state_dir, PATHS_PEPPER, "pepper", PATHS_PEPPER_BYTES, f);
+			check_secret(p->state_dir, PATHS_PEPPER, _("pepper"), PATHS_PEPPER_BYTES, f);
 			check_pepper_binding(p, f);
-			check_secret(p->state_dir, PATHS_AUDIT_KEY, "audit key",
+			check_secret(p->state_dir, PATHS_AUDIT_KEY, _("audit key"),
 				     AUDIT_KEY_BYTES, f);
 		}
 	}
 	if (stat(p->audit_log, &st) != 0) {
 		saved = errno;
 		if (saved == EACCES)
-			doctor_add(f, DOCTOR_NOTE, "audit log %s: not checked (run doctor as "
-				   "root)", p->audit_log);
+			doctor_add(f, DOCTOR_NOTE, _("audit log %s: not checked (run doctor as "
+				   "root)"), p->audit_log);
 		else
-			doctor_add(f, DOCTOR_PROBLEM, "audit log %s: %s - pam_policyd creates "
-				   "it on start; is it running?", p->audit_log, strerror(saved));
+			doctor_add(f, DOCTOR_PROBLEM, _("audit log %s: %s - pam_policyd creates "
+				   "it on start; is it running?"), p->audit_log, strerror(saved));
 		return;
 	}
 	mode = (unsigned)(st.st_mode & 07777);
 	if (mode & 0027)
-		doctor_add(f, DOCTOR_PROBLEM, "audit log %s has mode %04o - chmod 0640 %s",
+		doctor_add(f, DOCTOR_PROBLEM, _("audit log %s has mode %04o - chmod 0640 %s"),
 			   p->audit_log, mode, p->audit_log);
 	else if (mode != 0640)
-		doctor_add(f, DOCTOR_NOTE, "audit log %s has mode %04o, not 0640 - members "
-			   "of %s cannot read it", p->audit_log, mode, p->audit_group);
+		doctor_add(f, DOCTOR_NOTE, _("audit log %s has mode %04o, not 0640 - members "
+			   "of %s cannot read it"), p->audit_log, mode, p->audit_group);
 	else
-		doctor_add(f, DOCTOR_OK, "audit log %s present, mode 0640", p->audit_log);
+		doctor_add(f, DOCTOR_OK, _("audit log %s present, mode 0640"), p->audit_log);
 	if (getgrnam_r(p->audit_group, &gr, buf, sizeof(buf), &gres) != 0 || gres == NULL)
-		doctor_add(f, DOCTOR_NOTE, "audit group %s does not exist - only root can "
-			   "run reports and read the audit log (groupadd --system %s)",
+		doctor_add(f, DOCTOR_NOTE, _("audit group %s does not exist - only root can "
+			   "run reports and read the audit log (groupadd --system %s)"),
 			   p->audit_group, p->audit_group);
 	else if (st.st_gid != gr.gr_gid)
-		doctor_add(f, DOCTOR_NOTE, "audit log %s does not belong to group %s - "
-			   "chgrp %s %s", p->audit_log, p->audit_group, p->audit_group,
+		doctor_add(f, DOCTOR_NOTE, _("audit log %s does not belong to group %s - "
+			   "chgrp %s %s"), p->audit_log, p->audit_group, p->audit_group,
 			   p->audit_log);
 }
 
@@ -1006,9 +1012,14 @@ void doctor_future_dates(const struct report *r, pp_err fetched,
 	if (fetched == PP_ERR_UNREACHABLE || fetched == PP_ERR_TIMEOUT)
 		return;
 	if (fetched != PP_OK || r == NULL) {
-		doctor_add(f, DOCTOR_NOTE, "dates in the store not checked: %s%s",
-			   pp_strerror(fetched), fetched == PP_ERR_DENIED
-			   ? " - run doctor as root or a member of audit_group" : "");
+		if (fetched == PP_ERR_DENIED)
+			/* TRANSLATORS: audit_group is a setting: keep it. */
+			doctor_add(f, DOCTOR_NOTE, _("dates in the store not checked: %s - run "
+						     "doctor as root or a member of audit_group"),
+				   pp_strerror(fetched));
+		else
+			doctor_add(f, DOCTOR_NOTE, _("dates in the store not checked: %s"),
+				   pp_strerror(fetched));
 		return;
 	}
 	rows = report_rows(r, &n);
@@ -1023,13 +1034,22 @@ void doctor_future_dates(const struct report *r, pp_err fetched,
 		future++;
 	}
 	if (future == 0) {
-		doctor_add(f, DOCTOR_OK, "no user has dates in the future");
+		doctor_add(f, DOCTOR_OK, _("no user has dates in the future"));
 		return;
 	}
-	doctor_add(f, DOCTOR_PROBLEM, "%zu user%s ha%s dates in the future: clock jumped? "
-		   "(%s%s) - check the clock (timedatectl); such dates count as now "
-		   "until the user's next change, so no minimum age blocks them, but "
-		   "they do not expire either: pam_policyctl expire USER makes one "
-		   "change at the next login", future, future == 1 ? "" : "s",
-		   future == 1 ? "s" : "ve", names, future > DOCTOR_FUTURE_NAMES ? ", ..." : "");
+	/* TRANSLATORS: %1$zu is a number of users, %2$s their names, %3$s
+	   ", ..." when not all are named. timedatectl and "pam_policyctl
+	   expire USER" are commands: keep them. */
+	doctor_add(f, DOCTOR_PROBLEM,
+		   P_("%1$zu user has dates in the future: clock jumped? (%2$s%3$s) - "
+		      "check the clock (timedatectl); such dates count as now until the "
+		      "user's next change, so no minimum age blocks them, but they do not "
+		      "expire either: pam_policyctl expire USER makes one change at the "
+		      "next login",
+		      "%1$zu users have dates in the future: clock jumped? (%2$s%3$s) - "
+		      "check the clock (timedatectl); such dates count as now until the "
+		      "user's next change, so no minimum age blocks them, but they do not "
+		      "expire either: pam_policyctl expire USER makes one change at the "
+		      "next login", future),
+		   future, names, future > DOCTOR_FUTURE_NAMES ? ", ..." : "");
 }

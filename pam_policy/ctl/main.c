@@ -31,6 +31,7 @@
 #include "client.h"
 #include "doctor.h"
 #include "fsutil.h"
+#include "i18n.h"
 #include "paths.h"
 #include "policy.h"
 #include "report.h"
@@ -60,8 +61,10 @@ static const char *prog = "pam_policyctl";
 
 static void usage(FILE *out)
 {
+	/* TRANSLATORS: keep the command and option names (status,
+	   --format, USER, ...) as they are: they are typed. */
 	fprintf(out,
-		"usage: pam_policyctl [-c FILE] [--socket PATH] COMMAND [ARGS]\n"
+		_("usage: pam_policyctl [-c FILE] [--socket PATH] COMMAND [ARGS]\n"
 		"commands:\n"
 		"  status [--format text|json] [USER]\n"
 		"                         password age and state (default: you)\n"
@@ -95,7 +98,7 @@ static void usage(FILE *out)
 		"  -h, --help             this text\n"
 		"      --version          print the version\n"
 		"\"pam_policyctl COMMAND --help\" shows one command's usage; see "
-		"pam_policyctl(8).\n", POLICY_DEFAULT_FILE);
+		"pam_policyctl(8).\n"), POLICY_DEFAULT_FILE);
 }
 
 /*
@@ -108,24 +111,24 @@ static const struct command_help {
 	const char *text;
 } command_help[] = {
 	{ "status",
-	  "usage: pam_policyctl [options] status [--format text|json] [USER]\n"
+	  N_("usage: pam_policyctl [options] status [--format text|json] [USER]\n"
 	  "Show USER's password age and state (default: you). Root and members of\n"
 	  "the audit group may ask about any user.\n"
-	  "  --format text|json     text (default) or one JSON object\n" },
+	  "  --format text|json     text (default) or one JSON object\n") },
 	{ "expire",
-	  "usage: pam_policyctl [options] expire USER\n"
-	  "Force USER to change the password at the next login (root only).\n" },
+	  N_("usage: pam_policyctl [options] expire USER\n"
+	  "Force USER to change the password at the next login (root only).\n") },
 	{ "forget",
-	  "usage: pam_policyctl [options] forget USER\n"
+	  N_("usage: pam_policyctl [options] forget USER\n"
 	  "Drop USER's password history and aging state, e.g. after the account\n"
-	  "was deleted (root only). The first sighting is kept: no new grace period.\n" },
+	  "was deleted (root only). The first sighting is kept: no new grace period.\n") },
 	{ "policy",
-	  "usage: pam_policyctl [options] policy [--format text|json]\n"
+	  N_("usage: pam_policyctl [options] policy [--format text|json]\n"
 	  "Print the effective policy: every option, its value and where it comes\n"
 	  "from (default, file or argument).\n"
-	  "  --format text|json     \"key = value  # source\" lines (default) or JSON\n" },
+	  "  --format text|json     \"key = value  # source\" lines (default) or JSON\n") },
 	{ "report",
-	  "usage: pam_policyctl [options] report [--format table|csv|json] [--expired]\n"
+	  N_("usage: pam_policyctl [options] report [--format table|csv|json] [--expired]\n"
 	  "           [--expiring-within DAYS] [--state STATE] [--inactive DAYS]\n"
 	  "One row per user the policy covers or exempts (root, audit group).\n"
 	  "  --format table|csv|json   output format (default table)\n"
@@ -133,49 +136,49 @@ static const struct command_help {
 	  "  --expiring-within DAYS    expiring within DAYS days, not yet expired\n"
 	  "  --state STATE             ok, warning, expired, must_change, never_set,\n"
 	  "                            locked or exempt\n"
-	  "  --inactive DAYS           no login for more than DAYS days (or none known)\n" },
+	  "  --inactive DAYS           no login for more than DAYS days (or none known)\n") },
 	{ "review",
-	  "usage: pam_policyctl [options] review [--format table|csv|json]\n"
+	  N_("usage: pam_policyctl [options] review [--format table|csv|json]\n"
 	  "The access review: every account with its privileged groups, last login,\n"
 	  "last change, state and exemption; recorded in the audit log (root, audit\n"
 	  "group).\n"
-	  "  --format table|csv|json   output format (default table)\n" },
+	  "  --format table|csv|json   output format (default table)\n") },
 	{ "audit",
-	  "usage: pam_policyctl [options] audit verify [--format text|json] [FILE...]\n"
+	  N_("usage: pam_policyctl [options] audit verify [--format text|json] [FILE...]\n"
 	  "Check the audit log's hash chain (root only: it needs the audit key).\n"
 	  "Without FILE the configured audit_log; several files are one chain,\n"
 	  "oldest first. Exit status 1 when the chain is broken or events are missing.\n"
-	  "  --format text|json     text (default) or one JSON object\n" },
+	  "  --format text|json     text (default) or one JSON object\n") },
 	{ "backup",
-	  "usage: pam_policyctl [options] backup FILE\n"
+	  N_("usage: pam_policyctl [options] backup FILE\n"
 	  "Write an online, consistent copy of the store to FILE (root only). The\n"
-	  "pepper and the audit key are not in it: back them up separately.\n" },
+	  "pepper and the audit key are not in it: back them up separately.\n") },
 	{ "reopen",
-	  "usage: pam_policyctl [options] reopen\n"
-	  "Make pam_policyd reopen its audit log, after logrotate moved it (root only).\n" },
+	  N_("usage: pam_policyctl [options] reopen\n"
+	  "Make pam_policyd reopen its audit log, after logrotate moved it (root only).\n") },
 	{ "doctor",
-	  "usage: pam_policyctl [options] doctor [--format text|json] [--pam-dir DIR]\n"
+	  N_("usage: pam_policyctl [options] doctor [--format text|json] [--pam-dir DIR]\n"
 	  "Check the configuration, the daemon, file permissions and the PAM stacks\n"
 	  "in DIR (default /etc/pam.d). Exit status 1 when a problem is found.\n"
 	  "  --format text|json     \"ok:/note:/problem:\" lines (default) or JSON\n"
-	  "  --pam-dir DIR          the PAM configuration directory\n" },
+	  "  --pam-dir DIR          the PAM configuration directory\n") },
 	{ "check",
-	  "usage: pam_policyctl [options] check [--user USER] < PASSWORD\n"
+	  N_("usage: pam_policyctl [options] check [--user USER] < PASSWORD\n"
 	  "Would the policy accept this password? It is read from standard input\n"
 	  "(echo off on a terminal), never from the command line. With --user, the\n"
 	  "name rules and (for root) the user's history apply too. Exit status 0\n"
 	  "accepted, 1 not accepted.\n"
-	  "  --user USER            judge the password as USER's\n" },
+	  "  --user USER            judge the password as USER's\n") },
 	{ "wordlist",
-	  "usage: pam_policyctl [options] wordlist build [-o FILE] [INPUT...]\n"
+	  N_("usage: pam_policyctl [options] wordlist build [-o FILE] [INPUT...]\n"
 	  "       pam_policyctl [options] wordlist status\n"
 	  "build: write the index of the word lists INPUT (default: wordlist) to\n"
 	  "FILE (default: wordlist_index), so that a check maps one file instead of\n"
 	  "reading the list. status: is the index used, and if not why (missing,\n"
 	  "stale, corrupt). Exit status 1 when status finds it unused.\n"
-	  "  -o, --output FILE      where to write the index\n" },
+	  "  -o, --output FILE      where to write the index\n") },
 	{ "blocklist",
-	  "usage: pam_policyctl blocklist build -o FILE [--min-count N] [--kind sha1|ntlm]\n"
+	  N_("usage: pam_policyctl blocklist build -o FILE [--min-count N] [--kind sha1|ntlm]\n"
 	  "           [--plain] [--memory MIB] INPUT...\n"
 	  "       pam_policyctl blocklist info [--format text|json] [--no-verify] FILE\n"
 	  "       pam_policyctl blocklist check [-q] FILE < PASSWORDS\n"
@@ -193,16 +196,16 @@ static const struct command_help {
 	  "  --memory MIB           memory for sorting (default 512)\n"
 	  "  --format text|json     info's output\n"
 	  "  --no-verify            info: do not read every page\n"
-	  "  -q                     check: only the exit status\n" },
+	  "  -q                     check: only the exit status\n") },
 };
 
 static int command_usage(const char *name)
 {
 	for (size_t i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
 		if (strcmp(command_help[i].name, name) == 0) {
-			fputs(command_help[i].text, stdout);
-			printf("options (before COMMAND): -c FILE, --socket PATH; see "
-			       "\"pam_policyctl --help\"\n");
+			fputs(_(command_help[i].text), stdout);
+			printf("%s", _("options (before COMMAND): -c FILE, --socket PATH; see "
+				       "\"pam_policyctl --help\"\n"));
 			return EXIT_OK;
 		}
 	}
@@ -229,8 +232,22 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(try \"pam_policyctl --help\")\n");
+	fprintf(stderr, "\n%s\n", _("(try \"pam_policyctl --help\")"));
 	return EXIT_USAGE;
+}
+
+/* "pam_policyctl: " and the message in the user's language, on stderr. */
+static void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void error_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	putc('\n', stderr);
 }
 
 /*
@@ -248,9 +265,9 @@ static int option_error(const char *command, int opt, char **argv)
 	else
 		snprintf(name, sizeof(name), "-%c", optopt > ' ' && optopt < 127 ? optopt : '?');
 	if (opt == ':')
-		return usage_error("%s%soption \"%s\" needs a value", command ? command : "",
+		return usage_error(_("%s%soption \"%s\" needs a value"), command ? command : "",
 				   command ? ": " : "", name);
-	return usage_error("%s%sunknown option \"%s\"", command ? command : "",
+	return usage_error(_("%s%sunknown option \"%s\""), command ? command : "",
 			   command ? ": " : "", name);
 }
 
@@ -282,7 +299,7 @@ static int parse_format_only(const char *command, int argc, char **argv, bool *j
 		if (opt != 'f')
 			return option_error(command, opt, argv);
 		if (!parse_text_format(optarg, json))
-			return usage_error("--format: expected text or json, got \"%s\"",
+			return usage_error(_("--format: expected text or json, got \"%s\""),
 					   optarg);
 	}
 	return EXIT_OK;
@@ -292,7 +309,7 @@ static int parse_format_only(const char *command, int argc, char **argv, bool *j
 static int flush_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+		error_msg(_("write error: %s"), strerror(errno));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -327,8 +344,8 @@ static void load_policy(struct ctl *c)
 				snprintf(cwd, sizeof(cwd), ".");
 			if ((size_t)snprintf(abs_path, sizeof(abs_path), "%s/%s", cwd,
 					     c->config) >= sizeof(abs_path)) {
-				snprintf(c->config_err, sizeof(c->config_err),
-					 "configuration path too long");
+				snprintf(c->config_err, sizeof(c->config_err), "%s",
+					 _("configuration path too long"));
 				c->config_ok = false;
 				policy_defaults(&c->policy);
 				return;
@@ -365,14 +382,15 @@ static int fail(const struct ctl *c, pp_err rc, const char *what)
 	switch (rc) {
 	case PP_ERR_UNREACHABLE:
 	case PP_ERR_TIMEOUT:
-		fprintf(stderr, "%s: cannot reach pam_policyd at %s: %s (is it running?)\n",
-			prog, c->policy.socket, pp_strerror(rc));
+		/* TRANSLATORS: %1$s is the socket's path, %2$s why (English). */
+		error_msg(_("cannot reach pam_policyd at %1$s: %2$s (is it running?)"),
+			  c->policy.socket, pp_strerror(rc));
 		return EXIT_UNREACHABLE;
 	case PP_ERR_DENIED:
-		fprintf(stderr, "%s: %s\n", prog, what ? what : "permission denied");
+		error_msg("%s", what ? what : _("permission denied"));
 		return EXIT_DENIED;
 	case PP_ERR_NOT_FOUND:
-		fprintf(stderr, "%s: %s\n", prog, "no such user");
+		error_msg("%s", _("no such user"));
 		return EXIT_NOT_FOUND;
 	default:
 		fprintf(stderr, "%s: %s\n", prog, pp_strerror(rc));
@@ -395,12 +413,65 @@ static bool parse_days(const char *s, long *out)
 
 /* ---- status ---- */
 
+/* The labels of "status", one column wide enough for the longest. */
+enum status_label {
+	STATUS_USER, STATUS_APPLIES, STATUS_STATE, STATUS_LAST, STATUS_EXPIRES,
+	STATUS_LEFT, STATUS_MUST, STATUS_HISTORY, STATUS_LABELS
+};
+
+static const char *const status_labels[STATUS_LABELS] = {
+	N_("User:"), N_("Policy applies:"), N_("State:"), N_("Last password change:"),
+	N_("Password expires:"), N_("Days left:"), N_("Must change at next login:"),
+	N_("Remembered passwords:"),
+};
+
+static void status_field(enum status_label l, int width, const char *value)
+{
+	const char *label = _(status_labels[l]);
+
+	printf("%s%*s %s\n", label, width - report_text_width(label), "", value);
+}
+
+/* The text form of status, in the user's language. */
+static void status_print(const char *user, bool applies, enum users_coverage cov,
+			 const struct request_status_result *st, int64_t now)
+{
+	char date[32], number[32];
+	int width = 26;
+
+	for (int i = 0; i < STATUS_LABELS; i++) {
+		int w = report_text_width(_(status_labels[i]));
+		if (w > width)
+			width = w;
+	}
+	status_field(STATUS_USER, width, user);
+	status_field(STATUS_APPLIES, width, applies ? _("yes") : users_coverage_label(cov));
+	status_field(STATUS_STATE, width, aging_state_label(st->state));
+	aging_format_date(st->last_change, date, sizeof(date));
+	/* TRANSLATORS: no password change known (status). */
+	status_field(STATUS_LAST, width, st->last_change ? date : _("never"));
+	if (st->expires != 0) {
+		aging_format_date(st->expires, date, sizeof(date));
+		status_field(STATUS_EXPIRES, width, date);
+		snprintf(number, sizeof(number), "%ld", aging_days_until(now, st->expires));
+		status_field(STATUS_LEFT, width, number);
+	} else {
+		/* TRANSLATORS: the password never expires (status). */
+		status_field(STATUS_EXPIRES, width, _("never"));
+		status_field(STATUS_LEFT, width, "-");
+	}
+	status_field(STATUS_MUST, width, st->must_change ? _("yes") : _("no"));
+	snprintf(number, sizeof(number), "%ld", st->history_count);
+	status_field(STATUS_HISTORY, width, number);
+}
+
 static int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct request_status_result st;
 	struct users_info info;
-	char user[PP_NAME_MAX + 1], date[32];
+	char user[PP_NAME_MAX + 1];
 	const char *coverage = "covered";
+	enum users_coverage cov_value = USERS_COVERED;
 	bool applies = true, json = false;
 	int64_t now = (int64_t)time(NULL);
 	pp_err rc;
@@ -411,18 +482,17 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (argc > 2)
-		return usage_error("status takes at most one user name");
+		return usage_error("%s", _("status takes at most one user name"));
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	if (argc == 2) {
 		if (strlen(argv[1]) >= sizeof(user) || argv[1][0] == '\0')
-			return usage_error("invalid user name \"%s\"", argv[1]);
+			return usage_error(_("invalid user name \"%s\""), argv[1]);
 		snprintf(user, sizeof(user), "%s", argv[1]);
 	} else {
 		struct passwd *pw = getpwuid(getuid());
 		if (pw == NULL || strlen(pw->pw_name) >= sizeof(user)) {
-			fprintf(stderr, "%s: cannot find your user name (uid %u)\n", prog,
-				(unsigned)getuid());
+			error_msg(_("cannot find your user name (uid %u)"), (unsigned)getuid());
 			return EXIT_ERROR;
 		}
 		snprintf(user, sizeof(user), "%s", pw->pw_name);
@@ -430,15 +500,16 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	rc = request_status(c->policy.socket, c->policy.timeout_ms, user,
 			    c->policy.max_age_days, c->policy.warn_days, &st);
 	if (rc != PP_OK)
-		return fail(c, rc, "you may only see your own account");
+		return fail(c, rc, _("you may only see your own account"));
 	if (!st.found) {
-		fprintf(stderr, "%s: no such user: %s\n", prog, user);
+		error_msg(_("no such user: %s"), user);
 		return EXIT_NOT_FOUND;
 	}
 	if (users_lookup(user, &info) == PP_OK) {
 		enum users_coverage cov = users_coverage(&c->policy, &info, USERS_PASSWD_FILE);
 		if (cov != USERS_COVERED) {
 			coverage = users_coverage_text(cov);
+			cov_value = cov;
 			applies = false;
 		}
 	}
@@ -459,21 +530,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 		       st.must_change ? "true" : "false", st.history_count);
 		return flush_stdout();
 	}
-	printf("%-26s %s\n", "User:", user);
-	printf("%-26s %s\n", "Policy applies:", applies ? "yes" : coverage);
-	printf("%-26s %s\n", "State:", aging_state_name(st.state));
-	aging_format_date(st.last_change, date, sizeof(date));
-	printf("%-26s %s\n", "Last password change:", st.last_change ? date : "never");
-	if (st.expires != 0) {
-		aging_format_date(st.expires, date, sizeof(date));
-		printf("%-26s %s\n", "Password expires:", date);
-		printf("%-26s %ld\n", "Days left:", aging_days_until(now, st.expires));
-	} else {
-		printf("%-26s %s\n", "Password expires:", "never");
-		printf("%-26s %s\n", "Days left:", "-");
-	}
-	printf("%-26s %s\n", "Must change at next login:", st.must_change ? "yes" : "no");
-	printf("%-26s %ld\n", "Remembered passwords:", st.history_count);
+	status_print(user, applies, cov_value, &st, now);
 	return EXIT_OK;
 }
 
@@ -493,15 +550,16 @@ static int admin_call(struct ctl *c, enum proto_type type, const char *arg,
 		return EXIT_OK;
 	if (rc == PP_ERR_NOT_FOUND) {
 		fprintf(stderr, "%s: %s: %s\n", prog, arg ? arg : command,
-			text[0] ? text : "not found");
+			text[0] ? text : _("not found"));
 		return EXIT_NOT_FOUND;
 	}
 	if (rc == PP_ERR_STORE || rc == PP_ERR_INVALID) {
-		fprintf(stderr, "%s: %s failed: %s\n", prog, command,
-			text[0] ? text : pp_strerror(rc));
+		/* TRANSLATORS: %1$s is a command (expire, backup, ...), %2$s why. */
+		error_msg(_("%1$s failed: %2$s"), command, text[0] ? text : pp_strerror(rc));
 		return EXIT_ERROR;
 	}
-	snprintf(denied, sizeof(denied), "%s is for root only", command);
+	/* TRANSLATORS: %s is a command: expire, forget, backup, reopen. */
+	snprintf(denied, sizeof(denied), _("%s is for root only"), command);
 	return fail(c, rc, denied);
 }
 
@@ -510,10 +568,10 @@ static int cmd_expire(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("usage: pam_policyctl expire USER");
+		return usage_error("%s", _("usage: pam_policyctl expire USER"));
 	rc = admin_call(c, PROTO_EXPIRE, argv[1], "expire");
 	if (rc == EXIT_OK)
-		printf("%s must change their password at next login.\n", argv[1]);
+		printf(_("%s must change their password at next login.\n"), argv[1]);
 	return rc;
 }
 
@@ -522,10 +580,10 @@ static int cmd_forget(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("usage: pam_policyctl forget USER");
+		return usage_error("%s", _("usage: pam_policyctl forget USER"));
 	rc = admin_call(c, PROTO_FORGET, argv[1], "forget");
 	if (rc == EXIT_OK)
-		printf("Forgot the password history and aging state of %s.\n", argv[1]);
+		printf(_("Forgot the password history and aging state of %s.\n"), argv[1]);
 	return rc;
 }
 
@@ -535,10 +593,10 @@ static int cmd_reopen(struct ctl *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage_error("reopen takes no arguments");
+		return usage_error("%s", _("reopen takes no arguments"));
 	rc = admin_call(c, PROTO_REOPEN, NULL, "reopen");
 	if (rc == EXIT_OK)
-		printf("pam_policyd reopened its audit log.\n");
+		printf("%s", _("pam_policyd reopened its audit log.\n"));
 	return rc;
 }
 
@@ -549,29 +607,30 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("usage: pam_policyctl backup FILE");
+		return usage_error("%s", _("usage: pam_policyctl backup FILE"));
 	if (argv[1][0] == '/') {
 		snprintf(path, sizeof(path), "%s", argv[1]);
 	} else {
 		if (getcwd(cwd, sizeof(cwd)) == NULL) {
-			fprintf(stderr, "%s: getcwd: %s\n", prog, strerror(errno));
+			error_msg("getcwd: %s", strerror(errno));
 			return EXIT_ERROR;
 		}
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, argv[1]) >= sizeof(path))
-			return usage_error("path too long: %s", argv[1]);
+			return usage_error(_("path too long: %s"), argv[1]);
 	}
 	rc = admin_call(c, PROTO_BACKUP, path, "backup");
 	if (rc != EXIT_OK)
 		return rc;
 	sd = c->policy.state_dir;
-	printf("Store copied to %s.\n"
-	       "Remember: the copy holds only keyed hashes. Back up the pepper (%s/%s)\n"
-	       "and the audit key (%s/%s) separately, to a different safe place:\n"
-	       "without the pepper the hashes are useless, without the key the audit log\n"
-	       "cannot be verified. For example:\n"
-	       "  install -m 0400 %s/%s %s/%s /secure/place/\n",
-	       path, sd, PATHS_PEPPER, sd, PATHS_AUDIT_KEY, sd, PATHS_PEPPER, sd,
-	       PATHS_AUDIT_KEY);
+	/* TRANSLATORS: %1$s is the copy's path, %2$s the state directory, %3$s
+	   and %4$s the names of the pepper and audit key files in it. */
+	printf(_("Store copied to %1$s.\n"
+		 "Remember: the copy holds only keyed hashes. Back up the pepper (%2$s/%3$s)\n"
+		 "and the audit key (%2$s/%4$s) separately, to a different safe place:\n"
+		 "without the pepper the hashes are useless, without the key the audit log\n"
+		 "cannot be verified. For example:\n"
+		 "  install -m 0400 %2$s/%3$s %2$s/%4$s /secure/place/\n"),
+	       path, sd, PATHS_PEPPER, PATHS_AUDIT_KEY);
 	return EXIT_OK;
 }
 
@@ -585,7 +644,7 @@ static int cmd_policy(struct ctl *c, int argc, char **argv)
 	if ((ex = parse_format_only("policy", argc, argv, &json)) != EXIT_OK)
 		return ex;
 	if (optind != argc)
-		return usage_error("policy takes no arguments");
+		return usage_error("%s", _("policy takes no arguments"));
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	if (json) {
@@ -610,9 +669,9 @@ static int cmd_policy(struct ctl *c, int argc, char **argv)
 		return flush_stdout();
 	}
 	if (c->policy.file[0] != '\0')
-		printf("# configuration file: %s\n", c->policy.file);
+		printf(_("# configuration file: %s\n"), c->policy.file);
 	else
-		printf("# configuration file: none (%s not found: built-in defaults)\n",
+		printf(_("# configuration file: none (%s not found: built-in defaults)\n"),
 		       c->config ? c->config : POLICY_DEFAULT_FILE);
 	policy_print(&c->policy, stdout);
 	return EXIT_OK;
@@ -731,37 +790,38 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			if (!report_format_parse(optarg, &fmt))
-				return usage_error("--format: expected table, csv or json, "
-						   "got \"%s\"", optarg);
+				return usage_error(_("--format: expected table, csv or json, "
+						     "got \"%s\""), optarg);
 			break;
 		case 'e':
 			filter.expired = true;
 			break;
 		case 'w':
 			if (!parse_days(optarg, &filter.expiring_within))
-				return usage_error("--expiring-within: expected a number of "
-						   "days from 0 to %d, got \"%s\"", PP_DAYS_MAX,
+				return usage_error(_("--expiring-within: expected a number of "
+						     "days from 0 to %1$d, got \"%2$s\""), PP_DAYS_MAX,
 						   optarg);
 			break;
 		case 's':
 			if (!aging_state_parse(optarg, &state))
-				return usage_error("--state: expected ok, warning, expired, "
-						   "must_change, never_set, locked or exempt, "
-						   "got \"%s\"",
+				/* TRANSLATORS: the state names are typed: keep them. */
+				return usage_error(_("--state: expected ok, warning, expired, "
+						     "must_change, never_set, locked or exempt, "
+						     "got \"%s\""),
 						   optarg);
 			filter.state = (int)state;
 			break;
 		case 'i':
 			if (!parse_days(optarg, &filter.inactive))
-				return usage_error("--inactive: expected a number of days from "
-						   "0 to %d, got \"%s\"", PP_DAYS_MAX, optarg);
+				return usage_error(_("--inactive: expected a number of days from "
+						     "0 to %1$d, got \"%2$s\""), PP_DAYS_MAX, optarg);
 			break;
 		default:
 			return option_error("report", opt, argv);
 		}
 	}
 	if (optind != argc)
-		return usage_error("report: unexpected argument \"%s\"", argv[optind]);
+		return usage_error(_("report: unexpected argument \"%s\""), argv[optind]);
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	r = report_new();
@@ -770,8 +830,8 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	rc = fetch_rows(c, r);
 	if (rc != PP_OK) {
 		report_free(r);
-		snprintf(denied, sizeof(denied), "reports are for root and members of the "
-			 "%s group", c->policy.audit_group);
+		snprintf(denied, sizeof(denied), _("reports are for root and members of the "
+						   "%s group"), c->policy.audit_group);
 		return fail(c, rc, denied);
 	}
 	shown = report_write(r, &filter, fmt, stdout);
@@ -779,7 +839,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	report_write_summary(r, shown, fmt == REPORT_TABLE ? stdout : stderr);
 	report_free(r);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+		error_msg(_("write error: %s"), strerror(errno));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -804,23 +864,23 @@ static int cmd_review(struct ctl *c, int argc, char **argv)
 		if (opt != 'f')
 			return option_error("review", opt, argv);
 		if (!report_format_parse(optarg, &fmt))
-			return usage_error("--format: expected table, csv or json, got \"%s\"",
+			return usage_error(_("--format: expected table, csv or json, got \"%s\""),
 					   optarg);
 	}
 	if (optind != argc)
-		return usage_error("review: unexpected argument \"%s\"", argv[optind]);
+		return usage_error(_("review: unexpected argument \"%s\""), argv[optind]);
 	if (need_config(c) != EXIT_OK)
 		return EXIT_ERROR;
 	rc = review_fetch(&c->policy, &v);
 	if (rc != PP_OK) {
-		snprintf(denied, sizeof(denied), "reviews are for root and members of the "
-			 "%s group", c->policy.audit_group);
+		snprintf(denied, sizeof(denied), _("reviews are for root and members of the "
+						   "%s group"), c->policy.audit_group);
 		return fail(c, rc, denied);
 	}
 	review_write(v, fmt, stdout);
 	review_free(v);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+		error_msg(_("write error: %s"), strerror(errno));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -842,8 +902,8 @@ static int read_audit_key(const char *path, uint8_t *key)
 	if (rc == PP_OK)
 		return EXIT_OK;
 	if (rc == PP_ERR_IO && (saved == EACCES || saved == EPERM)) {
-		fprintf(stderr, "%s: the audit key %s is readable by root only: run "
-			"\"pam_policyctl audit verify\" as root\n", prog, path);
+		error_msg(_("the audit key %s is readable by root only: run "
+			    "\"pam_policyctl audit verify\" as root"), path);
 		return EXIT_DENIED;
 	}
 	fprintf(stderr, "%s: %s\n", prog, err);
@@ -921,7 +981,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	pp_err rc;
 
 	if (argc < 2 || strcmp(argv[1], "verify") != 0)
-		return usage_error("usage: pam_policyctl audit verify [FILE...]");
+		return usage_error("%s", _("usage: pam_policyctl audit verify [FILE...]"));
 	/* Options after "verify": argv + 1 is "verify" [--format F] [FILE...]. */
 	if ((ex = parse_format_only("audit verify", argc - 1, argv + 1, &json)) != EXIT_OK)
 		return ex;
@@ -939,12 +999,11 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 			     PATHS_AUDIT_KEY) != PP_OK ||
 	    paths_state_file(head_path, sizeof(head_path), c->policy.state_dir,
 			     PATHS_AUDIT_HEAD) != PP_OK) {
-		fprintf(stderr, "%s: state directory path too long: %s\n", prog,
-			c->policy.state_dir);
+		error_msg(_("state directory path too long: %s"), c->policy.state_dir);
 		return EXIT_ERROR;
 	}
 	if (sodium_init() < 0 || (key = sodium_malloc(AUDIT_KEY_BYTES)) == NULL) {
-		fprintf(stderr, "%s: libsodium failed to start\n", prog);
+		error_msg("%s", _("libsodium failed to start"));
 		return EXIT_ERROR;
 	}
 	memset(&v, 0, sizeof(v));
@@ -960,8 +1019,8 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	saved = errno;
 	sodium_free(key);
 	if (rc != PP_OK) {
-		fprintf(stderr, "%s: cannot read the audit log: %s\n", prog,
-			v.detail[0] ? v.detail : pp_strerror(rc));
+		error_msg(_("cannot read the audit log: %s"),
+			  v.detail[0] ? v.detail : pp_strerror(rc));
 		return saved == EACCES ? EXIT_DENIED : EXIT_ERROR;
 	}
 	if (json)
@@ -971,21 +1030,37 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 		printf("%s:%lu: %s: %s\n", v.notices[i].file ? v.notices[i].file : "?",
 		       v.notices[i].line, auditlog_problem_name(v.notices[i].problem),
 		       v.notices[i].detail);
-	if (v.torn + v.gaps > v.nnotices)
-		printf("(%lu more torn line(s) and gap(s) not shown)\n",
-		       v.torn + v.gaps - (unsigned long)v.nnotices);
+	if (v.torn + v.gaps > v.nnotices) {
+		unsigned long more = v.torn + v.gaps - (unsigned long)v.nnotices;
+		printf(P_("(%lu more torn line or gap not shown)\n",
+			  "(%lu more torn lines and gaps not shown)\n", more), more);
+	}
 	if (v.problem == AUDIT_CLEAN) {
-		if (v.torn + v.gaps > 0)
-			printf("clean: %lu lines, chain intact (%lu torn by a crash, %lu "
-			       "gap(s), %llu event(s) written late, none missing)\n",
-			       v.lines, v.torn, v.gaps, (unsigned long long)v.events_held);
-		else
-			printf("clean: %lu lines, chain intact\n", v.lines);
+		printf(P_("clean: %lu line, chain intact", "clean: %lu lines, chain intact",
+			  v.lines), v.lines);
+		if (v.torn + v.gaps > 0) {
+			/* TRANSLATORS: the parts of "(1 torn by a crash, 2 gaps, 3
+			   events written late, none missing)" after "clean: N
+			   lines, chain intact"; torn: lines. */
+			printf(" (");
+			printf(P_("%lu torn by a crash", "%lu torn by a crash", v.torn), v.torn);
+			printf(", ");
+			printf(P_("%lu gap", "%lu gaps", v.gaps), v.gaps);
+			printf(", ");
+			printf(P_("%llu event written late", "%llu events written late",
+				  v.events_held), (unsigned long long)v.events_held);
+			printf(", %s)", _("none missing"));
+		}
+		putchar('\n');
 		return EXIT_OK;
 	}
 	if (v.problem == AUDIT_GAP) {
-		printf("incomplete: %lu lines, chain intact, %llu event(s) missing in "
-		       "%lu gap(s)\n", v.lines, (unsigned long long)v.events_lost, v.gaps);
+		printf(P_("incomplete: %lu line, chain intact", "incomplete: %lu lines, "
+			  "chain intact", v.lines), v.lines);
+		/* TRANSLATORS: after "incomplete: N lines, chain intact". */
+		printf(P_(", %llu event missing", ", %llu events missing", v.events_lost),
+		       (unsigned long long)v.events_lost);
+		printf(P_(" in %lu gap\n", " in %lu gaps\n", v.gaps), v.gaps);
 		return EXIT_FINDING;
 	}
 	printf("%s:%lu: %s: %s\n", v.file ? v.file : "?", v.line,
@@ -1015,21 +1090,21 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 		else if (opt != 'f')
 			return option_error("doctor", opt, argv);
 		else if (!parse_text_format(optarg, &json))
-			return usage_error("--format: expected text or json, got \"%s\"",
+			return usage_error(_("--format: expected text or json, got \"%s\""),
 					   optarg);
 	}
 	if (optind != argc)
-		return usage_error("doctor: unexpected argument \"%s\"", argv[optind]);
+		return usage_error(_("doctor: unexpected argument \"%s\""), argv[optind]);
 	doctor_findings_init(&f);
 	if (!c->config_ok)
-		doctor_add(&f, DOCTOR_PROBLEM, "configuration: %s - fix it: until then the "
+		doctor_add(&f, DOCTOR_PROBLEM, _("configuration: %s - fix it: until then the "
 			   "module refuses password changes (it fails closed); the checks "
-			   "below use the built-in defaults", c->config_err);
+			   "below use the built-in defaults"), c->config_err);
 	else if (c->policy.file[0] != '\0')
-		doctor_add(&f, DOCTOR_OK, "configuration %s parses", c->policy.file);
+		doctor_add(&f, DOCTOR_OK, _("configuration %s parses"), c->policy.file);
 	else
-		doctor_add(&f, DOCTOR_NOTE, "no configuration file %s: the built-in "
-			   "defaults apply (see pam_policyctl policy)",
+		doctor_add(&f, DOCTOR_NOTE, _("no configuration file %s: the built-in "
+			   "defaults apply (see pam_policyctl policy)"),
 			   c->config ? c->config : POLICY_DEFAULT_FILE);
 	doctor_daemon(&c->policy, &f);
 	doctor_state(&c->policy, &f);
@@ -1052,10 +1127,10 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 		return ex != EXIT_OK ? ex : problems > 0 ? EXIT_FINDING : EXIT_OK;
 	}
 	if (problems > 0) {
-		printf("%zu problem%s found\n", problems, problems == 1 ? "" : "s");
+		printf(P_("%zu problem found\n", "%zu problems found\n", problems), problems);
 		return EXIT_FINDING;
 	}
-	printf("no problems found\n");
+	printf("%s", _("no problems found\n"));
 	return EXIT_OK;
 }
 
@@ -1113,6 +1188,10 @@ int main(int argc, char **argv)
 	int opt;
 
 	memset(&c, 0, sizeof(c));
+	/* The user's language for every message (JSON and CSV stay English). */
+	setlocale(LC_ALL, "");
+	(void)bindtextdomain(I18N_DOMAIN, PATHS_LOCALEDIR);
+	(void)textdomain(I18N_DOMAIN);
 	opterr = 0;   /* option_error words every complaint, with our prefix */
 	while ((opt = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -1133,7 +1212,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "%s: no command given\n", prog);
+		error_msg("%s", _("no command given"));
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -1145,5 +1224,5 @@ int main(int argc, char **argv)
 			return commands[i].run(&c, argc - optind, argv + optind);
 		}
 	}
-	return usage_error("unknown command \"%s\"", argv[optind]);
+	return usage_error(_("unknown command \"%s\""), argv[optind]);
 }

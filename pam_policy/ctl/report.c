@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "auditlog.h"
 #include "bounds.h"
+#include "i18n.h"
 #include "utf8.h"
 
 /* Output is written by one thread under flockfile: skip per-call locking. */
@@ -151,9 +153,11 @@ static const char *const col_keys[NCOLS] = {
 	"user", "uid", "last_change", "age_days", "expires", "days_left", "state",
 	"history", "clock", "last_login",
 };
+/* TRANSLATORS: the column titles of "pam_policyctl report" (a table):
+   upper case, short, no spaces (an underscore joins words). */
 static const char *const col_titles[NCOLS] = {
-	"USER", "UID", "LAST_CHANGE", "AGE", "EXPIRES", "DAYS_LEFT", "STATE",
-	"HISTORY", "CLOCK", "LAST_LOGIN",
+	N_("USER"), N_("UID"), N_("LAST_CHANGE"), N_("AGE"), N_("EXPIRES"),
+	N_("DAYS_LEFT"), N_("STATE"), N_("HISTORY"), N_("CLOCK"), N_("LAST_LOGIN"),
 };
 static const bool col_numeric[NCOLS] = {
 	false, true, false, true, false, true, false, true, false, false,
@@ -287,11 +291,78 @@ static void table_user(FILE *out, const char *s)
 	fputs(report_printable(s, text, sizeof(text)), out);
 }
 
-/* One cell padded to width: numbers to the right, text to the left. */
-static void table_cell(FILE *out, const char *v, int width, bool right, bool last,
-		       bool user)
+int report_text_width(const char *s)
 {
-	int pad = width - (int)strlen(v);
+	wchar_t w[256];
+	size_t n = mbstowcs(w, s, sizeof(w) / sizeof(w[0]));
+	int cols;
+
+	if (n == (size_t)-1 || n >= sizeof(w) / sizeof(w[0]))
+		return (int)strlen(s);
+	cols = wcswidth(w, n);
+	return cols < 0 ? (int)n : cols;
+}
+
+/*
+ * The words a table shows in the user's language (titles, states, the
+ * clock's "future"), with their widths on a terminal, looked up once per
+ * table rather than once per row.
+ */
+struct table_words {
+	const char *title[NCOLS];
+	int title_width[NCOLS];
+	const char *state[AGING_STATE_COUNT];
+	int state_width[AGING_STATE_COUNT];
+	const char *future;
+	int future_width;
+};
+
+static void table_words_init(struct table_words *t)
+{
+	for (int c = 0; c < NCOLS; c++) {
+		t->title[c] = _(col_titles[c]);
+		t->title_width[c] = report_text_width(t->title[c]);
+	}
+	for (int i = 0; i < AGING_STATE_COUNT; i++) {
+		t->state[i] = aging_state_label((enum aging_state)i);
+		t->state_width[i] = report_text_width(t->state[i]);
+	}
+	/* TRANSLATORS: the CLOCK column of a report: a stored date lies
+	   after the daemon's clock (the clock jumped). */
+	t->future = _("future");
+	t->future_width = report_text_width(t->future);
+}
+
+/* The width a cell of the table takes (its words translated in t). */
+static int cell_width(const struct table_words *t, const struct report_row *row,
+		      const struct cells *cells, int c)
+{
+	if (c == COL_STATE && (unsigned)row->state < AGING_STATE_COUNT)
+		return t->state_width[row->state];
+	if (c == COL_CLOCK && cells->v[c][0] != '\0')
+		return t->future_width;
+	return cells->v[c][0] ? (int)strlen(cells->v[c]) : 1;
+}
+
+/* A cell's text in the table: the translated state and clock words. */
+static const char *cell_text(const struct table_words *t, const struct report_row *row,
+			     const struct cells *cells, int c)
+{
+	if (c == COL_STATE && (unsigned)row->state < AGING_STATE_COUNT)
+		return t->state[row->state];
+	if (c == COL_CLOCK && cells->v[c][0] != '\0')
+		return t->future;
+	return cells->v[c][0] ? cells->v[c] : "-";
+}
+
+/*
+ * One cell padded to width: numbers to the right, text to the left; vw
+ * is the columns v takes.
+ */
+static void table_cell(FILE *out, const char *v, int vw, int width, bool right,
+		       bool last, bool user)
+{
+	int pad = width - vw;
 
 	if (right)
 		for (int i = 0; i < pad; i++)
@@ -313,30 +384,36 @@ static void table_cell(FILE *out, const char *v, int width, bool right, bool las
 static size_t write_table(const struct report *r, const struct report_filter *f,
 			  FILE *out)
 {
+	struct table_words words;
 	struct cells cells;
 	int width[NCOLS];
 	size_t shown = 0;
 
+	table_words_init(&words);
 	for (int c = 0; c < NCOLS; c++)
-		width[c] = (int)strlen(col_titles[c]);
+		width[c] = words.title_width[c];
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (!report_row_matches(&r->rows[i], f))
 			continue;
 		row_cells(&r->rows[i], &cells);
 		for (int c = 0; c < NCOLS; c++) {
-			int len = cells.v[c][0] ? (int)strlen(cells.v[c]) : 1;
+			int len = cell_width(&words, &r->rows[i], &cells, c);
 			if (len > width[c])
 				width[c] = len;
 		}
 	}
 	for (int c = 0; c < NCOLS; c++)
-		table_cell(out, col_titles[c], width[c], col_numeric[c], c + 1 == NCOLS, false);
+		table_cell(out, words.title[c], words.title_width[c], width[c], col_numeric[c],
+			   c + 1 == NCOLS, false);
 	for (size_t i = 0; i < r->nrows; i++) {
-		if (!report_row_matches(&r->rows[i], f))
+		const struct report_row *row = &r->rows[i];
+
+		if (!report_row_matches(row, f))
 			continue;
-		row_cells(&r->rows[i], &cells);
+		row_cells(row, &cells);
 		for (int c = 0; c < NCOLS; c++)
-			table_cell(out, cells.v[c][0] ? cells.v[c] : "-", width[c],
+			table_cell(out, cell_text(&words, row, &cells, c),
+				   cell_width(&words, row, &cells, c), width[c],
 				   col_numeric[c], c + 1 == NCOLS, c == COL_USER);
 		shown++;
 	}
@@ -505,10 +582,15 @@ void report_write_summary(const struct report *r, size_t shown, FILE *out)
 		AGING_NEVER_SET, AGING_LOCKED, AGING_EXEMPT,
 	};
 
-	fprintf(out, "summary: %zu users (", r->nrows);
+	/* TRANSLATORS: the report's last line: "summary: 3 users (ok 1,
+	   warning 1, ...), 3 shown; policy: max_age_days=90 ..."; the state
+	   words are the table's; max_age_days, warn_days and history are
+	   settings: keep them. */
+	fprintf(out, P_("summary: %zu user (", "summary: %zu users (", r->nrows), r->nrows);
 	for (int i = 0; i < AGING_STATE_COUNT; i++)
-		fprintf(out, "%s%s %zu", i ? ", " : "", aging_state_name(order[i]),
+		fprintf(out, "%s%s %zu", i ? ", " : "", aging_state_label(order[i]),
 			r->counts[order[i]]);
-	fprintf(out, "), %zu shown; policy: max_age_days=%d warn_days=%d history=%d\n",
+	fprintf(out, _("), %1$zu shown; policy: max_age_days=%2$d warn_days=%3$d "
+		       "history=%4$d\n"),
 		shown, r->info.max_age_days, r->info.warn_days, r->info.history);
 }

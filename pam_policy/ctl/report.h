@@ -152,6 +152,13 @@ void report_json_string(const char *s, FILE *out);
  */
 const char *report_printable(const char *s, char *out, size_t cap);
 
+/*
+ * report_text_width - the columns s takes on a terminal in the current
+ * locale (a translated title is wider or narrower than its bytes); strlen
+ * when s cannot be converted.
+ */
+int report_text_width(const char *s);
+
 /* report_format_parse - "table", "csv", "json"; false if unknown. */
 bool report_format_parse(const char *name, enum report_format *out);
 

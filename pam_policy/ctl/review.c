@@ -17,6 +17,7 @@
 #include "auditlog.h"
 #include "bounds.h"
 #include "client.h"
+#include "i18n.h"
 #include "proto.h"
 #include "report.h"
 #include "request.h"
@@ -169,9 +170,11 @@ static const char *const col_keys[NCOLS] = {
 	"user", "uid", "privileged_groups", "last_login", "last_change", "state",
 	"exempt", "exempt_reason",
 };
+/* TRANSLATORS: the column titles of "pam_policyctl review" (a table):
+   upper case, short, no spaces (an underscore joins words). */
 static const char *const col_titles[NCOLS] = {
-	"USER", "UID", "PRIVILEGED_GROUPS", "LAST_LOGIN", "LAST_CHANGE", "STATE",
-	"EXEMPT", "EXEMPT_REASON",
+	N_("USER"), N_("UID"), N_("PRIVILEGED_GROUPS"), N_("LAST_LOGIN"),
+	N_("LAST_CHANGE"), N_("STATE"), N_("EXEMPT"), N_("EXEMPT_REASON"),
 };
 
 /* Room for a cell: a name made printable, or "exempt group NAME". */
@@ -189,24 +192,34 @@ static void date_cell(int64_t t, char *buf)
 		buf[0] = '\0';
 }
 
+/* Why an account is exempt: N_() words, translated for the table only. */
 static const char *reason_text(unsigned exemption)
 {
 	switch (exemption) {
 	case PROTO_EXEMPTION_USER:
-		return "exempt user";
+		return N_("exempt user");
 	case PROTO_EXEMPTION_GROUP:
-		return "exempt group";
+		return N_("exempt group");
 	case PROTO_EXEMPTION_SYSTEM:
-		return "system account";
+		return N_("system account");
 	case PROTO_EXEMPTION_NOT_LOCAL:
-		return "not a local user";
+		return N_("not a local user");
 	default:
 		return "";
 	}
 }
 
-/* Every cell of a row as text; "" is unknown or empty. */
-static void row_cells(const struct review_row *row, struct cells *c)
+/* msgid in the user's language when human (the table), else as it is. */
+static const char *cell_word(const char *msgid, bool human)
+{
+	return human && msgid[0] != '\0' ? _(msgid) : msgid;
+}
+
+/*
+ * Every cell of a row as text; "" is unknown or empty. human: the table's
+ * words in the user's language; CSV and JSON keep the English codes.
+ */
+static void row_cells(const struct review_row *row, struct cells *c, bool human)
 {
 	char group[PP_NAME_MAX + 1];
 
@@ -218,14 +231,19 @@ static void row_cells(const struct review_row *row, struct cells *c)
 	(void)report_printable(row->groups, c->v[COL_GROUPS], CELL_MAX);
 	date_cell(row->last_login, c->v[COL_LOGIN]);
 	date_cell(row->last_change, c->v[COL_CHANGE]);
-	snprintf(c->v[COL_STATE], CELL_MAX, "%s", aging_state_name(row->state));
+	snprintf(c->v[COL_STATE], CELL_MAX, "%s",
+		 human ? aging_state_label(row->state) : aging_state_name(row->state));
 	snprintf(c->v[COL_EXEMPT], CELL_MAX, "%s",
-		 row->exemption != PROTO_EXEMPTION_NONE ? "yes" : "no");
+		 cell_word(row->exemption != PROTO_EXEMPTION_NONE ? N_("yes") : N_("no"),
+			   human));
 	if (row->exemption == PROTO_EXEMPTION_GROUP && row->exempt_group[0] != '\0') {
 		(void)report_printable(row->exempt_group, group, sizeof(group));
-		snprintf(c->v[COL_REASON], CELL_MAX, "exempt group %s", group);
+		snprintf(c->v[COL_REASON], CELL_MAX,
+			 /* TRANSLATORS: %s is a group name. */
+			 human ? _("exempt group %s") : "exempt group %s", group);
 	} else {
-		snprintf(c->v[COL_REASON], CELL_MAX, "%s", reason_text(row->exemption));
+		snprintf(c->v[COL_REASON], CELL_MAX, "%s",
+			 cell_word(reason_text(row->exemption), human));
 	}
 }
 
@@ -239,18 +257,34 @@ static void rfc3339(int64_t t, char *buf, size_t cap)
 		snprintf(buf, cap, "unknown");
 }
 
-/* The header lines, each behind prefix ("# " for the table and CSV). */
-static void write_header(const struct review *v, const char *eol, FILE *out)
+/*
+ * The header lines, each behind "# " (the table and CSV); human: in the
+ * user's language (the table).
+ */
+static void write_header(const struct review *v, const char *eol, bool human, FILE *out)
 {
 	char when[40], host[sizeof(v->host)], policy[sizeof(v->policy)];
 
 	rfc3339(v->now, when, sizeof(when));
 	(void)report_printable(v->host, host, sizeof(host));
 	(void)report_printable(v->policy, policy, sizeof(policy));
-	fprintf(out, "# access review of %s%s", host, eol);
-	fprintf(out, "# generated: %s%s", when, eol);
-	fprintf(out, "# policy: %s%s", policy, eol);
-	fprintf(out, "# accounts: %zu%s", v->n, eol);
+	if (!human) {
+		fprintf(out, "# access review of %s%s", host, eol);
+		fprintf(out, "# generated: %s%s", when, eol);
+		fprintf(out, "# policy: %s%s", policy, eol);
+		fprintf(out, "# accounts: %zu%s", v->n, eol);
+		return;
+	}
+	/* TRANSLATORS: the header lines of "pam_policyctl review"; %s is the
+	   host name, a time (RFC 3339), the policy's settings. */
+	fprintf(out, _("# access review of %s"), host);
+	fputs(eol, out);
+	fprintf(out, _("# generated: %s"), when);
+	fputs(eol, out);
+	fprintf(out, _("# policy: %s"), policy);
+	fputs(eol, out);
+	fprintf(out, _("# accounts: %zu"), v->n);
+	fputs(eol, out);
 }
 
 static void write_table(const struct review *v, FILE *out)
@@ -260,22 +294,29 @@ static void write_table(const struct review *v, FILE *out)
 
 	if (cells == NULL)
 		return;
-	write_header(v, "\n", out);
+	write_header(v, "\n", true, out);
 	for (int c = 0; c < NCOLS; c++)
-		width[c] = (int)strlen(col_titles[c]);
+		width[c] = report_text_width(_(col_titles[c]));
 	for (size_t i = 0; i < v->n; i++) {
-		row_cells(&v->rows[i], cells);
+		row_cells(&v->rows[i], cells, true);
 		for (int c = 0; c < NCOLS; c++) {
 			int len = cells->v[c][0] ? (int)utf8_length(cells->v[c], strlen(cells->v[c])) : 1;
 			if (len > width[c])
 				width[c] = len;
 		}
 	}
-	for (int c = 0; c < NCOLS; c++)
-		fprintf(out, "%-*s%s", c + 1 < NCOLS ? width[c] : 0, col_titles[c],
-			c + 1 < NCOLS ? "  " : "\n");
+	for (int c = 0; c < NCOLS; c++) {
+		const char *title = _(col_titles[c]);
+		int pad = width[c] - report_text_width(title);
+
+		fputs(title, out);
+		if (c + 1 < NCOLS)
+			fprintf(out, "%*s  ", pad > 0 ? pad : 0, "");
+		else
+			putc('\n', out);
+	}
 	for (size_t i = 0; i < v->n; i++) {
-		row_cells(&v->rows[i], cells);
+		row_cells(&v->rows[i], cells, true);
 		for (int c = 0; c < NCOLS; c++) {
 			const char *s = cells->v[c][0] ? cells->v[c] : "-";
 			int pad = width[c] - (int)utf8_length(s, strlen(s));
@@ -310,11 +351,11 @@ static void write_csv(const struct review *v, FILE *out)
 
 	if (cells == NULL)
 		return;
-	write_header(v, "\r\n", out);
+	write_header(v, "\r\n", false, out);
 	for (int c = 0; c < NCOLS; c++)
 		fprintf(out, "%s%s", col_keys[c], c + 1 < NCOLS ? "," : "\r\n");
 	for (size_t i = 0; i < v->n; i++) {
-		row_cells(&v->rows[i], cells);
+		row_cells(&v->rows[i], cells, false);
 		for (int c = 0; c < NCOLS; c++) {
 			csv_text(cells->v[c], out);
 			fputs(c + 1 < NCOLS ? "," : "\r\n", out);
@@ -339,7 +380,7 @@ static void write_json(const struct review *v, FILE *out)
 	for (size_t i = 0; i < v->n; i++) {
 		const struct review_row *row = &v->rows[i];
 
-		row_cells(row, cells);
+		row_cells(row, cells, false);
 		fputs(i ? ",\n {" : "\n {", out);
 		for (int c = 0; c < NCOLS; c++) {
 			fprintf(out, "%s\"%s\":", c ? "," : "", col_keys[c]);

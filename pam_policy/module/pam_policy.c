@@ -28,6 +28,7 @@
 #include "aging.h"
 #include "blocklist.h"
 #include "bounds.h"
+#include "i18n.h"
 #include "policy.h"
 #include "request.h"
 #include "rules.h"
@@ -39,24 +40,25 @@
 
 static const char *const mode_words[] = { "record", "breachcheck", NULL };
 
+/* The texts shown to users (translated by say_text), never logged. */
 static const char misconfigured_text[] =
-	"The password policy is misconfigured, so the password cannot be "
-	"changed now. Please contact your system administrator.";
+	N_("The password policy is misconfigured, so the password cannot be "
+	   "changed now. Please contact your system administrator.");
 
 static const char busy_text[] =
-	"The password service is busy; please try again in a moment.";
+	N_("The password service is busy; please try again in a moment.");
 
 static const char dictionary_missing_text[] =
-	"The password dictionary is missing, so the password cannot be checked "
-	"now. Please tell your system administrator.";
+	N_("The password dictionary is missing, so the password cannot be checked "
+	   "now. Please tell your system administrator.");
 
 static const char breach_unavailable_text[] =
-	"The list of breached passwords cannot be read, so the password cannot be "
-	"checked now. Please tell your system administrator.";
+	N_("The list of breached passwords cannot be read, so the password cannot be "
+	   "checked now. Please tell your system administrator.");
 
 static const char breached_login_text[] =
-	"Your password appears in a list of passwords exposed in data breaches. "
-	"You must choose a new one now.";
+	N_("Your password appears in a list of passwords exposed in data breaches. "
+	   "You must choose a new one now.");
 
 /*
  * pam_set_data name: the auth line (breachcheck) found the login password
@@ -65,11 +67,6 @@ static const char breached_login_text[] =
  */
 #define BREACHED_DATA "pam_policy_breached"
 static bool breached_at_login(pam_handle_t *pamh);
-
-/* %d: RULES_MAX_BYTES. */
-static const char hard_limit_format[] =
-	"Root cannot override this: a password must not be empty, must be valid "
-	"UTF-8 text and at most %d bytes long.";
 
 /* pam_set_data name of the time budget of one pam_chauthtok call. */
 #define BUDGET_DATA "pam_policy_budget"
@@ -137,11 +134,18 @@ static bool has_word(int argc, const char **argv, const char *word)
 	return false;
 }
 
+/* Show text (already in the user's language) unless PAM_SILENT. */
 static void say(pam_handle_t *pamh, int flags, int style, const char *text)
 {
 	if (flags & PAM_SILENT)
 		return;
 	pam_prompt(pamh, style, NULL, "%s", text);
+}
+
+/* Show one of the N_() texts above, translated. */
+static void say_text(pam_handle_t *pamh, int flags, int style, const char *msgid)
+{
+	say(pamh, flags, style, _(msgid));
 }
 
 /* Load the policy; on error tell syslog the details and the user the gist. */
@@ -155,7 +159,7 @@ static bool load_policy(pam_handle_t *pamh, int flags, int argc,
 		return true;
 	pam_syslog(pamh, LOG_ERR, "configuration error: %s", err);
 	if (tell_user)
-		say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+		say_text(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
 	return false;
 }
 
@@ -195,12 +199,19 @@ static bool caller_is_root_warn_only(const struct policy *p, int flags)
 
 /*
  * Get the candidate password: from PAM_AUTHTOK with use_authtok, else by
- * prompting. Returns a PAM code; *password is a malloc'd copy to wipe.
+ * prompting. The prompt is libpam's (pam_get_authtok_noverify: "New
+ * password: " in Linux-PAM's own translation, as pam_unix asks), so the
+ * dialogue reads in one language. libpam returns a PAM_AUTHTOK that is
+ * already set instead of asking, so it is cleared first: without
+ * use_authtok this line always asks (an earlier module's token, or this
+ * line's previous, rejected attempt, is not the answer). Returns a PAM
+ * code; *password is a malloc'd copy to wipe.
  */
 static int get_new_password(pam_handle_t *pamh, const struct policy *p,
 			    char **password)
 {
 	const void *item = NULL;
+	const char *typed = NULL;
 	int rc;
 
 	*password = NULL;
@@ -214,28 +225,32 @@ static int get_new_password(pam_handle_t *pamh, const struct policy *p,
 		*password = strdup(item);
 		return *password ? PAM_SUCCESS : PAM_BUF_ERR;
 	}
-	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, password, "New password: ");
-	if (rc != PAM_SUCCESS || *password == NULL) {
-		secret_free(password);
+	rc = pam_set_item(pamh, PAM_AUTHTOK, NULL);
+	if (rc == PAM_SUCCESS)
+		rc = pam_get_authtok_noverify(pamh, &typed, NULL);
+	if (rc != PAM_SUCCESS || typed == NULL)
 		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
-	}
-	return PAM_SUCCESS;
+	*password = strdup(typed);
+	return *password ? PAM_SUCCESS : PAM_BUF_ERR;
 }
 
+/*
+ * Ask for the password again (libpam's "Retype new password: "). On a
+ * mismatch libpam itself tells the user, in its own translation ("Sorry,
+ * passwords do not match."), and clears PAM_AUTHTOK: *matches is false
+ * and PAM_SUCCESS is returned, so the caller may ask again. On a match
+ * PAM_AUTHTOK holds the password for the modules below.
+ */
 static int confirm_password(pam_handle_t *pamh, const char *password,
 			    bool *matches)
 {
-	char *again = NULL;
-	int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &again, "Retype new password: ");
+	const char *again = password;
+	int rc = pam_get_authtok_verify(pamh, &again, NULL);
 
-	*matches = false;
-	if (rc != PAM_SUCCESS || again == NULL) {
-		secret_free(&again);
-		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
-	}
-	*matches = strcmp(again, password) == 0;
-	secret_free(&again);
-	return PAM_SUCCESS;
+	*matches = rc == PAM_SUCCESS;
+	if (rc == PAM_TRY_AGAIN)
+		return PAM_SUCCESS;
+	return rc;
 }
 
 static void send_event(pam_handle_t *pamh, const struct policy *p,
@@ -461,7 +476,7 @@ static bool open_breach_filter(pam_handle_t *pamh, int flags, const struct polic
 	pam_syslog(pamh, LOG_ERR, "configuration error: breach filter: %s",
 		   why[0] ? why : pp_strerror(rc));
 	if (tell_user)
-		say(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
+		say_text(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
 	return false;
 }
 
@@ -525,7 +540,7 @@ static int password_update(pam_handle_t *pamh, int flags,
 				   "%s cannot be loaded (dictcheck = yes): install it "
 				   "(cracklib-runtime), set dictpath, or set dictcheck = no",
 				   p->dictpath);
-			say(pamh, flags, PAM_ERROR_MSG, dictionary_missing_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, dictionary_missing_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
@@ -533,13 +548,13 @@ static int password_update(pam_handle_t *pamh, int flags,
 			pam_syslog(pamh, LOG_ERR, "configuration error: the breach filter %s "
 				   "(blocklist) cannot be read: %s: rebuild it with \"pam_policyctl "
 				   "blocklist build\"", p->blocklist, strerror(errno));
-			say(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
 		if (checked != PP_OK) {
 			pam_syslog(pamh, LOG_ERR, "password rules could not run");
-			say(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, misconfigured_text);
 			rc = PAM_AUTHTOK_ERR;
 			goto out;
 		}
@@ -554,7 +569,13 @@ static int password_update(pam_handle_t *pamh, int flags,
 				say(pamh, flags, PAM_ERROR_MSG, message);
 				if (warn_only) {
 					char text[256];
-					snprintf(text, sizeof(text), hard_limit_format,
+					snprintf(text, sizeof(text),
+						 P_("Root cannot override this: a password must not "
+						    "be empty, must be valid UTF-8 text and at most "
+						    "%d byte long.",
+						    "Root cannot override this: a password must not "
+						    "be empty, must be valid UTF-8 text and at most "
+						    "%d bytes long.", RULES_MAX_BYTES),
 						 RULES_MAX_BYTES);
 					say(pamh, flags, PAM_ERROR_MSG, text);
 				}
@@ -562,12 +583,14 @@ static int password_update(pam_handle_t *pamh, int flags,
 				continue;
 			}
 			say(pamh, flags, PAM_TEXT_INFO, message);
+			/* TRANSLATORS: "enforce_for_root = no" is a setting of
+			   pam_policy.conf: keep it as it is. */
 			say(pamh, flags, PAM_TEXT_INFO,
-			    "Accepted anyway because root is exempt from the policy "
-			    "(enforce_for_root = no).");
+			    _("Accepted anyway because root is exempt from the policy "
+			      "(enforce_for_root = no)."));
 		}
 		if (asked == DAEMON_BUSY && !warn_only) {
-			say(pamh, flags, PAM_ERROR_MSG, busy_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, busy_text);
 			rc = PAM_AUTHTOK_ERR;
 			continue;
 		}
@@ -576,27 +599,27 @@ static int password_update(pam_handle_t *pamh, int flags,
 			if (rc != PAM_SUCCESS)
 				goto out;
 			if (!matches) {
-				struct rules_result mismatch;
-				memset(&mismatch, 0, sizeof(mismatch));
-				rules_add(&mismatch, RULE_MISMATCH);
-				rules_format_message(p, &mismatch, message, MESSAGE_SIZE);
-				say(pamh, flags, PAM_ERROR_MSG, message);
+				/* libpam said so; PAM_AUTHTOK is cleared. */
 				rc = PAM_AUTHTOK_ERR;
 				continue;
 			}
-			rc = pam_set_item(pamh, PAM_AUTHTOK, password);
-			if (rc != PAM_SUCCESS)
-				goto out;
 		}
 		rc = PAM_SUCCESS;
 		goto out;
 	}
 	if (attempts > 1)
 		say(pamh, flags, PAM_ERROR_MSG,
-		    "The password was not changed: too many unsuccessful attempts.");
+		    _("The password was not changed: too many unsuccessful attempts."));
 	rc = PAM_AUTHTOK_ERR;
 out:
 	blocklist_close(breach);
+	/*
+	 * libpam's prompt put the candidate into PAM_AUTHTOK: a refused one
+	 * must not reach a writer below (a "required" check line lets the
+	 * stack go on).
+	 */
+	if (rc != PAM_SUCCESS && !p->use_authtok)
+		(void)pam_set_item(pamh, PAM_AUTHTOK, NULL);
 	secret_free(&password);
 	secret_free(&old);
 	free(message);
@@ -622,20 +645,25 @@ static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p
 				   : "too_soon (another change was recorded within "
 				     "the minimum age)");
 	if (r->reused)
-		snprintf(text, sizeof(text),
-			 "Your password was changed, but the change was not recorded: "
-			 "this password is already in your password history.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password was changed, but the change was not recorded: "
+			   "this password is already in your password history."));
 	else if (r->similar)
-		snprintf(text, sizeof(text),
-			 "Your password was changed, but the change was not recorded: "
-			 "it is too similar to a recent password.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password was changed, but the change was not recorded: "
+			   "it is too similar to a recent password."));
 	else
 		snprintf(text, sizeof(text),
-			 "Your password was changed, but the change was not recorded: "
-			 "another change of your password was recorded just before it, "
-			 "and the password may be changed only once every %d day%s. "
-			 "If the new password does not work, contact your system "
-			 "administrator.", p->min_age_days, p->min_age_days == 1 ? "" : "s");
+			 P_("Your password was changed, but the change was not recorded: "
+			    "another change of your password was recorded just before it, "
+			    "and the password may be changed only once every %d day. "
+			    "If the new password does not work, contact your system "
+			    "administrator.",
+			    "Your password was changed, but the change was not recorded: "
+			    "another change of your password was recorded just before it, "
+			    "and the password may be changed only once every %d days. "
+			    "If the new password does not work, contact your system "
+			    "administrator.", p->min_age_days), p->min_age_days);
 	say(pamh, flags, PAM_ERROR_MSG, text);
 }
 
@@ -648,20 +676,31 @@ static void record_refused(pam_handle_t *pamh, int flags, const struct policy *p
 static void record_failed(pam_handle_t *pamh, int flags, const struct policy *p,
 			  const char *user, pp_err rc)
 {
-	const char *why = rc == PP_ERR_BUSY ? "it is busy"
-			  : rc == PP_ERR_STORE ? "it could not store the change"
-			  : rc == PP_ERR_DENIED ? "it refused the request"
-			  : "it cannot be reached";
-	char text[512];
+	const char *text =
+		rc == PP_ERR_BUSY
+			? N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it is busy). The "
+			     "new password is in effect. Please tell your system "
+			     "administrator.")
+		: rc == PP_ERR_STORE
+			? N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it could not store "
+			     "the change). The new password is in effect. Please tell your "
+			     "system administrator.")
+		: rc == PP_ERR_DENIED
+			? N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it refused the "
+			     "request). The new password is in effect. Please tell your "
+			     "system administrator.")
+			: N_("Your password was changed, but the change could not be "
+			     "recorded by the password policy service (it cannot be "
+			     "reached). The new password is in effect. Please tell your "
+			     "system administrator.");
 
 	pam_syslog(pamh, LOG_ALERT,
 		   "password of %s was changed but NOT recorded in the history: "
 		   "daemon at %s: %s", user, p->socket, pp_strerror(rc));
-	snprintf(text, sizeof(text),
-		 "Your password was changed, but the change could not be recorded by "
-		 "the password policy service (%s). The new password is in effect. "
-		 "Please tell your system administrator.", why);
-	say(pamh, flags, PAM_ERROR_MSG, text);
+	say_text(pamh, flags, PAM_ERROR_MSG, text);
 }
 
 /*
@@ -741,17 +780,9 @@ static int password_uncovered(pam_handle_t *pamh, int flags, const struct policy
 	rc = get_new_password(pamh, p, &password);
 	if (rc == PAM_SUCCESS)
 		rc = confirm_password(pamh, password, &matches);
-	if (rc == PAM_SUCCESS && !matches) {
-		struct rules_result mismatch;
-		char message[256];
-		memset(&mismatch, 0, sizeof(mismatch));
-		rules_add(&mismatch, RULE_MISMATCH);
-		rules_format_message(p, &mismatch, message, sizeof(message));
-		say(pamh, flags, PAM_ERROR_MSG, message);
+	/* A mismatch was told by libpam, which cleared PAM_AUTHTOK. */
+	if (rc == PAM_SUCCESS && !matches)
 		rc = PAM_AUTHTOK_ERR;
-	}
-	if (rc == PAM_SUCCESS)
-		rc = pam_set_item(pamh, PAM_AUTHTOK, password);
 	secret_free(&password);
 	return rc == PAM_SUCCESS ? PAM_IGNORE : rc;
 }
@@ -802,17 +833,44 @@ static int password_prelim(pam_handle_t *pamh, int flags, const struct policy *p
 	rules_add(&res, RULE_TOO_SOON);
 	res.min_age_days_left = r.days_left > PP_DAYS_MAX ? PP_DAYS_MAX : (int)r.days_left;
 	log_rejection(pamh, p, budget, user, &res, false, true);
-	snprintf(text, sizeof(text),
-		 "Your password cannot be changed yet: it was changed too recently "
-		 "(passwords may be changed once every %d day%s). You can change it "
-		 "again in %d day%s.", p->min_age_days, p->min_age_days == 1 ? "" : "s",
-		 res.min_age_days_left, res.min_age_days_left == 1 ? "" : "s");
+	{
+		char once[256], again[128];
+
+		snprintf(once, sizeof(once),
+			 P_("Your password cannot be changed yet: it was changed too "
+			    "recently (passwords may be changed once every %d day).",
+			    "Your password cannot be changed yet: it was changed too "
+			    "recently (passwords may be changed once every %d days).",
+			    p->min_age_days), p->min_age_days);
+		snprintf(again, sizeof(again),
+			 P_("You can change it again in %d day.",
+			    "You can change it again in %d days.", res.min_age_days_left),
+			 res.min_age_days_left);
+		snprintf(text, sizeof(text), "%s %s", once, again);
+	}
 	say(pamh, flags, PAM_ERROR_MSG, text);
 	return PAM_AUTHTOK_ERR;
 }
 
-PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
-				const char **argv)
+/*
+ * The user's language for this call (DESIGN.md section 11): the PAM
+ * environment's LANGUAGE, LC_ALL, LC_MESSAGES or LANG (pam_env sets them),
+ * else the process locale. Only the calling thread is switched; the
+ * entry points give it back before they return.
+ */
+static void language_enter(pam_handle_t *pamh, struct i18n_thread *t)
+{
+	struct i18n_env env = {
+		.language = pam_getenv(pamh, "LANGUAGE"),
+		.lc_all = pam_getenv(pamh, "LC_ALL"),
+		.lc_messages = pam_getenv(pamh, "LC_MESSAGES"),
+		.lang = pam_getenv(pamh, "LANG"),
+	};
+
+	i18n_thread_enter(t, &env);
+}
+
+static int chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct policy p;
 	struct users_info info;
@@ -860,11 +918,11 @@ static int account_unreachable(pam_handle_t *pamh, int flags,
 	pam_syslog(pamh, LOG_ALERT,
 		   "login of %s refused: password expiry cannot be checked: daemon at %s: %s "
 		   "(on_unreachable_account = deny)", user, p->socket, pp_strerror(rc));
-	say(pamh, flags, PAM_ERROR_MSG,
-	    rc == PP_ERR_BUSY ? busy_text
-			      : "The password service is unavailable, so the login cannot be "
-				"completed. Please try again later or contact your system "
-				"administrator.");
+	say_text(pamh, flags, PAM_ERROR_MSG,
+		 rc == PP_ERR_BUSY ? busy_text
+				   : N_("The password service is unavailable, so the login "
+					"cannot be completed. Please try again later or contact "
+					"your system administrator."));
 	return PAM_AUTHINFO_UNAVAIL;
 }
 
@@ -930,21 +988,37 @@ static bool expired_login_passes(pam_handle_t *pamh, int flags, const struct pol
 	if (p->expired_nonpassword != POLICY_NONPASSWORD_ALLOW || login_used_password(pamh))
 		return false;
 	if (st->state == AGING_MUST_CHANGE && st->must_change_breached) {
-		snprintf(text, sizeof(text), "Your password appears in a list of passwords "
-			 "exposed in data breaches. You signed in without it: change it the "
-			 "next time you use it.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password appears in a list of passwords exposed in data "
+			   "breaches. You signed in without it: change it the next time you "
+			   "use it."));
 	} else if (st->state == AGING_MUST_CHANGE) {
-		snprintf(text, sizeof(text), "Your password must be changed (required by an "
-			 "administrator). You signed in without it: change it the next time "
-			 "you use it.");
+		snprintf(text, sizeof(text), "%s",
+			 _("Your password must be changed (required by an administrator). "
+			   "You signed in without it: change it the next time you use it."));
+	} else if (st->last_change) {
+		aging_format_date(st->last_change, date, sizeof(date));
+		/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
+		snprintf(text, sizeof(text),
+			 P_("Your password has expired (last changed %1$s; passwords must "
+			    "be changed every %2$d day). You signed in without it: change "
+			    "it the next time you use it.",
+			    "Your password has expired (last changed %1$s; passwords must "
+			    "be changed every %2$d days). You signed in without it: change "
+			    "it the next time you use it.", p->max_age_days),
+			 date, p->max_age_days);
 	} else {
-		aging_format_date(st->last_change ? st->last_change : st->first_seen, date,
-				  sizeof(date));
-		snprintf(text, sizeof(text), "Your password has expired (%s %s; passwords "
-			 "must be changed every %d days). You signed in without it: change "
-			 "it the next time you use it.",
-			 st->last_change ? "last changed" : "no change recorded since", date,
-			 p->max_age_days);
+		aging_format_date(st->first_seen, date, sizeof(date));
+		/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
+		snprintf(text, sizeof(text),
+			 P_("Your password has expired (no change recorded since %1$s; "
+			    "passwords must be changed every %2$d day). You signed in "
+			    "without it: change it the next time you use it.",
+			    "Your password has expired (no change recorded since %1$s; "
+			    "passwords must be changed every %2$d days). You signed in "
+			    "without it: change it the next time you use it.",
+			    p->max_age_days),
+			 date, p->max_age_days);
 	}
 	say(pamh, flags, PAM_TEXT_INFO, text);
 	send_event(pamh, p, b, "expired_nonpassword_login", user, reason);
@@ -960,8 +1034,11 @@ static int account_dormant(pam_handle_t *pamh, int flags, const struct policy *p
 {
 	char text[256], reasons[64];
 
-	snprintf(text, sizeof(text), "Your account has not been used for %ld days and is "
-		 "locked for inactivity; contact your administrator.", days);
+	snprintf(text, sizeof(text),
+		 P_("Your account has not been used for %ld day and is locked for "
+		    "inactivity; contact your administrator.",
+		    "Your account has not been used for %ld days and is locked for "
+		    "inactivity; contact your administrator.", days), days);
 	say(pamh, flags, PAM_ERROR_MSG, text);
 	snprintf(reasons, sizeof(reasons), "inactive,unused_days=%ld", days);
 	send_event(pamh, p, b, "login_refused_inactive", user, reasons);
@@ -969,8 +1046,7 @@ static int account_dormant(pam_handle_t *pamh, int flags, const struct policy *p
 }
 
 /* The account line: rotation. Expired or flagged users must change now. */
-PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
-				const char **argv)
+static int acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct policy p;
 	struct users_info info;
@@ -1020,29 +1096,39 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	switch (st.state) {
 	case AGING_MUST_CHANGE:
 		if (st.must_change_breached) {
-			say(pamh, flags, PAM_ERROR_MSG, breached_login_text);
+			say_text(pamh, flags, PAM_ERROR_MSG, breached_login_text);
 			send_event(pamh, &p, &budget, "password_expired", user,
 				   "must_change,breached");
 			return PAM_NEW_AUTHTOK_REQD;
 		}
 		say(pamh, flags, PAM_ERROR_MSG,
-		    "Your password must be changed (required by an administrator). "
-		    "You must choose a new one now.");
+		    _("Your password must be changed (required by an administrator). "
+		      "You must choose a new one now."));
 		send_event(pamh, &p, &budget, "password_expired", user, "must_change");
 		return PAM_NEW_AUTHTOK_REQD;
 	case AGING_EXPIRED:
 		if (st.last_change)
+			/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
 			snprintf(text, sizeof(text),
-				 "Your password has expired (last changed %s; passwords must be "
-				 "changed every %d days). You must choose a new one now.",
+				 P_("Your password has expired (last changed %1$s; passwords "
+				    "must be changed every %2$d day). You must choose a new one "
+				    "now.",
+				    "Your password has expired (last changed %1$s; passwords "
+				    "must be changed every %2$d days). You must choose a new one "
+				    "now.", p.max_age_days),
 				 last, p.max_age_days);
 		else {
 			char seen[16];
 			aging_format_date(st.first_seen, seen, sizeof(seen));
+			/* TRANSLATORS: %1$s is a date (2026-03-01), %2$d a number of days. */
 			snprintf(text, sizeof(text),
-				 "Your password has expired (no change recorded since %s; "
-				 "passwords must be changed every %d days). You must choose a "
-				 "new one now.", seen, p.max_age_days);
+				 P_("Your password has expired (no change recorded since %1$s; "
+				    "passwords must be changed every %2$d day). You must choose "
+				    "a new one now.",
+				    "Your password has expired (no change recorded since %1$s; "
+				    "passwords must be changed every %2$d days). You must choose "
+				    "a new one now.", p.max_age_days),
+				 seen, p.max_age_days);
 		}
 		say(pamh, flags, PAM_ERROR_MSG, text);
 		send_event(pamh, &p, &budget, "password_expired", user, "expired");
@@ -1050,8 +1136,11 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	case AGING_WARNING: {
 		/* Counted on the daemon's clock, which decided the state. */
 		long days = st.expires ? aging_days_until(st.now, st.expires) : 0;
-		snprintf(text, sizeof(text), "Your password expires in %ld day%s (on %s).",
-			 days, days == 1 ? "" : "s", expires);
+		/* TRANSLATORS: %1$ld is a number of days, %2$s the date (2026-03-01). */
+		snprintf(text, sizeof(text),
+			 P_("Your password expires in %1$ld day (on %2$s).",
+			    "Your password expires in %1$ld days (on %2$s).", days),
+			 days, expires);
 		say(pamh, flags, PAM_TEXT_INFO, text);
 		send_event(pamh, &p, &budget, "expiry_warning", user, "");
 		return PAM_SUCCESS;
@@ -1207,4 +1296,29 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
 			      const char **argv)
 {
 	return PAM_IGNORE;
+}
+
+/* The entry points: each call in the user's language, the thread restored. */
+PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct i18n_thread t;
+	int rc;
+
+	language_enter(pamh, &t);
+	rc = chauthtok(pamh, flags, argc, argv);
+	i18n_thread_leave(&t);
+	return rc;
+}
+
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
+				const char **argv)
+{
+	struct i18n_thread t;
+	int rc;
+
+	language_enter(pamh, &t);
+	rc = acct_mgmt(pamh, flags, argc, argv);
+	i18n_thread_leave(&t);
+	return rc;
 }

@@ -47,7 +47,7 @@
 #      and the minimum age does not refuse it; a plain passwd right after
 #      it is refused by the minimum age (the control); the audit log has
 #      forced_change_completed and no too_soon refusal of the forced ones;
-#   8. breached passwords (issue 12): a filter built by pam_policyctl
+#   8. breached passwords: a filter built by pam_policyctl
 #      blocklist build from a plain list; chpasswd and a real passwd refuse
 #      a listed password with the breach sentence; with "auth optional
 #      pam_policy.so breachcheck" in common-auth, "su - e2ebrsu" with a
@@ -55,6 +55,13 @@
 #      refused), the next su goes straight in; the audit log has
 #      change_rejected breached, breach_detected and forced_change_completed
 #      with the reason breached; doctor says the check is on.
+#   9. languages: de_DE, es_ES and fr_FR UTF-8 locales built
+#      with localedef inside the namespace, the build's catalogues beside
+#      passwd's and Linux-PAM's; a real passwd with LANG=de_DE.UTF-8, then
+#      es_ES, then fr_FR: every prompt and message (pam_unix's, passwd's,
+#      pam_policy's reasons) is the translation, no line is English; so are
+#      pam_policyctl status and report. With PAM_POLICY_E2E_TRANSCRIPTS=FILE
+#      the dialogues and the two commands' output are written there.
 # A summary of PASS/FAIL lines closes the run; any FAIL exits non-zero.
 set -u
 
@@ -77,13 +84,14 @@ faketime_lib=$pp_faketime
 if [ "${PAM_POLICY_E2E_INNER:-}" != 1 ]; then
 	missing=""
 	for t in unshare mount umount useradd usermod chage chpasswd passwd su \
-		runuser expect ssh ssh-keygen /usr/sbin/sshd pamtester; do
+		runuser expect ssh ssh-keygen /usr/sbin/sshd pamtester localedef gettext; do
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
 	[ -n "$secdir" ] || missing="$missing pam_permit.so (in:$pp_libdirs)"
 	[ -n "$faketime_lib" ] || missing="$missing libfaketimeMT.so.1 (in:$pp_libdirs)"
 	for f in "$build/pam_policy.so" "$build/pam_policyd" \
 		"$build/tests/notify_wait" ${faketime_lib:+"$faketime_lib"} \
+		"$build/locale/de/LC_MESSAGES/pam_policy.mo" \
 		${secdir:+"$secdir/pam_unix.so"}; do
 		[ -e "$f" ] || missing="$missing $f"
 	done
@@ -122,6 +130,7 @@ sshd_pid=""
 
 pass() { echo "PASS $*" >>"$results"; echo "e2e: PASS $*"; }
 fail() { echo "FAIL $*" >>"$results"; echo "e2e: FAIL $*"; }
+not_run() { fail "$1: not run ($2)"; }
 check() { # check NAME COMMAND...
 	name=$1; shift
 	if "$@"; then pass "$name"; else fail "$name"; fi
@@ -153,7 +162,9 @@ cleanup() {
 	stop_pid "$sshd_pid"
 	stop_pid "$daemon_pid"
 	# Not strictly needed: the mounts vanish with the namespace.
-	for m in "$secdir" /var/mail /var/log /run /home /etc; do
+	for m in /usr/share/locale/fr/LC_MESSAGES /usr/share/locale/es/LC_MESSAGES \
+		/usr/share/locale/de/LC_MESSAGES /usr/lib/locale "$work/locale-orig" \
+		"$secdir" /var/mail /var/log /run /home /etc; do
 		umount "$m" 2>/dev/null
 	done
 }
@@ -439,6 +450,155 @@ check "audit: no password text in the log" \
 	sh -c '! grep -F -e "$1" -e "$2" -e "$3" -e "$4" -e "$5" "$6"' - \
 	"$PW_INITIAL" "$PW_SHORT" "$PW_SSH" "$PW_WEAK" "$PW_PASSWD" "$audit"
 
+# --- languages (issue 13): passwd in German, Spanish and French -------------
+# The locales are built with localedef into a directory mounted over
+# /usr/lib/locale (the host's own entries, and its locale-archive through a
+# second mount, stay visible), and the build's catalogues join a copy of
+# each /usr/share/locale/LANG/LC_MESSAGES mounted over it: passwd is
+# setuid, so LOCPATH and TEXTDOMAINDIR would not count. passwd runs with
+# LANG=LOCALE only (no PAM environment: Debian's passwd stack has no
+# pam_env), so its setlocale() decides for the whole dialogue.
+PW_DE='Hq4&wNz7%rTmc'
+PW_ES='Ux9@pLd2!sKvb'
+PW_FR='Gk6#yRm3^tWzf'
+languages_ready=no
+setup_languages() {
+	ldir=$work/locale-data
+	mkdir -p "$ldir" "$work/locale-orig" || return 1
+	mount --bind /usr/lib/locale "$work/locale-orig" || return 1
+	for e in "$work/locale-orig"/*; do
+		[ -e "$e" ] || continue
+		ln -s "$e" "$ldir/${e##*/}" || return 1
+	done
+	for l in de_DE es_ES fr_FR; do
+		[ -e "$ldir/$l.UTF-8" ] && rm -f "$ldir/$l.UTF-8"
+		localedef -c -i "$l" -f UTF-8 "$ldir/$l.UTF-8"
+		[ -e "$ldir/$l.UTF-8/LC_CTYPE" ] || { echo "localedef $l.UTF-8 failed"; return 1; }
+	done
+	mount --bind "$ldir" /usr/lib/locale || return 1
+	for lang in de es fr; do
+		msgs=/usr/share/locale/$lang/LC_MESSAGES
+		[ -d "$msgs" ] || { echo "$msgs is missing (passwd's and Linux-PAM's translations)"; return 1; }
+		mkdir -p "$work/messages-$lang" && cp -a "$msgs/." "$work/messages-$lang/" &&
+			install -m 0644 "$build/locale/$lang/LC_MESSAGES/pam_policy.mo" \
+				"$work/messages-$lang/pam_policy.mo" &&
+			mount --bind "$work/messages-$lang" "$msgs" || return 1
+	done
+}
+if logged "$work/languages.log" setup_languages; then
+	languages_ready=yes
+	pass "languages: de_DE, es_ES, fr_FR UTF-8 locales built (localedef) and the catalogues in place, in the namespace"
+else
+	cat "$work/languages.log"
+	fail "languages: locales and catalogues in the namespace"
+fi
+# in_language LOCALE DOMAIN MSGID: MSGID as gettext(1) translates it.
+in_language() {
+	env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG="$1" gettext -e -d "$2" -- "$3"
+}
+# translations LOCALE: export what passwd_i18n.exp expects; false (with a
+# message) when a text has no translation in LOCALE.
+translations() {
+	E2E_T_CURRENT=$(in_language "$1" Linux-PAM "Current password: ")
+	E2E_T_NEW=$(in_language "$1" Linux-PAM "New password: ")
+	E2E_T_RETYPE=$(in_language "$1" Linux-PAM "Retype new password: ")
+	E2E_T_REJECTED=$(in_language "$1" pam_policy "The password was not accepted:")
+	E2E_T_DONE=$(in_language "$1" shadow 'passwd: password updated successfully\n')
+	export E2E_T_CURRENT E2E_T_NEW E2E_T_RETYPE E2E_T_REJECTED E2E_T_DONE
+	for v in "Current password: |$E2E_T_CURRENT" "New password: |$E2E_T_NEW" \
+		"Retype new password: |$E2E_T_RETYPE" \
+		"The password was not accepted:|$E2E_T_REJECTED" \
+		"passwd: password updated successfully|$E2E_T_DONE"; do
+		if [ "${v%%|*}" = "${v#*|}" ]; then
+			echo "no $1 translation of \"${v%%|*}\""
+			return 1
+		fi
+	done
+}
+# english_in FILE: a line of the dialogue still in English.
+english_in() {
+	grep -v '^spawn ' "$1" | grep -i -E 'password|not accepted|retype|successfully|try again|It (is|needs|must|contains|was|repeats|reads) '
+}
+transcripts=$work/transcripts.txt
+: >"$transcripts"
+# passwd_in LOCALE NEW: from $pw_now (the password e2euser has) to NEW.
+passwd_in() {
+	loc=$1
+	if ! translations "$loc" >"$work/translations-$loc.log" 2>&1; then
+		cat "$work/translations-$loc.log"
+		fail "passwd ($loc): the translations it needs are installed"
+		return
+	fi
+	hash_before=$(shadow_hash)
+	echo "--- passwd run by $user with LANG=$loc:"
+	E2E_PW_OLD=$pw_now E2E_PW_WEAK=$PW_WEAK E2E_PW_NEW=$2 LC_ALL=C.UTF-8 \
+		expect -f "$top/tests/e2e/passwd_i18n.exp" "$loc" "$work/passwd-$loc.log" </dev/null
+	if shadow_changed "$hash_before"; then
+		pw_now=$2
+		pass "passwd ($loc): /etc/shadow has the new hash"
+	else
+		fail "passwd ($loc): /etc/shadow has the new hash"
+	fi
+	if english=$(english_in "$work/passwd-$loc.log"); then
+		fail "passwd ($loc): the whole dialogue in one language (English: $english)"
+	else
+		pass "passwd ($loc): the whole dialogue in one language (no English line)"
+	fi
+	{
+		echo "=== passwd run by $user with LANG=$loc (pam_unix, passwd and pam_policy) ==="
+		grep -v '^spawn ' "$work/passwd-$loc.log" | tr -d '\r'
+		echo
+	} >>"$transcripts"
+}
+# ctl_in LOCALE: pam_policyctl status and report with LANG=LOCALE: the
+# labels, headers and summary translated, none left in English.
+ctl_in() {
+	loc=$1
+	c=$build/pam_policyctl
+	in_loc() { env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG="$loc" "$@"; }
+	in_loc "$c" status "$user" >"$work/status-$loc.log" 2>&1 &&
+		in_loc "$c" report >"$work/report-$loc.log" 2>&1 || {
+		cat "$work/status-$loc.log" "$work/report-$loc.log"
+		fail "pam_policyctl ($loc): status and report run"
+		return
+	}
+	label=$(in_language "$loc" pam_policy "Last password change:")
+	title=$(in_language "$loc" pam_policy "LAST_CHANGE")
+	if [ "$label" != "Last password change:" ] && [ "$title" != "LAST_CHANGE" ] &&
+		grep -qF -- "$label" "$work/status-$loc.log" &&
+		grep -qF -- "$title" "$work/report-$loc.log" &&
+		! grep -E 'User:|Policy applies|State:|Last password change|Password expires|Days left|Must change|Remembered|summary:|LAST_CHANGE|DAYS_LEFT|HISTORY' \
+			"$work/status-$loc.log" "$work/report-$loc.log"; then
+		pass "pam_policyctl ($loc): status and report translated, no English label"
+	else
+		fail "pam_policyctl ($loc): status and report translated, no English label"
+	fi
+	{
+		echo "=== pam_policyctl status $user, then report, with LANG=$loc ==="
+		cat "$work/status-$loc.log" "$work/report-$loc.log"
+		echo
+	} >>"$transcripts"
+}
+if [ $languages_ready = yes ]; then
+	pw_now=$PW_PASSWD
+	for loc in de_DE.UTF-8 es_ES.UTF-8 fr_FR.UTF-8; do
+		case $loc in de*) new=$PW_DE ;; es*) new=$PW_ES ;; *) new=$PW_FR ;; esac
+		passwd_in "$loc" "$new"
+		ctl_in "$loc"
+	done
+	echo "--- the three dialogues:"
+	cat "$transcripts"
+	if [ -n "${PAM_POLICY_E2E_TRANSCRIPTS:-}" ]; then
+		cp "$transcripts" "$PAM_POLICY_E2E_TRANSCRIPTS" &&
+			echo "(written to $PAM_POLICY_E2E_TRANSCRIPTS)"
+	fi
+	# shellcheck disable=SC2016  # expanded by the inner sh
+	check "audit: no password text of the language runs in the log" \
+		sh -c '! grep -F -e "$1" -e "$2" -e "$3" "$4"' - "$PW_DE" "$PW_ES" "$PW_FR" "$audit"
+else
+	not_run "passwd in German, Spanish and French" "no locales or catalogues"
+fi
+
 # --- item 3: logins that do not use the password (day 100) ----------------
 # cron is not installed here: its PAM file as the Debian package ships it
 # (account: pam_access and common-account), so that "pamtester cron" runs
@@ -469,7 +629,6 @@ uevent() {
 	return 0
 }
 no_uevent() { ! uevent "$@"; }
-not_run() { fail "$1: not run ($2)"; }
 pamtester_ok() { # pamtester_ok SERVICE USER: acct_mgmt succeeds (exit 0, "done")
 	pamtester "$1" "$2" acct_mgmt >"$work/pamtester-$1-$2.log" 2>&1
 	rc=$?

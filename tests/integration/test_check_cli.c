@@ -243,7 +243,7 @@ START_TEST(test_history_reused_read_only)
 	CHECK(&r, PW_OLD, "--user", "alice", NULL);
 	ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
 	assert_contains(r.out, "It was used before");
-	assert_contains(r.out, "History: compared with the last 5 password(s) of alice");
+	assert_contains(r.out, "History: compared with the last 5 passwords of alice");
 	assert_not_echoed(&r, PW_OLD);
 	run_free(&r);
 

@@ -612,7 +612,7 @@ START_TEST(test_messages)
 	rules_reason_message(RULE_TOO_SOON, &rules_test_policy, &res, msg,
 			     sizeof(msg));
 	ck_assert_str_eq(msg,
-			 "It was changed too recently: you can change it again in 3 day(s).");
+			 "It was changed too recently: you can change it again in 3 days.");
 	rules_reason_message(RULE_REUSED, &rules_test_policy, &res, msg,
 			     sizeof(msg));
 	ck_assert_str_eq(msg,
