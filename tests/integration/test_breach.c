@@ -93,12 +93,12 @@ static void teardown(void)
 	harness_rmtree(dir);
 }
 
-/* dir/name, in one of 8 rotating buffers. */
+/* dir/name, in one of 32 rotating buffers (a test uses fewer). */
 static const char *in_dir(const char *name)
 {
-	static char bufs[8][4400];
+	static char bufs[32][4400];
 	static int next;
-	char *b = bufs[next++ % 8];
+	char *b = bufs[next++ % 32];
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
 	return b;
@@ -511,25 +511,27 @@ START_TEST(test_core_is_looked_up)
 END_TEST
 
 /*
- * A truncated and a corrupt file, named in the configuration: the change
- * is refused with the "cannot be checked" message and a syslog line that
- * names the file; a missing one likewise. pam_policyctl check and doctor
- * say the same.
+ * A truncated file, a corrupt header, corrupt pages and a missing file,
+ * named in the configuration: the change is refused with the "cannot be
+ * checked" message and a syslog line that names the file. pam_policyctl
+ * check and doctor say the same.
  */
 static void assert_broken_filter_refuses(const char *filter, const char *what)
 {
 	struct harness_conv c;
-	char *log;
+	char *log, path[4400];
 	int rc;
 
-	capture_begin(in_dir("syslog.txt"));
+	snprintf(path, sizeof(path), "%s/syslog.txt", dir);
+	capture_begin(path);
 	rc = change("alice", FREE_A, &c);
-	log = capture_end(in_dir("syslog.txt"));
+	log = capture_end(path);
 	ck_assert_msg(rc == PAM_AUTHTOK_ERR, "%s filter: %s", what, pam_strerror(NULL, rc));
 	ck_assert_msg(strstr(c.log, UNAVAILABLE_SENTENCE) != NULL, "%s filter:\n%s", what,
 		      c.log);
-	ck_assert_msg(strstr(log, "configuration error: breach filter") != NULL &&
-		      strstr(log, filter) != NULL, "%s filter, log:\n%s", what, log);
+	ck_assert_msg(strstr(log, "configuration error: ") != NULL &&
+		      strstr(log, "breach filter") != NULL && strstr(log, filter) != NULL,
+		      "%s filter, log:\n%s", what, log);
 	free(log);
 }
 
@@ -537,7 +539,10 @@ START_TEST(test_broken_filters_refuse_changes)
 {
 	const char *list = in_dir("list.txt"), *good = in_dir("good.ppbl");
 	const char *truncated = in_dir("truncated.ppbl"), *corrupt = in_dir("corrupt.ppbl");
-	const char *missing = in_dir("missing.ppbl");
+	const char *missing = in_dir("missing.ppbl"), *badpages = in_dir("badpages.ppbl");
+	struct blocklist *bl = NULL;
+	struct blocklist_info info;
+	char why[512];
 	struct harness_stack spec = {
 		.config = NULL, .check_args = NULL, .writer_file = written, .record = true,
 	};
@@ -573,6 +578,20 @@ START_TEST(test_broken_filters_refuse_changes)
 	data[20] ^= 0x5a;
 	ck_assert_int_eq(write(fd, data, (size_t)st.st_size), st.st_size);
 	close(fd);
+	data[20] ^= 0x5a;
+	/* Bad pages: one byte changed in every data page (pages 1..P follow
+	 * the header page): the header and directory are fine, so it opens,
+	 * and the one page a lookup reads fails its check. */
+	ck_assert_int_eq(blocklist_open(good, &bl, why, sizeof(why)), PP_OK);
+	ck_assert_int_eq(blocklist_info(bl, &info, false), PP_OK);
+	blocklist_close(bl);
+	ck_assert_uint_gt(info.pages, 0);
+	for (uint32_t page = 1; page <= info.pages; page++)
+		data[(size_t)page * BLOCKLIST_PAGE_SIZE + 100] ^= 0x5a;
+	fd = open(badpages, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, (size_t)st.st_size), st.st_size);
+	close(fd);
 	free(data);
 
 	start_with(good);
@@ -587,6 +606,9 @@ START_TEST(test_broken_filters_refuse_changes)
 	snprintf(args, sizeof(args), "retry=1 blocklist=%s", missing);
 	harness_stack_write(dir, "passwd", &spec);
 	assert_broken_filter_refuses(missing, "missing");
+	snprintf(args, sizeof(args), "retry=1 blocklist=%s", badpages);
+	harness_stack_write(dir, "passwd", &spec);
+	assert_broken_filter_refuses(badpages, "bad-page");
 
 	/* The good one still works, from the daemon's configuration. */
 	snprintf(args, sizeof(args), "retry=1");
@@ -630,6 +652,17 @@ START_TEST(test_broken_filters_refuse_changes)
 		ck_assert_msg(strstr(r.out, "problem: breach filter: ") != NULL &&
 			      strstr(r.out, truncated) != NULL, "doctor:\n%s", r.out);
 		ck_assert_int_ne(r.status, 0);
+		run_free(&r);
+		/* Bad pages: doctor reads every page of a small filter. */
+		text = harness_read(daemon_state.config);
+		f = fopen(conf, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%sblocklist = %s\n", text, badpages);
+		fclose(f);
+		free(text);
+		run_ctl(&r, NULL, bad_doctor);
+		ck_assert_msg(strstr(r.out, "is corrupt") != NULL && strstr(r.out, badpages) != NULL,
+			      "doctor:\n%s", r.out);
 		run_free(&r);
 	}
 }
