@@ -43,6 +43,7 @@
 
 #include "blocklist.h"
 #include "digest.h"
+#include "doctor.h"
 #include "harness.h"
 #include "paths.h"
 #include "policy.h"
@@ -973,6 +974,41 @@ START_TEST(test_breached_request_root_only)
 }
 END_TEST
 
+/* doctor checks where the breachcheck line sits in a PAM file. */
+START_TEST(test_doctor_auth_line)
+{
+	const char *good = in_dir("common-auth"), *early = in_dir("early-auth");
+	struct doctor_findings f;
+	bool uses = false;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out;
+
+	harness_write(good, "auth [success=1 default=ignore] pam_unix.so nullok\n"
+			    "auth requisite pam_deny.so\n"
+			    "auth required pam_permit.so\n"
+			    "auth optional pam_policy.so breachcheck\n");
+	harness_write(early, "auth optional pam_policy.so breachcheck\n"
+			     "auth required pam_unix.so\n"
+			     "auth optional pam_policy.so\n");
+	doctor_findings_init(&f);
+	ck_assert_int_eq(doctor_pam_file(good, &f, &uses), PP_OK);
+	ck_assert(uses);
+	ck_assert_uint_eq(doctor_problems(&f), 0);
+	ck_assert_int_eq(doctor_pam_file(early, &f, &uses), PP_OK);
+	ck_assert_uint_eq(doctor_problems(&f), 2);
+	out = open_memstream(&text, &size);
+	ck_assert_ptr_nonnull(out);
+	doctor_print(&f, out);
+	fclose(out);
+	ck_assert_msg(strstr(text, "breach check at login, after pam_unix.so (line 1)") &&
+		      strstr(text, "comes before the module that authenticates") &&
+		      strstr(text, "without breachcheck does nothing"), "%s", text);
+	free(text);
+	doctor_findings_free(&f);
+}
+END_TEST
+
 /* pam_policy.so exports the auth functions too, and nothing of lib/. */
 START_TEST(test_module_exports)
 {
@@ -1008,6 +1044,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_login_with_breached_password);
 	tcase_add_test(tc, test_auth_line_never_locks_out);
 	tcase_add_test(tc, test_breached_request_root_only);
+	tcase_add_test(tc, test_doctor_auth_line);
 	tcase_add_test(tc, test_module_exports);
 	suite_add_tcase(s, tc);
 	return s;
