@@ -2,7 +2,7 @@
  * test_breach.c - breached passwords (issue 12): a filter built by the real
  * "pam_policyctl blocklist build" from a plain list or from a HIBP-shaped
  * SHA-1 file generated here, checked by the real libpam stack with a real
- * pam_policyd, at a change (reason breached, with the other reasons) and
+ * pam_policyd (SHA-1 and NTLM files, a directory of range files), at a change (reason breached, with the other reasons) and
  * at login (auth optional pam_policy.so breachcheck: must-change with the
  * reason breached, breach_detected audited, a change forced at once and
  * the flag cleared by the change).
@@ -451,6 +451,69 @@ START_TEST(test_hibp_min_count_through_pam)
 	assert_refused_breached("bob", LISTED_A);
 	rc = change("bob", LISTED_B, &c);
 	ck_assert_msg(rc == PAM_SUCCESS, "%s\n%s", pam_strerror(NULL, rc), c.log);
+}
+END_TEST
+
+/*
+ * The other shapes Have I Been Pwned publishes: NTLM hashes (MD4 of the
+ * UTF-16LE password) in a HASH:COUNT file, and a directory of SHA-1 range
+ * files (named by the first 5 hex digits, holding SUFFIX:COUNT lines).
+ */
+START_TEST(test_hibp_ntlm_and_range_dir)
+{
+	const char *ntlm = in_dir("pwned-ntlm.txt"), *ntlm_filter = in_dir("ntlm.ppbl");
+	const char *ranges = in_dir("ranges"), *range_filter = in_dir("ranges.ppbl");
+	uint8_t d[BLOCKLIST_DIGEST_MAX];
+	char hex[2 * BLOCKLIST_DIGEST_MAX + 1], path[4600], args[4600];
+	struct harness_stack spec = {
+		.check_args = args, .writer_file = written, .record = true,
+	};
+	FILE *f;
+	size_t n;
+
+	f = fopen(ntlm, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 500; i++) {
+		char filler[64];
+		snprintf(filler, sizeof(filler), "ntlm-filler-%d", i);
+		n = blocklist_key(BLOCKLIST_NTLM, filler, strlen(filler), d);
+		ck_assert_uint_eq(n, BLOCKLIST_NTLM_LEN);
+		hex_upper(d, n, hex);
+		fprintf(f, "%s:%d\r\n", hex, 1 + i);
+	}
+	n = blocklist_key(BLOCKLIST_NTLM, LISTED_A, strlen(LISTED_A), d);
+	hex_upper(d, n, hex);
+	fprintf(f, "%s:12\r\n", hex);
+	ck_assert_int_eq(fclose(f), 0);
+	build_filter(ntlm_filter, NULL, ntlm, NULL);
+
+	/* Range files: LISTED_B's, and a neighbour without it. */
+	ck_assert_int_eq(mkdir(ranges, 0755), 0);
+	sha1_hex(LISTED_B, hex);
+	snprintf(path, sizeof(path), "%s/%.5s", ranges, hex);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s:9\r\n", hex + 5);
+	ck_assert_int_eq(fclose(f), 0);
+	sha1_hex(FREE_B, hex);
+	snprintf(path, sizeof(path), "%s/%.5s", ranges, hex);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s:4\r\n", "0123456789ABCDEF0123456789ABCDEF012");
+	ck_assert_int_eq(fclose(f), 0);
+	build_filter(range_filter, NULL, ranges, NULL);
+
+	start_with(ntlm_filter);
+	spec.config = daemon_state.config;
+	snprintf(args, sizeof(args), "retry=1");
+	harness_stack_write(dir, "passwd", &spec);
+	assert_refused_breached("alice", LISTED_A);
+	assert_accepted("alice", FREE_A);
+
+	snprintf(args, sizeof(args), "retry=1 blocklist=%s", range_filter);
+	harness_stack_write(dir, "passwd", &spec);
+	assert_refused_breached("bob", LISTED_B);
+	assert_accepted("bob", FREE_B);
 }
 END_TEST
 
@@ -1035,6 +1098,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_passwords_pass);
 	tcase_add_test(tc, test_plain_list_through_pam);
 	tcase_add_test(tc, test_hibp_min_count_through_pam);
+	tcase_add_test(tc, test_hibp_ntlm_and_range_dir);
 	tcase_add_test(tc, test_nfc_nfd_refused);
 	tcase_add_test(tc, test_core_is_looked_up);
 	tcase_add_test(tc, test_broken_filters_refuse_changes);
