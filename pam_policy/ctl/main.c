@@ -164,10 +164,10 @@ static const struct command_help {
 	  "accepted, 1 not accepted.\n"
 	  "  --user USER            judge the password as USER's\n" },
 	{ "blocklist",
-	  "usage: pam_policyctl blocklist build -o FILE [--min-count N] [--kind sha1|ntlm]\n"
-	  "           [--plain] [--memory MIB] INPUT...\n"
-	  "       pam_policyctl blocklist info [--format text|json] [--no-verify] FILE\n"
-	  "       pam_policyctl blocklist check [-q] FILE < PASSWORDS\n"
+	  "usage: pam_policyctl [options] blocklist build -o FILE [--min-count N]\n"
+	  "           [--kind sha1|ntlm] [--plain] [--memory MIB] INPUT...\n"
+	  "       pam_policyctl [options] blocklist info [--format text|json] [--no-verify] FILE\n"
+	  "       pam_policyctl [options] blocklist check [-q] FILE < PASSWORDS\n"
 	  "The breach filter. build reads Have I Been Pwned downloads (a directory of\n"
 	  "range files or one HASH:COUNT file, SHA-1 or NTLM) and plain lists (one\n"
 	  "password per line, UTF-8) and replaces FILE atomically. info shows entries,\n"
