@@ -354,8 +354,14 @@ check-e2e:
 
 bench:
 	@sh tests/deps.sh check bench
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench $(B)/tests/bench_blocklist
 	@sh tests/bench/bench.sh $(B)
+
+# Part F's helper (tests/bench/blocklist.sh): the breach filter's reader only.
+$(B)/tests/bench_blocklist: tests/bench/bench_blocklist.c $(call lib_objs,error blocklist digest) | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(PIE) -o $@ $< $(call lib_objs,error blocklist digest) $(ALL_LDFLAGS) \
+	    $(call pc_libs,libsodium)
 
 $(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) | depcheck
 	@mkdir -p $(@D)

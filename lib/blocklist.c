@@ -6,36 +6,42 @@
  *
  *   page 0            the header (BLOCKLIST_PAGE_SIZE bytes, zero-padded)
  *   pages 1..P        data pages, BLOCKLIST_PAGE_SIZE bytes each
- *   directory         P 32-bit keys, one per data page
+ *   directory         P 16-bit key deltas, one per data page
  *
  * Every key's digest gives a 64-bit fingerprint f (its first 8 bytes,
  * big-endian), mapped onto the universe [0, U) by x = floor(f * U / 2^64)
  * with U = entries / fp_rate: a password that is not listed meets a listed
  * x with probability entries / U. The sorted distinct x are cut into runs
- * that fill a page each; page i holds the x in [key[i] << shift,
- * key[i+1] << shift) (the last page: up to U), so the in-memory directory
- * names the one page to read.
+ * that fill a page each. Page i holds the x in [key[i] << shift,
+ * key[i+1] << shift) (the last page: up to U); the directory stores
+ * key[i] - key[i-1] (key[0] = 0), which blocklist_open sums into the page
+ * bounds it keeps in memory, so a lookup knows the one page to read.
  *
- * Inside a page each x is the distance d from the one before (the first:
- * from the page's lower bound), Rice coded with the file's parameter k:
- * the low k bits of d are stored at fixed places from the front of the
- * page (entry j's at bit 16 + j * k, most significant bit first), the
- * quotient d >> k in unary (that many 0 bits, then a 1) in a second
- * stream that runs from the end of the page towards the front (stream bit
- * t is bit t % 8, counted from the least significant, of byte 4095 - t / 8).
- * The two grow towards each other and the page is full when the next entry
- * would make them meet; the bits between stay zero. A reader walks the
- * quotient stream's 1 bits with a word at a time (no bit-by-bit decoding:
- * a few cycles an entry) and reads each remainder by its index. Entry j
- * exists while its 1 bit lies beyond the remainders of j + 1 entries; the
- * first 1 bit that does not is a remainder bit, which ends the page.
- * Bytes 0-1 are the page's check (page_sum folded to 16 bits, over the
- * page with those bytes zero, seeded with the page number); the header
- * holds the sum of all pages' 64-bit sums, which "blocklist info" checks.
+ * Inside a page, the entries below the middle of its range are coded from
+ * its lower bound, the others from the middle; each entry is the distance
+ * d from the one before (the first of a half: from the half's start), Rice
+ * coded with the file's parameter k: the low k bits of d at fixed places
+ * from the front (entry j's at bit 16 + c + j * k, most significant bit
+ * first, c = the width of the count below), the quotient d >> k in unary
+ * (that many 0 bits, then a 1) in a stream that runs from the end of the
+ * page towards the front (stream bit t is bit t % 8, counted from the least
+ * significant, of byte 4095 - t / 8). Bits 16 .. 16 + c - 1 hold how many
+ * entries are below the middle. The two regions grow towards each other;
+ * the page is full when the next entry would make them meet, and the bits
+ * between stay zero. A reader picks its half, finds where that half's
+ * quotients start by counting 1 bits a word at a time, walks the 1 bits
+ * (a few cycles an entry, no bit-by-bit decoding) and reads each remainder
+ * by its index. Entry j exists while its 1 bit lies beyond the remainders
+ * of j + 1 entries; the first 1 bit that does not is a remainder bit, which
+ * ends the page. Bytes 0-1 are the page's check (page_sum folded to 16
+ * bits, over the page with those bytes zero, seeded with the page number);
+ * the header holds the sum of all pages' 64-bit sums, which "blocklist
+ * info" checks.
  *
  * For a mean gap m = U / entries a code costs k + 1 + 1/(e^(2^k/m) - 1)
- * bits (31.41 at m = 1e9, k = 29); pages add 16 bits of check, 32 bits of
- * directory key and the unused gap (about half a code).
+ * bits (31.41 at m = 1e9, k = 29); pages add 16 bits of check, 11 of
+ * count, 16 of directory and the unused gap (about half a code): 31.47
+ * bits an entry in all.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -59,12 +65,13 @@
 #define BL_MAGIC_LEN    8
 #define BL_PAGE         BLOCKLIST_PAGE_SIZE
 #define BL_PAGE_BITS    (BL_PAGE * 8)
-#define BL_DATA_START   16            /* first remainder bit (after the check) */
+#define BL_CHECK_BITS   16            /* the page's check, bytes 0-1 */
+#define BL_SPAN_MAX     65535         /* directory entries are 16-bit key deltas */
 #define BL_SLACK        8             /* zero bytes after a page buffer, for 64-bit loads */
 #define BL_RICE_MAX     47            /* remainders are read with one 64-bit load */
-#define BL_MAX_PAGES    UINT32_MAX    /* directory keys and page numbers are 32-bit */
+#define BL_MAX_PAGES    UINT32_MAX    /* page numbers are 32-bit */
 #define BL_FP_MIN       1e-12
-#define BL_FP_MAX       1e-2
+#define BL_FP_MAX       1e-3
 #define BL_OUT_PAGES    256           /* pages the writer buffers per write */
 
 /* Header field offsets. */
@@ -104,7 +111,7 @@ struct blocklist {
 	uint64_t pages;
 	uint64_t data_sum;
 	int64_t built;
-	uint32_t *keys;          /* pages directory keys */
+	uint64_t *bases;         /* each page's lower bound (key << shift) */
 	char sources[BLOCKLIST_SOURCES_MAX];
 	uint64_t page_reads;     /* atomic */
 };
@@ -243,10 +250,23 @@ static inline uint64_t map_universe(uint64_t f, uint64_t universe)
 	return (uint64_t)(((unsigned __int128)f * universe) >> 64);
 }
 
-static unsigned dir_shift(uint64_t universe)
+/*
+ * The directory's key unit: 2^shift, about a sixteenth of the mean gap m,
+ * so that a page (about a thousand gaps) spans some 16,000 units, well
+ * inside a 16-bit delta, and a page boundary seldom falls in the unit of
+ * the entry before it.
+ */
+static unsigned dir_shift(uint64_t universe, uint64_t entries)
 {
-	unsigned bits = bit_length(universe - 1);
-	return bits > 32 ? bits - 32 : 0;
+	uint64_t mean = universe / (entries > 0 ? entries : 1);
+	unsigned bits = bit_length(mean);
+	return bits > 5 ? bits - 5 : 0;
+}
+
+/* Bits of a page's count of entries below its middle (after the check). */
+static unsigned count_bits(unsigned k)
+{
+	return bit_length((BL_PAGE_BITS - BL_CHECK_BITS) / (k + 1));
 }
 
 /* n (<= 57) bits at bit p of page (most significant first). */
@@ -412,7 +432,7 @@ static pp_err check_header(struct blocklist *bl, const uint8_t *h, const char *p
 		return PP_ERR_CONFIG;
 	}
 	if (bl->universe < 2 || bl->rice < 1 || bl->rice > BL_RICE_MAX ||
-	    bl->shift != dir_shift(bl->universe) ||
+	    bl->shift > 63 ||
 	    bl->pages < 1 || bl->pages > BL_MAX_PAGES ||
 	    bl->entries > bl->universe ||
 	    bl->entries > bl->pages * (uint64_t)BL_PAGE_BITS ||
@@ -421,7 +441,7 @@ static pp_err check_header(struct blocklist *bl, const uint8_t *h, const char *p
 			  "(a damaged or foreign file)", path);
 		return PP_ERR_CONFIG;
 	}
-	want = BL_PAGE * (1 + bl->pages) + 4 * bl->pages;
+	want = BL_PAGE * (1 + bl->pages) + 2 * bl->pages;
 	if (load_le64(h + H_FILE_SIZE) != want) {
 		pp_errorf(why, whylen, "%s: the header's file size does not match its "
 			  "page count", path);
@@ -449,13 +469,13 @@ static pp_err check_header(struct blocklist *bl, const uint8_t *h, const char *p
 static pp_err load_directory(struct blocklist *bl, const uint8_t *h, const char *path,
 			     char *why, size_t whylen)
 {
-	size_t len = (size_t)bl->pages * 4;
+	size_t len = (size_t)bl->pages * 2;
 	uint8_t *raw = malloc(len);
-	uint64_t limit = (bl->universe - 1) >> bl->shift;
+	uint64_t limit = (bl->universe - 1) >> bl->shift, key = 0;
 	pp_err err;
 
-	bl->keys = malloc((size_t)bl->pages * sizeof(uint32_t));
-	if (raw == NULL || bl->keys == NULL) {
+	bl->bases = malloc((size_t)bl->pages * sizeof(*bl->bases));
+	if (raw == NULL || bl->bases == NULL) {
 		free(raw);
 		pp_errorf(why, whylen, "out of memory reading %s", path);
 		return PP_ERR_NOMEM;
@@ -476,14 +496,15 @@ static pp_err load_directory(struct blocklist *bl, const uint8_t *h, const char 
 		return PP_ERR_CONFIG;
 	}
 	for (uint64_t i = 0; i < bl->pages; i++) {
-		bl->keys[i] = load_le32(raw + 4 * i);
-		if ((i == 0 && bl->keys[0] != 0) ||
-		    (i > 0 && bl->keys[i] <= bl->keys[i - 1]) || bl->keys[i] > limit) {
+		uint16_t delta = load_le16(raw + 2 * i);
+		key += delta;
+		if ((i == 0) != (delta == 0) || key > limit) {
 			pp_errorf(why, whylen, "%s: the page directory is out of order at "
 				  "page %llu", path, (unsigned long long)i + 1);
 			free(raw);
 			return PP_ERR_CONFIG;
 		}
+		bl->bases[i] = key << bl->shift;
 	}
 	free(raw);
 	return PP_OK;
@@ -528,6 +549,8 @@ pp_err blocklist_open(const char *path, struct blocklist **out, char *why,
 		pp_errorf(why, whylen, "%s is not a regular file", path);
 		goto fail;
 	}
+	/* Lookups read one page at a random place: no readahead around it. */
+	(void)posix_fadvise(bl->fd, 0, 0, POSIX_FADV_RANDOM);
 	bl->dev = st.st_dev;
 	bl->ino = st.st_ino;
 	bl->size = st.st_size;
@@ -581,7 +604,7 @@ void blocklist_close(struct blocklist *bl)
 		return;
 	if (bl->fd >= 0)
 		close(bl->fd);
-	free(bl->keys);
+	free(bl->bases);
 	free(bl->path);
 	free(bl);
 }
@@ -597,15 +620,14 @@ bool blocklist_changed(struct blocklist *bl)
 	       st.st_mtim.tv_nsec != bl->mtime.tv_nsec;
 }
 
-/* The page whose range holds x: the last key <= x >> shift. */
+/* The page whose range holds x: the last base <= x. */
 static uint64_t find_page(const struct blocklist *bl, uint64_t x)
 {
-	uint32_t key = (uint32_t)(x >> bl->shift);
-	uint64_t lo = 0, hi = bl->pages;   /* keys[lo] <= key < keys[hi] */
+	uint64_t lo = 0, hi = bl->pages;   /* bases[lo] <= x < bases[hi] */
 
 	while (hi - lo > 1) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (bl->keys[mid] <= key)
+		if (bl->bases[mid] <= x)
 			lo = mid;
 		else
 			hi = mid;
@@ -614,48 +636,98 @@ static uint64_t find_page(const struct blocklist *bl, uint64_t x)
 }
 
 /*
- * Search a page (BL_PAGE + BL_SLACK bytes, check verified) for x, the
- * page's range being [lo, hi). 1 found, 0 not, -1 when the codes are
- * inconsistent (errno EBADMSG). The walk does not test each 1 bit for
- * being a quotient's: it runs on until a value reaches x, then tests that
- * entry (the entries before it lie further from the remainders, so they
- * pass when it does). A constant k lets the compiler use plain shifts.
+ * Search one half of a page (BL_PAGE + BL_SLACK bytes, check verified) for
+ * x: the entries j0 .. j_end - 1 (j_end UINT64_MAX: up to the last), whose 1 bits
+ * start at stream bit t0, the first coded from base. 1 found, 0 not, -1
+ * when the codes are inconsistent (errno EBADMSG).
+ *
+ * Entry j's quotients since t0 sum to t_j - t0 - (j - j0) (t_j: the stream
+ * bit of its 1), so v_j = base + ((t_j - t0 - (j - j0)) << k) + (the sum of
+ * the remainders j0..j): no chain through the previous entry's position.
+ * The walk does not test each 1 bit for being a quotient's: it runs on
+ * until a value reaches x, then tests that entry (the entries before it
+ * lie further from the remainders, so they pass when it does). A constant
+ * k lets the compiler use plain shifts.
  */
 static inline __attribute__((always_inline)) int
-page_search_k(const uint8_t *page, const unsigned k, uint64_t lo, uint64_t hi,
-	      uint64_t x)
+half_search_k(const uint8_t *page, const unsigned k, unsigned start, uint64_t j0,
+	      uint64_t j_end, uint64_t t0, uint64_t base, uint64_t hi, uint64_t x)
 {
-	int64_t prev = -1;
-	unsigned rpos = BL_DATA_START;
-	uint64_t v = lo;
+	uint64_t sum_r = 0, j = j0, skew = t0 - j0;
+	unsigned rpos = start + (unsigned)j0 * k;
 
-	for (unsigned a = 0; a < BL_PAGE / 8; a++) {
+	if (j0 >= j_end)
+		return 0;
+	for (uint64_t a = t0 / 64; a < BL_PAGE / 8; a++) {
 		uint64_t w = load_be64(page + BL_PAGE - 8 - 8 * a);
+		if (a == t0 / 64)
+			w &= ~0ULL << (t0 % 64);
 		while (w != 0) {
-			int64_t t = 64 * (int64_t)a + __builtin_ctzll(w);
-			uint64_t r = (load_be64(page + (rpos >> 3)) << (rpos & 7)) >> (64 - k);
+			uint64_t t = 64 * a + (uint64_t)__builtin_ctzll(w);
+			uint64_t v;
 			w &= w - 1;
-			v += ((uint64_t)(t - prev - 1) << k) | r;
+			if (rpos > BL_PAGE_BITS - k)
+				return 0;
+			sum_r += (load_be64(page + (rpos >> 3)) << (rpos & 7)) >> (64 - k);
+			v = base + ((t - j - skew) << k) + sum_r;
 			if (v >= x) {
-				/* entry j = (rpos - BL_DATA_START) / k: its 1 bit must
-				 * lie beyond the remainders of j + 1 entries */
-				int64_t limit = BL_PAGE_BITS - 1 - (int64_t)rpos - (int64_t)k;
-				if (t > limit)
+				/* its 1 bit must lie beyond the remainders of j + 1 entries */
+				if ((int64_t)t > (int64_t)BL_PAGE_BITS - 1 - (int64_t)rpos - (int64_t)k)
 					return 0;
-				if (v >= hi || v < lo)
+				if (v >= hi || v < base)
 					goto corrupt;
 				return v == x;
 			}
-			prev = t;
-			rpos += k;
-			if (rpos > BL_PAGE_BITS - k)
+			j++;
+			if (j == j_end)
 				return 0;
+			rpos += k;
 		}
 	}
 	return 0;
 corrupt:
 	errno = EBADMSG;
 	return -1;
+}
+
+/* The stream bit just after the n-th 1 bit (0 for n 0), or UINT64_MAX. */
+static uint64_t after_ones(const uint8_t *page, uint64_t n)
+{
+	for (uint64_t a = 0; a < BL_PAGE / 8 && n > 0; a++) {
+		uint64_t w = load_be64(page + BL_PAGE - 8 - 8 * a);
+		uint64_t c = (uint64_t)__builtin_popcountll(w);
+		if (c < n) {
+			n -= c;
+			continue;
+		}
+		while (--n > 0)
+			w &= w - 1;
+		return 64 * a + (uint64_t)__builtin_ctzll(w) + 1;
+	}
+	return n == 0 ? 0 : UINT64_MAX;
+}
+
+/*
+ * Search a page for x; its range is [lo, hi). The entries below the middle
+ * mid = lo + (hi - lo) / 2 are coded from lo, the rest from mid, and the
+ * page says how many are below: a lookup walks only its half.
+ */
+static inline __attribute__((always_inline)) int
+page_search_k(const uint8_t *page, const unsigned k, uint64_t lo, uint64_t hi,
+	      uint64_t x)
+{
+	unsigned cbits = count_bits(k), start = BL_CHECK_BITS + cbits;
+	uint64_t below = (load_be64(page) << BL_CHECK_BITS) >> (64 - cbits);
+	uint64_t mid = lo + (hi - lo) / 2, t0;
+
+	if (x < mid)
+		return half_search_k(page, k, start, 0, below, 0, lo, mid, x);
+	t0 = after_ones(page, below);
+	if (t0 == UINT64_MAX) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return half_search_k(page, k, start, below, UINT64_MAX, t0, mid, hi, x);
 }
 
 static int page_search(const uint8_t *page, unsigned k, uint64_t lo, uint64_t hi,
@@ -682,8 +754,8 @@ static int lookup_x(struct blocklist *bl, uint64_t x)
 	uint16_t check;
 	ssize_t n;
 
-	lo = (uint64_t)bl->keys[i] << bl->shift;
-	hi = i + 1 < bl->pages ? (uint64_t)bl->keys[i + 1] << bl->shift : bl->universe;
+	lo = bl->bases[i];
+	hi = i + 1 < bl->pages ? bl->bases[i + 1] : bl->universe;
 	__atomic_add_fetch(&bl->page_reads, 1, __ATOMIC_RELAXED);
 	do
 		n = pread(bl->fd, page, BL_PAGE, (off_t)(BL_PAGE * (1 + i)));
@@ -819,9 +891,9 @@ bool blocklist_seal(uint8_t *buf, size_t len)
 		total += sum;
 	}
 	store_le64(buf + H_DATA_SUM, total);
-	if (len >= BL_PAGE * (1 + pages) + 4 * pages)
+	if (len >= BL_PAGE * (1 + pages) + 2 * pages)
 		store_le64(buf + H_DIR_SUM, blocklist_sum(buf + BL_PAGE * (1 + pages),
-							  4 * pages, pages));
+							  2 * pages, pages));
 	store_le64(buf + H_SUM, blocklist_sum(buf, H_SUM, 0));
 	return true;
 }
@@ -835,20 +907,22 @@ struct blocklist_writer {
 	uint64_t universe;
 	unsigned shift;
 	unsigned rice;
+	unsigned start;          /* first remainder bit of a page */
 	int64_t built;
 	char sources[BLOCKLIST_SOURCES_MAX];
-	/* the page being filled */
+	/* the page being filled: its values, and the quotient stream's length
+	 * after each when coded one after the other */
 	uint8_t page[BL_PAGE + BL_SLACK];
-	uint32_t key;            /* its directory key */
-	uint64_t *vals;          /* its values, in order */
-	unsigned *ends;          /* the quotient stream's length after each */
+	uint64_t key;            /* its directory key */
+	uint64_t *vals;
+	unsigned *ends;
 	unsigned count;
 	/* output */
 	uint8_t *out;            /* BL_OUT_PAGES pages waiting to be written */
 	unsigned out_pages;
 	uint64_t pages;          /* pages finished */
 	uint64_t data_sum;
-	uint32_t *keys;
+	uint64_t *keys;
 	size_t keys_cap;
 	uint64_t written;        /* distinct values added */
 	uint64_t last_f;
@@ -931,8 +1005,9 @@ pp_err blocklist_writer_open(int fd, const struct blocklist_params *params,
 	w->universe = (uint64_t)universe;
 	if ((long double)w->universe * (long double)fp < (long double)n)
 		w->universe++;   /* round up: entries / universe <= fp */
-	w->shift = dir_shift(w->universe);
+	w->shift = dir_shift(w->universe, params->entries);
 	w->rice = best_rice((double)w->universe / (double)n);
+	w->start = BL_CHECK_BITS + count_bits(w->rice);
 	w->built = params->built;
 	if (params->sources != NULL)
 		snprintf(w->sources, sizeof(w->sources), "%s", params->sources);
@@ -995,36 +1070,6 @@ static pp_err flush_out(struct blocklist_writer *w)
 	return err;
 }
 
-/* Finish the page being filled: check, directory key, output. */
-static pp_err finish_page(struct blocklist_writer *w)
-{
-	uint64_t sum;
-
-	if (w->pages >= BL_MAX_PAGES) {
-		errno = EFBIG;
-		return PP_ERR_IO;
-	}
-	if (w->pages == w->keys_cap) {
-		uint32_t *k = realloc(w->keys, 2 * w->keys_cap * sizeof(*k));
-		if (k == NULL)
-			return PP_ERR_NOMEM;
-		w->keys = k;
-		w->keys_cap *= 2;
-	}
-	w->keys[w->pages++] = w->key;
-	sum = page_sum(w->page, w->pages);
-	w->data_sum += sum;
-	w->page[0] = (uint8_t)page_check(sum);
-	w->page[1] = (uint8_t)(page_check(sum) >> 8);
-	memcpy(w->out + (size_t)w->out_pages * BL_PAGE, w->page, BL_PAGE);
-	w->out_pages++;
-	memset(w->page, 0, sizeof(w->page));
-	w->count = 0;
-	if (w->out_pages == BL_OUT_PAGES)
-		return flush_out(w);
-	return PP_OK;
-}
-
 /* Write the n (<= 57) low bits of v at bit pos of the page (zero there). */
 static inline void put_bits(uint8_t *page, unsigned pos, uint64_t v, unsigned n)
 {
@@ -1035,54 +1080,98 @@ static inline void put_bits(uint8_t *page, unsigned pos, uint64_t v, unsigned n)
 	memcpy(page + (pos >> 3), &word, 8);
 }
 
-/* Zero n bits of the page from bit pos (most significant first). */
-static void clear_bits(uint8_t *page, unsigned pos, unsigned n)
+static inline void set_stream_bit(uint8_t *page, unsigned t)
 {
-	for (unsigned i = pos; i < pos + n; i++)
-		page[i >> 3] &= (uint8_t)~(0x80 >> (i & 7));
+	page[BL_PAGE - 1 - t / 8] |= (uint8_t)(1u << (t % 8));
 }
 
-static inline void set_stream_bit(uint8_t *page, unsigned t, bool on)
+/*
+ * Code the page's values (its range ending at hi) in two halves around
+ * mid, then its check, and queue it for output with its directory key.
+ * Coding the first value above mid from mid instead of from the value
+ * before never lengthens it, so the page still fits.
+ */
+static pp_err finish_page(struct blocklist_writer *w, uint64_t hi)
 {
-	uint8_t *byte = page + BL_PAGE - 1 - t / 8;
-	if (on)
-		*byte |= (uint8_t)(1u << (t % 8));
-	else
-		*byte &= (uint8_t)~(1u << (t % 8));
+	uint64_t lo = w->key << w->shift, mid = lo + (hi - lo) / 2, sum;
+	unsigned below = 0, t = 0, k = w->rice;
+
+	if (w->pages >= BL_MAX_PAGES) {
+		errno = EFBIG;
+		return PP_ERR_IO;
+	}
+	if (w->pages == w->keys_cap) {
+		uint64_t *keys = realloc(w->keys, 2 * w->keys_cap * sizeof(*keys));
+		if (keys == NULL)
+			return PP_ERR_NOMEM;
+		w->keys = keys;
+		w->keys_cap *= 2;
+	}
+	w->keys[w->pages++] = w->key;
+	memset(w->page, 0, sizeof(w->page));
+	while (below < w->count && w->vals[below] < mid)
+		below++;
+	put_bits(w->page, BL_CHECK_BITS, below, count_bits(k));
+	for (unsigned j = 0; j < w->count; j++) {
+		uint64_t from = j == below ? mid : j == 0 ? lo : w->vals[j - 1];
+		uint64_t d = w->vals[j] - from;
+		put_bits(w->page, w->start + j * k, d & ((1ULL << k) - 1), k);
+		t += (unsigned)(d >> k);
+		set_stream_bit(w->page, t);
+		t++;
+	}
+	sum = page_sum(w->page, w->pages);
+	w->data_sum += sum;
+	w->page[0] = (uint8_t)page_check(sum);
+	w->page[1] = (uint8_t)(page_check(sum) >> 8);
+	memcpy(w->out + (size_t)w->out_pages * BL_PAGE, w->page, BL_PAGE);
+	w->out_pages++;
+	w->count = 0;
+	if (w->out_pages == BL_OUT_PAGES)
+		return flush_out(w);
+	return PP_OK;
 }
 
-/* Try to append x to the page; false when it does not fit. */
+/* Try to add x to the page (coded after the value before); false when it
+ * would not fit, or would stretch the page beyond a directory delta. */
 static bool page_append(struct blocklist_writer *w, uint64_t x)
 {
-	uint64_t base = (uint64_t)w->key << w->shift;
+	uint64_t base = w->key << w->shift;
 	uint64_t d = x - (w->count == 0 ? base : w->vals[w->count - 1]);
-	uint64_t q = d >> w->rice;
 	unsigned ulen = w->count == 0 ? 0 : w->ends[w->count - 1];
-	uint64_t need = BL_DATA_START + (uint64_t)(w->count + 1) * w->rice + ulen + q + 1;
+	uint64_t need = w->start + (uint64_t)(w->count + 1) * w->rice + ulen +
+			(d >> w->rice) + 1;
 
-	if (need > BL_PAGE_BITS)
+	if (need > BL_PAGE_BITS || (x >> w->shift) - w->key >= BL_SPAN_MAX)
 		return false;
-	put_bits(w->page, BL_DATA_START + w->count * w->rice,
-		 d & ((1ULL << w->rice) - 1), w->rice);
-	set_stream_bit(w->page, ulen + (unsigned)q, true);
 	w->vals[w->count] = x;
-	w->ends[w->count] = ulen + (unsigned)q + 1;
+	w->ends[w->count] = (unsigned)(need - w->start - (uint64_t)(w->count + 1) * w->rice);
 	w->count++;
 	return true;
 }
 
-static void page_pop(struct blocklist_writer *w)
+/* Start the page of key, finishing the current one (and empty pages
+ * between them when they lie more than a directory delta apart). */
+static pp_err next_page(struct blocklist_writer *w, uint64_t key)
 {
-	w->count--;
-	clear_bits(w->page, BL_DATA_START + w->count * w->rice, w->rice);
-	set_stream_bit(w->page, w->ends[w->count] - 1, false);
+	pp_err err;
+
+	for (;;) {
+		uint64_t next = key - w->key > BL_SPAN_MAX ? w->key + BL_SPAN_MAX : key;
+		err = finish_page(w, next << w->shift);
+		if (err != PP_OK)
+			return err;
+		w->key = next;
+		if (next == key)
+			return PP_OK;
+	}
 }
 
 static pp_err add_x(struct blocklist_writer *w, uint64_t x)
 {
 	uint64_t carry[64];
 	unsigned ncarry = 0;
-	uint32_t key = (uint32_t)(x >> w->shift);
+	uint64_t key = x >> w->shift;
 	pp_err err;
 
 	if (page_append(w, x))
@@ -1091,18 +1180,16 @@ static pp_err add_x(struct blocklist_writer *w, uint64_t x)
 	 * The page is full. The next page starts at x's key; values of the
 	 * same key must move with x, since a key names one page.
 	 */
-	while (w->count > 0 && (uint32_t)(w->vals[w->count - 1] >> w->shift) == key) {
+	while (w->count > 0 && (w->vals[w->count - 1] >> w->shift) == key) {
 		if (ncarry == sizeof(carry) / sizeof(carry[0]))
 			goto crowded;
-		carry[ncarry++] = w->vals[w->count - 1];
-		page_pop(w);
+		carry[ncarry++] = w->vals[--w->count];
 	}
-	if (w->count == 0)
+	if (w->count == 0 && key == w->key)
 		goto crowded;
-	err = finish_page(w);
+	err = next_page(w, key);
 	if (err != PP_OK)
 		return err;
-	w->key = key;
 	while (ncarry > 0)
 		if (!page_append(w, carry[--ncarry]))
 			goto crowded;
@@ -1161,17 +1248,20 @@ pp_err blocklist_writer_finish(struct blocklist_writer *w, char *why, size_t why
 		pp_errorf(why, whylen, "the filter could not be built");
 		return PP_ERR_INVALID;
 	}
-	err = finish_page(w);
+	err = finish_page(w, w->universe);
 	if (err == PP_OK)
 		err = flush_out(w);
 	if (err != PP_OK)
 		goto io;
-	dir_len = (size_t)w->pages * 4;
+	dir_len = (size_t)w->pages * 2;
 	dir = malloc(dir_len);
 	if (dir == NULL)
 		return PP_ERR_NOMEM;
-	for (uint64_t i = 0; i < w->pages; i++)
-		store_le32(dir + 4 * i, w->keys[i]);
+	for (uint64_t i = 0; i < w->pages; i++) {
+		uint64_t delta = i == 0 ? 0 : w->keys[i] - w->keys[i - 1];
+		dir[2 * i] = (uint8_t)delta;
+		dir[2 * i + 1] = (uint8_t)(delta >> 8);
+	}
 	memset(h, 0, sizeof(h));
 	memcpy(h + H_MAGIC, BL_MAGIC, BL_MAGIC_LEN);
 	store_le32(h + H_VERSION, BLOCKLIST_VERSION);

@@ -81,7 +81,7 @@ struct blocklist_info {
  * blocklist_open - open the filter at path, read and check its header
  * (magic, version, kind, parameters, header checksum), its size and its
  * page directory (directory checksum), and keep the directory in memory
- * (4 bytes a page: about 4 MiB for a billion entries). The file is opened O_RDONLY
+ * (8 bytes a page in memory: about 8 MiB for a billion entries). The file is opened O_RDONLY
  * | O_CLOEXEC; the handle keeps the descriptor. Pages are not read.
  * Returns PP_OK and *out (free with blocklist_close); PP_ERR_NOT_FOUND when
  * path does not exist; PP_ERR_IO (errno set) when it cannot be opened or

@@ -497,6 +497,47 @@ static void check_account_stack(const char *path, const struct pam_line *lines,
 	}
 }
 
+/*
+ * The breach check at login (pam_policy.8): "auth optional pam_policy.so
+ * breachcheck" after the module that authenticates. Before it, the line
+ * would look up a password not yet known to be the user's.
+ */
+static void check_auth_stack(const char *path, const struct pam_line *lines, size_t n,
+			     struct doctor_findings *f)
+{
+	const struct pam_line *authenticator = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pam_line *l = &lines[i];
+
+		if (l->type != PT_AUTH)
+			continue;
+		if (!is_policy(l)) {
+			if (authenticator == NULL && in_list(l->module, writers))
+				authenticator = l;
+			continue;
+		}
+		if (!has_arg(l, "breachcheck")) {
+			doctor_add(f, DOCTOR_PROBLEM, "%s:%u: an auth line of pam_policy.so "
+				   "without breachcheck does nothing - add breachcheck, or "
+				   "remove the line", path, l->lineno);
+		} else if (authenticator == NULL) {
+			doctor_add(f, DOCTOR_PROBLEM, "%s:%u: the breachcheck line comes before "
+				   "the module that authenticates (pam_unix, pam_sss, ...) - move "
+				   "it after it, so that it only checks a password that worked",
+				   path, l->lineno);
+		} else if (strcmp(l->control, "optional") != 0) {
+			doctor_add(f, DOCTOR_NOTE, "%s:%u: the breachcheck line is %s - write "
+				   "optional (it never decides a login)", path, l->lineno,
+				   l->control);
+		} else {
+			doctor_add(f, DOCTOR_OK, "%s:%u: breach check at login, after %s "
+				   "(line %u)", path, l->lineno, authenticator->module,
+				   authenticator->lineno);
+		}
+	}
+}
+
 pp_err doctor_pam_file(const char *path, struct doctor_findings *f, bool *uses_policy)
 {
 	struct pam_line *lines = NULL;
@@ -526,6 +567,7 @@ pp_err doctor_pam_file(const char *path, struct doctor_findings *f, bool *uses_p
 		if (uses_password)
 			check_password_stack(path, lines, n, f);
 		check_account_stack(path, lines, n, uses_password, f);
+		check_auth_stack(path, lines, n, f);
 	}
 	if (uses_policy != NULL)
 		*uses_policy = uses;

@@ -78,7 +78,8 @@ void doctor_print_json(const struct doctor_findings *f, FILE *out);
  * password writer pam_unix/pam_sss/pam_ldap/pam_winbind/pam_krb5, a
  * "record" line below it, use_authtok on the writer, a control that lets a
  * rejection count), the account stack (a pam_policy.so account line, or
- * advice about Debian's common-account / Red Hat's system-auth), and
+ * advice about Debian's common-account / Red Hat's system-auth), the
+ * auth line (breachcheck, after the authenticating module, optional), and
  * pam_pwquality/pam_cracklib stacked next to it. Findings name the file
  * and line. *uses_policy (may be NULL) tells whether the file uses
  * pam_policy.so at all; if not, nothing is added. Errors: PP_ERR_IO when

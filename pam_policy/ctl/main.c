@@ -178,10 +178,10 @@ static const struct command_help {
 	  "stale, corrupt). Exit status 1 when status finds it unused.\n"
 	  "  -o, --output FILE      where to write the index\n") },
 	{ "blocklist",
-	  N_("usage: pam_policyctl blocklist build -o FILE [--min-count N] [--kind sha1|ntlm]\n"
-	  "           [--plain] [--memory MIB] INPUT...\n"
-	  "       pam_policyctl blocklist info [--format text|json] [--no-verify] FILE\n"
-	  "       pam_policyctl blocklist check [-q] FILE < PASSWORDS\n"
+	  N_("usage: pam_policyctl [options] blocklist build -o FILE [--min-count N]\n"
+	  "           [--kind sha1|ntlm] [--plain] [--memory MIB] INPUT...\n"
+	  "       pam_policyctl [options] blocklist info [--format text|json] [--no-verify] FILE\n"
+	  "       pam_policyctl [options] blocklist check [-q] FILE < PASSWORDS\n"
 	  "The breach filter. build reads Have I Been Pwned downloads (a directory of\n"
 	  "range files or one HASH:COUNT file, SHA-1 or NTLM) and plain lists (one\n"
 	  "password per line, UTF-8) and replaces FILE atomically. info shows entries,\n"

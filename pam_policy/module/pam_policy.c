@@ -457,12 +457,11 @@ static enum daemon_outcome daemon_check(pam_handle_t *pamh, int pam_flags, const
 
 /*
  * The breach filter of p (rules_blocklist_open): true with *bl open, or
- * NULL when the check is off; false (logged, and the user told when
- * tell_user) when a configured filter is missing, truncated, corrupt or
- * unreadable.
+ * NULL when the check is off; false (logged, and the user told) when a
+ * configured filter is missing, truncated, corrupt or unreadable.
  */
 static bool open_breach_filter(pam_handle_t *pamh, int flags, const struct policy *p,
-			       struct blocklist **bl, bool tell_user)
+			       struct blocklist **bl)
 {
 	char why[512] = "";
 	pp_err rc = rules_blocklist_open(p, bl, why, sizeof(why));
@@ -475,8 +474,7 @@ static bool open_breach_filter(pam_handle_t *pamh, int flags, const struct polic
 	}
 	pam_syslog(pamh, LOG_ERR, "configuration error: breach filter: %s",
 		   why[0] ? why : pp_strerror(rc));
-	if (tell_user)
-		say_text(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
+	say_text(pamh, flags, PAM_ERROR_MSG, breach_unavailable_text);
 	return false;
 }
 
@@ -506,10 +504,10 @@ static int password_update(pam_handle_t *pamh, int flags,
 	 * Opened per call: a filter replaced meanwhile (an atomic rename) is
 	 * the one this change is checked against. A configured filter that
 	 * cannot be used refuses the change, as a missing dictionary does:
-	 * every password would go through unchecked (pam_policy.8, BREACHED
-	 * PASSWORDS).
+	 * every password would go through unchecked (pam_policy.8, Breached
+	 * passwords).
 	 */
-	if (!open_breach_filter(pamh, flags, p, &breach, true)) {
+	if (!open_breach_filter(pamh, flags, p, &breach)) {
 		rc = PAM_AUTHTOK_ERR;
 		goto out;
 	}

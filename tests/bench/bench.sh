@@ -14,9 +14,14 @@
 #
 # Knobs: BENCH_RUNS (15), BENCH_STATUS_QUERIES (200000),
 # BENCH_STATUS_CONN_QUERIES (50000), BENCH_PAM_CALLS (2000),
-# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A S B C Q"),
+# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A S B C Q F"),
 # BENCH_SKELETON_RUNS (31) for part S,
-# BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q.
+# BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q,
+# BENCH_FILTER_ENTRIES (2x10^7; BENCH_BIG=1: 10^8) for part F.
+#
+# Part F, breach filter: tests/bench/blocklist.sh builds the same synthetic
+# SHA-1 set with pam_policyctl blocklist build and passwdqc's pwqfilter and
+# compares size, build, false positives, warm and cold lookups.
 #
 # Part Q, quality: tests/bench/corpus.sh builds a weak corpus (wamerican
 # words mangled to meet composition rules) and a strong one (pwgen -sy 12,
@@ -29,7 +34,7 @@ build=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $build in /*) ;; *) build="$top/$build" ;; esac
 bench="$build/tests/bench"
-parts=${BENCH_PARTS:-A S B C Q}
+parts=${BENCH_PARTS:-A S B C Q F}
 
 for f in "$bench" "$build/pam_policyd" "$build/pam_policy.so" \
 	"$build/tests/pam_test_writer.so"; do
@@ -128,6 +133,11 @@ for p in $parts; do
 		else
 			status=2
 		fi
+		;;
+	F)
+		echo
+		echo "== Part F: breach filter beside pwqfilter (minutes; ~2 GB of scratch files)"
+		sh "$top/tests/bench/blocklist.sh" "$build" "$work" "$results" || status=2
 		;;
 	*)
 		echo "bench: unknown part $p" >&2; status=2 ;;

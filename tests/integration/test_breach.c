@@ -2,7 +2,7 @@
  * test_breach.c - breached passwords (issue 12): a filter built by the real
  * "pam_policyctl blocklist build" from a plain list or from a HIBP-shaped
  * SHA-1 file generated here, checked by the real libpam stack with a real
- * pam_policyd, at a change (reason breached, with the other reasons) and
+ * pam_policyd (SHA-1 and NTLM files, a directory of range files), at a change (reason breached, with the other reasons) and
  * at login (auth optional pam_policy.so breachcheck: must-change with the
  * reason breached, breach_detected audited, a change forced at once and
  * the flag cleared by the change).
@@ -43,6 +43,7 @@
 
 #include "blocklist.h"
 #include "digest.h"
+#include "doctor.h"
 #include "harness.h"
 #include "paths.h"
 #include "policy.h"
@@ -93,12 +94,12 @@ static void teardown(void)
 	harness_rmtree(dir);
 }
 
-/* dir/name, in one of 8 rotating buffers. */
+/* dir/name, in one of 32 rotating buffers (a test uses fewer). */
 static const char *in_dir(const char *name)
 {
-	static char bufs[8][4400];
+	static char bufs[32][4400];
 	static int next;
-	char *b = bufs[next++ % 8];
+	char *b = bufs[next++ % 32];
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
 	return b;
@@ -453,6 +454,69 @@ START_TEST(test_hibp_min_count_through_pam)
 }
 END_TEST
 
+/*
+ * The other shapes Have I Been Pwned publishes: NTLM hashes (MD4 of the
+ * UTF-16LE password) in a HASH:COUNT file, and a directory of SHA-1 range
+ * files (named by the first 5 hex digits, holding SUFFIX:COUNT lines).
+ */
+START_TEST(test_hibp_ntlm_and_range_dir)
+{
+	const char *ntlm = in_dir("pwned-ntlm.txt"), *ntlm_filter = in_dir("ntlm.ppbl");
+	const char *ranges = in_dir("ranges"), *range_filter = in_dir("ranges.ppbl");
+	uint8_t d[BLOCKLIST_DIGEST_MAX];
+	char hex[2 * BLOCKLIST_DIGEST_MAX + 1], path[4600], args[4600];
+	struct harness_stack spec = {
+		.check_args = args, .writer_file = written, .record = true,
+	};
+	FILE *f;
+	size_t n;
+
+	f = fopen(ntlm, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 500; i++) {
+		char filler[64];
+		snprintf(filler, sizeof(filler), "ntlm-filler-%d", i);
+		n = blocklist_key(BLOCKLIST_NTLM, filler, strlen(filler), d);
+		ck_assert_uint_eq(n, BLOCKLIST_NTLM_LEN);
+		hex_upper(d, n, hex);
+		fprintf(f, "%s:%d\r\n", hex, 1 + i);
+	}
+	n = blocklist_key(BLOCKLIST_NTLM, LISTED_A, strlen(LISTED_A), d);
+	hex_upper(d, n, hex);
+	fprintf(f, "%s:12\r\n", hex);
+	ck_assert_int_eq(fclose(f), 0);
+	build_filter(ntlm_filter, NULL, ntlm, NULL);
+
+	/* Range files: LISTED_B's, and a neighbour without it. */
+	ck_assert_int_eq(mkdir(ranges, 0755), 0);
+	sha1_hex(LISTED_B, hex);
+	snprintf(path, sizeof(path), "%s/%.5s", ranges, hex);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s:9\r\n", hex + 5);
+	ck_assert_int_eq(fclose(f), 0);
+	sha1_hex(FREE_B, hex);
+	snprintf(path, sizeof(path), "%s/%.5s", ranges, hex);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s:4\r\n", "0123456789ABCDEF0123456789ABCDEF012");
+	ck_assert_int_eq(fclose(f), 0);
+	build_filter(range_filter, NULL, ranges, NULL);
+
+	start_with(ntlm_filter);
+	spec.config = daemon_state.config;
+	snprintf(args, sizeof(args), "retry=1");
+	harness_stack_write(dir, "passwd", &spec);
+	assert_refused_breached("alice", LISTED_A);
+	assert_accepted("alice", FREE_A);
+
+	snprintf(args, sizeof(args), "retry=1 blocklist=%s", range_filter);
+	harness_stack_write(dir, "passwd", &spec);
+	assert_refused_breached("bob", LISTED_B);
+	assert_accepted("bob", FREE_B);
+}
+END_TEST
+
 /* NFC and NFD forms of a listed password are both refused. */
 START_TEST(test_nfc_nfd_refused)
 {
@@ -511,25 +575,27 @@ START_TEST(test_core_is_looked_up)
 END_TEST
 
 /*
- * A truncated and a corrupt file, named in the configuration: the change
- * is refused with the "cannot be checked" message and a syslog line that
- * names the file; a missing one likewise. pam_policyctl check and doctor
- * say the same.
+ * A truncated file, a corrupt header, corrupt pages and a missing file,
+ * named in the configuration: the change is refused with the "cannot be
+ * checked" message and a syslog line that names the file. pam_policyctl
+ * check and doctor say the same.
  */
 static void assert_broken_filter_refuses(const char *filter, const char *what)
 {
 	struct harness_conv c;
-	char *log;
+	char *log, path[4400];
 	int rc;
 
-	capture_begin(in_dir("syslog.txt"));
+	snprintf(path, sizeof(path), "%s/syslog.txt", dir);
+	capture_begin(path);
 	rc = change("alice", FREE_A, &c);
-	log = capture_end(in_dir("syslog.txt"));
+	log = capture_end(path);
 	ck_assert_msg(rc == PAM_AUTHTOK_ERR, "%s filter: %s", what, pam_strerror(NULL, rc));
 	ck_assert_msg(strstr(c.log, UNAVAILABLE_SENTENCE) != NULL, "%s filter:\n%s", what,
 		      c.log);
-	ck_assert_msg(strstr(log, "configuration error: breach filter") != NULL &&
-		      strstr(log, filter) != NULL, "%s filter, log:\n%s", what, log);
+	ck_assert_msg(strstr(log, "configuration error: ") != NULL &&
+		      strstr(log, "breach filter") != NULL && strstr(log, filter) != NULL,
+		      "%s filter, log:\n%s", what, log);
 	free(log);
 }
 
@@ -537,7 +603,10 @@ START_TEST(test_broken_filters_refuse_changes)
 {
 	const char *list = in_dir("list.txt"), *good = in_dir("good.ppbl");
 	const char *truncated = in_dir("truncated.ppbl"), *corrupt = in_dir("corrupt.ppbl");
-	const char *missing = in_dir("missing.ppbl");
+	const char *missing = in_dir("missing.ppbl"), *badpages = in_dir("badpages.ppbl");
+	struct blocklist *bl = NULL;
+	struct blocklist_info info;
+	char why[512];
 	struct harness_stack spec = {
 		.config = NULL, .check_args = NULL, .writer_file = written, .record = true,
 	};
@@ -573,6 +642,20 @@ START_TEST(test_broken_filters_refuse_changes)
 	data[20] ^= 0x5a;
 	ck_assert_int_eq(write(fd, data, (size_t)st.st_size), st.st_size);
 	close(fd);
+	data[20] ^= 0x5a;
+	/* Bad pages: one byte changed in every data page (pages 1..P follow
+	 * the header page): the header and directory are fine, so it opens,
+	 * and the one page a lookup reads fails its check. */
+	ck_assert_int_eq(blocklist_open(good, &bl, why, sizeof(why)), PP_OK);
+	ck_assert_int_eq(blocklist_info(bl, &info, false), PP_OK);
+	blocklist_close(bl);
+	ck_assert_uint_gt(info.pages, 0);
+	for (uint32_t page = 1; page <= info.pages; page++)
+		data[(size_t)page * BLOCKLIST_PAGE_SIZE + 100] ^= 0x5a;
+	fd = open(badpages, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, (size_t)st.st_size), st.st_size);
+	close(fd);
 	free(data);
 
 	start_with(good);
@@ -587,6 +670,9 @@ START_TEST(test_broken_filters_refuse_changes)
 	snprintf(args, sizeof(args), "retry=1 blocklist=%s", missing);
 	harness_stack_write(dir, "passwd", &spec);
 	assert_broken_filter_refuses(missing, "missing");
+	snprintf(args, sizeof(args), "retry=1 blocklist=%s", badpages);
+	harness_stack_write(dir, "passwd", &spec);
+	assert_broken_filter_refuses(badpages, "bad-page");
 
 	/* The good one still works, from the daemon's configuration. */
 	snprintf(args, sizeof(args), "retry=1");
@@ -630,6 +716,17 @@ START_TEST(test_broken_filters_refuse_changes)
 		ck_assert_msg(strstr(r.out, "problem: breach filter: ") != NULL &&
 			      strstr(r.out, truncated) != NULL, "doctor:\n%s", r.out);
 		ck_assert_int_ne(r.status, 0);
+		run_free(&r);
+		/* Bad pages: doctor reads every page of a small filter. */
+		text = harness_read(daemon_state.config);
+		f = fopen(conf, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%sblocklist = %s\n", text, badpages);
+		fclose(f);
+		free(text);
+		run_ctl(&r, NULL, bad_doctor);
+		ck_assert_msg(strstr(r.out, "is corrupt") != NULL && strstr(r.out, badpages) != NULL,
+			      "doctor:\n%s", r.out);
 		run_free(&r);
 	}
 }
@@ -940,6 +1037,41 @@ START_TEST(test_breached_request_root_only)
 }
 END_TEST
 
+/* doctor checks where the breachcheck line sits in a PAM file. */
+START_TEST(test_doctor_auth_line)
+{
+	const char *good = in_dir("common-auth"), *early = in_dir("early-auth");
+	struct doctor_findings f;
+	bool uses = false;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out;
+
+	harness_write(good, "auth [success=1 default=ignore] pam_unix.so nullok\n"
+			    "auth requisite pam_deny.so\n"
+			    "auth required pam_permit.so\n"
+			    "auth optional pam_policy.so breachcheck\n");
+	harness_write(early, "auth optional pam_policy.so breachcheck\n"
+			     "auth required pam_unix.so\n"
+			     "auth optional pam_policy.so\n");
+	doctor_findings_init(&f);
+	ck_assert_int_eq(doctor_pam_file(good, &f, &uses), PP_OK);
+	ck_assert(uses);
+	ck_assert_uint_eq(doctor_problems(&f), 0);
+	ck_assert_int_eq(doctor_pam_file(early, &f, &uses), PP_OK);
+	ck_assert_uint_eq(doctor_problems(&f), 2);
+	out = open_memstream(&text, &size);
+	ck_assert_ptr_nonnull(out);
+	doctor_print(&f, out);
+	fclose(out);
+	ck_assert_msg(strstr(text, "breach check at login, after pam_unix.so (line 1)") &&
+		      strstr(text, "comes before the module that authenticates") &&
+		      strstr(text, "without breachcheck does nothing"), "%s", text);
+	free(text);
+	doctor_findings_free(&f);
+}
+END_TEST
+
 /* pam_policy.so exports the auth functions too, and nothing of lib/. */
 START_TEST(test_module_exports)
 {
@@ -966,6 +1098,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_passwords_pass);
 	tcase_add_test(tc, test_plain_list_through_pam);
 	tcase_add_test(tc, test_hibp_min_count_through_pam);
+	tcase_add_test(tc, test_hibp_ntlm_and_range_dir);
 	tcase_add_test(tc, test_nfc_nfd_refused);
 	tcase_add_test(tc, test_core_is_looked_up);
 	tcase_add_test(tc, test_broken_filters_refuse_changes);
@@ -975,6 +1108,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_login_with_breached_password);
 	tcase_add_test(tc, test_auth_line_never_locks_out);
 	tcase_add_test(tc, test_breached_request_root_only);
+	tcase_add_test(tc, test_doctor_auth_line);
 	tcase_add_test(tc, test_module_exports);
 	suite_add_tcase(s, tc);
 	return s;
