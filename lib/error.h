@@ -40,6 +40,12 @@ typedef enum pp_err {
 const char *pp_strerror(pp_err err);
 
 /*
+ * pp_error_text - the same description in the calling thread's language,
+ * for people (pam_policyctl's messages); logs keep pp_strerror.
+ */
+const char *pp_error_text(pp_err err);
+
+/*
  * pp_errorf - format an error message into err (errlen bytes, always
  * NUL-terminated, cut to fit). err NULL or errlen 0: nothing is written.
  * The one helper behind every "char *err, size_t errlen" out-parameter.

@@ -222,11 +222,11 @@ static void check_print_history(const struct policy *p, const char *user,
 			printf("%s", _("History: not checked (only root may ask pam_policyd about a "
 				       "user's history)\n"));
 		else if (err == PP_ERR_UNREACHABLE || err == PP_ERR_TIMEOUT)
-			/* TRANSLATORS: %1$s is the socket's path, %2$s why (English). */
+			/* TRANSLATORS: %1$s is the socket's path, %2$s why. */
 			printf(_("History: not checked (cannot reach pam_policyd at %1$s: %2$s)\n"),
-			       p->socket, pp_strerror(err));
+			       p->socket, pp_error_text(err));
 		else
-			printf(_("History: not checked (%s)\n"), pp_strerror(err));
+			printf(_("History: not checked (%s)\n"), pp_error_text(err));
 		break;
 	}
 }
@@ -338,7 +338,7 @@ static int check_judge(const struct policy *p, const char *user,
 	}
 	if (rc != PP_OK) {
 		fprintf(stderr, "%s: ", check_prog);
-		fprintf(stderr, _("the password rules could not run: %s\n"), pp_strerror(rc));
+		fprintf(stderr, _("the password rules could not run: %s\n"), pp_error_text(rc));
 		ex = CHECK_EXIT_ERROR;
 		goto out;
 	}
@@ -422,8 +422,8 @@ int check_main(const struct policy *p, const char *config_err, int argc,
 		}
 		if (rc != PP_OK) {
 			fprintf(stderr, "%s: ", check_prog);
-			/* TRANSLATORS: %1$s is a user name, %2$s why (English). */
-			fprintf(stderr, _("cannot look up %1$s: %2$s\n"), user, pp_strerror(rc));
+			/* TRANSLATORS: %1$s is a user name, %2$s why. */
+			fprintf(stderr, _("cannot look up %1$s: %2$s\n"), user, pp_error_text(rc));
 			return CHECK_EXIT_ERROR;
 		}
 	}

@@ -549,7 +549,7 @@ pp_err doctor_pam_file(const char *path, struct doctor_findings *f, bool *uses_p
 		*uses_policy = false;
 	if (rc != PP_OK) {
 		doctor_add(f, DOCTOR_PROBLEM, _("%s: cannot read: %s"), path,
-			   rc == PP_ERR_IO ? strerror(errno) : pp_strerror(rc));
+			   rc == PP_ERR_IO ? strerror(errno) : pp_error_text(rc));
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -684,7 +684,7 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f)
 	else
 		doctor_add(f, DOCTOR_PROBLEM, _("pam_policyd is not reachable at %s: %s - "
 			   "start it (systemctl start pam_policyd) and check its log "
-			   "(journalctl -u pam_policyd)"), p->socket, pp_strerror(rc));
+			   "(journalctl -u pam_policyd)"), p->socket, pp_error_text(rc));
 	if (rc == PP_OK && strcmp(text, PAM_POLICY_VERSION) != 0)
 		doctor_add(f, DOCTOR_NOTE, _("pam_policyd is version %s, pam_policyctl %s - "
 			   "restart the daemon after an upgrade"), text, PAM_POLICY_VERSION);
@@ -1058,10 +1058,10 @@ void doctor_future_dates(const struct report *r, pp_err fetched,
 			/* TRANSLATORS: audit_group is a setting: keep it. */
 			doctor_add(f, DOCTOR_NOTE, _("dates in the store not checked: %s - run "
 						     "doctor as root or a member of audit_group"),
-				   pp_strerror(fetched));
+				   pp_error_text(fetched));
 		else
 			doctor_add(f, DOCTOR_NOTE, _("dates in the store not checked: %s"),
-				   pp_strerror(fetched));
+				   pp_error_text(fetched));
 		return;
 	}
 	rows = report_rows(r, &n);

@@ -382,9 +382,9 @@ static int fail(const struct ctl *c, pp_err rc, const char *what)
 	switch (rc) {
 	case PP_ERR_UNREACHABLE:
 	case PP_ERR_TIMEOUT:
-		/* TRANSLATORS: %1$s is the socket's path, %2$s why (English). */
+		/* TRANSLATORS: %1$s is the socket's path, %2$s why. */
 		error_msg(_("cannot reach pam_policyd at %1$s: %2$s (is it running?)"),
-			  c->policy.socket, pp_strerror(rc));
+			  c->policy.socket, pp_error_text(rc));
 		return EXIT_UNREACHABLE;
 	case PP_ERR_DENIED:
 		error_msg("%s", what ? what : _("permission denied"));
@@ -393,7 +393,7 @@ static int fail(const struct ctl *c, pp_err rc, const char *what)
 		error_msg("%s", _("no such user"));
 		return EXIT_NOT_FOUND;
 	default:
-		fprintf(stderr, "%s: %s\n", prog, pp_strerror(rc));
+		fprintf(stderr, "%s: %s\n", prog, pp_error_text(rc));
 		return EXIT_ERROR;
 	}
 }
@@ -555,7 +555,7 @@ static int admin_call(struct ctl *c, enum proto_type type, const char *arg,
 	}
 	if (rc == PP_ERR_STORE || rc == PP_ERR_INVALID) {
 		/* TRANSLATORS: %1$s is a command (expire, backup, ...), %2$s why. */
-		error_msg(_("%1$s failed: %2$s"), command, text[0] ? text : pp_strerror(rc));
+		error_msg(_("%1$s failed: %2$s"), command, text[0] ? text : pp_error_text(rc));
 		return EXIT_ERROR;
 	}
 	/* TRANSLATORS: %s is a command: expire, forget, backup, reopen. */
@@ -1020,7 +1020,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	sodium_free(key);
 	if (rc != PP_OK) {
 		error_msg(_("cannot read the audit log: %s"),
-			  v.detail[0] ? v.detail : pp_strerror(rc));
+			  v.detail[0] ? v.detail : pp_error_text(rc));
 		return saved == EACCES ? EXIT_DENIED : EXIT_ERROR;
 	}
 	if (json)
