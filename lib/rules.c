@@ -883,8 +883,8 @@ void rules_reason_message(enum rules_reason r, const struct policy *p,
 			_("Add more words or characters: it would be guessed quickly."));
 		break;
 	case RULE_BREACHED:
-		snprintf(buf, len,
-			 "It appears in a list of passwords exposed in data breaches.");
+		say_one(buf, len,
+			_("It appears in a list of passwords exposed in data breaches."));
 		break;
 	default:
 		say_one(buf, len, _("It was not accepted."));

@@ -36,6 +36,7 @@
 #include "blocklist_cmd.h"
 #include "check_cmd.h"
 #include "fsutil.h"
+#include "i18n.h"
 #include "report.h"
 #include "secret.h"
 #include "utf8.h"
@@ -128,14 +129,18 @@ static void progress(struct build *b, bool done)
 		return;
 	b->last_progress = t;
 	if (done) {
-		fprintf(stderr, "\r%s: %llu entries read in %.1f s%20s\n", prog,
+		fprintf(stderr, "\r%s: ", prog);
+		fprintf(stderr, P_("%llu entry read in %.1f s%20s\n", "%llu entries read in %.1f s%20s\n",
+				   b->read_total),
 			(unsigned long long)b->read_total, elapsed, "");
 		return;
 	}
 	double rate = elapsed > 0 ? b->read_total / elapsed : 0;
 	double frac = b->bytes_total > 0 ? (double)b->bytes_done / b->bytes_total : 0;
 	double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
-	fprintf(stderr, "\r%s: %llu entries, %.2f M/s, %3.0f%%, ETA %.0f s   ", prog,
+	fprintf(stderr, "\r%s: ", prog);
+	fprintf(stderr, P_("%llu entry, %.2f M/s, %3.0f%%, ETA %.0f s   ",
+			   "%llu entries, %.2f M/s, %3.0f%%, ETA %.0f s   ", b->read_total),
 		(unsigned long long)b->read_total, rate / 1e6, frac * 100, eta);
 }
 
@@ -260,10 +265,10 @@ static bool note_kind(struct build *b, enum blocklist_kind kind, const char *wha
 	if (b->kind == kind)
 		return true;
 	if (b->kind_forced)
-		fail("%s:%lu: %s hashes, but --kind %s was given", what, line,
+		fail(_("%s:%lu: %s hashes, but --kind %s was given"), what, line,
 		     kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM", blocklist_kind_name(b->kind));
 	else
-		fail("%s:%lu: %s hashes, but %s holds %s hashes: build one filter per kind",
+		fail(_("%s:%lu: %s hashes, but %s holds %s hashes: build one filter per kind"),
 		     what, line, kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM", b->kind_from,
 		     b->kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM");
 	return false;
@@ -294,8 +299,8 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 		if (!((len == RANGE_PREFIX || (len == RANGE_PREFIX + 4 &&
 		       strcmp(e->d_name + RANGE_PREFIX, ".txt") == 0)) &&
 		      all_hex(e->d_name, RANGE_PREFIX))) {
-			fail("%s/%s: not a range file (its name should be a 5-digit "
-			     "hexadecimal prefix, like 00A3F or 00A3F.txt)", dir, e->d_name);
+			fail(_("%s/%s: not a range file (its name should be a 5-digit "
+			     "hexadecimal prefix, like 00A3F or 00A3F.txt)"), dir, e->d_name);
 			goto out;
 		}
 		if (n == cap) {
@@ -309,7 +314,7 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 		n++;
 	}
 	if (n == 0) {
-		fail("%s: no range files in the directory", dir);
+		fail(_("%s: no range files in the directory"), dir);
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), name_cmp);
@@ -317,11 +322,11 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 		char path[PATH_MAX];
 		struct stat st;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
-			fail("%s/%s: path too long", dir, names[i]);
+			fail(_("%s/%s: path too long"), dir, names[i]);
 			goto out;
 		}
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			fail("%s: not a readable regular file", path);
+			fail(_("%s: not a readable regular file"), path);
 			goto out;
 		}
 		if (!add_input(b, path, arg, INPUT_RANGE, names[i], st.st_size))
@@ -330,7 +335,7 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 	ok = true;
 	goto out;
 nomem:
-	fail("out of memory");
+	fail(_("out of memory"));
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -358,7 +363,7 @@ static bool scan_inputs(struct build *b)
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			fail("%s: not a regular file or a directory", path);
+			fail(_("%s: not a regular file or a directory"), path);
 			return false;
 		}
 		if (access(path, R_OK) != 0) {
@@ -392,7 +397,7 @@ static bool scan_inputs(struct build *b)
 	}
 	return true;
 nomem:
-	fail("out of memory");
+	fail(_("out of memory"));
 	return false;
 }
 
@@ -444,13 +449,13 @@ static bool spill_chunk(struct build *b)
 		size_t len = strlen(b->out) + sizeof(".runs-XXXXXX");
 		b->runs_path = malloc(len);
 		if (b->runs_path == NULL) {
-			fail("out of memory");
+			fail(_("out of memory"));
 			return false;
 		}
 		snprintf(b->runs_path, len, "%s.runs-XXXXXX", b->out);
 		b->runs_fd = mkostemp(b->runs_path, O_CLOEXEC);
 		if (b->runs_fd < 0) {
-			fail("cannot create a temporary file beside %s: %s", b->out,
+			fail(_("cannot create a temporary file beside %s: %s"), b->out,
 			     strerror(errno));
 			return false;
 		}
@@ -460,14 +465,14 @@ static bool spill_chunk(struct build *b)
 		size_t cap = b->runs_cap ? 2 * b->runs_cap : 16;
 		struct run *r = realloc(b->runs, cap * sizeof(*r));
 		if (r == NULL) {
-			fail("out of memory");
+			fail(_("out of memory"));
 			return false;
 		}
 		b->runs = r;
 		b->runs_cap = cap;
 	}
 	if (fsutil_write_all(b->runs_fd, b->chunk, n * sizeof(uint64_t)) != PP_OK) {
-		fail("cannot write the sort runs beside %s: %s", b->out, strerror(errno));
+		fail(_("cannot write the sort runs beside %s: %s"), b->out, strerror(errno));
 		return false;
 	}
 	b->runs[b->nruns].off = b->runs_end;
@@ -512,11 +517,11 @@ static bool read_hash_line(struct build *b, const struct input *in, unsigned lon
 	kind = n > 0 ? kind_of_digits(prefix + n) : 0;
 	if (kind == 0) {
 		if (in->type == INPUT_RANGE)
-			fail("%s:%lu: expected SUFFIX:COUNT with a 35-digit (SHA-1) or 27-digit "
-			     "(NTLM) hexadecimal suffix", in->path, lineno);
+			fail(_("%s:%lu: expected SUFFIX:COUNT with a 35-digit (SHA-1) or 27-digit "
+			     "(NTLM) hexadecimal suffix"), in->path, lineno);
 		else
-			fail("%s:%lu: expected HASH:COUNT with a 40-digit (SHA-1) or 32-digit "
-			     "(NTLM) hexadecimal hash", in->path, lineno);
+			fail(_("%s:%lu: expected HASH:COUNT with a 40-digit (SHA-1) or 32-digit "
+			     "(NTLM) hexadecimal hash"), in->path, lineno);
 		return false;
 	}
 	if (!note_kind(b, kind, in->path, lineno))
@@ -525,7 +530,7 @@ static bool read_hash_line(struct build *b, const struct input *in, unsigned lon
 		line[--len] = '\0';
 	line[len] = '\0';
 	if (!parse_u64(line + n + 1, &count)) {
-		fail("%s:%lu: the count is not a number from 0 to %llu", in->path, lineno,
+		fail(_("%s:%lu: the count is not a number from 0 to %llu"), in->path, lineno,
 		     (unsigned long long)UINT64_MAX);
 		return false;
 	}
@@ -550,24 +555,24 @@ static bool read_plain_line(struct build *b, const struct input *in, unsigned lo
 	if (len == 0)
 		return true;
 	if (memchr(line, '\0', len) != NULL) {
-		fail("%s:%lu: the line holds a NUL byte", in->path, lineno);
+		fail(_("%s:%lu: the line holds a NUL byte"), in->path, lineno);
 		return false;
 	}
 	switch (utf8_nfc(line, len, &nfc, &nfc_len)) {
 	case PP_OK:
 		break;
 	case PP_ERR_NOMEM:
-		fail("out of memory");
+		fail(_("out of memory"));
 		return false;
 	default:
-		fail("%s:%lu: not valid UTF-8", in->path, lineno);
+		fail(_("%s:%lu: not valid UTF-8"), in->path, lineno);
 		return false;
 	}
 	dlen = blocklist_key(b->kind, nfc, nfc_len, digest);
 	pp_wipe(nfc, nfc_len + 1);
 	free(nfc);
 	if (dlen == 0) {
-		fail("%s:%lu: cannot hash the line: %s", in->path, lineno, strerror(errno));
+		fail(_("%s:%lu: cannot hash the line: %s"), in->path, lineno, strerror(errno));
 		return false;
 	}
 	ok = add_fingerprint(b, in->arg, blocklist_fingerprint(digest, dlen));
@@ -596,7 +601,7 @@ static bool read_input(struct build *b, const struct input *in)
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > BLOCKLIST_LINE_MAX) {
-			fail("%s:%lu: the line is longer than %d bytes", in->path, lineno,
+			fail(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno,
 			     BLOCKLIST_LINE_MAX);
 			ok = false;
 			break;
@@ -611,7 +616,7 @@ static bool read_input(struct build *b, const struct input *in)
 			progress(b, false);
 	}
 	if (ok && ferror(f)) {
-		fail("%s: read error: %s", in->path, strerror(errno));
+		fail(_("%s: read error: %s"), in->path, strerror(errno));
 		ok = false;
 	}
 	if (line != NULL) {
@@ -645,7 +650,7 @@ static bool run_fill(struct build *b, struct run_reader *r)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			fail("cannot read the sort runs: %s", k < 0 ? strerror(errno) : "short file");
+			fail(_("cannot read the sort runs: %s"), k < 0 ? strerror(errno) : "short file");
 			return false;
 		}
 		got += k;
@@ -725,7 +730,7 @@ static bool merge_runs(struct build *b, emit_fn emit, void *ctx)
 	ok = true;
 	goto out;
 nomem:
-	fail("out of memory");
+	fail(_("out of memory"));
 out:
 	if (rd != NULL)
 		for (size_t i = 0; i < b->nruns; i++)
@@ -745,7 +750,7 @@ static bool emit_count(void *ctx, uint64_t f)
 static bool emit_write(void *ctx, uint64_t f)
 {
 	if (blocklist_writer_add(ctx, f) != PP_OK) {
-		fail("cannot add an entry to the filter: %s", strerror(errno));
+		fail(_("cannot add an entry to the filter: %s"), strerror(errno));
 		return false;
 	}
 	return true;
@@ -784,18 +789,18 @@ static int write_filter(struct build *b, uint64_t distinct)
 
 	tmp = malloc(len);
 	if (tmp == NULL) {
-		fail("out of memory");
+		fail(_("out of memory"));
 		return EX_ERROR;
 	}
 	snprintf(tmp, len, "%s.tmp-XXXXXX", b->out);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		fail("cannot create a temporary file beside %s: %s", b->out, strerror(errno));
+		fail(_("cannot create a temporary file beside %s: %s"), b->out, strerror(errno));
 		free(tmp);
 		return EX_ERROR;
 	}
 	if (fchmod(fd, 0644) != 0) {
-		fail("%s: chmod: %s", tmp, strerror(errno));
+		fail(_("%s: chmod: %s"), tmp, strerror(errno));
 		goto out;
 	}
 	format_sources(b, sources, sizeof(sources));
@@ -805,7 +810,7 @@ static int write_filter(struct build *b, uint64_t distinct)
 	params.built = (int64_t)time(NULL);
 	params.sources = sources;
 	if (blocklist_writer_open(fd, &params, &w, why, sizeof(why)) != PP_OK) {
-		fail("%s: %s", b->out, why[0] ? why : "out of memory");
+		fail("%s: %s", b->out, why[0] ? why : _("out of memory"));
 		goto out;
 	}
 	if (b->nruns == 0) {
@@ -826,14 +831,14 @@ static int write_filter(struct build *b, uint64_t distinct)
 	}
 	fd = -1;
 	if (rename(tmp, b->out) != 0) {
-		fail("cannot rename %s to %s: %s", tmp, b->out, strerror(errno));
+		fail(_("cannot rename %s to %s: %s"), tmp, b->out, strerror(errno));
 		goto out;
 	}
 	/* The new file is in place; a failed directory fsync only means the
 	 * rename might not survive a crash. */
 	rc = EX_OK;
 	if (fsutil_fsync_parent(b->out) != PP_OK) {
-		fail("%s: fsync of the directory: %s", b->out, strerror(errno));
+		fail(_("%s: fsync of the directory: %s"), b->out, strerror(errno));
 		rc = EX_ERROR;
 	}
 	free(tmp);
@@ -869,7 +874,7 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(try \"pam_policyctl blocklist --help\")\n");
+	fprintf(stderr, "\n%s\n", _("(try \"pam_policyctl blocklist --help\")"));
 	return EX_USAGE;
 }
 
@@ -916,12 +921,12 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'm':
 			if (!parse_u64(optarg, &b.min_count) || b.min_count < 1)
-				return usage_error("--min-count: expected a whole number of "
-						   "at least 1, got \"%s\"", optarg);
+				return usage_error(_("--min-count: expected a whole number of "
+						   "at least 1, got \"%s\""), optarg);
 			break;
 		case 'k':
 			if (!parse_kind(optarg, &b.kind))
-				return usage_error("--kind: expected sha1 or ntlm, got \"%s\"",
+				return usage_error(_("--kind: expected sha1 or ntlm, got \"%s\""),
 						   optarg);
 			b.kind_forced = true;
 			b.kind_from = "--kind";
@@ -932,21 +937,21 @@ static int cmd_build(int argc, char **argv)
 		case 'M':
 			if (!parse_u64(optarg, &mib) || mib < BLOCKLIST_BUILD_MEMORY_MIN ||
 			    mib > BLOCKLIST_BUILD_MEMORY_MAX)
-				return usage_error("--memory: expected MiB from %d to %d, got \"%s\"",
+				return usage_error(_("--memory: expected MiB from %d to %d, got \"%s\""),
 						   BLOCKLIST_BUILD_MEMORY_MIN,
 						   BLOCKLIST_BUILD_MEMORY_MAX, optarg);
 			break;
 		case ':':
-			return usage_error("blocklist build: %s needs a value", argv[optind - 1]);
+			return usage_error(_("blocklist build: %s needs a value"), argv[optind - 1]);
 		default:
-			return usage_error("blocklist build: unknown option \"%s\"",
+			return usage_error(_("blocklist build: unknown option \"%s\""),
 					   argv[optind - 1]);
 		}
 	}
 	if (b.out == NULL)
-		return usage_error("blocklist build: -o FILE is required");
+		return usage_error(_("blocklist build: -o FILE is required"));
 	if (optind >= argc)
-		return usage_error("blocklist build: no INPUT given");
+		return usage_error(_("blocklist build: no INPUT given"));
 	b.args = argv + optind;
 	b.nargs = (size_t)(argc - optind);
 	b.memory = mib << 20;
@@ -957,7 +962,7 @@ static int cmd_build(int argc, char **argv)
 	b.chunk = malloc(b.chunk_cap * sizeof(uint64_t));
 	b.tmp = malloc(b.chunk_cap * sizeof(uint64_t));
 	if (b.arg_counts == NULL || b.chunk == NULL || b.tmp == NULL) {
-		fail("out of memory (--memory %llu)", (unsigned long long)mib);
+		fail(_("out of memory (--memory %llu)"), (unsigned long long)mib);
 		goto out;
 	}
 	if (!scan_inputs(&b))
@@ -986,13 +991,18 @@ static int cmd_build(int argc, char **argv)
 		goto out;
 	if (blocklist_open(b.out, &check, why, sizeof(why)) != PP_OK ||
 	    blocklist_info(check, &info, false) != PP_OK) {
-		fail("%s was written but does not read back: %s", b.out, why);
+		fail(_("%s was written but does not read back: %s"), b.out, why);
 		blocklist_close(check);
 		rc = EX_ERROR;
 		goto out;
 	}
-	printf("%s: %llu entries (%llu read), %s keys, %.2f bits per entry, "
-	       "false-positive rate %.2g\n", b.out, (unsigned long long)info.entries,
+	/* TRANSLATORS: %1$s the file, %2$llu entries, %3$llu hashes read, %4$s
+	   SHA-1 or NTLM. */
+	printf(P_("%1$s: %2$llu entry (%3$llu read), %4$s keys, %5$.2f bits per entry, "
+		  "false-positive rate %6$.2g\n",
+		  "%1$s: %2$llu entries (%3$llu read), %4$s keys, %5$.2f bits per entry, "
+		  "false-positive rate %6$.2g\n", info.entries), b.out,
+	       (unsigned long long)info.entries,
 	       (unsigned long long)b.read_total, blocklist_kind_name(info.kind),
 	       info.bits_per_entry, info.fp_rate);
 	blocklist_close(check);
@@ -1034,28 +1044,28 @@ static int cmd_info(int argc, char **argv)
 			if (strcmp(optarg, "json") == 0)
 				json = true;
 			else if (strcmp(optarg, "text") != 0)
-				return usage_error("--format: expected text or json, got \"%s\"",
+				return usage_error(_("--format: expected text or json, got \"%s\""),
 						   optarg);
 			break;
 		case 'n':
 			verify = false;
 			break;
 		case ':':
-			return usage_error("blocklist info: %s needs a value", argv[optind - 1]);
+			return usage_error(_("blocklist info: %s needs a value"), argv[optind - 1]);
 		default:
-			return usage_error("blocklist info: unknown option \"%s\"",
+			return usage_error(_("blocklist info: unknown option \"%s\""),
 					   argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("blocklist info: expected one FILE");
+		return usage_error(_("blocklist info: expected one FILE"));
 	err = blocklist_open(argv[optind], &bl, why, sizeof(why));
 	if (err != PP_OK) {
 		fail("%s", why);
 		return EX_ERROR;
 	}
 	if (blocklist_info(bl, &info, verify) != PP_OK) {
-		fail("%s: cannot read: %s", argv[optind], strerror(errno));
+		fail(_("%s: cannot read: %s"), argv[optind], strerror(errno));
 		blocklist_close(bl);
 		return EX_ERROR;
 	}
@@ -1076,26 +1086,26 @@ static int cmd_info(int argc, char **argv)
 		       verify ? "true" : "false", info.checksum_ok ? "true" : "false",
 		       (unsigned long long)info.bad_pages);
 	} else {
-		printf("file: %s\n", report_printable(argv[optind], printable, sizeof(printable)));
-		printf("format: version %u, %s keys\n", info.version,
+		printf(_("file: %s\n"), report_printable(argv[optind], printable, sizeof(printable)));
+		printf(_("format: version %u, %s keys\n"), info.version,
 		       info.kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM");
-		printf("entries: %llu\n", (unsigned long long)info.entries);
-		printf("false-positive rate: %.3g (1 in %.0f)\n", info.fp_rate,
+		printf(_("entries: %llu\n"), (unsigned long long)info.entries);
+		printf(_("false-positive rate: %.3g (1 in %.0f)\n"), info.fp_rate,
 		       info.fp_rate > 0 ? 1 / info.fp_rate : 0);
-		printf("size: %llu bytes, %.3f bits per entry, %u pages\n",
+		printf(_("size: %llu bytes, %.3f bits per entry, %u pages\n"),
 		       (unsigned long long)info.file_size, info.bits_per_entry, info.pages);
-		printf("built: %s\n", built);
-		printf("sources: %s\n", report_printable(info.sources, printable, sizeof(printable)));
+		printf(_("built: %s\n"), built);
+		printf(_("sources: %s\n"), report_printable(info.sources, printable, sizeof(printable)));
 		if (!verify)
-			printf("checksums: header and directory ok (pages not verified)\n");
+			printf("%s", _("checksums: header and directory ok (pages not verified)\n"));
 		else if (info.checksum_ok)
-			printf("checksums: ok (header, directory and %u pages)\n", info.pages);
+			printf(_("checksums: ok (header, directory and %u pages)\n"), info.pages);
 		else
-			printf("checksums: FAILED (%llu of %u pages bad): rebuild the file\n",
+			printf(_("checksums: FAILED (%llu of %u pages bad): rebuild the file\n"),
 			       (unsigned long long)info.bad_pages, info.pages);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fail("cannot write the output: %s", strerror(errno));
+		fail(_("cannot write the output: %s"), strerror(errno));
 		return EX_ERROR;
 	}
 	return info.checksum_ok ? EX_OK : EX_FINDING;
@@ -1133,11 +1143,11 @@ static int cmd_check(int argc, char **argv)
 		if (opt == 'q')
 			quiet = true;
 		else
-			return usage_error("blocklist check: unknown option \"%s\"",
+			return usage_error(_("blocklist check: unknown option \"%s\""),
 					   argv[optind - 1]);
 	}
 	if (argc - optind != 1)
-		return usage_error("blocklist check: expected one FILE");
+		return usage_error(_("blocklist check: expected one FILE"));
 	if (blocklist_open(argv[optind], &bl, why, sizeof(why)) != PP_OK) {
 		fail("%s", why);
 		return EX_USAGE;
@@ -1145,12 +1155,12 @@ static int cmd_check(int argc, char **argv)
 	for (;;) {
 		size_t len = 0;
 		bool has_nul = false;
-		pp_err err = check_read_password(STDIN_FILENO, "Password: ", buf, sizeof(buf),
+		pp_err err = check_read_password(STDIN_FILENO, _("Password: "), buf, sizeof(buf),
 						 &len, &has_nul);
 		if (err == PP_ERR_NOT_FOUND)
 			break;
 		if (err != PP_OK) {
-			fail("cannot read standard input: %s", strerror(errno));
+			fail(_("cannot read standard input: %s"), strerror(errno));
 			rc = EX_USAGE;
 			break;
 		}
@@ -1160,24 +1170,24 @@ static int cmd_check(int argc, char **argv)
 		int hit = lookup_line(bl, buf, len);
 		pp_wipe(buf, sizeof(buf));
 		if (hit < 0) {
-			fail("line %lu: lookup failed: %s", lineno, strerror(errno));
+			fail(_("line %lu: lookup failed: %s"), lineno, strerror(errno));
 			rc = EX_USAGE;
 			break;
 		}
 		any = any || hit == 1;
 		if (!quiet)
-			printf("%lu: %s\n", lineno, hit ? "listed" : "not listed");
+			printf("%lu: %s\n", lineno, hit ? _("listed") : _("not listed"));
 	}
 	pp_wipe(buf, sizeof(buf));
 	blocklist_close(bl);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fail("cannot write the output: %s", strerror(errno));
+		fail(_("cannot write the output: %s"), strerror(errno));
 		return EX_USAGE;
 	}
 	if (rc != EX_OK)
 		return rc;
 	if (lineno == 0) {
-		fail("no password on standard input");
+		fail(_("no password on standard input"));
 		return EX_USAGE;
 	}
 	return any ? 0 : 1;
@@ -1186,13 +1196,13 @@ static int cmd_check(int argc, char **argv)
 int blocklist_main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("blocklist: expected build, info or check");
+		return usage_error(_("blocklist: expected build, info or check"));
 	if (strcmp(argv[1], "build") == 0)
 		return cmd_build(argc - 1, argv + 1);
 	if (strcmp(argv[1], "info") == 0)
 		return cmd_info(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
-	return usage_error("blocklist: unknown subcommand \"%s\" (expected build, info "
-			   "or check)", argv[1]);
+	return usage_error(_("blocklist: unknown subcommand \"%s\" (expected build, info "
+			   "or check)"), argv[1]);
 }

@@ -238,27 +238,27 @@ static void check_print_breach(const struct policy *p, struct blocklist *bl, boo
 	struct blocklist_info info;
 
 	if (unreadable) {
-		printf("Breach filter: not checked (%s cannot be read by this user)\n",
+		printf(_("Breach filter: not checked (%s cannot be read by this user)\n"),
 		       p->blocklist);
 		return;
 	}
 	if (bl == NULL) {
 		if (p->blocklist[0] == '\0')
-			printf("Breach filter: off (blocklist is empty)\n");
+			printf("%s", _("Breach filter: off (blocklist is empty)\n"));
 		else
-			printf("Breach filter: off (no filter at %s)\n", p->blocklist);
+			printf(_("Breach filter: off (no filter at %s)\n"), p->blocklist);
 		return;
 	}
 	if (skipped) {
-		printf("Breach filter: not checked (the password breaks a limit that holds "
-		       "for everyone)\n");
+		printf("%s", _("Breach filter: not checked (the password breaks a limit that holds "
+		       "for everyone)\n"));
 		return;
 	}
 	if (blocklist_info(bl, &info, false) == PP_OK)
-		printf("Breach filter: %s (%llu entries)\n", p->blocklist,
-		       (unsigned long long)info.entries);
+		printf(P_("Breach filter: %s (%llu entry)\n", "Breach filter: %s (%llu entries)\n",
+			  info.entries), p->blocklist, (unsigned long long)info.entries);
 	else
-		printf("Breach filter: %s\n", p->blocklist);
+		printf(_("Breach filter: %s\n"), p->blocklist);
 }
 
 /* ---- the command ---- */
@@ -288,14 +288,14 @@ static int check_judge(const struct policy *p, const char *user,
 	rc = rules_blocklist_open(p, &breach, why, sizeof(why));
 	if (rc == PP_ERR_IO && errno == EACCES && geteuid() != 0) {
 		/* The module runs as root and reads it; this caller cannot. */
-		printf("Note: %s: the breach check is left out (run as root to include it).\n",
+		printf(_("Note: %s: the breach check is left out (run as root to include it).\n"),
 		       why);
 		unreadable = true;
 		rc = PP_OK;
 	}
 	if (rc != PP_OK) {
 		fprintf(stderr, "%s: breach filter: %s\n", check_prog,
-			why[0] ? why : pp_strerror(rc));
+			why[0] ? why : pp_error_text(rc));
 		return CHECK_EXIT_ERROR;
 	}
 	ctx.blocklist = breach;

@@ -518,21 +518,21 @@ static void check_auth_stack(const char *path, const struct pam_line *lines, siz
 			continue;
 		}
 		if (!has_arg(l, "breachcheck")) {
-			doctor_add(f, DOCTOR_PROBLEM, "%s:%u: an auth line of pam_policy.so "
+			doctor_add(f, DOCTOR_PROBLEM, _("%s:%u: an auth line of pam_policy.so "
 				   "without breachcheck does nothing - add breachcheck, or "
-				   "remove the line", path, l->lineno);
+				   "remove the line"), path, l->lineno);
 		} else if (authenticator == NULL) {
-			doctor_add(f, DOCTOR_PROBLEM, "%s:%u: the breachcheck line comes before "
+			doctor_add(f, DOCTOR_PROBLEM, _("%s:%u: the breachcheck line comes before "
 				   "the module that authenticates (pam_unix, pam_sss, ...) - move "
-				   "it after it, so that it only checks a password that worked",
+				   "it after it, so that it only checks a password that worked"),
 				   path, l->lineno);
 		} else if (strcmp(l->control, "optional") != 0) {
-			doctor_add(f, DOCTOR_NOTE, "%s:%u: the breachcheck line is %s - write "
-				   "optional (it never decides a login)", path, l->lineno,
+			doctor_add(f, DOCTOR_NOTE, _("%s:%u: the breachcheck line is %s - write "
+				   "optional (it never decides a login)"), path, l->lineno,
 				   l->control);
 		} else {
-			doctor_add(f, DOCTOR_OK, "%s:%u: breach check at login, after %s "
-				   "(line %u)", path, l->lineno, authenticator->module,
+			doctor_add(f, DOCTOR_OK, _("%s:%u: breach check at login, after %s "
+				   "(line %u)"), path, l->lineno, authenticator->module,
 				   authenticator->lineno);
 		}
 	}
@@ -910,23 +910,23 @@ static void check_breach_filter(const struct policy *p, struct doctor_findings *
 	pp_err rc = rules_blocklist_open(p, &bl, why, sizeof(why));
 
 	if (rc == PP_ERR_IO && errno == EACCES) {
-		doctor_add(f, DOCTOR_NOTE, "breach filter %s: not checked (run doctor as root)",
+		doctor_add(f, DOCTOR_NOTE, _("breach filter %s: not checked (run doctor as root)"),
 			   p->blocklist);
 		return;
 	}
 	if (rc != PP_OK) {
-		doctor_add(f, DOCTOR_PROBLEM, "breach filter: %s - every password change is "
+		doctor_add(f, DOCTOR_PROBLEM, _("breach filter: %s - every password change is "
 			   "refused until it is fixed: rebuild it (pam_policyctl blocklist "
-			   "build -o %s ...) or set blocklist to another file (empty for none)",
-			   why[0] ? why : pp_strerror(rc), p->blocklist);
+			   "build -o %s ...) or set blocklist to another file (empty for none)"),
+			   why[0] ? why : pp_error_text(rc), p->blocklist);
 		return;
 	}
 	if (bl == NULL) {
 		if (p->blocklist[0] == '\0')
-			doctor_add(f, DOCTOR_NOTE, "blocklist is empty: the breach check is off");
+			doctor_add(f, DOCTOR_NOTE, _("blocklist is empty: the breach check is off"));
 		else
-			doctor_add(f, DOCTOR_NOTE, "no filter at %s: the breach check is off "
-				   "(build one with pam_policyctl blocklist build)", p->blocklist);
+			doctor_add(f, DOCTOR_NOTE, _("no filter at %s: the breach check is off "
+				   "(build one with pam_policyctl blocklist build)"), p->blocklist);
 		return;
 	}
 	rc = blocklist_info(bl, &info, false);
@@ -935,8 +935,8 @@ static void check_breach_filter(const struct policy *p, struct doctor_findings *
 		rc = blocklist_info(bl, &info, true);
 	blocklist_close(bl);
 	if (rc != PP_OK) {
-		doctor_add(f, DOCTOR_PROBLEM, "breach filter %s cannot be read: %s - every "
-			   "password change is refused until it is fixed", p->blocklist,
+		doctor_add(f, DOCTOR_PROBLEM, _("breach filter %s cannot be read: %s - every "
+			   "password change is refused until it is fixed"), p->blocklist,
 			   strerror(errno));
 		return;
 	}
@@ -944,16 +944,24 @@ static void check_breach_filter(const struct policy *p, struct doctor_findings *
 	if (gmtime_r(&t, &tm) != NULL)
 		strftime(built, sizeof(built), "%Y-%m-%d %H:%M UTC", &tm);
 	if (!info.checksum_ok) {
-		doctor_add(f, DOCTOR_PROBLEM, "breach filter %s is corrupt: %llu bad page(s) "
-			   "- lookups on them refuse the change; rebuild it", p->blocklist,
-			   (unsigned long long)info.bad_pages);
+		doctor_add(f, DOCTOR_PROBLEM,
+			   P_("breach filter %s is corrupt: %llu bad page - lookups on it "
+			      "refuse the change; rebuild it",
+			      "breach filter %s is corrupt: %llu bad pages - lookups on them "
+			      "refuse the change; rebuild it", info.bad_pages),
+			   p->blocklist, (unsigned long long)info.bad_pages);
 		return;
 	}
-	doctor_add(f, DOCTOR_OK, "breach check on: %s, %llu entries (%s), built %s, "
-		   "checksums %s", p->blocklist, (unsigned long long)info.entries,
+	/* TRANSLATORS: %1$s the file, %2$llu entries, %3$s SHA-1 or NTLM, %4$s
+	   a date, %5$s how far the checksums were verified. */
+	doctor_add(f, DOCTOR_OK,
+		   P_("breach check on: %1$s, %2$llu entry (%3$s), built %4$s, checksums %5$s",
+		      "breach check on: %1$s, %2$llu entries (%3$s), built %4$s, checksums %5$s",
+		      info.entries),
+		   p->blocklist, (unsigned long long)info.entries,
 		   blocklist_kind_name(info.kind), built,
-		   all_pages ? "ok (every page)" : "ok (header and directory; pages are "
-		   "checked as they are read)");
+		   all_pages ? _("ok (every page)") : _("ok (header and directory; pages are "
+		   "checked as they are read)"));
 }
 
 void doctor_state(const struct policy *p, struct doctor_findings *f)

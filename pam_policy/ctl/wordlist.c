@@ -18,6 +18,7 @@
 
 #include "fsutil.h"
 #include "guess.h"
+#include "i18n.h"
 #include "wordindex.h"
 
 #define WORDLIST_EXIT_OK 0
@@ -31,8 +32,9 @@ static const char prog[] = "pam_policyctl";
 
 static int wordlist_usage(const char *what)
 {
-	fprintf(stderr, "%s: wordlist: %s\n(usage: pam_policyctl wordlist build "
-		"[-o FILE] [INPUT...] | wordlist status)\n", prog, what);
+	fprintf(stderr, "%s: wordlist: %s\n", prog, _(what));
+	fprintf(stderr, "%s", _("(usage: pam_policyctl wordlist build [-o FILE] [INPUT...] | "
+				"wordlist status)\n"));
 	return WORDLIST_EXIT_USAGE;
 }
 
@@ -63,8 +65,10 @@ static int wordlist_make_dir(const char *file)
 		return 0;
 	*slash = '\0';
 	if (mkdir(dir, WORDLIST_DIR_MODE) != 0 && errno != EEXIST) {
-		fprintf(stderr, "%s: wordlist: cannot create %s: %s\n", prog, dir,
-			strerror(errno));
+		int saved = errno;
+
+		fprintf(stderr, "%s: ", prog);
+		fprintf(stderr, _("wordlist: cannot create %s: %s\n"), dir, strerror(saved));
 		return -1;
 	}
 	return 0;
@@ -92,31 +96,31 @@ static int wordlist_build(const struct policy *p, int argc, char **argv)
 		if (opt == 'o')
 			out_arg = optarg;
 		else if (opt == ':')
-			return wordlist_usage("-o needs a FILE");
+			return wordlist_usage(N_("-o needs a FILE"));
 		else
-			return wordlist_usage("unknown option");
+			return wordlist_usage(N_("unknown option"));
 	}
 	if (out_arg[0] == '\0')
-		return wordlist_usage("no output: wordlist_index is empty; give -o FILE");
+		return wordlist_usage(N_("no output: wordlist_index is empty; give -o FILE"));
 	if (!wordlist_absolute(out_arg, output, sizeof(output)))
-		return wordlist_usage("output path too long");
+		return wordlist_usage(N_("output path too long"));
 	if (optind == argc) {
 		if (p->wordlist[0] == '\0')
-			return wordlist_usage("no INPUT given and wordlist is empty");
+			return wordlist_usage(N_("no INPUT given and wordlist is empty"));
 		snprintf(abs[0], sizeof(abs[0]), "%s", p->wordlist);
 		inputs[n++] = abs[0];
 	}
 	for (int i = optind; i < argc; i++) {
 		if (n == WORDINDEX_MAX_SOURCES)
-			return wordlist_usage("too many INPUT lists (at most 16)");
+			return wordlist_usage(N_("too many INPUT lists (at most 16)"));
 		if (!wordlist_absolute(argv[i], abs[n], sizeof(abs[n])))
-			return wordlist_usage("INPUT path too long");
+			return wordlist_usage(N_("INPUT path too long"));
 		inputs[n] = abs[n];
 		n++;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(inputs[i], output) == 0)
-			return wordlist_usage("the output would replace an INPUT");
+			return wordlist_usage(N_("the output would replace an INPUT"));
 	rc = guess_wordlist_index(inputs, n, &buf, &bytes, &words, err, sizeof(err));
 	if (rc != PP_OK) {
 		fprintf(stderr, "%s: wordlist build: %s\n", prog, err);
@@ -129,12 +133,17 @@ static int wordlist_build(const struct policy *p, int argc, char **argv)
 	rc = fsutil_replace_file(output, buf, bytes, WORDLIST_INDEX_MODE, true);
 	free(buf);
 	if (rc != PP_OK) {
-		fprintf(stderr, "%s: wordlist build: cannot write %s: %s\n", prog, output,
-			rc == PP_ERR_IO ? strerror(errno) : pp_strerror(rc));
+		int saved = errno;
+
+		fprintf(stderr, "%s: ", prog);
+		fprintf(stderr, _("wordlist build: cannot write %s: %s\n"), output,
+			rc == PP_ERR_IO ? strerror(saved) : pp_error_text(rc));
 		return WORDLIST_EXIT_ERROR;
 	}
-	printf("wrote %s: %llu words from %zu list%s (%zu KiB)\n", output,
-	       (unsigned long long)words, n, n == 1 ? "" : "s", bytes / 1024);
+	/* TRANSLATORS: %1$s the index file, %2$llu words, %3$zu lists, %4$zu KiB. */
+	printf(P_("wrote %1$s: %2$llu words from %3$zu list (%4$zu KiB)\n",
+		  "wrote %1$s: %2$llu words from %3$zu lists (%4$zu KiB)\n", n), output,
+	       (unsigned long long)words, n, bytes / 1024);
 	return WORDLIST_EXIT_OK;
 }
 
@@ -144,7 +153,7 @@ static int wordlist_status(const struct policy *p, int argc)
 	enum wordindex_state st;
 
 	if (argc > 1)
-		return wordlist_usage("status takes no arguments");
+		return wordlist_usage(N_("status takes no arguments"));
 	st = wordindex_verify(p, GUESS_HASH_SCHEME, why, sizeof(why));
 	printf("%s\n", why);
 	return st == WORDINDEX_USED || st == WORDINDEX_IS_LIST ? WORDLIST_EXIT_OK
@@ -155,9 +164,9 @@ int wordlist_main(const struct policy *p, const char *config_err, int argc,
 		  char **argv)
 {
 	if (argc < 2)
-		return wordlist_usage("build or status?");
+		return wordlist_usage(N_("build or status?"));
 	if (strcmp(argv[1], "build") != 0 && strcmp(argv[1], "status") != 0)
-		return wordlist_usage("build or status?");
+		return wordlist_usage(N_("build or status?"));
 	if (config_err != NULL) {
 		fprintf(stderr, "%s: %s\n", prog, config_err);
 		return WORDLIST_EXIT_ERROR;
