@@ -172,12 +172,17 @@ pp_err wordindex_open(const char *path, uint32_t scheme, struct wordindex *out,
 		errno = saved;
 		return saved == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &st) != 0) {
+		saved = errno;
 		(void)close(fd);
-		pp_errorf(why, whylen, "%s: %s", path,
-			  saved == EINVAL ? "not a regular file" : strerror(saved));
+		pp_errorf(why, whylen, "%s: %s", path, strerror(saved));
 		errno = saved;
+		return PP_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		pp_errorf(why, whylen, "%s: not a regular file", path);
+		errno = EINVAL;
 		return PP_ERR_IO;
 	}
 	if ((uint64_t)st.st_size < sizeof(struct wordindex_header)) {

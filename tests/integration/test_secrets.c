@@ -263,10 +263,12 @@ static void make_legacy_store(void)
 	ck_assert_int_eq(sqlite3_open(store_path, &db), SQLITE_OK);
 	/*
 	 * Schema 1 had neither the meta table nor users.last_login (2 -> 3)
-	 * nor history.skeleton (3 -> 4).
+	 * nor history.skeleton (3 -> 4) nor its cost columns (4 -> 5).
 	 */
 	ck_assert_msg(sqlite3_exec(db, "DROP TABLE meta; ALTER TABLE users DROP COLUMN "
-				   "last_login; ALTER TABLE history DROP COLUMN skeleton;"
+				   "last_login; ALTER TABLE history DROP COLUMN skeleton_opslimit;"
+				   " ALTER TABLE history DROP COLUMN skeleton_memlimit;"
+				   " ALTER TABLE history DROP COLUMN skeleton;"
 				   " PRAGMA user_version = 1;",
 				   NULL, NULL, &emsg) == SQLITE_OK, "sqlite: %s", emsg);
 	sqlite3_close(db);
