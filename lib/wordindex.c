@@ -185,6 +185,13 @@ pp_err wordindex_open(const char *path, uint32_t scheme, struct wordindex *out,
 		errno = EINVAL;
 		return PP_ERR_IO;
 	}
+	/* Whoever may rewrite the index decides which words count. */
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022) != 0) {
+		(void)close(fd);
+		pp_errorf(why, whylen, "%s: %s", path, (st.st_mode & 022) != 0
+			  ? "writable by group or others" : "owned by another user than root");
+		return PP_ERR_INVALID;
+	}
 	if ((uint64_t)st.st_size < sizeof(struct wordindex_header)) {
 		(void)close(fd);
 		pp_errorf(why, whylen, "%s: truncated (%lld bytes, shorter than "

@@ -1451,7 +1451,8 @@ static void build_wordlist_index(const char *path)
 	if (guess_wordlist_index(lists, 1, &buf, &len, &words, err, sizeof(err)) != PP_OK)
 		die("word list index: %s", err);
 	f = fopen(path, "w");
-	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0 ||
+	    chmod(path, 0644) != 0)   /* an index others may write is refused */
 		die("%s: %s", path, strerror(errno));
 	free(buf);
 	printf("  (word list index of %s: %llu words)\n", d.wordlist,
