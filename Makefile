@@ -207,7 +207,7 @@ $(CTL): $(CTL_OBJS)
 
 TEST_SRCS   = $(sort $(wildcard tests/unit/test_*.c tests/integration/test_*.c))
 TESTS       = $(patsubst %.c,$(B)/tests/%,$(notdir $(TEST_SRCS)))
-TEST_COMMON = $(B)/tests/harness.o $(B)/tests/runner.o
+TEST_COMMON = $(B)/tests/harness.o $(B)/tests/pg_harness.o $(B)/tests/runner.o
 WRITER      = $(B)/tests/pam_test_writer.so
 HELPERS     = $(B)/tests/pam_run $(B)/tests/notify_wait
 # Every lib/ object plus the daemon's and CLI's parts (tests reach inside).
