@@ -290,15 +290,23 @@ check-e2e:
 
 bench:
 	@sh tests/deps.sh check bench
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench $(B)/tests/bench_fleet
 	@sh tests/bench/bench.sh $(B)
 
 $(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) | depcheck
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) \
+	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd libpq) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) \
 	    -lcrypt -lpthread
+
+# Part F: the fleet on a real PostgreSQL server (tests/pg_harness.c).
+$(B)/tests/bench_fleet: tests/bench/fleet.c $(B)/tests/harness.o $(B)/tests/pg_harness.o \
+    $(call lib_objs,$(LIB_NAMES)) | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
+	    $(B)/tests/harness.o $(B)/tests/pg_harness.o $(call lib_objs,$(LIB_NAMES)) \
+	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
 
 # kill -9 the daemon DURABILITY_KILLS (100) times under concurrent records,
 # then check every acknowledged one and the audit chain. Takes minutes: not
@@ -341,7 +349,8 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
 INSTALLED_FILES = $(SECUREDIR)/pam_policy.so $(SBINDIR)/pam_policyd \
     $(BINDIR)/pam_policyctl $(MANDIR)/man5/pam_policy.conf.5 \
     $(MANDIR)/man8/pam_policy.8 $(MANDIR)/man8/pam_policyd.8 \
-    $(MANDIR)/man8/pam_policyctl.8 $(UNITDIR)/pam_policyd.service \
+    $(MANDIR)/man8/pam_policyctl.8 $(MANDIR)/man7/pam_policy-fleet.7 \
+    $(UNITDIR)/pam_policyd.service \
     $(TMPFILESDIR)/pam_policy.conf $(SYSUSERSDIR)/pam_policy.conf \
     $(LOGROTATEDIR)/pam_policy $(PAMCONFIGDIR)/pam_policy \
     $(PAMCONFIGDIR)/pam_policy-record $(CATALOGDIR)/pam_policy.catalog
@@ -361,7 +370,8 @@ SUBST = sed -e 's|/usr/sbin/pam_policyd|$(SBINDIR)/pam_policyd|g' \
 
 install: all
 	install -d $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(dir $(CONFIG_FILE)) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(dir $(CONFIG_FILE)) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(MODULE) $(DESTDIR)$(SECUREDIR)/pam_policy.so
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/
@@ -374,8 +384,10 @@ install: all
 	    chmod 0644 $(DESTDIR)$(CONFIG_FILE); \
 	fi
 	for f in man/*.5; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man5/$${f#man/}; done
+	for f in man/*.7; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man7/$${f#man/}; done
 	for f in man/*.8; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man8/$${f#man/}; done
-	chmod 0644 $(DESTDIR)$(MANDIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man8/pam_policy*.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man7/pam_policy*.7 \
+	    $(DESTDIR)$(MANDIR)/man8/pam_policy*.8
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
 	$(SUBST) conf/pam_policyd.service > $(DESTDIR)$(UNITDIR)/pam_policyd.service
 	$(SUBST) conf/tmpfiles-pam_policy.conf > $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf

@@ -14,21 +14,30 @@
 #
 # Knobs: BENCH_RUNS (15), BENCH_STATUS_QUERIES (200000),
 # BENCH_STATUS_CONN_QUERIES (50000), BENCH_PAM_CALLS (2000),
-# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A B C Q"),
-# BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q.
+# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A B C Q F"),
+# BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q;
+# for part F BENCH_FLEET_HOSTS (20), BENCH_FLEET_USERS (200),
+# BENCH_FLEET_STATUS_QUERIES (20000 a round), BENCH_FLEET_STATUS_RATE (4000/s),
+# BENCH_FLEET_CHANGES (50), BENCH_FLEET_LOGIN_RATE (1000/s).
 #
 # Part Q, quality: tests/bench/corpus.sh builds a weak corpus (wamerican
 # words mangled to meet composition rules) and a strong one (pwgen -sy 12,
 # pwmake 72, xkcdpass), then every password goes through three PAM stacks
 # (pam_policy without its daemon, pam_pwquality, pam_passwdqc) at the same
 # 10 characters and 4 classes.
+#
+# Part F, fleet (tests/bench/fleet.c): one PostgreSQL server started in a
+# temporary directory (tests/pg_harness.c), store = postgresql beside
+# store = sqlite (record and status latency), then 20 daemons on that
+# database under a login load: connections, transactions per second and
+# how long a change on one host takes to be answered by all the others.
 # Exit status: 0 when no target failed, 1 when one did, 2 on an error.
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $build in /*) ;; *) build="$top/$build" ;; esac
 bench="$build/tests/bench"
-parts=${BENCH_PARTS:-A B C Q}
+parts=${BENCH_PARTS:-A B C Q F}
 
 for f in "$bench" "$build/pam_policyd" "$build/pam_policy.so" \
 	"$build/tests/pam_test_writer.so"; do
@@ -85,6 +94,11 @@ run() { # run PASSWD PART [ARGS...]
 	env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$pw" NSS_WRAPPER_GROUP="$work/group" \
 		"$bench" "$@"
 }
+run_fleet() { # run_fleet PASSWD ARGS...: part F's own program
+	pw=$1; shift
+	env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$pw" NSS_WRAPPER_GROUP="$work/group" \
+		"$build/tests/bench_fleet" "$@"
+}
 
 status=0
 echo "pam_policy benchmarks on $(uname -n): $(nproc) CPUs, $(uname -r)"
@@ -118,6 +132,16 @@ for p in $parts; do
 			run "$work/passwd" quality "$build" "$work" "$results" "$work/corpus" \
 				"$pp_securedir" || status=2
 		else
+			status=2
+		fi
+		;;
+	F)
+		echo
+		echo "== Part F: a fleet on PostgreSQL (a minute or two)"
+		if [ -x "$build/tests/bench_fleet" ]; then
+			run_fleet "$work/passwd" "$build" "$work" "$results" || status=2
+		else
+			echo "bench: $build/tests/bench_fleet is missing (run make bench)" >&2
 			status=2
 		fi
 		;;
