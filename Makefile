@@ -73,7 +73,7 @@ LIB_NAMES    = error utf8 policy users aging rules proto client \
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
-               daemon/store_sqlite daemon/shadow daemon/skeleton
+               daemon/store_sqlite daemon/store_pg daemon/shadow daemon/skeleton
 CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check
 
 # The lib/ objects each program links (a subset of LIB_NAMES).
@@ -84,9 +84,9 @@ CTL_LIB      = error utf8 policy users aging rules proto client request \
                auditlog fsutil strength guess
 
 MODULE_PKGS  = pam pwquality libsodium
-DAEMON_PKGS  = libsodium sqlite3 libsystemd
+DAEMON_PKGS  = libsodium sqlite3 libsystemd libpq
 CTL_PKGS     = libsodium pwquality
-TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3 libsystemd
+TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3 libsystemd libpq
 # libunistring (lib/utf8.c: NFC, UTF-8, Unicode properties) has no
 # pkg-config file; every program links lib/utf8.o.
 UNISTRING_LIBS = -lunistring
@@ -186,7 +186,7 @@ $(B)/pam_policy/ctl/%.o: pam_policy/ctl/%.c | depcheck
 	@mkdir -p $(@D)
 	$(COMPILE) -Ipam_policy/ctl $(call pc_cflags,$(CTL_PKGS)) -c -o $@ $<
 
-# The module links libpam, libpwquality and libsodium; never SQLite.
+# The module links libpam, libpwquality and libsodium; never SQLite or libpq.
 $(MODULE): $(MODULE_OBJS) pam_policy/module/pam_policy.map
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(MODULE_OBJS) $(ALL_LDFLAGS) \
 	    -Wl,--version-script=pam_policy/module/pam_policy.map \
@@ -320,7 +320,7 @@ $(B)/tests/durability: tests/durability/durability.c $(B)/tests/harness.o \
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(B)/tests/harness.o $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) \
-	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd) \
+	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd libpq) \
 	    $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -217,6 +217,9 @@ struct server {
 	int64_t watchdog_ms;        /* WatchdogSec= (sd_watchdog_enabled); 0: off */
 	int64_t watchdog_sent;      /* monotonic ms of the last WATCHDOG=1 */
 	int status_conns;           /* connections the last STATUS= named; -1 */
+	char host_name[POLICY_MAX_HOST]; /* host_name or gethostname(): the
+					    fleet's name for this host, in
+					    every audit line */
 };
 
 /* ---- small helpers and start-up (server.c) ---- */
