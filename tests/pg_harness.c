@@ -483,12 +483,3 @@ int harness_pg_sql(const struct harness_pg *pg, const char *db, const char *sql,
 			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
-
-int harness_pg_grant_host(const struct harness_pg *pg)
-{
-	return harness_pg_sql(pg, NULL,
-			      "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "
-			      HARNESS_PG_HOST_ROLE ";\n"
-			      "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "
-			      HARNESS_PG_HOST_ROLE ";", NULL, 0);
-}

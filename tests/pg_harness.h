@@ -22,8 +22,9 @@
  *
  * The cluster has a superuser role "pp_owner" (HARNESS_PG_OWNER) that owns
  * the database "pam_policy" (HARNESS_PG_DB), and a login role "pp_host"
- * (HARNESS_PG_HOST_ROLE) without any privilege: a test grants it what a
- * host needs.
+ * (HARNESS_PG_HOST_ROLE) without any privilege on the database's objects
+ * (the schema public is closed to PUBLIC): a test grants it what a host
+ * needs.
  *
  * Clean-up does not depend on the test ending well: a guardian process
  * (its own session, so Check's kill of the test's process group spares it)
@@ -117,13 +118,5 @@ char *harness_pg_conninfo(const struct harness_pg *pg, const char *user,
  */
 int harness_pg_sql(const struct harness_pg *pg, const char *db, const char *sql,
 		   char *out, size_t len);
-
-/*
- * harness_pg_grant_host - give HARNESS_PG_HOST_ROLE the least privilege a
- * pam_policyd host needs on every table and sequence now in schema public
- * of the test database (the grants pam_policy-fleet(7) documents).
- * Returns psql's exit status.
- */
-int harness_pg_grant_host(const struct harness_pg *pg);
 
 #endif

@@ -18,7 +18,7 @@
 # BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q;
 # for part F BENCH_FLEET_HOSTS (20), BENCH_FLEET_USERS (200),
 # BENCH_FLEET_STATUS_QUERIES (20000 a round), BENCH_FLEET_STATUS_RATE (4000/s),
-# BENCH_FLEET_CHANGES (50), BENCH_FLEET_LOGIN_RATE (1000/s), BENCH_FLEET_SECONDS (20).
+# BENCH_FLEET_CHANGES (100), BENCH_FLEET_LOGIN_RATE (1000/s), BENCH_FLEET_SECONDS (20).
 #
 # Part Q, quality: tests/bench/corpus.sh builds a weak corpus (wamerican
 # words mangled to meet composition rules) and a strong one (pwgen -sy 12,

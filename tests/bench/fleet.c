@@ -601,7 +601,7 @@ int main(int argc, char **argv)
 	want_hosts = env_int("BENCH_FLEET_HOSTS", 20);
 	if (want_hosts > MAX_HOSTS || want_hosts < 2)
 		die("BENCH_FLEET_HOSTS must be 2..%d", MAX_HOSTS);
-	if (users + env_int("BENCH_FLEET_CHANGES", 50) > 1000)
+	if (users + env_int("BENCH_FLEET_CHANGES", 100) > 1000)
 		die("BENCH_FLEET_USERS + BENCH_FLEET_CHANGES must stay within the 1000 st users");
 	atexit(stop_everything);
 	if (!harness_pg_create(&pg, "fsync = on\nmax_connections = 300\n"))
@@ -614,7 +614,7 @@ int main(int argc, char **argv)
 	part_backends(users, env_int("BENCH_FLEET_STATUS_QUERIES", 20000),
 		      env_int("BENCH_FLEET_STATUS_RATE", 4000));
 	printf("\n");
-	part_fleet(want_hosts, users, env_int("BENCH_FLEET_CHANGES", 50),
+	part_fleet(want_hosts, users, env_int("BENCH_FLEET_CHANGES", 100),
 		   env_int("BENCH_FLEET_LOGIN_RATE", 1000), env_int("BENCH_FLEET_SECONDS", 20));
 	return 0;
 }
