@@ -128,6 +128,19 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_LOGIN_WARN_DAYS] = U64("warn_days"),
 		[PROTO_LOGIN_INACTIVE_DAYS] = U64("inactive_days") } },
 	{ PROTO_REVIEW, "review", { { 0, 0, NULL } } },
+	{ PROTO_FLEET, "fleet", { { 0, 0, NULL } } },
+	{ PROTO_FLEET_REPORT, "fleet_report", { { 0, 0, NULL } } },
+	{ PROTO_FLEET_REPLY, "fleet_reply", {
+		[PROTO_FLEET_REPLY_BACKEND] = NONEMPTY("backend"),
+		[PROTO_FLEET_REPLY_HOST] = STR("host"),
+		[PROTO_FLEET_REPLY_DEGRADED_SINCE] = U64("degraded_since"),
+		[PROTO_FLEET_REPLY_REASON] = STR("reason"),
+		[PROTO_FLEET_REPLY_REPLICA_SEQ] = U64("replica_seq"),
+		[PROTO_FLEET_REPLY_OUTBOX] = U64("outbox") } },
+	{ PROTO_FLEET_LOGIN, "fleet_login", {
+		[PROTO_FLEET_LOGIN_USER] = NONEMPTY("user"),
+		[PROTO_FLEET_LOGIN_HOST] = NONEMPTY("host"),
+		[PROTO_FLEET_LOGIN_WHEN] = U64("when") } },
 	{ PROTO_REVIEW_ROW, "review_row", {
 		[PROTO_REVIEW_ROW_USER] = NONEMPTY("user"),
 		[PROTO_REVIEW_ROW_UID] = U64("uid"),

@@ -447,6 +447,19 @@ void handle_report(struct server *s, struct worker *w, struct conn *c);
  */
 void handle_review(struct server *s, struct worker *w, struct conn *c);
 
+/*
+ * handle_fleet - PROTO_FLEET: the backend and, for a fleet, the replica's
+ * state (store_pg_status). Inline: it only reads memory.
+ */
+void handle_fleet(struct server *s, struct worker *w, struct conn *c);
+
+/*
+ * handle_fleet_report - PROTO_FLEET_REPORT: the fleet's users and last
+ * logins per host, from the database (store_pg_fleet_walk), with states
+ * decided by this daemon's policy and clock. Report lane.
+ */
+void handle_fleet_report(struct server *s, struct worker *w, struct conn *c);
+
 /* ---- skeletons and paired hashing (skeleton.c) ---- */
 
 /*

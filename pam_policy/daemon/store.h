@@ -91,7 +91,9 @@ pp_err store_open_sqlite(const char *dir, struct store **out,
 /*
  * store_open_sqlite_shared - one more handle on a store this process has
  * already opened (and so checked) with store_open_sqlite: everything as
- * there but the integrity check, which on a large store takes seconds.
+ * there but the integrity check, which on a large store takes seconds,
+ * and the file check (its open(2) and close(2) would drop the process's
+ * locks on the database, see store_sqlite.c).
  */
 pp_err store_open_sqlite_shared(const char *dir, struct store **out,
 				char *err, size_t errlen) PP_WUR;
@@ -406,6 +408,13 @@ struct store_ops {
  */
 pp_err store_create(const struct store_ops *ops, void *impl,
 		    struct store **out) PP_WUR;
+
+/*
+ * store_backend_errmsg - the backend's own description of its last
+ * failure: for the functions below, which reach the backend directly
+ * (store_errmsg describes calls made through this file).
+ */
+const char *store_backend_errmsg(const struct store *s);
 
 /* store_backend_impl - s's backend handle when s runs on ops, else NULL. */
 void *store_backend_impl(struct store *s, const struct store_ops *ops);

@@ -26,18 +26,23 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "policy.h"
 #include "secret.h"
 
 #define PG_CHANNEL "pam_policy_changes"
 #define PG_MIGRATION_LOCK 0x70706f6c0001LL   /* pg_advisory_lock key: schema */
 #define PG_CHANGE_LOCK "123628207996930"    /* pg_advisory_xact_lock: seq order */
 #define PG_CONNECT_TIMEOUT "5"               /* seconds, unless the conninfo says */
+#define PG_TCP_USER_TIMEOUT_MS "4000"        /* unacknowledged data: the link is gone */
 #define PG_BACKOFF_MIN_MS 250
 #define PG_BACKOFF_MAX_MS 8000
 #define PG_RESYNC_MS 30000          /* catch up this often even without NOTIFY */
 #define PG_CHANGES_BATCH 500
 #define PG_MAX_PARAMS 10
 #define FLEET_ID_BYTES 32
+/* Entries copied per user: the deepest history a policy can keep. */
+#define PG_SYNC_ENTRIES (POLICY_MAX_HISTORY + 1)
+_Static_assert(PG_SYNC_ENTRIES <= STORE_MAX_KEEP, "replica copies fit a store");
 
 /*
  * Schema migrations, as for the SQLite store: step i takes schema_version
@@ -349,18 +354,24 @@ static PGconn *pq_connect(const struct fleet *f, char *why, size_t whylen)
 	 * expand_dbname: the conninfo is parsed in place of dbname; keywords
 	 * before it are defaults it may override.
 	 */
-	const char *keys[] = { "connect_timeout", "application_name", "passfile",
-			       "dbname", NULL };
-	const char *vals[] = { PG_CONNECT_TIMEOUT, "pam_policyd",
+	/*
+	 * tcp_user_timeout and keepalives: a database host that vanished from
+	 * the network fails a statement in seconds instead of hanging it.
+	 */
+	const char *keys[] = { "connect_timeout", "application_name", "tcp_user_timeout",
+			       "keepalives_idle", "keepalives_interval", "keepalives_count",
+			       "passfile", "dbname", NULL };
+	const char *vals[] = { PG_CONNECT_TIMEOUT, "pam_policyd", PG_TCP_USER_TIMEOUT_MS,
+			       "10", "5", "2",
 			       f->passfile[0] ? f->passfile : NULL, f->conninfo, NULL };
 	char sql[96];
 	PGconn *c;
 
 	if (f->passfile[0] == '\0') {
-		keys[2] = "dbname";
-		vals[2] = f->conninfo;
-		keys[3] = NULL;
-		vals[3] = NULL;
+		keys[6] = "dbname";
+		vals[6] = f->conninfo;
+		keys[7] = NULL;
+		vals[7] = NULL;
 	}
 	c = PQconnectdbParams(keys, vals, 1);
 	if (c == NULL) {
@@ -654,7 +665,11 @@ static PGconn *writer_conn(struct fleet *f, char *why, size_t whylen)
 		PQfinish(f->wconn);
 		f->wconn = NULL;
 	}
-	if (now < f->retry_at_ms) {
+	/*
+	 * While degraded, only the replication thread reconnects (and clears
+	 * the state): a write never waits for a connection attempt.
+	 */
+	if ((f->started && f->degraded_since != 0) || now < f->retry_at_ms) {
 		snprintf(why, whylen, "%s", f->reason[0] ? f->reason
 							  : "the database is unreachable");
 		return NULL;
@@ -757,22 +772,22 @@ static pp_err fetch_user(PGconn *c, const char *name, bool lock, size_t max,
 static pp_err sync_user(PGconn *c, struct store *replica, const char *name,
 			int64_t seq, char *why, size_t whylen)
 {
-	struct store_entry *entries = calloc(STORE_MAX_KEEP, sizeof(*entries));
+	struct store_entry *entries = calloc(PG_SYNC_ENTRIES, sizeof(*entries));
 	struct store_user u;
 	size_t n = 0;
 	pp_err rc;
 
 	if (entries == NULL)
 		return PP_ERR_NOMEM;
-	rc = fetch_user(c, name, false, STORE_MAX_KEEP, &u, entries, &n, why, whylen);
+	rc = fetch_user(c, name, false, PG_SYNC_ENTRIES, &u, entries, &n, why, whylen);
 	if (rc == PP_OK) {
 		rc = store_replica_put(replica, &u, entries, n, seq);
 		if (rc != PP_OK)
-			snprintf(why, whylen, "replica: %s", store_errmsg(replica));
+			snprintf(why, whylen, "replica: %s", store_backend_errmsg(replica));
 	} else if (rc == PP_ERR_NOT_FOUND) {
 		rc = PP_OK;     /* nothing to copy (a change row without a user) */
 	}
-	pp_wipe(entries, STORE_MAX_KEEP * sizeof(*entries));
+	pp_wipe(entries, PG_SYNC_ENTRIES * sizeof(*entries));
 	free(entries);
 	pp_wipe(&u, sizeof(u));
 	return rc;
@@ -842,6 +857,15 @@ static pp_err from_replica(struct pg_store *q, pp_err rc)
 {
 	if (rc != PP_OK)
 		snprintf(q->msg, sizeof(q->msg), "%s", store_errmsg(q->replica));
+	return rc;
+}
+
+/* The same for the replica functions of store.h, which bypass store.c. */
+static pp_err from_replica_direct(struct pg_store *q, pp_err rc)
+{
+	if (rc != PP_OK)
+		snprintf(q->msg, sizeof(q->msg), "replica: %s",
+			 store_backend_errmsg(q->replica));
 	return rc;
 }
 
@@ -962,7 +986,7 @@ static pp_err pg_user_ensure(void *impl, const char *name, int64_t now,
 	pp_wipe(&ob, sizeof(ob));
 	if (rc == PP_OK)
 		outbox_add_count(f);
-	return from_replica(q, rc);
+	return from_replica_direct(q, rc);
 }
 
 /* Record in the database: decide under FOR UPDATE, then write, in one transaction. */
@@ -1115,7 +1139,7 @@ static pp_err pg_history_add(void *impl, const char *name, const struct store_en
 	pp_wipe(&local, sizeof(local));
 	if (rc == PP_OK && *recorded)
 		outbox_add_count(f);
-	return from_replica(q, rc);
+	return from_replica_direct(q, rc);
 }
 
 /*
@@ -1214,8 +1238,12 @@ static pp_err pg_adopt_last_change(void *impl, const char *name, int64_t t)
 	struct pg_store *q = impl;
 	pp_err rc = admin_write(q, name, "adopt", db_adopt, &t);
 
-	/* During an outage the replica adopts alone; the next status tells the database. */
-	if (rc == PP_ERR_STORE && q->f->degraded_since != 0)
+	/*
+	 * The database cannot take it now (away, or an outbox still waiting):
+	 * the replica adopts alone; a later status, once the replica follows
+	 * the database again, finds shadow newer and tells the database.
+	 */
+	if (rc == PP_ERR_STORE)
 		rc = from_replica(q, store_adopt_last_change(q->replica, name, t));
 	return rc;
 }
@@ -1550,12 +1578,12 @@ static pp_err replay_outbox(struct fleet *f, PGconn *c, char *why, size_t whylen
 			break;
 		}
 		if (rc != PP_OK) {
-			snprintf(why, whylen, "outbox: %s", store_errmsg(f->sync_replica));
+			snprintf(why, whylen, "outbox: %s", store_backend_errmsg(f->sync_replica));
 			break;
 		}
 		rc = replay_item(f, c, &it, why, whylen);
 		if (rc == PP_OK && store_outbox_delete(f->sync_replica, it.id) != PP_OK) {
-			snprintf(why, whylen, "outbox: %s", store_errmsg(f->sync_replica));
+			snprintf(why, whylen, "outbox: %s", store_backend_errmsg(f->sync_replica));
 			rc = PP_ERR_STORE;
 		}
 		pp_wipe(&it, sizeof(it));
@@ -1600,7 +1628,7 @@ static pp_err catch_up(struct fleet *f, PGconn *c, char *why, size_t whylen)
 		}
 		PQclear(r);
 		if (rc == PP_OK && rows > 0 && store_replica_set_seq(f->sync_replica, seq) != PP_OK) {
-			snprintf(why, whylen, "replica: %s", store_errmsg(f->sync_replica));
+			snprintf(why, whylen, "replica: %s", store_backend_errmsg(f->sync_replica));
 			rc = PP_ERR_STORE;
 		}
 		pthread_mutex_lock(&f->lock);
@@ -1827,7 +1855,7 @@ static pp_err replica_bind(struct fleet *f, struct store *replica, bool reached,
 					    FLEET_ID_BYTES);
 	}
 	if (rc != PP_OK)
-		set_err(err, errlen, "replica: %s", store_errmsg(replica));
+		set_err(err, errlen, "replica: %s", store_backend_errmsg(replica));
 	return rc;
 }
 
@@ -1869,7 +1897,7 @@ static pp_err fleet_open(const struct store_pg_config *cfg, struct fleet **out,
 	}
 	rc = store_open_sqlite(cfg->state_dir, &f->sync_replica, err, errlen);
 	if (rc == PP_OK && (rc = store_replica_prepare(f->sync_replica)) != PP_OK)
-		set_err(err, errlen, "replica: %s", store_errmsg(f->sync_replica));
+		set_err(err, errlen, "replica: %s", store_backend_errmsg(f->sync_replica));
 	if (rc != PP_OK) {
 		fleet_free(f);
 		return rc;

@@ -1208,9 +1208,15 @@ static pp_err open_sqlite(const char *dir, bool verify, struct store **out,
 		free(q);
 		return PP_ERR_TOO_LONG;
 	}
+	/*
+	 * A shared handle skips the file check: the first open made it, and
+	 * an open(2)+close(2) of a database file this process holds open
+	 * drops all of the process's POSIX locks on it, so that another
+	 * process closing the database could delete the WAL under us.
+	 */
 	if ((rc = fsutil_private_dir(dir, false, FSUTIL_STATE_DIR_MODE, err,
 				     errlen)) != PP_OK ||
-	    (rc = check_file(q->path, err, errlen)) != PP_OK ||
+	    (verify && (rc = check_file(q->path, err, errlen)) != PP_OK) ||
 	    (rc = open_db(q, verify, err, errlen)) != PP_OK) {
 		sq_close(q);
 		return rc;
@@ -1314,8 +1320,8 @@ static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_it
 	    (rc = bind_int(q, s, 8, ob->keep)) != PP_OK ||
 	    (rc = bind_int(q, s, 9, ob->keep_skeletons)) != PP_OK ||
 	    (e != NULL && (rc = bind_blob(q, s, 10, e->hash, HASH_BYTES)) != PP_OK) ||
-	    (e != NULL && (rc = bind_int(q, s, 11, (int64_t)e->opslimit)) != PP_OK) ||
-	    (e != NULL && (rc = bind_int(q, s, 12, (int64_t)e->memlimit)) != PP_OK) ||
+	    (rc = bind_int(q, s, 11, e != NULL ? (int64_t)e->opslimit : 0)) != PP_OK ||
+	    (rc = bind_int(q, s, 12, e != NULL ? (int64_t)e->memlimit : 0)) != PP_OK ||
 	    (e != NULL && e->has_skeleton &&
 	     (rc = bind_blob(q, s, 13, e->skeleton, HASH_BYTES)) != PP_OK)) {
 		sqlite3_finalize(s);
