@@ -539,6 +539,7 @@ END_TEST
 START_TEST(test_reuse_refused_on_other_host)
 {
 	char today[16];
+	char *log_a, *log_b;
 
 	FLEET_BEGIN(true);
 	date_in(0, today, sizeof(today));
@@ -550,6 +551,23 @@ START_TEST(test_reuse_refused_on_other_host)
 	await_status(&host_a, "alice", today, 2);
 	change_refused_as_reused(&host_a, "alice", PW2);
 	change_refused_as_reused(&host_a, "alice", PW1);
+
+	/* Each host's audit log is its own and names the host. */
+	log_a = harness_read(host_a.d.audit);
+	log_b = harness_read(host_b.d.audit);
+	ck_assert_ptr_nonnull(log_a);
+	ck_assert_ptr_nonnull(log_b);
+	assert_contains(log_a, "\"event\":\"password_changed\"");
+	assert_contains(log_a, "\"host\":\"host-a\"");
+	assert_lacks(log_a, "\"host\":\"host-b\"");
+	assert_contains(log_b, "\"host\":\"host-b\"");
+	assert_lacks(log_b, "\"host\":\"host-a\"");
+	for (int i = 0; all_passwords[i] != NULL; i++) {
+		assert_lacks(log_a, all_passwords[i]);
+		assert_lacks(log_b, all_passwords[i]);
+	}
+	free(log_a);
+	free(log_b);
 }
 END_TEST
 
@@ -664,6 +682,7 @@ END_TEST
 START_TEST(test_outbox_survives_kill)
 {
 	char today[16];
+	char *json;
 
 	FLEET_BEGIN(true);
 	date_in(0, today, sizeof(today));
@@ -673,8 +692,12 @@ START_TEST(test_outbox_survives_kill)
 	ck_assert(harness_pg_stop(&pg, true));
 	change_ok(&host_a, "alice", PW2);
 	harness_daemon_kill(&host_a.d);
-	/* Started again while the database is still away: it answers... */
+	/* Started again while the database is still away: the change waits... */
 	host_start_ok(&host_a);
+	json = status_json(&host_a, "alice");
+	assert_contains(json, "\"outbox\":1");
+	assert_contains(json, "\"degraded_since\":\"20");
+	free(json);
 	change_refused_as_reused(&host_a, "alice", PW2);
 	/* ...and when the database returns, replays what it acknowledged. */
 	ck_assert(harness_pg_start(&pg));
