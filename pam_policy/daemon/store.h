@@ -3,9 +3,10 @@
  *
  * A small backend-independent interface: callers hold an opaque struct
  * store and never see SQL. The default backend is SQLite (store_sqlite.c);
- * a PostgreSQL backend can be added later by implementing struct store_ops
- * (at the end of this file) and a store_open_... function, without touching
- * any caller.
+ * the fleet backend (store_pg.c, store_pg.h) shares one PostgreSQL
+ * database between hosts through a local SQLite replica, by implementing
+ * struct store_ops (at the end of this file) and store_open_postgresql,
+ * without touching any caller.
  *
  * Common contract of every function below:
  * - Times are UTC seconds since the epoch (int64_t); 0 means "never".
@@ -459,6 +460,16 @@ struct store_outbox_item {
  * store = postgresql).
  */
 pp_err store_replica_prepare(struct store *r) PP_WUR;
+
+/*
+ * store_replica_relaxed - this handle commits without waiting for the disk
+ * (synchronous=NORMAL; still atomic, and in order): for the replication
+ * thread, whose writes the database can always give again (the applied
+ * sequence is in the same transactions, so a lost commit is re-applied)
+ * and whose outbox deletions, if lost, only replay an item again, which
+ * the database ignores. Never for a handle that acknowledges records.
+ */
+pp_err store_replica_relaxed(struct store *r) PP_WUR;
 
 /*
  * store_replica_ensure - store_user_ensure with the given salt, and, when

@@ -570,9 +570,9 @@ static pp_err migrate(PGconn *c, char *why, size_t whylen)
 		    (rc = pq_exec_simple(c, sql, why, whylen)) == PP_OK)
 			rc = pq_exec_simple(c, "COMMIT", why, whylen);
 		if (rc != PP_OK) {
-			char inner[160];
+			char inner[256];
 			snprintf(inner, sizeof(inner), "%s", why);
-			snprintf(why, whylen, "schema %d to %d: %s", v, v + 1, inner);
+			snprintf(why, whylen, "schema %d to %d: %.200s", v, v + 1, inner);
 			pq_rollback(c);
 		}
 	}
@@ -1792,10 +1792,11 @@ static void fleet_release(struct fleet *f)
 	pthread_mutex_unlock(&g_lock);
 	if (!last)
 		return;
-	if (f->started) {
-		pthread_mutex_lock(&f->lock);
-		f->stop = true;
-		pthread_mutex_unlock(&f->lock);
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	last = f->started;
+	pthread_mutex_unlock(&f->lock);
+	if (last) {
 		fleet_wake(f);
 		pthread_join(f->thread, NULL);
 	}
@@ -1896,7 +1897,8 @@ static pp_err fleet_open(const struct store_pg_config *cfg, struct fleet **out,
 		return rc;
 	}
 	rc = store_open_sqlite(cfg->state_dir, &f->sync_replica, err, errlen);
-	if (rc == PP_OK && (rc = store_replica_prepare(f->sync_replica)) != PP_OK)
+	if (rc == PP_OK && ((rc = store_replica_prepare(f->sync_replica)) != PP_OK ||
+			    (rc = store_replica_relaxed(f->sync_replica)) != PP_OK))
 		set_err(err, errlen, "replica: %s", store_backend_errmsg(f->sync_replica));
 	if (rc != PP_OK) {
 		fleet_free(f);
@@ -1985,12 +1987,20 @@ pp_err store_pg_start(struct store *s)
 {
 	struct fleet *f = fleet_of(s);
 
-	if (f == NULL || f->started)
+	pp_err rc = PP_OK;
+
+	if (f == NULL)
 		return PP_ERR_INTERNAL;
-	if (pthread_create(&f->thread, NULL, fleet_thread, f) != 0)
-		return PP_ERR_NOMEM;
-	f->started = true;
-	return PP_OK;
+	/* Under the lock: writers read started (writer_conn). */
+	pthread_mutex_lock(&f->lock);
+	if (f->started)
+		rc = PP_ERR_INTERNAL;
+	else if (pthread_create(&f->thread, NULL, fleet_thread, f) != 0)
+		rc = PP_ERR_NOMEM;
+	else
+		f->started = true;
+	pthread_mutex_unlock(&f->lock);
+	return rc;
 }
 
 void store_pg_status(struct store *s, struct store_pg_status *out)

@@ -1272,6 +1272,17 @@ static pp_err run_once(struct sqlite_store *q, sqlite3_stmt *s, const char *what
 	return rc;
 }
 
+pp_err store_replica_relaxed(struct store *r)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if (sqlite3_exec(q->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(q, "cannot relax synchronous");
+	return PP_OK;
+}
+
 pp_err store_replica_prepare(struct store *r)
 {
 	struct sqlite_store *q = replica_of(r);
