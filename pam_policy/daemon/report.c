@@ -779,6 +779,15 @@ void handle_fleet_report(struct server *s, struct worker *w, struct conn *c)
 		      "sqlite in its configuration): there is no fleet view");
 		return;
 	}
+	/* Known to be away: say so at once instead of waiting for a connection. */
+	store_pg_status(s->store, &st);
+	if (st.degraded_since != 0) {
+		rfc3339(st.degraded_since, since, sizeof(since));
+		snprintf(text, sizeof(text), "fleet view unavailable: the database is "
+			 "unreachable since %s (%s)", since, st.reason);
+		reply(c, PROTO_INTERNAL, 0, text);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	memset(&fc, 0, sizeof(fc));
 	fc.r = &r;
@@ -790,11 +799,17 @@ void handle_fleet_report(struct server *s, struct worker *w, struct conn *c)
 	r.scope = scope;
 	if (rc == PP_OK)
 		rc = store_pg_fleet_walk(w->store, fleet_row, &fc, err, sizeof(err));
-	if (rc == PP_ERR_UNREACHABLE || (rc == PP_ERR_STORE && r.rows == 0 && r.used == 0)) {
+	if (rc == PP_ERR_UNREACHABLE) {
 		store_pg_status(s->store, &st);
 		rfc3339(st.degraded_since ? st.degraded_since : r.now, since, sizeof(since));
 		snprintf(text, sizeof(text), "fleet view unavailable: the database is "
 			 "unreachable since %s (%s)", since, err);
+		reply(c, PROTO_INTERNAL, 0, text);
+		goto out;
+	}
+	if (rc == PP_ERR_STORE && r.rows == 0 && r.used == 0) {
+		snprintf(text, sizeof(text), "fleet view unavailable: the database refused "
+			 "the query (%s)", err);
 		reply(c, PROTO_INTERNAL, 0, text);
 		goto out;
 	}
