@@ -61,6 +61,9 @@ void handle_fleet(struct server *s, struct worker *w, struct conn *c)
 	memset(&st, 0, sizeof(st));
 	if (fleet)
 		store_pg_status(s->store, &st);
+	/* libpq's words may name the database's hosts: for root and auditors. */
+	if (c->who == WHO_SELF)
+		st.reason[0] = '\0';
 	proto_msg_init(&m, PROTO_FLEET_REPLY);
 	if (proto_add_cstr(&m, store_backend_name(s->store)) != PP_OK ||
 	    proto_add_cstr(&m, s->host_name) != PP_OK ||
