@@ -76,7 +76,7 @@ LIB_NAMES    = error i18n utf8 policy users aging rules proto client wordindex \
 MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
-               daemon/store_sqlite daemon/shadow daemon/skeleton
+               daemon/store_sqlite daemon/store_pg daemon/shadow daemon/skeleton
 CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check ctl/wordlist \
                ctl/blocklist
 
@@ -88,9 +88,9 @@ CTL_LIB      = error i18n utf8 policy users aging rules proto client request \
                auditlog fsutil strength guess wordindex blocklist digest
 
 MODULE_PKGS  = pam pwquality libsodium
-DAEMON_PKGS  = libsodium sqlite3 libsystemd
+DAEMON_PKGS  = libsodium sqlite3 libsystemd libpq
 CTL_PKGS     = libsodium pwquality
-TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3 libsystemd
+TEST_PKGS    = check pam pam_misc pwquality libsodium sqlite3 libsystemd libpq
 # libunistring (lib/utf8.c: NFC, UTF-8, Unicode properties) has no
 # pkg-config file; every program links lib/utf8.o.
 UNISTRING_LIBS = -lunistring
@@ -213,7 +213,7 @@ $(B)/pam_policy/ctl/%.o: pam_policy/ctl/%.c | depcheck
 	@mkdir -p $(@D)
 	$(COMPILE) -Ipam_policy/ctl $(call pc_cflags,$(CTL_PKGS)) -c -o $@ $<
 
-# The module links libpam, libpwquality and libsodium; never SQLite.
+# The module links libpam, libpwquality and libsodium; never SQLite or libpq.
 $(MODULE): $(MODULE_OBJS) pam_policy/module/pam_policy.map
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(MODULE_OBJS) $(ALL_LDFLAGS) \
 	    -Wl,--version-script=pam_policy/module/pam_policy.map \
@@ -257,7 +257,7 @@ check-po: $(FRESH_POT)
 
 TEST_SRCS   = $(sort $(wildcard tests/unit/test_*.c tests/integration/test_*.c))
 TESTS       = $(patsubst %.c,$(B)/tests/%,$(notdir $(TEST_SRCS)))
-TEST_COMMON = $(B)/tests/harness.o $(B)/tests/runner.o
+TEST_COMMON = $(B)/tests/harness.o $(B)/tests/pg_harness.o $(B)/tests/runner.o
 WRITER      = $(B)/tests/pam_test_writer.so
 HELPERS     = $(B)/tests/pam_run $(B)/tests/notify_wait
 # Every lib/ object plus the daemon's and CLI's parts (tests reach inside).
@@ -354,7 +354,8 @@ check-e2e:
 
 bench:
 	@sh tests/deps.sh check bench
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench $(B)/tests/bench_blocklist
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(WRITER) $(B)/tests/bench $(B)/tests/bench_blocklist \
+	    $(B)/tests/bench_fleet
 	@sh tests/bench/bench.sh $(B)
 
 # Part F's helper (tests/bench/blocklist.sh): the breach filter's reader only.
@@ -367,8 +368,16 @@ $(B)/tests/bench: tests/bench/bench.c $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PAR
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) $(ALL_LDFLAGS) \
-	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) \
+	    $(call pc_libs,pam pam_misc pwquality libsodium sqlite3 libsystemd libpq) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) \
 	    -lcrypt -lpthread
+
+# Part F: the fleet on a real PostgreSQL server (tests/pg_harness.c).
+$(B)/tests/bench_fleet: tests/bench/fleet.c $(B)/tests/harness.o $(B)/tests/pg_harness.o \
+    $(call lib_objs,$(LIB_NAMES)) | depcheck
+	@mkdir -p $(@D)
+	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
+	    $(B)/tests/harness.o $(B)/tests/pg_harness.o $(call lib_objs,$(LIB_NAMES)) \
+	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium) $(UNISTRING_LIBS) $(ZXCVBN_LIBS) -lpthread
 
 # kill -9 the daemon DURABILITY_KILLS (100) times under concurrent records,
 # then check every acknowledged one and the audit chain. Takes minutes: not
@@ -382,7 +391,7 @@ $(B)/tests/durability: tests/durability/durability.c $(B)/tests/harness.o \
 	@mkdir -p $(@D)
 	$(COMPILE) $(TEST_INCLUDES) $(call pc_cflags,$(TEST_PKGS)) $(PIE) -o $@ $< \
 	    $(B)/tests/harness.o $(call lib_objs,$(LIB_NAMES)) $(DAEMON_PARTS) \
-	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd) \
+	    $(ALL_LDFLAGS) $(call pc_libs,pam pwquality libsodium sqlite3 libsystemd libpq) \
 	    $(UNISTRING_LIBS) $(ZXCVBN_LIBS) $(BLOCKLIST_LIBS) -lpthread
 
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -411,7 +420,8 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | depcheck
 INSTALLED_FILES = $(SECUREDIR)/pam_policy.so $(SBINDIR)/pam_policyd \
     $(BINDIR)/pam_policyctl $(MANDIR)/man5/pam_policy.conf.5 \
     $(MANDIR)/man8/pam_policy.8 $(MANDIR)/man8/pam_policyd.8 \
-    $(MANDIR)/man8/pam_policyctl.8 $(UNITDIR)/pam_policyd.service \
+    $(MANDIR)/man8/pam_policyctl.8 $(MANDIR)/man7/pam_policy-fleet.7 \
+    $(UNITDIR)/pam_policyd.service \
     $(TMPFILESDIR)/pam_policy.conf $(SYSUSERSDIR)/pam_policy.conf \
     $(LOGROTATEDIR)/pam_policy $(PAMCONFIGDIR)/pam_policy \
     $(PAMCONFIGDIR)/pam_policy-record $(CATALOGDIR)/pam_policy.catalog \
@@ -432,7 +442,8 @@ SUBST = sed -e 's|/usr/sbin/pam_policyd|$(SBINDIR)/pam_policyd|g' \
 
 install: all
 	install -d $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(dir $(CONFIG_FILE)) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(dir $(CONFIG_FILE)) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(MODULE) $(DESTDIR)$(SECUREDIR)/pam_policy.so
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/
@@ -445,8 +456,10 @@ install: all
 	    chmod 0644 $(DESTDIR)$(CONFIG_FILE); \
 	fi
 	for f in man/*.5; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man5/$${f#man/}; done
+	for f in man/*.7; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man7/$${f#man/}; done
 	for f in man/*.8; do $(SUBST) $$f > $(DESTDIR)$(MANDIR)/man8/$${f#man/}; done
-	chmod 0644 $(DESTDIR)$(MANDIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man8/pam_policy*.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man5/*.5 $(DESTDIR)$(MANDIR)/man7/pam_policy*.7 \
+	    $(DESTDIR)$(MANDIR)/man8/pam_policy*.8
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
 	$(SUBST) conf/pam_policyd.service > $(DESTDIR)$(UNITDIR)/pam_policyd.service
 	$(SUBST) conf/tmpfiles-pam_policy.conf > $(DESTDIR)$(TMPFILESDIR)/pam_policy.conf

@@ -616,7 +616,8 @@ static pp_err build_body(const struct audit_event *ev, int64_t now, char *body,
 	     append_field(body, MAX_BODY, &used, "rhost", ev->rhost) &&
 	     append_field(body, MAX_BODY, &used, "tty", ev->tty) &&
 	     append_reasons(body, MAX_BODY, &used, ev->reasons) &&
-	     append_field(body, MAX_BODY, &used, "actor", ev->actor);
+	     append_field(body, MAX_BODY, &used, "actor", ev->actor) &&
+	     (ev->host == NULL || append_field(body, MAX_BODY, &used, "host", ev->host));
 	if (!ok)
 		return PP_ERR_TOO_LONG;
 	*used_out = used;

@@ -71,6 +71,9 @@ struct audit_event {
 	const char *tty;       /* may be NULL */
 	const char *reasons;   /* comma-separated reason codes, may be NULL */
 	const char *actor;     /* who did an admin action, may be NULL */
+	const char *host;      /* the host that logged it (a fleet's host_name);
+				  NULL: no "host" field (lines from before
+				  fleets have none; verify accepts both) */
 };
 
 struct audit_log;

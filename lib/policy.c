@@ -26,7 +26,10 @@ enum option_type {
 	OPT_OPTPATH,    /* absolute path, or "" for none */
 	OPT_NAME,       /* one user or group name */
 	OPT_UNREACHABLE, /* allow | deny */
-	OPT_ALLOW_FORCE /* allow | force */
+	OPT_ALLOW_FORCE, /* allow | force */
+	OPT_STORE,      /* sqlite | postgresql */
+	OPT_CONNINFO,   /* a libpq conninfo without a password, may be quoted */
+	OPT_HOST        /* a host name, or "" for the system's */
 };
 
 struct option {
@@ -119,6 +122,14 @@ static const struct option options[POLICY_OPT_COUNT] = {
 		    "cron,atd,systemd-user"),
 	/* Absent at the default path: the breach check is off (rules.h). */
 	[POLICY_OPT_BLOCKLIST] = STR("blocklist", OPT_OPTPATH, blocklist, PATHS_BLOCKLIST),
+	[POLICY_OPT_STORE] = NUM("store", OPT_STORE, store, 0, 0, "sqlite"),
+	[POLICY_OPT_POSTGRESQL] = STR("postgresql", OPT_CONNINFO, postgresql, ""),
+	[POLICY_OPT_POSTGRESQL_PASSFILE] =
+		STR("postgresql_passfile", OPT_OPTPATH, postgresql_passfile, ""),
+	[POLICY_OPT_POSTGRESQL_STATEMENT_TIMEOUT_MS] =
+		NUM("postgresql_statement_timeout_ms", OPT_INT,
+		    postgresql_statement_timeout_ms, 100, 600000, "5000"),
+	[POLICY_OPT_HOST_NAME] = STR("host_name", OPT_HOST, host_name, ""),
 };
 
 static const struct {
@@ -200,6 +211,70 @@ static bool parse_name(const char *value, size_t max)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!name_char_ok((unsigned char)value[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A libpq conninfo ("key=value ..." or a postgresql:// URI), optionally in
+ * double quotes, into out. No control characters. A password is refused:
+ * the configuration file is world-readable, the password belongs in a
+ * pgpass file (postgresql_passfile) or is replaced by a client certificate.
+ */
+static bool conninfo_has_password(const char *v)
+{
+	const char *at, *scheme;
+
+	for (const char *s = v; *s != '\0'; s++) {
+		if ((s == v || s[-1] == ' ' || s[-1] == '\t') &&
+		    strncasecmp(s, "password", 8) == 0) {
+			const char *t = s + 8;
+			while (*t == ' ' || *t == '\t')
+				t++;
+			if (*t == '=')
+				return true;
+		}
+	}
+	/* postgresql://user:secret@host or ...?password=secret */
+	scheme = strstr(v, "://");
+	if (scheme != NULL) {
+		at = strchr(scheme + 3, '@');
+		if (at != NULL && memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) != NULL)
+			return true;
+		if (strcasestr(v, "password=") != NULL)
+			return true;
+	}
+	return false;
+}
+
+static bool parse_conninfo(const char *value, char *out, size_t size)
+{
+	size_t n = strlen(value);
+
+	if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+		value++;
+		n -= 2;
+	}
+	if (n >= size)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f || value[i] == '"')
+			return false;
+	memcpy(out, value, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* A host name for the fleet: "" (the system's), or 1..size-1 of [A-Za-z0-9._-]. */
+static bool parse_host(const char *value, size_t size)
+{
+	size_t n = strlen(value);
+
+	if (n >= size || value[0] == '-' || value[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)value[i]) && value[i] != '.' &&
+		    value[i] != '-' && value[i] != '_')
 			return false;
 	return true;
 }
@@ -320,6 +395,17 @@ static const char *expected_text(const struct option *o, char *buf, size_t len)
 	case OPT_ALLOW_FORCE:
 		snprintf(buf, len, "allow or force");
 		break;
+	case OPT_STORE:
+		snprintf(buf, len, "sqlite or postgresql");
+		break;
+	case OPT_CONNINFO:
+		snprintf(buf, len, "a libpq connection string shorter than %zu bytes",
+			 o->size);
+		break;
+	case OPT_HOST:
+		snprintf(buf, len, "a host name (letters, digits, '.', '-', '_'), "
+			 "at most %zu bytes", o->size - 1);
+		break;
 	}
 	return buf;
 }
@@ -387,6 +473,22 @@ static bool apply(struct policy *p, const struct option *o, const char *value)
 			ok = true;
 		}
 		break;
+	case OPT_STORE:
+		if (strcasecmp(value, "sqlite") == 0) {
+			*(enum policy_store *)field = POLICY_STORE_SQLITE;
+			ok = true;
+		} else if (strcasecmp(value, "postgresql") == 0) {
+			*(enum policy_store *)field = POLICY_STORE_POSTGRESQL;
+			ok = true;
+		}
+		break;
+	case OPT_CONNINFO:
+		ok = parse_conninfo(value, field, o->size);
+		break;
+	case OPT_HOST:
+		if ((ok = parse_host(value, o->size)))
+			snprintf(field, o->size, "%s", value);
+		break;
 	}
 	return ok;
 }
@@ -424,6 +526,14 @@ pp_err policy_set(struct policy *p, const char *key, const char *value,
 			return PP_ERR_CONFIG;
 		}
 		value = "yes";
+	}
+	if (o->type == OPT_CONNINFO && conninfo_has_password(value)) {
+		pp_errorf(err, errlen, "%s: the connection string holds a password, "
+			  "which every user who can read this file would see; put the "
+			  "password in a pgpass file named by postgresql_passfile (root "
+			  "only, mode 0600) or use a client certificate (sslcert, "
+			  "sslkey)", key);
+		return PP_ERR_CONFIG;
 	}
 	if (!apply(p, o, value)) {
 		pp_errorf(err, errlen, "%s: expected %s, got \"%s\"", key,
@@ -726,6 +836,15 @@ void policy_format_value(const struct policy *p, enum policy_option opt,
 		snprintf(buf, len, "%s",
 			 *(const enum policy_nonpassword *)field == POLICY_NONPASSWORD_FORCE
 				 ? "force" : "allow");
+		break;
+	case OPT_STORE:
+		snprintf(buf, len, "%s",
+			 *(const enum policy_store *)field == POLICY_STORE_POSTGRESQL
+				 ? "postgresql" : "sqlite");
+		break;
+	case OPT_CONNINFO:
+	case OPT_HOST:
+		snprintf(buf, len, "%s", field);
 		break;
 	}
 }

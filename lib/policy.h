@@ -63,6 +63,14 @@ enum policy_unreachable {
 	POLICY_UNREACHABLE_ALLOW = 1,
 };
 
+/* store: where the daemon keeps its state. */
+enum policy_store {
+	POLICY_STORE_SQLITE = 0,      /* one SQLite file in state_dir */
+	POLICY_STORE_POSTGRESQL = 1,  /* a fleet's PostgreSQL, with a local replica */
+};
+
+#define POLICY_MAX_HOST 64       /* bytes in host_name, NUL included */
+
 /* expired_nonpassword: a login that did not use the password, when it expired. */
 enum policy_nonpassword {
 	POLICY_NONPASSWORD_ALLOW = 0,  /* passes, told to change at the next use */
@@ -122,6 +130,11 @@ enum policy_option {
 	POLICY_OPT_EXPIRED_NONPASSWORD,
 	POLICY_OPT_NONINTERACTIVE_SERVICES,
 	POLICY_OPT_BLOCKLIST,
+	POLICY_OPT_STORE,
+	POLICY_OPT_POSTGRESQL,
+	POLICY_OPT_POSTGRESQL_PASSFILE,
+	POLICY_OPT_POSTGRESQL_STATEMENT_TIMEOUT_MS,
+	POLICY_OPT_HOST_NAME,
 	POLICY_OPT_COUNT
 };
 
@@ -193,6 +206,12 @@ struct policy {
 	   absent (the check is then off), a path set in the file or as an
 	   argument must name a valid filter */
 	char blocklist[POLICY_MAX_PATH];
+	/* the store (daemon): SQLite, or a fleet's PostgreSQL */
+	enum policy_store store;
+	char postgresql[POLICY_MAX_LIST];   /* libpq conninfo, never a password */
+	char postgresql_passfile[POLICY_MAX_PATH]; /* pgpass file, "" = libpq's */
+	int postgresql_statement_timeout_ms;
+	char host_name[POLICY_MAX_HOST];    /* "" = gethostname() */
 
 	/* where each value came from, indexed by enum policy_option */
 	enum policy_source source[POLICY_OPT_COUNT];

@@ -133,6 +133,19 @@ static const struct msg_schema proto_schemas[] = {
 		[PROTO_BREACHED_SERVICE] = STR("service"),
 		[PROTO_BREACHED_RHOST] = STR("rhost"),
 		[PROTO_BREACHED_TTY] = STR("tty") } },
+	{ PROTO_FLEET, "fleet", { { 0, 0, NULL } } },
+	{ PROTO_FLEET_REPORT, "fleet_report", { { 0, 0, NULL } } },
+	{ PROTO_FLEET_REPLY, "fleet_reply", {
+		[PROTO_FLEET_REPLY_BACKEND] = NONEMPTY("backend"),
+		[PROTO_FLEET_REPLY_HOST] = STR("host"),
+		[PROTO_FLEET_REPLY_DEGRADED_SINCE] = U64("degraded_since"),
+		[PROTO_FLEET_REPLY_REASON] = STR("reason"),
+		[PROTO_FLEET_REPLY_REPLICA_SEQ] = U64("replica_seq"),
+		[PROTO_FLEET_REPLY_OUTBOX] = U64("outbox") } },
+	{ PROTO_FLEET_LOGIN, "fleet_login", {
+		[PROTO_FLEET_LOGIN_USER] = NONEMPTY("user"),
+		[PROTO_FLEET_LOGIN_HOST] = NONEMPTY("host"),
+		[PROTO_FLEET_LOGIN_WHEN] = U64("when") } },
 	{ PROTO_REVIEW_ROW, "review_row", {
 		[PROTO_REVIEW_ROW_USER] = NONEMPTY("user"),
 		[PROTO_REVIEW_ROW_UID] = U64("uid"),

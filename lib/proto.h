@@ -80,6 +80,8 @@ enum proto_type {
 	PROTO_LOGIN = 13,
 	PROTO_REVIEW = 14,
 	PROTO_BREACHED = 15,
+	PROTO_FLEET = 16,
+	PROTO_FLEET_REPORT = 17,
 	/* replies, daemon -> module/CLI */
 	PROTO_REPLY = 64,
 	PROTO_STATUS_REPLY = 65,
@@ -87,6 +89,8 @@ enum proto_type {
 	PROTO_REPORT_END = 67,
 	PROTO_REVIEW_ROW = 68,
 	PROTO_REVIEW_END = 69,
+	PROTO_FLEET_REPLY = 70,
+	PROTO_FLEET_LOGIN = 71,
 };
 
 /*
@@ -271,6 +275,37 @@ enum { /* PROTO_REVIEW_END */
 	PROTO_REVIEW_END_NOW,             /* U64, the daemon's clock */
 	PROTO_REVIEW_END_HOST,            /* STR, the daemon's host name */
 	PROTO_REVIEW_END_POLICY,          /* STR, the policy in force, one line */
+};
+
+/*
+ * PROTO_FLEET (no fields; anyone): where this daemon keeps its state and,
+ * with store = postgresql, how its replica stands. Answered by one
+ * PROTO_FLEET_REPLY. An older daemon refuses the type (the connection is
+ * closed): treat that as "sqlite". The PING reply's DETAIL carries
+ * DEGRADED_SINCE too (0 otherwise), for clients that only ping.
+ */
+enum { /* PROTO_FLEET_REPLY */
+	PROTO_FLEET_REPLY_BACKEND,        /* STR, non-empty: "sqlite", "postgresql" */
+	PROTO_FLEET_REPLY_HOST,           /* STR, the fleet's name for this host */
+	PROTO_FLEET_REPLY_DEGRADED_SINCE, /* U64, time the database became
+					     unreachable, 0 = in sync */
+	PROTO_FLEET_REPLY_REASON,         /* STR, why (libpq's words), may be empty */
+	PROTO_FLEET_REPLY_REPLICA_SEQ,    /* U64, last change applied to the replica */
+	PROTO_FLEET_REPLY_OUTBOX,         /* U64, changes waiting for the database */
+};
+/*
+ * PROTO_FLEET_REPORT (no fields; root and the audit group): the whole
+ * fleet from the PostgreSQL database. For each user, in byte order of
+ * name: one PROTO_FLEET_LOGIN per host with a login, then one
+ * PROTO_REPORT_ROW (uid unknown, LAST_LOGIN the newest of any host); then
+ * PROTO_REPORT_END. When the database cannot be reached, or the store is
+ * SQLite, a PROTO_REPLY (PROTO_INTERNAL or PROTO_BAD_REQUEST) whose TEXT
+ * says why is sent instead.
+ */
+enum { /* PROTO_FLEET_LOGIN */
+	PROTO_FLEET_LOGIN_USER,           /* STR, non-empty */
+	PROTO_FLEET_LOGIN_HOST,           /* STR, non-empty */
+	PROTO_FLEET_LOGIN_WHEN,           /* U64, time of that host's last login */
 };
 
 /*

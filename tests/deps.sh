@@ -12,13 +12,15 @@
 #          dictionary, libpam's own modules); no test framework, no sshd
 #   check  build + everything "make check" needs (Check, nss_wrapper,
 #          libfaketime, the locale sources test_i18n builds de_DE, es_ES
-#          and fr_FR from with localedef: locales, ...)
+#          and fr_FR from with localedef: locales, the PostgreSQL server the
+#          fleet tests start, ...)
 #   e2e    "make check-e2e": useradd/passwd/su, sshd and ssh, expect,
 #          locales (localedef) and gettext(1) for the passwd dialogues in
 #          German, Spanish and French
 #   bench  "make bench": libpam's pam_pwhistory/pam_unix, libcrypt; the
 #          quality part's generators (pwgen, xkcdpass, pwmake), word list
-#          (wamerican) and the modules compared (pam_pwquality, passwdqc)
+#          (wamerican) and the modules compared (pam_pwquality, passwdqc);
+#          the PostgreSQL server of the fleet part
 #   fuzz   "make fuzz": clang with libFuzzer
 #   deb    "make deb": debhelper, lintian, fakeroot
 #   all    build, demo, check, e2e, bench and fuzz ("make deps"; not deb)
@@ -26,18 +28,18 @@ set -u
 
 set_build="build-essential pkg-config libpam0g-dev libpwquality-dev
 libsodium-dev libsqlite3-dev libcrypt-dev libunistring-dev libsystemd-dev
-libzxcvbn-dev gettext"
+libzxcvbn-dev gettext libpq-dev"
 set_demo="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper"
 set_check="$set_build libpam-modules libpam-runtime cracklib-runtime
 libpwquality-tools sqlite3 check libpam-wrapper libnss-wrapper faketime
-man-db wamerican locales"
+man-db wamerican locales postgresql"
 set_e2e="$set_build libpam-modules libpam-runtime cracklib-runtime passwd
 faketime openssh-server openssh-client sshpass expect pamtester locales
 gettext-base"
 set_bench="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper wamerican pwgen xkcdpass passwdqc libpam-passwdqc
-libpam-pwquality libpwquality-tools"
+libpam-pwquality libpwquality-tools postgresql"
 set_fuzz="$set_build clang libclang-rt-dev"
 set_deb="$set_build debhelper fakeroot lintian"
 
@@ -76,9 +78,32 @@ else
 fi
 [ -z "$missing" ] && exit 0
 
+# The tests and the benchmark start their own PostgreSQL servers in
+# temporary directories. Installing the package would create a "main"
+# cluster and start it on port 5432 for good: tell postgresql-common not to,
+# before it is installed. Only the one setting is written (added, or set
+# where the file already has it), so running this again changes nothing.
+no_main_cluster() {
+	conf=/etc/postgresql-common/createcluster.conf
+	mkdir -p "${conf%/*}" || return 1
+	if [ -f "$conf" ] && grep -q '^[[:space:]]*#\{0,1\}[[:space:]]*create_main_cluster[[:space:]]*=' "$conf"; then
+		sed -i 's/^[[:space:]]*#\{0,1\}[[:space:]]*create_main_cluster[[:space:]]*=.*/create_main_cluster = false/' "$conf"
+	else
+		echo "create_main_cluster = false" >>"$conf"
+	fi
+}
+
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	case " $missing " in
+	*" postgresql "*)
+		no_main_cluster || { echo "deps: could not write createcluster.conf" >&2; exit 1; }
+		echo "deps: postgresql is installed without a default cluster (create_main_cluster = false)"
+		# postgresql-common installs its createcluster.conf through ucf:
+		# keep the file written above instead of asking.
+		export UCF_FORCE_CONFFOLD=1 ;;
+	esac
 	apt-get update -qq >/dev/null || { echo "deps: apt-get update failed" >&2; exit 1; }
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null || {

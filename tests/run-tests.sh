@@ -3,6 +3,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Runs every Check test binary with test users supplied by nss_wrapper, so
 # the suite needs neither root nor any change to /etc.
+# The fleet tests (test_fleet) start their own PostgreSQL servers
+# (tests/pg_harness.c) from the highest /usr/lib/postgresql/VERSION/bin, or
+# from PAM_POLICY_TEST_PG_BINDIR when set (passed through); without them
+# they skip, saying so.
 # usage: run-tests.sh BUILD_DIR TEST_BINARY...
 # Prints each program's output, then one total over all of them:
 #   === 258 checks: 250 passed, 8 skipped, 0 failed ===

@@ -690,6 +690,82 @@ void doctor_daemon(const struct policy *p, struct doctor_findings *f)
 			   "restart the daemon after an upgrade"), text, PAM_POLICY_VERSION);
 }
 
+/* ---- the fleet ---- */
+
+void doctor_format_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+pp_err doctor_fleet_query(const char *socket, int timeout_ms, struct doctor_fleet *out)
+{
+	uint8_t buf[PROTO_MAX_FRAME];
+	struct proto_msg req, msg;
+	int fd = -1;
+	pp_err rc;
+
+	memset(out, 0, sizeof(*out));
+	proto_msg_init(&req, PROTO_FLEET);
+	if ((rc = client_connect(socket, timeout_ms, &fd)) != PP_OK)
+		return rc;
+	rc = client_call(fd, &req, buf, sizeof(buf), &msg, timeout_ms);
+	client_close(&fd);
+	if (rc != PP_OK)
+		return rc;
+	if (msg.type == PROTO_REPLY)
+		return request_status_to_error(msg.f[PROTO_REPLY_STATUS].u64) == PP_OK
+			       ? PP_ERR_PROTOCOL
+			       : request_status_to_error(msg.f[PROTO_REPLY_STATUS].u64);
+	if (msg.type != PROTO_FLEET_REPLY ||
+	    msg.f[PROTO_FLEET_REPLY_DEGRADED_SINCE].u64 > INT64_MAX ||
+	    proto_copy_str(&msg, PROTO_FLEET_REPLY_BACKEND, out->backend,
+			   sizeof(out->backend)) != PP_OK ||
+	    proto_copy_str(&msg, PROTO_FLEET_REPLY_HOST, out->host, sizeof(out->host)) != PP_OK ||
+	    proto_copy_str(&msg, PROTO_FLEET_REPLY_REASON, out->reason,
+			   sizeof(out->reason)) != PP_OK)
+		return PP_ERR_PROTOCOL;
+	out->degraded_since = (int64_t)msg.f[PROTO_FLEET_REPLY_DEGRADED_SINCE].u64;
+	out->replica_seq = msg.f[PROTO_FLEET_REPLY_REPLICA_SEQ].u64;
+	out->outbox = msg.f[PROTO_FLEET_REPLY_OUTBOX].u64;
+	return PP_OK;
+}
+
+void doctor_fleet(const struct policy *p, struct doctor_findings *f)
+{
+	struct doctor_fleet st;
+	char since[32];
+
+	if (p->store != POLICY_STORE_POSTGRESQL)
+		return;
+	if (doctor_fleet_query(p->socket, p->timeout_ms, &st) != PP_OK) {
+		doctor_add(f, DOCTOR_NOTE, "fleet: the state of this host's replica is not "
+			   "known (pam_policyd does not answer; see above)");
+		return;
+	}
+	if (strcmp(st.backend, "postgresql") != 0) {
+		doctor_add(f, DOCTOR_PROBLEM, "the configuration says store = postgresql, "
+			   "but pam_policyd runs with store = %s - restart it", st.backend);
+		return;
+	}
+	if (st.degraded_since != 0) {
+		doctor_format_time(st.degraded_since, since, sizeof(since));
+		doctor_add(f, DOCTOR_PROBLEM, "fleet host %s: degraded since %s: the fleet "
+			   "database is unreachable (%s); logins and checks are answered "
+			   "from the local replica, %llu change(s) wait in the outbox and "
+			   "are replayed when it is back", st.host, since,
+			   st.reason[0] ? st.reason : "no reason given",
+			   (unsigned long long)st.outbox);
+		return;
+	}
+	doctor_add(f, DOCTOR_OK, "fleet host %s: in sync with the fleet database "
+		   "(change %llu applied, outbox %llu)", st.host,
+		   (unsigned long long)st.replica_seq, (unsigned long long)st.outbox);
+}
+
 /*
  * A secret file in the state directory, judged by the rule the daemon
  * applies when it loads it (fsutil_secret_file_stat).

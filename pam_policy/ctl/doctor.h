@@ -102,6 +102,34 @@ pp_err doctor_pam_dir(const char *dir, struct doctor_findings *f) PP_WUR;
  */
 void doctor_daemon(const struct policy *p, struct doctor_findings *f);
 
+/* Where the daemon keeps its state, and how a fleet host stands (PROTO_FLEET). */
+struct doctor_fleet {
+	char backend[16];           /* "sqlite", "postgresql" */
+	char host[64];
+	int64_t degraded_since;     /* 0: in sync (or not a fleet) */
+	char reason[256];
+	uint64_t replica_seq;
+	uint64_t outbox;
+};
+
+/*
+ * doctor_fleet_query - ask the daemon at socket. PP_ERR_PROTOCOL (or
+ * PP_ERR_UNREACHABLE) from a daemon that predates the request; other
+ * errors as client_call.
+ */
+pp_err doctor_fleet_query(const char *socket, int timeout_ms,
+			  struct doctor_fleet *out) PP_WUR;
+
+/*
+ * doctor_fleet - a finding on the fleet state: ok when in sync, a problem
+ * "degraded since ..." while the database is unreachable; nothing for a
+ * SQLite store or a daemon that is not running.
+ */
+void doctor_fleet(const struct policy *p, struct doctor_findings *f);
+
+/* doctor_format_time - t as RFC 3339 UTC into buf (at least 21 bytes). */
+void doctor_format_time(int64_t t, char *buf, size_t len);
+
 /*
  * doctor_state - the cracklib dictionary, the word list's index (missing,
  * stale or built from other lists: a note; corrupt: a problem), the breach

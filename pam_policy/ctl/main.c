@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -73,7 +74,7 @@ static void usage(FILE *out)
 		"  policy [--format text|json]\n"
 		"                         the effective policy and where each value comes from\n"
 		"  report [--format table|csv|json] [--expired] [--expiring-within DAYS]\n"
-		"         [--state STATE] [--inactive DAYS]\n"
+		"         [--state STATE] [--inactive DAYS] [--fleet]\n"
 		"                         every covered user (root, audit group)\n"
 		"  review [--format table|csv|json]\n"
 		"                         the access review: every account, privileged\n"
@@ -129,14 +130,16 @@ static const struct command_help {
 	  "  --format text|json     \"key = value  # source\" lines (default) or JSON\n") },
 	{ "report",
 	  N_("usage: pam_policyctl [options] report [--format table|csv|json] [--expired]\n"
-	  "           [--expiring-within DAYS] [--state STATE] [--inactive DAYS]\n"
+	  "           [--expiring-within DAYS] [--state STATE] [--inactive DAYS] [--fleet]\n"
 	  "One row per user the policy covers or exempts (root, audit group).\n"
 	  "  --format table|csv|json   output format (default table)\n"
 	  "  --expired                 expired, or must change at next login\n"
 	  "  --expiring-within DAYS    expiring within DAYS days, not yet expired\n"
 	  "  --state STATE             ok, warning, expired, must_change, never_set,\n"
 	  "                            locked or exempt\n"
-	  "  --inactive DAYS           no login for more than DAYS days (or none known)\n") },
+	  "  --inactive DAYS           no login for more than DAYS days (or none known)\n"
+	  "  --fleet                   store = postgresql: every user of the fleet's\n"
+	  "                            database once, with the last login per host\n") },
 	{ "review",
 	  N_("usage: pam_policyctl [options] review [--format table|csv|json]\n"
 	  "The access review: every account with its privileged groups, last login,\n"
@@ -416,13 +419,13 @@ static bool parse_days(const char *s, long *out)
 /* The labels of "status", one column wide enough for the longest. */
 enum status_label {
 	STATUS_USER, STATUS_APPLIES, STATUS_STATE, STATUS_LAST, STATUS_EXPIRES,
-	STATUS_LEFT, STATUS_MUST, STATUS_HISTORY, STATUS_LABELS
+	STATUS_LEFT, STATUS_MUST, STATUS_HISTORY, STATUS_STORE, STATUS_FLEET, STATUS_LABELS
 };
 
 static const char *const status_labels[STATUS_LABELS] = {
 	N_("User:"), N_("Policy applies:"), N_("State:"), N_("Last password change:"),
 	N_("Password expires:"), N_("Days left:"), N_("Must change at next login:"),
-	N_("Remembered passwords:"),
+	N_("Remembered passwords:"), N_("Store:"), N_("Fleet:"),
 };
 
 static void status_field(enum status_label l, int width, const char *value)
@@ -432,9 +435,12 @@ static void status_field(enum status_label l, int width, const char *value)
 	printf("%s%*s %s\n", label, width - report_text_width(label), "", value);
 }
 
-/* The text form of status, in the user's language. */
+static void status_fleet_text(const struct doctor_fleet *f, int width);
+
+/* The text form of status, in the user's language; fleet: NULL if unknown. */
 static void status_print(const char *user, bool applies, enum users_coverage cov,
-			 const struct request_status_result *st, int64_t now)
+			 const struct request_status_result *st, int64_t now,
+			 const struct doctor_fleet *fleet)
 {
 	char date[32], number[32];
 	int width = 26;
@@ -463,12 +469,67 @@ static void status_print(const char *user, bool applies, enum users_coverage cov
 	status_field(STATUS_MUST, width, st->must_change ? _("yes") : _("no"));
 	snprintf(number, sizeof(number), "%ld", st->history_count);
 	status_field(STATUS_HISTORY, width, number);
+	if (fleet != NULL)
+		status_fleet_text(fleet, width);
+}
+
+/* ,"store":{...}: the backend and, for a fleet, how this host stands. */
+static void status_fleet_json(const struct doctor_fleet *f)
+{
+	char since[32];
+
+	fputs(",\"store\":{\"backend\":", stdout);
+	report_json_string(f->backend, stdout);
+	fputs(",\"host\":", stdout);
+	report_json_string(f->host, stdout);
+	if (f->degraded_since != 0) {
+		doctor_format_time(f->degraded_since, since, sizeof(since));
+		printf(",\"degraded\":true,\"degraded_since\":\"%s\",\"reason\":", since);
+		report_json_string(f->reason, stdout);
+	} else {
+		fputs(",\"degraded\":false,\"degraded_since\":null,\"reason\":null", stdout);
+	}
+	printf(",\"replica_seq\":%llu,\"outbox\":%llu}", (unsigned long long)f->replica_seq,
+	       (unsigned long long)f->outbox);
+}
+
+static void status_fleet_text(const struct doctor_fleet *f, int width)
+{
+	char since[32], shown[300], text[700];
+
+	if (strcmp(f->backend, "postgresql") != 0) {
+		status_field(STATUS_STORE, width, f->backend);
+		return;
+	}
+	/* TRANSLATORS: status, the store line; %s is this host's name. */
+	snprintf(text, sizeof(text), _("postgresql (fleet host %s)"),
+		 report_printable(f->host, shown, sizeof(shown)));
+	status_field(STATUS_STORE, width, text);
+	if (f->degraded_since != 0) {
+		char reason[300];
+
+		doctor_format_time(f->degraded_since, since, sizeof(since));
+		/* TRANSLATORS: %1$s a time, %2$s the database's error, %3$llu changes. */
+		snprintf(text, sizeof(text),
+			 P_("degraded since %1$s: the database is unreachable (%2$s); answered "
+			    "from the local replica, %3$llu change in the outbox",
+			    "degraded since %1$s: the database is unreachable (%2$s); answered "
+			    "from the local replica, %3$llu changes in the outbox", f->outbox),
+			 since, report_printable(f->reason, reason, sizeof(reason)),
+			 (unsigned long long)f->outbox);
+	} else {
+		snprintf(text, sizeof(text), _("in sync (change %llu applied)"),
+			 (unsigned long long)f->replica_seq);
+	}
+	status_field(STATUS_FLEET, width, text);
 }
 
 static int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct request_status_result st;
 	struct users_info info;
+	struct doctor_fleet fleet;
+	bool have_fleet;
 	char user[PP_NAME_MAX + 1];
 	const char *coverage = "covered";
 	enum users_coverage cov_value = USERS_COVERED;
@@ -505,6 +566,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 		error_msg(_("no such user: %s"), user);
 		return EXIT_NOT_FOUND;
 	}
+	have_fleet = doctor_fleet_query(c->policy.socket, c->policy.timeout_ms, &fleet) == PP_OK;
 	if (users_lookup(user, &info) == PP_OK) {
 		enum users_coverage cov = users_coverage(&c->policy, &info, USERS_PASSWD_FILE);
 		if (cov != USERS_COVERED) {
@@ -516,9 +578,11 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	if (json) {
 		fputs("{\"user\":", stdout);
 		report_json_string(user, stdout);
-		printf(",\"policy_applies\":%s,\"coverage\":\"%s\",\"state\":\"%s\","
-		       "\"last_change\":", applies ? "true" : "false", coverage,
-		       aging_state_name(st.state));
+		printf(",\"policy_applies\":%s,\"coverage\":\"%s\"", applies ? "true" : "false",
+		       coverage);
+		if (have_fleet)
+			status_fleet_json(&fleet);
+		printf(",\"state\":\"%s\",\"last_change\":", aging_state_name(st.state));
 		json_date(st.last_change);
 		fputs(",\"expires\":", stdout);
 		json_date(st.expires);
@@ -530,7 +594,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 		       st.must_change ? "true" : "false", st.history_count);
 		return flush_stdout();
 	}
-	status_print(user, applies, cov_value, &st, now);
+	status_print(user, applies, cov_value, &st, now, have_fleet ? &fleet : NULL);
 	return EXIT_OK;
 }
 
@@ -679,8 +743,11 @@ static int cmd_policy(struct ctl *c, int argc, char **argv)
 
 /* ---- report ---- */
 
-/* One PROTO_REPORT_ROW into r. */
-static pp_err add_row(struct report *r, const struct proto_msg *msg)
+struct host_logins;
+static const char *host_logins_for(struct host_logins *h, const char *user);
+
+/* One PROTO_REPORT_ROW into r (with the user's logins per host, h may be NULL). */
+static pp_err add_row(struct report *r, const struct proto_msg *msg, struct host_logins *h)
 {
 	char user[PP_NAME_MAX + 1];
 	struct report_row row;
@@ -706,6 +773,7 @@ static pp_err add_row(struct report *r, const struct proto_msg *msg)
 	if (msg->f[PROTO_REPORT_ROW_LAST_LOGIN].u64 > INT64_MAX)
 		return PP_ERR_PROTOCOL;
 	row.last_login = (int64_t)msg->f[PROTO_REPORT_ROW_LAST_LOGIN].u64;
+	row.host_logins = h != NULL ? (char *)host_logins_for(h, user) : NULL;
 	rc = report_add(r, &row);
 	return rc == PP_ERR_INVALID ? PP_ERR_PROTOCOL : rc;
 }
@@ -728,16 +796,62 @@ static pp_err finish_rows(struct report *r, const struct proto_msg *msg, uint64_
 	return report_finish(r, &info);
 }
 
-/* Stream the daemon's rows into r over one connection. */
-static pp_err fetch_rows(const struct ctl *c, struct report *r)
+/* The logins per host gathered for the next report row (report --fleet). */
+struct host_logins {
+	char user[PP_NAME_MAX + 1];
+	char *text;                 /* "HOST=TIME ...", malloc'd */
+	size_t len, cap;
+};
+
+/* Append one PROTO_FLEET_LOGIN; host names are printed as they are, so keep them tame. */
+static pp_err host_logins_add(struct host_logins *h, const struct proto_msg *msg)
+{
+	char user[PP_NAME_MAX + 1], host[64], when[32];
+	size_t need;
+
+	if (proto_copy_str(msg, PROTO_FLEET_LOGIN_USER, user, sizeof(user)) != PP_OK ||
+	    proto_copy_str(msg, PROTO_FLEET_LOGIN_HOST, host, sizeof(host)) != PP_OK ||
+	    msg->f[PROTO_FLEET_LOGIN_WHEN].u64 > INT64_MAX)
+		return PP_ERR_PROTOCOL;
+	for (char *p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+			*p = '?';
+	if (strcmp(h->user, user) != 0) {
+		snprintf(h->user, sizeof(h->user), "%s", user);
+		h->len = 0;
+	}
+	doctor_format_time((int64_t)msg->f[PROTO_FLEET_LOGIN_WHEN].u64, when, sizeof(when));
+	need = h->len + strlen(host) + strlen(when) + 3;
+	if (need > h->cap) {
+		char *t = realloc(h->text, need * 2);
+		if (t == NULL)
+			return PP_ERR_NOMEM;
+		h->text = t;
+		h->cap = need * 2;
+	}
+	h->len += (size_t)snprintf(h->text + h->len, h->cap - h->len, "%s%s=%s",
+				   h->len ? " " : "", host, when);
+	return PP_OK;
+}
+
+/*
+ * Stream the daemon's rows into r over one connection: PROTO_REPORT, or
+ * PROTO_FLEET_REPORT (fleet: logins per host before each row). A refusal's
+ * text goes to why (may be NULL).
+ */
+static pp_err fetch_report(const struct ctl *c, struct report *r, bool fleet, char *why,
+			   size_t whylen)
 {
 	uint8_t buf[PROTO_MAX_FRAME];
 	struct proto_msg req, msg;
+	struct host_logins h = { .text = NULL };
 	uint64_t rows = 0;
 	int fd = -1;
 	pp_err rc;
 
-	proto_msg_init(&req, PROTO_REPORT);
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	proto_msg_init(&req, fleet ? PROTO_FLEET_REPORT : PROTO_REPORT);
 	if ((rc = client_connect(c->policy.socket, c->policy.timeout_ms, &fd)) != PP_OK)
 		return rc;
 	rc = client_call(fd, &req, buf, sizeof(buf), &msg, c->policy.timeout_ms);
@@ -746,23 +860,45 @@ static pp_err fetch_rows(const struct ctl *c, struct report *r)
 			rc = request_status_to_error(msg.f[PROTO_REPLY_STATUS].u64);
 			if (rc == PP_OK)
 				rc = PP_ERR_PROTOCOL;
+			if (why != NULL && proto_copy_str(&msg, PROTO_REPLY_TEXT, why,
+							  whylen) != PP_OK)
+				why[0] = '\0';
 			break;
 		}
 		if (msg.type == PROTO_REPORT_END) {
 			rc = finish_rows(r, &msg, rows);
 			break;
 		}
-		if (msg.type != PROTO_REPORT_ROW) {
+		if (fleet && msg.type == PROTO_FLEET_LOGIN) {
+			rc = host_logins_add(&h, &msg);
+		} else if (msg.type != PROTO_REPORT_ROW) {
 			rc = PP_ERR_PROTOCOL;
-			break;
+		} else {
+			rc = add_row(r, &msg, &h);
+			rows++;
 		}
-		if ((rc = add_row(r, &msg)) != PP_OK)
+		if (rc != PP_OK)
 			break;
-		rows++;
 		rc = client_recv(fd, buf, sizeof(buf), &msg, c->policy.timeout_ms);
 	}
+	free(h.text);
 	client_close(&fd);
 	return rc;
+}
+
+static pp_err fetch_rows(const struct ctl *c, struct report *r)
+{
+	return fetch_report(c, r, false, NULL, 0);
+}
+
+/* The logins gathered for user, NULL when none were sent for it. */
+static const char *host_logins_for(struct host_logins *h, const char *user)
+{
+	if (h->text == NULL || h->len == 0 || strcmp(h->user, user) != 0)
+		return NULL;
+	h->user[0] = '\0';
+	h->len = 0;
+	return h->text;
 }
 
 static int cmd_report(struct ctl *c, int argc, char **argv)
@@ -773,13 +909,15 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		{ "expiring-within", required_argument, NULL, 'w' },
 		{ "state", required_argument, NULL, 's' },
 		{ "inactive", required_argument, NULL, 'i' },
+		{ "fleet", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum report_format fmt = REPORT_TABLE;
 	struct report_filter filter;
 	struct report *r;
 	enum aging_state state;
-	char denied[POLICY_MAX_NAME + 128];
+	char denied[POLICY_MAX_NAME + 128], why[PROTO_MAX_STR + 1];
+	bool fleet = false;
 	size_t shown;
 	pp_err rc;
 	int opt;
@@ -816,6 +954,9 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 				return usage_error(_("--inactive: expected a number of days from "
 						     "0 to %1$d, got \"%2$s\""), PP_DAYS_MAX, optarg);
 			break;
+		case 'F':
+			fleet = true;
+			break;
 		default:
 			return option_error("report", opt, argv);
 		}
@@ -827,9 +968,17 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	r = report_new();
 	if (r == NULL)
 		return fail(c, PP_ERR_NOMEM, NULL);
-	rc = fetch_rows(c, r);
+	if (fleet)
+		report_set_fleet(r);
+	rc = fetch_report(c, r, fleet, why, sizeof(why));
 	if (rc != PP_OK) {
 		report_free(r);
+		if (fleet && rc != PP_ERR_DENIED && why[0] != '\0') {
+			char text[PROTO_MAX_STR + 1];
+			fprintf(stderr, "%s: %s\n", prog,
+				report_printable(why, text, sizeof(text)));
+			return EXIT_ERROR;
+		}
 		snprintf(denied, sizeof(denied), _("reports are for root and members of the "
 						   "%s group"), c->policy.audit_group);
 		return fail(c, rc, denied);
@@ -1107,6 +1256,7 @@ static int cmd_doctor(struct ctl *c, int argc, char **argv)
 			   "defaults apply (see pam_policyctl policy)"),
 			   c->config ? c->config : POLICY_DEFAULT_FILE);
 	doctor_daemon(&c->policy, &f);
+	doctor_fleet(&c->policy, &f);
 	doctor_state(&c->policy, &f);
 	{
 		struct report *r = report_new();

@@ -29,7 +29,13 @@ struct report {
 	size_t nrows, caprows;
 	size_t counts[AGING_STATE_COUNT];
 	bool finished;
+	bool fleet;
 };
+
+void report_set_fleet(struct report *r)
+{
+	r->fleet = true;
+}
 
 struct report *report_new(void)
 {
@@ -40,8 +46,10 @@ void report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->nrows; i++)
+	for (size_t i = 0; i < r->nrows; i++) {
 		free(r->rows[i].user);
+		free(r->rows[i].host_logins);
+	}
 	free(r->rows);
 	free(r);
 }
@@ -64,8 +72,13 @@ pp_err report_add(struct report *r, const struct report_row *row)
 	}
 	copy = &r->rows[r->nrows];
 	*copy = *row;
+	copy->host_logins = NULL;
 	if ((copy->user = strdup(row->user)) == NULL)
 		return PP_ERR_NOMEM;
+	if (row->host_logins != NULL && (copy->host_logins = strdup(row->host_logins)) == NULL) {
+		free(copy->user);
+		return PP_ERR_NOMEM;
+	}
 	r->nrows++;
 	r->counts[copy->state]++;
 	return PP_OK;
@@ -381,6 +394,33 @@ static void table_cell(FILE *out, const char *v, int vw, int width, bool right,
 	fputs("  ", out);
 }
 
+/* report --fleet, table: "Last login per host", one line per user and host. */
+static void write_host_logins(const struct report *r, const struct report_filter *f,
+			      FILE *out)
+{
+	fputs("\nLast login per host:\n", out);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const char *p = r->rows[i].host_logins;
+
+		if (!report_row_matches(&r->rows[i], f) || p == NULL)
+			continue;
+		while (*p != '\0') {
+			size_t n = strcspn(p, " ");
+			const char *eq = memchr(p, '=', n);
+
+			if (eq != NULL) {
+				fputs("  ", out);
+				table_user(out, r->rows[i].user);
+				fprintf(out, "  %.*s  %.*s\n", (int)(eq - p), p,
+					(int)(n - (size_t)(eq - p) - 1), eq + 1);
+			}
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+	}
+}
+
 static size_t write_table(const struct report *r, const struct report_filter *f,
 			  FILE *out)
 {
@@ -417,6 +457,8 @@ static size_t write_table(const struct report *r, const struct report_filter *f,
 				   col_numeric[c], c + 1 == NCOLS, c == COL_USER);
 		shown++;
 	}
+	if (r->fleet)
+		write_host_logins(r, f, out);
 	return shown;
 }
 
@@ -469,8 +511,10 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 
 	for (int c = 0; c < NCOLS; c++) {
 		fputs(col_keys[c], out);
-		fputs(c + 1 < NCOLS ? "," : "\r\n", out);
+		fputs(c + 1 < NCOLS || r->fleet ? "," : "\r\n", out);
 	}
+	if (r->fleet)
+		fputs("host_logins\r\n", out);
 	for (size_t i = 0; i < r->nrows; i++) {
 		if (!report_row_matches(&r->rows[i], f))
 			continue;
@@ -480,7 +524,11 @@ static size_t write_csv(const struct report *r, const struct report_filter *f, F
 				csv_field(cells.v[c], out);
 			else
 				csv_text(cells.v[c], out);
-			fputs(c + 1 < NCOLS ? "," : "\r\n", out);
+			fputs(c + 1 < NCOLS || r->fleet ? "," : "\r\n", out);
+		}
+		if (r->fleet) {
+			csv_text(r->rows[i].host_logins ? r->rows[i].host_logins : "", out);
+			fputs("\r\n", out);
 		}
 		shown++;
 	}
@@ -508,6 +556,28 @@ void report_json_string(const char *s, FILE *out)
 		fputs("null", out);
 	if (buf != small)
 		free(buf);
+}
+
+/* ,"host_logins":{"HOST":"TIME",...} from "HOST=TIME ..." (host names are [A-Za-z0-9._-]). */
+static void json_host_logins(const char *p, FILE *out)
+{
+	bool first = true;
+
+	fputs(",\"host_logins\":{", out);
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, " ");
+		const char *eq = memchr(p, '=', n);
+
+		if (eq != NULL) {
+			fprintf(out, "%s\"%.*s\":\"%.*s\"", first ? "" : ",", (int)(eq - p), p,
+				(int)(n - (size_t)(eq - p) - 1), eq + 1);
+			first = false;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	putc('}', out);
 }
 
 static size_t write_json(const struct report *r, const struct report_filter *f, FILE *out)
@@ -545,6 +615,8 @@ static size_t write_json(const struct report *r, const struct report_filter *f, 
 					fputs("null", out);
 			}
 		}
+		if (r->fleet)
+			json_host_logins(r->rows[i].host_logins, out);
 		putc('}', out);
 		shown++;
 	}

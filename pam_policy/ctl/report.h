@@ -59,6 +59,9 @@ struct report_row {
 	int64_t last_login;       /* the last login the daemon counted, 0 = none */
 	long idle_days;           /* days since last_login, else since first_seen;
 				     -1 when neither is known (report_finish) */
+	char *host_logins;        /* report --fleet: "HOST=TIME HOST=TIME ..." (TIME
+				     RFC 3339), NULL for none; owned by the
+				     report after report_add */
 };
 
 /* Filters; a zeroed struct (with expiring_within, state, inactive = -1) passes all. */
@@ -80,6 +83,13 @@ struct report;
 
 /* report_new - an empty report; NULL when out of memory. */
 struct report *report_new(void);
+
+/*
+ * report_set_fleet - the rows are the whole fleet's (report --fleet): the
+ * writers add each row's last login per host (a second table, a CSV
+ * column host_logins, a JSON object host_logins).
+ */
+void report_set_fleet(struct report *r);
 
 /* report_free - release r; NULL is a no-op. */
 void report_free(struct report *r);

@@ -224,14 +224,19 @@ static void event_line(const struct audit_event *ev, long long seq, const char *
 	syslog(LOG_AUTHPRIV | k->priority, "%s", line);
 }
 
-void daemon_audit_emit_msg(struct server *s, const struct audit_event *ev,
+void daemon_audit_emit_msg(struct server *s, const struct audit_event *event,
 			   const char *msg)
 {
+	/* Every line names its host, so that a fleet's logs can be merged. */
+	struct audit_event with_host = *event;
+	const struct audit_event *ev = &with_host;
 	size_t held_before = 0, held = 0;
 	uint64_t lost_before = 0, lost = 0, seq_before = 0, seq_after = 0;
 	long long seq = -1;
 	pp_err rc = PP_ERR_IO;
 
+	if (with_host.host == NULL && s->host_name[0] != '\0')
+		with_host.host = s->host_name;
 	pthread_mutex_lock(&s->audit_lock);
 	if (s->audit != NULL) {
 		auditlog_backlog(s->audit, &held_before, &lost_before);

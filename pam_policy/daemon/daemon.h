@@ -218,6 +218,9 @@ struct server {
 	int64_t watchdog_sent;      /* monotonic ms of the last WATCHDOG=1 */
 	int status_conns;           /* connections the last STATUS= named; -1 */
 	int64_t status_sent;        /* monotonic ms of the last STATUS= */
+	char host_name[POLICY_MAX_HOST]; /* host_name or gethostname(): the
+					    fleet's name for this host, in
+					    every audit line */
 };
 
 /* ---- small helpers and start-up (server.c) ---- */
@@ -449,6 +452,19 @@ void handle_report(struct server *s, struct worker *w, struct conn *c);
  * the actor). Report lane.
  */
 void handle_review(struct server *s, struct worker *w, struct conn *c);
+
+/*
+ * handle_fleet - PROTO_FLEET: the backend and, for a fleet, the replica's
+ * state (store_pg_status). Inline: it only reads memory.
+ */
+void handle_fleet(struct server *s, struct worker *w, struct conn *c);
+
+/*
+ * handle_fleet_report - PROTO_FLEET_REPORT: the fleet's users and last
+ * logins per host, from the database (store_pg_fleet_walk), with states
+ * decided by this daemon's policy and clock. Report lane.
+ */
+void handle_fleet_report(struct server *s, struct worker *w, struct conn *c);
 
 /* ---- skeletons and paired hashing (skeleton.c) ---- */
 

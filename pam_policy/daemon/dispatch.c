@@ -42,6 +42,9 @@ static const struct request_rule request_rules[] = {
 	/* The account phase: a STATUS that counts as a login (root: the module). */
 	{ PROTO_LOGIN, WHO_ROOT, LANE_INLINE, -1, handle_status, false },
 	{ PROTO_REVIEW, WHO_ROOT | WHO_AUDIT, LANE_REPORT, -1, handle_review, false },
+	{ PROTO_FLEET, WHO_ROOT | WHO_AUDIT | WHO_SELF, LANE_INLINE, -1, handle_fleet, false },
+	{ PROTO_FLEET_REPORT, WHO_ROOT | WHO_AUDIT, LANE_REPORT, -1, handle_fleet_report,
+	  false },
 	{ PROTO_MAY_CHANGE, WHO_ROOT, LANE_INLINE, -1, handle_may_change, false },
 	/* The auth line (breachcheck) found the login password breached. */
 	{ PROTO_BREACHED, WHO_ROOT, LANE_WRITER, -1, handle_breached, false },

@@ -28,6 +28,7 @@
 #include "auditlog.h"
 #include "paths.h"
 #include "secret.h"
+#include "store_pg.h"
 #include "users.h"
 
 /* Copy a user-name field; false (and a reply) when it is not a sane name. */
@@ -43,7 +44,37 @@ static bool field_user(struct conn *c, unsigned idx, char *out, size_t len)
 
 void handle_ping(struct server *s, struct worker *w, struct conn *c)
 {
-	reply(c, PROTO_OK, 0, PAM_POLICY_VERSION);
+	struct store_pg_status st = { .degraded_since = 0 };
+
+	if (store_is_postgresql(s->store))
+		store_pg_status(s->store, &st);
+	reply(c, PROTO_OK, st.degraded_since > 0 ? (uint64_t)st.degraded_since : 0,
+	      PAM_POLICY_VERSION);
+}
+
+void handle_fleet(struct server *s, struct worker *w, struct conn *c)
+{
+	struct store_pg_status st;
+	struct proto_msg m;
+	bool fleet = store_is_postgresql(s->store);
+
+	memset(&st, 0, sizeof(st));
+	if (fleet)
+		store_pg_status(s->store, &st);
+	/* libpq's words may name the database's hosts: for root and auditors. */
+	if (c->who == WHO_SELF)
+		st.reason[0] = '\0';
+	proto_msg_init(&m, PROTO_FLEET_REPLY);
+	if (proto_add_cstr(&m, store_backend_name(s->store)) != PP_OK ||
+	    proto_add_cstr(&m, s->host_name) != PP_OK ||
+	    proto_add_u64(&m, st.degraded_since > 0 ? (uint64_t)st.degraded_since : 0) != PP_OK ||
+	    proto_add_str(&m, st.reason, strnlen(st.reason, sizeof(st.reason))) != PP_OK ||
+	    proto_add_u64(&m, st.replica_seq > 0 ? (uint64_t)st.replica_seq : 0) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)st.outbox) != PP_OK) {
+		reply(c, PROTO_INTERNAL, 0, "cannot encode the fleet state");
+		return;
+	}
+	send_msg(c, &m);
 }
 
 /* ---- check and record ---- */
@@ -650,7 +681,8 @@ void handle_record(struct server *s, struct worker *w, struct conn *c)
 	reply(c, PROTO_OK, 0, "");
 	return;
 fail:
-	log_msg(LOG_ERR, "record for %s failed: %s", user, pp_strerror(rc));
+	log_msg(LOG_ERR, "record for %s failed: %s (%s)", user, pp_strerror(rc),
+		store_errmsg(w->store));
 	reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
 }
 
@@ -950,7 +982,8 @@ void handle_expire(struct server *s, struct worker *w, struct conn *c)
 	rc = store_set_must_change(w->store, user, true, now_utc());
 	if (rc != PP_OK) {
 		daemon_audit_failure(s, c, "admin_expire_failed", user, rc, "expire");
-		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		reply(c, PROTO_INTERNAL, 0, store_is_postgresql(w->store)
+		      ? store_errmsg(w->store) : pp_strerror(rc));
 		return;
 	}
 	peer_name(c->uid, actor, sizeof(actor));
@@ -1014,7 +1047,8 @@ void handle_forget(struct server *s, struct worker *w, struct conn *c)
 	}
 	if (rc != PP_OK) {
 		daemon_audit_failure(s, c, "admin_forget_failed", user, rc, "forget");
-		reply(c, PROTO_INTERNAL, 0, pp_strerror(rc));
+		reply(c, PROTO_INTERNAL, 0, store_is_postgresql(w->store)
+		      ? store_errmsg(w->store) : pp_strerror(rc));
 		return;
 	}
 	peer_name(c->uid, actor, sizeof(actor));

@@ -30,11 +30,14 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "aging.h"
 #include "auditlog.h"
 #include "bounds.h"
+#include "secret.h"
+#include "store_pg.h"
 #include "users.h"
 
 #define REPORT_BATCH 65536
@@ -674,6 +677,160 @@ void handle_review(struct server *s, struct worker *w, struct conn *c)
 	nss_free(&r);
 	group_set_free(r.privileged);
 	group_set_free(r.exempt);
+	users_scope_free(scope);
+	free(r.batch);
+}
+
+/* ---- the fleet view (PROTO_FLEET_REPORT) ---- */
+
+static void rfc3339(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+struct fleet_ctx {
+	struct report_ctx *r;
+	struct store_user user;     /* the user being gathered */
+	bool have;
+	int64_t newest_login;       /* of any host */
+};
+
+/*
+ * The gathered user's row. The fleet's users need not exist on this host,
+ * so only the name rules of coverage apply (as for a stored user NSS does
+ * not know) and no shadow file is consulted.
+ */
+static pp_err fleet_send_user(struct fleet_ctx *fc)
+{
+	struct report_ctx *r = fc->r;
+	struct aging_facts f = { .last_change = fc->user.last_change,
+				 .first_seen = fc->user.first_seen,
+				 .must_change = fc->user.must_change };
+	struct aging_status st;
+	struct proto_msg m;
+	enum users_coverage cov = users_scope_coverage(r->scope, fc->user.name, 0,
+						       (gid_t)-1);
+	uint64_t flags = PROTO_REPORT_ROW_IN_STORE;
+
+	if (fc->user.must_change)
+		flags |= PROTO_REPORT_ROW_MUST_CHANGE;
+	aging_evaluate(&f, r->now, r->policy->max_age_days, r->policy->warn_days, &st);
+	if (st.future)
+		flags |= PROTO_REPORT_ROW_FUTURE_DATE;
+	if (cov == USERS_EXEMPT_USER || cov == USERS_EXEMPT_GROUP) {
+		st.state = AGING_EXEMPT;
+		st.expires = 0;
+	}
+	proto_msg_init(&m, PROTO_REPORT_ROW);
+	if (proto_add_cstr(&m, fc->user.name) != PP_OK ||
+	    proto_add_u64(&m, 0) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)st.state) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)f.first_seen) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)f.last_change) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)st.expires) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)fc->user.history_count) != PP_OK ||
+	    proto_add_u64(&m, flags) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)fc->newest_login) != PP_OK ||
+	    !report_frame(r, &m)) {
+		r->failed = true;
+		return PP_ERR_IO;
+	}
+	r->rows++;
+	return PP_OK;
+}
+
+static pp_err fleet_row(const struct store_pg_fleet_row *row, void *arg)
+{
+	struct fleet_ctx *fc = arg;
+	struct proto_msg m;
+	pp_err rc;
+
+	if (fc->have && strcmp(fc->user.name, row->user.name) != 0) {
+		if ((rc = fleet_send_user(fc)) != PP_OK)
+			return rc;
+		fc->have = false;
+	}
+	if (!fc->have) {
+		fc->user = row->user;
+		fc->newest_login = 0;
+		fc->have = true;
+	}
+	if (row->host[0] == '\0' || row->user.last_login <= 0)
+		return PP_OK;
+	if (row->user.last_login > fc->newest_login)
+		fc->newest_login = row->user.last_login;
+	proto_msg_init(&m, PROTO_FLEET_LOGIN);
+	if (proto_add_cstr(&m, row->user.name) != PP_OK ||
+	    proto_add_cstr(&m, row->host) != PP_OK ||
+	    proto_add_u64(&m, (uint64_t)row->user.last_login) != PP_OK ||
+	    !report_frame(fc->r, &m)) {
+		fc->r->failed = true;
+		return PP_ERR_IO;
+	}
+	return PP_OK;
+}
+
+void handle_fleet_report(struct server *s, struct worker *w, struct conn *c)
+{
+	struct report_ctx r;
+	struct fleet_ctx fc;
+	struct users_scope *scope = NULL;
+	struct store_pg_status st;
+	char err[256] = "", text[512], since[32];
+	pp_err rc;
+
+	if (!store_is_postgresql(s->store)) {
+		reply(c, PROTO_BAD_REQUEST, 0, "this host's store is sqlite (store = "
+		      "sqlite in its configuration): there is no fleet view");
+		return;
+	}
+	/* Known to be away: say so at once instead of waiting for a connection. */
+	store_pg_status(s->store, &st);
+	if (st.degraded_since != 0) {
+		rfc3339(st.degraded_since, since, sizeof(since));
+		snprintf(text, sizeof(text), "fleet view unavailable: the database is "
+			 "unreachable since %s (%s)", since, st.reason);
+		reply(c, PROTO_INTERNAL, 0, text);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	memset(&fc, 0, sizeof(fc));
+	fc.r = &r;
+	r.conn = c;
+	r.policy = s->policy;
+	r.now = now_utc();
+	r.batch = malloc(REPORT_BATCH);
+	rc = r.batch == NULL ? PP_ERR_NOMEM : users_scope_load(s->policy, USERS_PASSWD_FILE, &scope);
+	r.scope = scope;
+	if (rc == PP_OK)
+		rc = store_pg_fleet_walk(w->store, fleet_row, &fc, err, sizeof(err));
+	if (rc == PP_ERR_UNREACHABLE) {
+		store_pg_status(s->store, &st);
+		rfc3339(st.degraded_since ? st.degraded_since : r.now, since, sizeof(since));
+		snprintf(text, sizeof(text), "fleet view unavailable: the database is "
+			 "unreachable since %s (%s)", since, err);
+		reply(c, PROTO_INTERNAL, 0, text);
+		goto out;
+	}
+	if (rc == PP_ERR_STORE && r.rows == 0 && r.used == 0) {
+		snprintf(text, sizeof(text), "fleet view unavailable: the database refused "
+			 "the query (%s)", err);
+		reply(c, PROTO_INTERNAL, 0, text);
+		goto out;
+	}
+	if (rc == PP_OK && fc.have)
+		rc = fleet_send_user(&fc);
+	if (rc != PP_OK || r.failed || !send_end(&r)) {
+		log_msg(LOG_ERR, "fleet report failed after %" PRIu64 " rows: %s%s%s", r.rows,
+			pp_strerror(rc), err[0] ? ": " : "", err);
+		c->close_after = true;
+	}
+out:
+	pp_wipe(fc.user.salt, sizeof(fc.user.salt));
 	users_scope_free(scope);
 	free(r.batch);
 }

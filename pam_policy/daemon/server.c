@@ -37,6 +37,7 @@
 #include "fsutil.h"
 #include "paths.h"
 #include "secret.h"
+#include "store_pg.h"
 
 void log_msg(int level, const char *fmt, ...)
 {
@@ -280,14 +281,38 @@ static pp_err take_lock(struct server *s)
 	return PP_OK;
 }
 
+/* The fleet's name for this host: host_name, else the system's. */
+static void host_name_init(struct server *s)
+{
+	if (s->policy->host_name[0] != '\0') {
+		snprintf(s->host_name, sizeof(s->host_name), "%s", s->policy->host_name);
+		return;
+	}
+	if (gethostname(s->host_name, sizeof(s->host_name) - 1) != 0 ||
+	    s->host_name[0] == '\0')
+		snprintf(s->host_name, sizeof(s->host_name), "localhost");
+	s->host_name[sizeof(s->host_name) - 1] = '\0';
+}
+
 pp_err server_open_store(struct server *s, struct store **out)
 {
 	char err[512] = "";
-	pp_err rc = s->store == NULL
-			    ? store_open_sqlite(s->policy->state_dir, out, err, sizeof(err))
-			    : store_open_sqlite_shared(s->policy->state_dir, out, err,
-						       sizeof(err));
+	pp_err rc;
 
+	if (s->policy->store == POLICY_STORE_POSTGRESQL) {
+		struct store_pg_config cfg = {
+			.conninfo = s->policy->postgresql,
+			.passfile = s->policy->postgresql_passfile,
+			.host = s->host_name,
+			.state_dir = s->policy->state_dir,
+			.statement_timeout_ms = s->policy->postgresql_statement_timeout_ms,
+		};
+		rc = store_open_postgresql(&cfg, out, err, sizeof(err));
+	} else if (s->store == NULL) {
+		rc = store_open_sqlite(s->policy->state_dir, out, err, sizeof(err));
+	} else {
+		rc = store_open_sqlite_shared(s->policy->state_dir, out, err, sizeof(err));
+	}
 	if (rc != PP_OK)
 		log_msg(LOG_ERR, "store: %s", err[0] ? err : pp_strerror(rc));
 	return rc;
@@ -372,6 +397,16 @@ static pp_err create_pepper(struct server *s, const char *path)
 		log_msg(LOG_ERR, "store: %s", store_errmsg(s->store));
 		return rc;
 	}
+	if (holds && store_is_postgresql(s->store)) {
+		log_msg(LOG_ERR, "the pepper file %s is missing, but the fleet's store "
+			"(postgresql) holds data made with the fleet's pepper: every host "
+			"of a fleet must use the same pepper, so pam_policyd does not "
+			"start. Copy the fleet's pepper file from another host to %s "
+			"(root, mode 0400) and start again - see FLEET in pam_policyd(8)",
+			path, path);
+		audit_pepper(s, "pepper_refused", "pepper_missing", NULL);
+		return PP_ERR_NOT_FOUND;
+	}
 	if (holds) {
 		log_msg(LOG_ERR, "pepper file %s is missing, but the store in %s holds "
 			"data made with a pepper: without that pepper no remembered "
@@ -441,6 +476,16 @@ static pp_err load_pepper(struct server *s)
 		audit_pepper(s, "pepper_adopted", NULL, NULL);
 		break;
 	case STORE_BIND_MISMATCH:
+		if (store_is_postgresql(s->store)) {
+			log_msg(LOG_ERR, "the pepper in %s does not match the fleet's store "
+				"(postgresql): every host of a fleet must use the same "
+				"pepper, or no password recorded on one host would be "
+				"recognised on another. Copy the fleet's pepper file from a "
+				"host that runs to %s (root, mode 0400) and start again - "
+				"see FLEET in pam_policyd(8)", path, path);
+			audit_pepper(s, "pepper_refused", "pepper_mismatch_fleet", NULL);
+			return PP_ERR_INVALID;
+		}
 		log_msg(LOG_ERR, "pepper file %s is not the pepper the store in %s is "
 			"bound to (its check value differs): with it no remembered "
 			"password would match, so pam_policyd does not start. Put the "
@@ -551,6 +596,7 @@ pp_err server_run(const struct server_options *opt)
 			log_msg(LOG_ERR, "stop pam_policyd before giving it a new pepper");
 		goto out;
 	}
+	host_name_init(s);
 	s->params.opslimit = s->policy->argon2_opslimit;
 	s->params.memlimit = (size_t)s->policy->argon2_memlimit_kib * 1024;
 	rc = server_open_store(s, &s->store);
@@ -577,9 +623,15 @@ pp_err server_run(const struct server_options *opt)
 	rc = workers_start(s);
 	if (rc != PP_OK)
 		goto out;
+	/* After open_event_loop: the thread inherits the blocked signals. */
+	if (store_is_postgresql(s->store) && (rc = store_pg_start(s->store)) != PP_OK) {
+		log_msg(LOG_ERR, "cannot start the fleet replication thread");
+		goto out;
+	}
 
-	log_msg(LOG_INFO, "pam_policyd %s serving %s (state %s, %d hashing worker(s))",
-		PAM_POLICY_VERSION, s->socket_path, s->policy->state_dir, s->nhash);
+	log_msg(LOG_INFO, "pam_policyd %s serving %s (state %s, store %s, host %s, "
+		"%d hashing worker(s))", PAM_POLICY_VERSION, s->socket_path,
+		s->policy->state_dir, store_backend_name(s->store), s->host_name, s->nhash);
 	daemon_audit_simple(s, "daemon_start", NULL, NULL, NULL);
 	notify_ready(s);
 	if (opt->ready_fd >= 0) {

@@ -568,3 +568,15 @@ pp_err store_logins_flush(struct store_logins *l, struct store *s, size_t *writt
 	free(v);
 	return rc;
 }
+
+void *store_backend_impl(struct store *s, const struct store_ops *ops)
+{
+	return s != NULL && s->ops == ops ? s->impl : NULL;
+}
+
+const char *store_backend_errmsg(const struct store *s)
+{
+	const char *m = s ? s->ops->errmsg(s->impl) : NULL;
+
+	return m ? m : "";
+}

@@ -3,9 +3,10 @@
  *
  * A small backend-independent interface: callers hold an opaque struct
  * store and never see SQL. The default backend is SQLite (store_sqlite.c);
- * a PostgreSQL backend can be added later by implementing struct store_ops
- * (at the end of this file) and a store_open_... function, without touching
- * any caller.
+ * the fleet backend (store_pg.c, store_pg.h) shares one PostgreSQL
+ * database between hosts through a local SQLite replica, by implementing
+ * struct store_ops (at the end of this file) and store_open_postgresql,
+ * without touching any caller.
  *
  * Common contract of every function below:
  * - Times are UTC seconds since the epoch (int64_t); 0 means "never".
@@ -107,7 +108,9 @@ pp_err store_open_sqlite(const char *dir, struct store **out,
 /*
  * store_open_sqlite_shared - one more handle on a store this process has
  * already opened (and so checked) with store_open_sqlite: everything as
- * there but the integrity check, which on a large store takes seconds.
+ * there but the integrity check, which on a large store takes seconds,
+ * and the file check (its open(2) and close(2) would drop the process's
+ * locks on the database, see store_sqlite.c).
  */
 pp_err store_open_sqlite_shared(const char *dir, struct store **out,
 				char *err, size_t errlen) PP_WUR;
@@ -432,5 +435,120 @@ struct store_ops {
  */
 pp_err store_create(const struct store_ops *ops, void *impl,
 		    struct store **out) PP_WUR;
+
+/*
+ * store_backend_errmsg - the backend's own description of its last
+ * failure: for the functions below, which reach the backend directly
+ * (store_errmsg describes calls made through this file).
+ */
+const char *store_backend_errmsg(const struct store *s);
+
+/* store_backend_impl - s's backend handle when s runs on ops, else NULL. */
+void *store_backend_impl(struct store *s, const struct store_ops *ops);
+
+/*
+ * ---- The fleet's local replica (SQLite, used by store_pg.c) ------------
+ *
+ * With store = postgresql every host keeps a SQLite store in its state
+ * directory as a replica of the rows it needs (users and their history),
+ * plus an outbox: the writes accepted while the fleet's database was
+ * unreachable, in order, replayed when it returns. The functions below
+ * take a handle from store_open_sqlite(_shared) and give PP_ERR_INVALID
+ * for any other. Each is one transaction, durable on return
+ * (synchronous=FULL).
+ */
+#define STORE_RID_MAX 96          /* bytes of a record id, NUL excluded */
+#define STORE_META_FLEET_SEQ "fleet_seq"  /* last change applied, decimal */
+#define STORE_META_FLEET_ID "fleet_id"    /* the fleet database's identity */
+
+enum store_outbox_kind {
+	STORE_OUTBOX_ENSURE = 1,    /* a user first seen during the outage */
+	STORE_OUTBOX_RECORD = 2,    /* a password change */
+};
+
+struct store_outbox_item {
+	int64_t id;                         /* local order (set on read) */
+	char rid[STORE_RID_MAX + 1];        /* unique across the fleet */
+	enum store_outbox_kind kind;
+	char user[PP_NAME_MAX + 1];
+	int64_t when;                       /* the write's time */
+	int64_t initial_last_change;        /* ENSURE */
+	bool must_change;                   /* ENSURE */
+	uint8_t salt[HASH_SALT_BYTES];      /* the user's salt the write saw */
+	int keep, keep_skeletons;           /* RECORD */
+	bool has_entry;                     /* RECORD: entry is set */
+	struct store_entry entry;
+};
+
+/*
+ * store_replica_prepare - create the outbox table if the store has none
+ * (a SQLite store becomes a replica the first time the daemon runs with
+ * store = postgresql).
+ */
+pp_err store_replica_prepare(struct store *r) PP_WUR;
+
+/*
+ * store_replica_relaxed - this handle commits without waiting for the disk
+ * (synchronous=NORMAL; still atomic, and in order): for the replication
+ * thread, whose writes the database can always give again (the applied
+ * sequence is in the same transactions, so a lost commit is re-applied)
+ * and whose outbox deletions, if lost, only replay an item again, which
+ * the database ignores. Never for a handle that acknowledges records.
+ */
+pp_err store_replica_relaxed(struct store *r) PP_WUR;
+
+/*
+ * store_replica_ensure - store_user_ensure with the given salt, and, when
+ * the user was created and ob is not NULL, ob queued in the outbox, in one
+ * transaction.
+ */
+pp_err store_replica_ensure(struct store *r, const char *name, int64_t now,
+			    int64_t initial_last_change, bool must_change,
+			    const uint8_t salt[HASH_SALT_BYTES],
+			    const struct store_outbox_item *ob,
+			    struct store_user *user) PP_WUR;
+
+/*
+ * store_replica_record - store_history_record_similar on the replica and,
+ * when the change is recorded, ob queued in the outbox, in one transaction.
+ */
+pp_err store_replica_record(struct store *r, const char *name,
+			    const struct store_entry *e, int keep, int keep_skeletons,
+			    int64_t now, store_record_decide decide, void *ctx,
+			    const struct store_outbox_item *ob, bool *recorded) PP_WUR;
+
+/*
+ * store_replica_put - make the replica's row and history of u->name what
+ * the fleet's database holds (entries[0..n), newest first; u's
+ * history_count and last_login are ignored: the count follows the
+ * entries, the last login stays this host's), then apply on top the
+ * outbox's records of the user not yet replayed; and raise the applied
+ * change sequence (STORE_META_FLEET_SEQ) to seq when seq is larger.
+ * seq 0 leaves it.
+ */
+pp_err store_replica_put(struct store *r, const struct store_user *u,
+			 const struct store_entry *entries, size_t n,
+			 int64_t seq) PP_WUR;
+
+/* store_replica_seq - the applied change sequence (0: none yet). */
+pp_err store_replica_seq(struct store *r, int64_t *seq) PP_WUR;
+
+/* store_replica_set_seq - set it (also lower: a resynchronisation). */
+pp_err store_replica_set_seq(struct store *r, int64_t seq) PP_WUR;
+
+/*
+ * store_replica_reset - forget every user, history entry, outbox item and
+ * the applied sequence: the replica of another fleet database.
+ */
+pp_err store_replica_reset(struct store *r) PP_WUR;
+
+/* store_outbox_first - the oldest outbox item; PP_ERR_NOT_FOUND when empty. */
+pp_err store_outbox_first(struct store *r, struct store_outbox_item *out) PP_WUR;
+
+/* store_outbox_delete - drop the item with that id (replayed). */
+pp_err store_outbox_delete(struct store *r, int64_t id) PP_WUR;
+
+/* store_outbox_count - items waiting. */
+pp_err store_outbox_count(struct store *r, size_t *n) PP_WUR;
 
 #endif

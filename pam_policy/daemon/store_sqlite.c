@@ -479,12 +479,15 @@ static pp_err history_decide(struct sqlite_store *q, const char *name, int keep,
 	return rc;
 }
 
-static pp_err sq_history_add(void *impl, const char *name,
+static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_item *ob);
+
+/* The record, and ob (may be NULL) queued in the outbox, in one transaction. */
+static pp_err history_add_tx(struct sqlite_store *q, const char *name,
 			     const struct store_entry *e, int keep,
 			     int keep_skeletons, int64_t now,
-			     store_record_decide decide, void *ctx, bool *recorded)
+			     store_record_decide decide, void *ctx,
+			     const struct store_outbox_item *ob, bool *recorded)
 {
-	struct sqlite_store *q = impl;
 	sqlite3_stmt *s;
 	bool ok = true;
 	pp_err rc = tx_begin(q);
@@ -532,6 +535,8 @@ static pp_err sq_history_add(void *impl, const char *name,
 	    (rc = bind_int(q, s, 2, now)) != PP_OK ||
 	    (rc = step_done(q, s, "cannot update user")) != PP_OK)
 		goto fail;
+	if (ob != NULL && (rc = outbox_insert(q, ob)) != PP_OK)
+		goto fail;
 	if ((rc = tx_commit(q)) != PP_OK)
 		goto fail;
 	*recorded = true;
@@ -539,6 +544,15 @@ static pp_err sq_history_add(void *impl, const char *name,
 fail:
 	tx_rollback(q);
 	return rc;
+}
+
+static pp_err sq_history_add(void *impl, const char *name,
+			     const struct store_entry *e, int keep,
+			     int keep_skeletons, int64_t now,
+			     store_record_decide decide, void *ctx, bool *recorded)
+{
+	return history_add_tx(impl, name, e, keep, keep_skeletons, now, decide, ctx,
+			      NULL, recorded);
 }
 
 static pp_err sq_set_must_change(void *impl, const char *name,
@@ -1242,9 +1256,15 @@ static pp_err open_sqlite(const char *dir, bool verify, struct store **out,
 		free(q);
 		return PP_ERR_TOO_LONG;
 	}
+	/*
+	 * A shared handle skips the file check: the first open made it, and
+	 * an open(2)+close(2) of a database file this process holds open
+	 * drops all of the process's POSIX locks on it, so that another
+	 * process closing the database could delete the WAL under us.
+	 */
 	if ((rc = fsutil_private_dir(dir, false, FSUTIL_STATE_DIR_MODE, err,
 				     errlen)) != PP_OK ||
-	    (rc = check_file(q->path, err, errlen)) != PP_OK ||
+	    (verify && (rc = check_file(q->path, err, errlen)) != PP_OK) ||
 	    (rc = open_db(q, verify, err, errlen)) != PP_OK) {
 		sq_close(q);
 		return rc;
@@ -1265,4 +1285,435 @@ pp_err store_open_sqlite_shared(const char *dir, struct store **out,
 				char *err, size_t errlen)
 {
 	return open_sqlite(dir, false, out, err, errlen);
+}
+
+/*
+ * ---- the fleet's replica and outbox (store.h; store_pg.c) ----
+ *
+ * Not on the path of a status: the statements are prepared on the spot.
+ */
+
+static struct sqlite_store *replica_of(struct store *r)
+{
+	return store_backend_impl(r, &sqlite_ops);
+}
+
+/* Prepare sql on q; PP_ERR_STORE (message set) on failure. */
+static pp_err prepare(struct sqlite_store *q, const char *sql, sqlite3_stmt **out)
+{
+	*out = NULL;
+	if (sqlite3_prepare_v2(q->db, sql, -1, out, NULL) != SQLITE_OK) {
+		pp_err rc = db_fail(q, "cannot prepare a replica query");
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return rc;
+	}
+	return PP_OK;
+}
+
+/* Step a statement prepared by prepare() that returns no rows; finalize it. */
+static pp_err run_once(struct sqlite_store *q, sqlite3_stmt *s, const char *what)
+{
+	pp_err rc = sqlite3_step(s) == SQLITE_DONE ? PP_OK : db_fail(q, what);
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
+pp_err store_replica_relaxed(struct store *r)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if (sqlite3_exec(q->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(q, "cannot relax synchronous");
+	return PP_OK;
+}
+
+pp_err store_replica_prepare(struct store *r)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if (sqlite3_exec(q->db,
+			 "CREATE TABLE IF NOT EXISTS outbox ("
+			 "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			 "  rid TEXT NOT NULL UNIQUE,"
+			 "  kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
+			 "  user TEXT NOT NULL,"
+			 "  created INTEGER NOT NULL,"
+			 "  initial_last_change INTEGER NOT NULL DEFAULT 0,"
+			 "  must_change INTEGER NOT NULL DEFAULT 0,"
+			 "  salt BLOB NOT NULL CHECK (length(salt) = 16),"
+			 "  keep INTEGER NOT NULL DEFAULT 0,"
+			 "  keep_skeletons INTEGER NOT NULL DEFAULT 0,"
+			 "  hash BLOB CHECK (hash IS NULL OR length(hash) = 32),"
+			 "  opslimit INTEGER NOT NULL DEFAULT 0,"
+			 "  memlimit INTEGER NOT NULL DEFAULT 0,"
+			 "  skeleton BLOB CHECK (skeleton IS NULL OR length(skeleton) = 32)"
+			 ");", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(q, "cannot create the outbox");
+	return PP_OK;
+}
+
+static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_item *ob)
+{
+	sqlite3_stmt *s;
+	const struct store_entry *e = ob->has_entry ? &ob->entry : NULL;
+	pp_err rc = prepare(q, "INSERT INTO outbox (rid, kind, user, created,"
+			    " initial_last_change, must_change, salt, keep, keep_skeletons,"
+			    " hash, opslimit, memlimit, skeleton) VALUES"
+			    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s);
+
+	if (rc != PP_OK)
+		return rc;
+	if ((rc = bind_text(q, s, 1, ob->rid)) != PP_OK ||
+	    (rc = bind_int(q, s, 2, ob->kind)) != PP_OK ||
+	    (rc = bind_text(q, s, 3, ob->user)) != PP_OK ||
+	    (rc = bind_int(q, s, 4, ob->when)) != PP_OK ||
+	    (rc = bind_int(q, s, 5, ob->initial_last_change)) != PP_OK ||
+	    (rc = bind_int(q, s, 6, ob->must_change)) != PP_OK ||
+	    (rc = bind_blob(q, s, 7, ob->salt, HASH_SALT_BYTES)) != PP_OK ||
+	    (rc = bind_int(q, s, 8, ob->keep)) != PP_OK ||
+	    (rc = bind_int(q, s, 9, ob->keep_skeletons)) != PP_OK ||
+	    (e != NULL && (rc = bind_blob(q, s, 10, e->hash, HASH_BYTES)) != PP_OK) ||
+	    (rc = bind_int(q, s, 11, e != NULL ? (int64_t)e->opslimit : 0)) != PP_OK ||
+	    (rc = bind_int(q, s, 12, e != NULL ? (int64_t)e->memlimit : 0)) != PP_OK ||
+	    (e != NULL && e->has_skeleton &&
+	     (rc = bind_blob(q, s, 13, e->skeleton, HASH_BYTES)) != PP_OK)) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	return run_once(q, s, "cannot queue in the outbox");
+}
+
+pp_err store_replica_ensure(struct store *r, const char *name, int64_t now,
+			    int64_t initial_last_change, bool must_change,
+			    const uint8_t salt[HASH_SALT_BYTES],
+			    const struct store_outbox_item *ob,
+			    struct store_user *user)
+{
+	struct sqlite_store *q = replica_of(r);
+	sqlite3_stmt *s;
+	pp_err rc;
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if ((rc = tx_begin(q)) != PP_OK)
+		return rc;
+	s = stmt(q, ST_USER_INSERT);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, salt, HASH_SALT_BYTES)) != PP_OK ||
+	    (rc = bind_int(q, s, 3, initial_last_change)) != PP_OK ||
+	    (rc = bind_int(q, s, 4, now)) != PP_OK ||
+	    (rc = bind_int(q, s, 5, must_change)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot add user")) != PP_OK)
+		goto fail;
+	sqlite3_clear_bindings(s);
+	if (ob != NULL && sqlite3_changes(q->db) > 0 &&
+	    (rc = outbox_insert(q, ob)) != PP_OK)
+		goto fail;
+	if ((rc = tx_commit(q)) != PP_OK)
+		goto fail;
+	return user != NULL ? sq_user_get(q, name, user) : PP_OK;
+fail:
+	sqlite3_clear_bindings(q->st[ST_USER_INSERT]);
+	tx_rollback(q);
+	return rc;
+}
+
+pp_err store_replica_record(struct store *r, const char *name,
+			    const struct store_entry *e, int keep, int keep_skeletons,
+			    int64_t now, store_record_decide decide, void *ctx,
+			    const struct store_outbox_item *ob, bool *recorded)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	*recorded = false;
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	return history_add_tx(q, name, keep > 0 ? e : NULL, keep, keep_skeletons, now,
+			      decide, ctx, ob, recorded);
+}
+
+static pp_err put_entry(struct sqlite_store *q, const char *name,
+			const struct store_entry *e)
+{
+	sqlite3_stmt *s = stmt(q, ST_HISTORY_INSERT);
+	pp_err rc;
+
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, e->hash, HASH_BYTES)) != PP_OK ||
+	    (rc = bind_int(q, s, 3, (int64_t)e->opslimit)) != PP_OK ||
+	    (rc = bind_int(q, s, 4, (int64_t)e->memlimit)) != PP_OK ||
+	    (rc = bind_int(q, s, 5, e->created)) != PP_OK ||
+	    (e->has_skeleton && (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK))
+		return rc;
+	rc = step_done(q, s, "cannot add history entry");
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* The user's outbox records not yet replayed, on top of the database's rows. */
+static pp_err reapply_outbox(struct sqlite_store *q, const struct store_user *u)
+{
+	sqlite3_stmt *s;
+	pp_err rc = prepare(q, "SELECT created, hash, opslimit, memlimit, skeleton"
+			    " FROM outbox WHERE user = ?1 AND kind = 2 AND salt = ?2"
+			    " ORDER BY id", &s);
+	int step;
+
+	if (rc != PP_OK)
+		return rc;
+	if ((rc = bind_text(q, s, 1, u->name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, u->salt, HASH_SALT_BYTES)) != PP_OK) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	while (rc == PP_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_entry e;
+		int64_t when = sqlite3_column_int64(s, 0);
+		sqlite3_stmt *up;
+
+		if (sqlite3_column_type(s, 1) == SQLITE_BLOB &&
+		    sqlite3_column_bytes(s, 1) == HASH_BYTES) {
+			memset(&e, 0, sizeof(e));
+			memcpy(e.hash, sqlite3_column_blob(s, 1), HASH_BYTES);
+			e.opslimit = (unsigned long long)sqlite3_column_int64(s, 2);
+			e.memlimit = (size_t)sqlite3_column_int64(s, 3);
+			e.created = when;
+			e.has_skeleton = sqlite3_column_type(s, 4) == SQLITE_BLOB &&
+					 sqlite3_column_bytes(s, 4) == HASH_BYTES;
+			if (e.has_skeleton)
+				memcpy(e.skeleton, sqlite3_column_blob(s, 4), HASH_BYTES);
+			rc = put_entry(q, u->name, &e);
+			pp_wipe(&e, sizeof(e));
+		}
+		if (rc == PP_OK &&
+		    (rc = prepare(q, "UPDATE users SET last_change = max(last_change, ?2),"
+				  " must_change = 0 WHERE name = ?1", &up)) == PP_OK) {
+			if ((rc = bind_text(q, up, 1, u->name)) != PP_OK ||
+			    (rc = bind_int(q, up, 2, when)) != PP_OK)
+				sqlite3_finalize(up);
+			else
+				rc = run_once(q, up, "cannot apply an outbox record");
+		}
+	}
+	if (rc == PP_OK && step != SQLITE_DONE)
+		rc = db_fail(q, "cannot read the outbox");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static pp_err seq_write(struct sqlite_store *q, int64_t seq)
+{
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%lld", (long long)seq);
+
+	return meta_write(q, META_UPSERT, STORE_META_FLEET_SEQ, (const uint8_t *)text,
+			  (size_t)n, "cannot record the applied change");
+}
+
+static pp_err seq_read(struct sqlite_store *q, int64_t *seq)
+{
+	uint8_t v[32];
+	size_t len = 0;
+	char text[33];
+	pp_err rc = meta_read(q, STORE_META_FLEET_SEQ, v, sizeof(v) - 1, &len);
+
+	*seq = 0;
+	if (rc == PP_ERR_NOT_FOUND)
+		return PP_OK;
+	if (rc != PP_OK)
+		return rc;
+	memcpy(text, v, len);
+	text[len] = '\0';
+	*seq = strtoll(text, NULL, 10);
+	return PP_OK;
+}
+
+pp_err store_replica_put(struct store *r, const struct store_user *u,
+			 const struct store_entry *entries, size_t n, int64_t seq)
+{
+	struct sqlite_store *q = replica_of(r);
+	sqlite3_stmt *s;
+	int64_t have = 0;
+	pp_err rc;
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if ((rc = tx_begin(q)) != PP_OK)
+		return rc;
+	if ((rc = prepare(q, "INSERT INTO users (name, salt, last_change, first_seen,"
+			  " must_change) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name)"
+			  " DO UPDATE SET salt = excluded.salt, last_change ="
+			  " excluded.last_change, first_seen = excluded.first_seen,"
+			  " must_change = excluded.must_change", &s)) != PP_OK)
+		goto fail;
+	if ((rc = bind_text(q, s, 1, u->name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, u->salt, HASH_SALT_BYTES)) != PP_OK ||
+	    (rc = bind_int(q, s, 3, u->last_change)) != PP_OK ||
+	    (rc = bind_int(q, s, 4, u->first_seen)) != PP_OK ||
+	    (rc = bind_int(q, s, 5, u->must_change)) != PP_OK) {
+		sqlite3_finalize(s);
+		goto fail;
+	}
+	if ((rc = run_once(q, s, "cannot replicate a user")) != PP_OK)
+		goto fail;
+	s = stmt(q, ST_HISTORY_DELETE);
+	if ((rc = bind_text(q, s, 1, u->name)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot replace history")) != PP_OK)
+		goto fail;
+	/* Oldest first, so that the local order (id) is newest last. */
+	for (size_t i = n; i-- > 0;)
+		if ((rc = put_entry(q, u->name, &entries[i])) != PP_OK)
+			goto fail;
+	if ((rc = reapply_outbox(q, u)) != PP_OK)
+		goto fail;
+	if ((rc = prepare(q, "UPDATE users SET history_count = (SELECT count(*) FROM"
+			  " history WHERE user = ?1) WHERE name = ?1", &s)) != PP_OK)
+		goto fail;
+	if ((rc = bind_text(q, s, 1, u->name)) != PP_OK) {
+		sqlite3_finalize(s);
+		goto fail;
+	}
+	if ((rc = run_once(q, s, "cannot count history")) != PP_OK)
+		goto fail;
+	if (seq > 0 && ((rc = seq_read(q, &have)) != PP_OK ||
+			(seq > have && (rc = seq_write(q, seq)) != PP_OK)))
+		goto fail;
+	if ((rc = tx_commit(q)) != PP_OK)
+		goto fail;
+	return PP_OK;
+fail:
+	sqlite3_clear_bindings(q->st[ST_HISTORY_DELETE]);
+	tx_rollback(q);
+	return rc;
+}
+
+pp_err store_replica_seq(struct store *r, int64_t *seq)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	*seq = 0;
+	return q == NULL ? PP_ERR_INVALID : seq_read(q, seq);
+}
+
+pp_err store_replica_set_seq(struct store *r, int64_t seq)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	return q == NULL ? PP_ERR_INVALID : seq_write(q, seq);
+}
+
+pp_err store_replica_reset(struct store *r)
+{
+	struct sqlite_store *q = replica_of(r);
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if (sqlite3_exec(q->db, "BEGIN IMMEDIATE; DELETE FROM history; DELETE FROM users;"
+			 " DELETE FROM outbox; DELETE FROM meta WHERE name IN"
+			 " ('" STORE_META_FLEET_SEQ "', '" STORE_META_FLEET_ID "',"
+			 " '" STORE_META_PEPPER_CHECK "'); COMMIT;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		pp_err rc = db_fail(q, "cannot reset the replica");
+		tx_rollback(q);
+		return rc;
+	}
+	return PP_OK;
+}
+
+pp_err store_outbox_first(struct store *r, struct store_outbox_item *out)
+{
+	struct sqlite_store *q = replica_of(r);
+	sqlite3_stmt *s;
+	pp_err rc;
+	int step;
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	rc = prepare(q, "SELECT id, rid, kind, user, created, initial_last_change,"
+		     " must_change, salt, keep, keep_skeletons, hash, opslimit, memlimit,"
+		     " skeleton FROM outbox ORDER BY id LIMIT 1", &s);
+	if (rc != PP_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		const char *rid = (const char *)sqlite3_column_text(s, 1);
+		const char *user = (const char *)sqlite3_column_text(s, 3);
+
+		if (rid == NULL || user == NULL || strlen(rid) > STORE_RID_MAX ||
+		    strlen(user) > PP_NAME_MAX ||
+		    sqlite3_column_bytes(s, 7) != HASH_SALT_BYTES) {
+			set_err(q->msg, sizeof(q->msg), "store %s: malformed outbox item",
+				q->path);
+			rc = PP_ERR_STORE;
+		} else {
+			out->id = sqlite3_column_int64(s, 0);
+			snprintf(out->rid, sizeof(out->rid), "%s", rid);
+			out->kind = (enum store_outbox_kind)sqlite3_column_int(s, 2);
+			snprintf(out->user, sizeof(out->user), "%s", user);
+			out->when = sqlite3_column_int64(s, 4);
+			out->initial_last_change = sqlite3_column_int64(s, 5);
+			out->must_change = sqlite3_column_int(s, 6) != 0;
+			memcpy(out->salt, sqlite3_column_blob(s, 7), HASH_SALT_BYTES);
+			out->keep = sqlite3_column_int(s, 8);
+			out->keep_skeletons = sqlite3_column_int(s, 9);
+			out->has_entry = sqlite3_column_type(s, 10) == SQLITE_BLOB &&
+					 sqlite3_column_bytes(s, 10) == HASH_BYTES;
+			if (out->has_entry) {
+				memcpy(out->entry.hash, sqlite3_column_blob(s, 10), HASH_BYTES);
+				out->entry.opslimit = (unsigned long long)sqlite3_column_int64(s, 11);
+				out->entry.memlimit = (size_t)sqlite3_column_int64(s, 12);
+				out->entry.created = out->when;
+				out->entry.has_skeleton = sqlite3_column_type(s, 13) == SQLITE_BLOB &&
+							  sqlite3_column_bytes(s, 13) == HASH_BYTES;
+				if (out->entry.has_skeleton)
+					memcpy(out->entry.skeleton, sqlite3_column_blob(s, 13),
+					       HASH_BYTES);
+			}
+		}
+	} else if (step == SQLITE_DONE) {
+		rc = PP_ERR_NOT_FOUND;
+	} else {
+		rc = db_fail(q, "cannot read the outbox");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+pp_err store_outbox_delete(struct store *r, int64_t id)
+{
+	struct sqlite_store *q = replica_of(r);
+	sqlite3_stmt *s;
+	pp_err rc;
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if ((rc = prepare(q, "DELETE FROM outbox WHERE id = ?1", &s)) != PP_OK)
+		return rc;
+	if ((rc = bind_int(q, s, 1, id)) != PP_OK) {
+		sqlite3_finalize(s);
+		return rc;
+	}
+	return run_once(q, s, "cannot drop a replayed outbox item");
+}
+
+pp_err store_outbox_count(struct store *r, size_t *n)
+{
+	struct sqlite_store *q = replica_of(r);
+	int64_t v;
+
+	*n = 0;
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	v = query_int(q, "SELECT count(*) FROM outbox");
+	if (v < 0)
+		return PP_ERR_STORE;
+	*n = (size_t)v;
+	return PP_OK;
 }

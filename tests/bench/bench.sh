@@ -14,10 +14,13 @@
 #
 # Knobs: BENCH_RUNS (15), BENCH_STATUS_QUERIES (200000),
 # BENCH_STATUS_CONN_QUERIES (50000), BENCH_PAM_CALLS (2000),
-# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A S B C Q F"),
+# BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A S B C Q F P"),
 # BENCH_SKELETON_RUNS (31) for part S,
 # BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q,
-# BENCH_FILTER_ENTRIES (2x10^7; BENCH_BIG=1: 10^8) for part F.
+# BENCH_FILTER_ENTRIES (2x10^7; BENCH_BIG=1: 10^8) for part F;
+# for part P BENCH_FLEET_HOSTS (20), BENCH_FLEET_USERS (200),
+# BENCH_FLEET_STATUS_QUERIES (20000 a round), BENCH_FLEET_STATUS_RATE (2000/s a store),
+# BENCH_FLEET_CHANGES (100), BENCH_FLEET_LOGIN_RATE (1000/s), BENCH_FLEET_SECONDS (20).
 #
 # Part F, breach filter: tests/bench/blocklist.sh builds the same synthetic
 # SHA-1 set with pam_policyctl blocklist build and passwdqc's pwqfilter and
@@ -28,13 +31,19 @@
 # pwmake 72, xkcdpass), then every password goes through three PAM stacks
 # (pam_policy without its daemon, pam_pwquality, pam_passwdqc) at the same
 # 10 characters and 4 classes.
+#
+# Part P, fleet (tests/bench/fleet.c): one PostgreSQL server started in a
+# temporary directory (tests/pg_harness.c), store = postgresql beside
+# store = sqlite (record and status latency), then 20 daemons on that
+# database under a login load: connections, transactions per second and
+# how long a change on one host takes to be answered by all the others.
 # Exit status: 0 when no target failed, 1 when one did, 2 on an error.
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $build in /*) ;; *) build="$top/$build" ;; esac
 bench="$build/tests/bench"
-parts=${BENCH_PARTS:-A S B C Q F}
+parts=${BENCH_PARTS:-A S B C Q F P}
 
 for f in "$bench" "$build/pam_policyd" "$build/pam_policy.so" \
 	"$build/tests/pam_test_writer.so"; do
@@ -93,6 +102,11 @@ run() { # run PASSWD PART [ARGS...]
 	env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$pw" NSS_WRAPPER_GROUP="$work/group" \
 		"$bench" "$@"
 }
+run_fleet() { # run_fleet PASSWD ARGS...: part P's own program
+	pw=$1; shift
+	env LD_PRELOAD="$nsswrap" NSS_WRAPPER_PASSWD="$pw" NSS_WRAPPER_GROUP="$work/group" \
+		"$build/tests/bench_fleet" "$@"
+}
 
 status=0
 echo "pam_policy benchmarks on $(uname -n): $(nproc) CPUs, $(uname -r)"
@@ -138,6 +152,16 @@ for p in $parts; do
 		echo
 		echo "== Part F: breach filter beside pwqfilter (minutes; ~2 GB of scratch files)"
 		sh "$top/tests/bench/blocklist.sh" "$build" "$work" "$results" || status=2
+		;;
+	P)
+		echo
+		echo "== Part P: a fleet on PostgreSQL (a minute or two)"
+		if [ -x "$build/tests/bench_fleet" ]; then
+			run_fleet "$work/passwd" "$build" "$work" "$results" || status=2
+		else
+			echo "bench: $build/tests/bench_fleet is missing (run make bench)" >&2
+			status=2
+		fi
 		;;
 	*)
 		echo "bench: unknown part $p" >&2; status=2 ;;

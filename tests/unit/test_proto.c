@@ -55,6 +55,10 @@ static const struct {
 	{ PROTO_REVIEW_ROW, "review_row", "SUUUUUUUSS" },
 	{ PROTO_REVIEW_END, "review_end", "UUSS" },
 	{ PROTO_BREACHED, "breached", "SSSS" },
+	{ PROTO_FLEET, "fleet", "" },
+	{ PROTO_FLEET_REPORT, "fleet_report", "" },
+	{ PROTO_FLEET_REPLY, "fleet_reply", "SSUSUU" },
+	{ PROTO_FLEET_LOGIN, "fleet_login", "SSU" },
 };
 #define NSPEC (sizeof(spec) / sizeof(spec[0]))
 
