@@ -650,7 +650,7 @@ void handle_review(struct server *s, struct worker *w, struct conn *c)
 	if (rc == PP_OK)
 		rc = send_nss_before(&r, NULL);
 	peer_name(c->uid, actor, sizeof(actor));
-	if (rc != PP_OK || r.failed || !send_review_end(&r)) {
+	if (rc != PP_OK || r.failed) {
 		log_msg(LOG_ERR, "access review for %s failed after %" PRIu64 " rows: %s",
 			actor, r.rows, pp_strerror(rc));
 		c->close_after = true;
@@ -659,8 +659,17 @@ void handle_review(struct server *s, struct worker *w, struct conn *c)
 			.event = "access_review", .uid = -1, .actor = actor, .reasons = reasons,
 		};
 
+		/*
+		 * In the log before the client hears the end: whoever has read a
+		 * whole review finds it audited.
+		 */
 		snprintf(reasons, sizeof(reasons), "accounts=%" PRIu64, r.rows);
 		daemon_audit_emit(s, &ev);
+		if (!send_review_end(&r)) {
+			log_msg(LOG_ERR, "access review for %s: the end of its %" PRIu64
+				" rows could not be sent", actor, r.rows);
+			c->close_after = true;
+		}
 	}
 	nss_free(&r);
 	group_set_free(r.privileged);
