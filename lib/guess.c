@@ -5,7 +5,10 @@
  * default), the admin's banned_words, and guess_common[] below, a compact
  * list of common passwords and words written for this project from
  * public knowledge (no third-party list was copied). Each is read once per
- * process into a read-only hash set and kept until the code is unloaded.
+ * process into a read-only hash set and kept until the code is unloaded;
+ * the wordlist's set is instead mapped from its prebuilt index when that
+ * index is current (wordindex.h), since the module is unloaded after
+ * every PAM transaction.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -517,7 +520,9 @@ static pp_err guess_dict_load(struct guess_set *set, const char *path,
 		pp_err err = wordindex_open(path, GUESS_HASH_SCHEME, &ix, NULL, 0);
 		if (err == PP_OK)
 			guess_set_from_index(set, &ix);
-		return err == PP_ERR_NOT_FOUND ? err : err == PP_OK ? PP_OK : PP_ERR_INVALID;
+		if (err == PP_OK || err == PP_ERR_NOT_FOUND)
+			return err;
+		return PP_ERR_INVALID;
 	}
 	return guess_set_load(set, path, false);
 }

@@ -172,13 +172,25 @@ pp_err wordindex_open(const char *path, uint32_t scheme, struct wordindex *out,
 		errno = saved;
 		return saved == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &st) != 0) {
+		saved = errno;
 		(void)close(fd);
-		pp_errorf(why, whylen, "%s: %s", path,
-			  saved == EINVAL ? "not a regular file" : strerror(saved));
+		pp_errorf(why, whylen, "%s: %s", path, strerror(saved));
 		errno = saved;
 		return PP_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		pp_errorf(why, whylen, "%s: not a regular file", path);
+		errno = EINVAL;
+		return PP_ERR_IO;
+	}
+	/* Whoever may rewrite the index decides which words count. */
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022) != 0) {
+		(void)close(fd);
+		pp_errorf(why, whylen, "%s: %s", path, (st.st_mode & 022) != 0
+			  ? "writable by group or others" : "owned by another user than root");
+		return PP_ERR_INVALID;
 	}
 	if ((uint64_t)st.st_size < sizeof(struct wordindex_header)) {
 		(void)close(fd);

@@ -107,9 +107,10 @@ pp_err wordindex_encode(const uint64_t *slot, uint64_t slots, uint64_t words,
 			uint32_t scheme, void **out, size_t *outlen) PP_WUR;
 
 /*
- * wordindex_open - map the index at path and check it whole: magic,
- * version, byte order, scheme, sizes (the file must be exactly as long
- * as its header says), both checksums, at most WORDINDEX_MAX_SLOTS.
+ * wordindex_open - map the index at path and check it whole: a regular
+ * file owned by root (or the effective uid) and writable by nobody else,
+ * magic, version, byte order, scheme, sizes (the file must be exactly as
+ * long as its header says), both checksums, at most WORDINDEX_MAX_SLOTS.
  * Returns PP_OK (*out filled; wordindex_close it), PP_ERR_NOT_FOUND when
  * path does not exist, PP_ERR_INVALID when it is not a usable index (not
  * one at all, truncated, corrupt, another version, byte order or scheme),

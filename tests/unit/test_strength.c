@@ -312,6 +312,7 @@ static void build_index(const char *const *lists, size_t n, const char *path)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
 	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0644), 0);   /* whatever the umask */
 	free(buf);
 }
 
@@ -467,6 +468,7 @@ static void damaged_copy(const char *src, const char *dst, long len, long flip)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(data, 1, n, f), n);
 	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(dst, 0644), 0);
 	free(data);
 }
 
@@ -513,6 +515,12 @@ START_TEST(test_index_damaged)
 			      "case %zu: %s", i, why);
 		ck_assert_ptr_null(ix.map);
 	}
+	/* Anyone who may rewrite it could choose the words: refused. */
+	ck_assert_int_eq(chmod(good, 0666), 0);
+	ck_assert_int_eq(wordindex_open(good, GUESS_HASH_SCHEME, &ix, why, sizeof(why)),
+			 PP_ERR_INVALID);
+	ck_assert_msg(strstr(why, "writable by group or others") != NULL, "%s", why);
+	ck_assert_int_eq(chmod(good, 0644), 0);
 	/* Another hash scheme (a newer pam_policy's index) is refused too. */
 	ck_assert_int_eq(wordindex_open(good, GUESS_HASH_SCHEME + 1, &ix, why, sizeof(why)),
 			 PP_ERR_INVALID);
