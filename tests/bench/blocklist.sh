@@ -48,14 +48,14 @@ if [ -n "$pwqfilter" ]; then
 	cap=$((n + n / 25 + 1000))
 	echo "  building with pwqfilter --create=$cap..."
 	"$helper" run pwq_build -i "$d/pwned.txt" -- "$pwqfilter" --create="$cap" --pre-hashed \
-		-o "$d/pwq.pwq" >>"$runs" || exit 2
+		-o "$d/pwq.pwq" >>"$runs" 2>>"$d/pwq.log" || exit 2
 	# warm the cache, then time 10^7 lookups in one process
-	"$pwqfilter" -f "$d/pwq.pwq" --pre-hashed -c <"$d/members.txt" >/dev/null
+	"$pwqfilter" -f "$d/pwq.pwq" --pre-hashed -c <"$d/members.txt" >/dev/null 2>>"$d/pwq.log"
 	"$helper" run pwq_lookup -i "$d/non.txt" -o "$d/pwq.fp" -- "$pwqfilter" -f "$d/pwq.pwq" \
-		--pre-hashed -c >>"$runs" || exit 2
+		--pre-hashed -c >>"$runs" 2>>"$d/pwq.log" || exit 2
 	"$helper" run pwq_members -i "$d/members.txt" -o "$d/pwq.members" -- "$pwqfilter" \
-		-f "$d/pwq.pwq" --pre-hashed -c >>"$runs" || exit 2
-	"$helper" pwqcold "$d/pwq.pwq" "$d/non.txt" "$pwqfilter" >"$d/pwq.out" || exit 2
+		-f "$d/pwq.pwq" --pre-hashed -c >>"$runs" 2>>"$d/pwq.log" || exit 2
+	"$helper" pwqcold "$d/pwq.pwq" "$d/non.txt" "$pwqfilter" >"$d/pwq.out" 2>>"$d/pwq.log" || exit 2
 	if command -v strace >/dev/null 2>&1; then
 		head -n 1 "$d/non.txt" >"$d/one.txt"
 		strace -f -c -e trace=read,pread64,mmap -o "$d/pwq.strace" \
@@ -99,16 +99,17 @@ row "build rate (10^6 entries/s)" "$rate_ours" "$rate_pwq"
 row "build peak RSS (KiB)" "$rss_ours" "$rss_pwq"
 row "members found (of 10^6)" "1000000" "$members_pwq"
 row "false positives (of $nonmembers)" "$fp_ours" "$fp_pwq"
-row "warm lookup, in-process (us)" "$(val "$d/ours.out" warm_nonmember_us)" "-"
+row "warm lookup, in-process (us, wall)" "$(val "$d/ours.out" warm_nonmember_us)" "-"
+row "warm lookup, in-process (us, CPU)" "$(val "$d/ours.out" warm_nonmember_cpu_us)" "-"
 row "warm lookup incl. SHA-1 of a password (us)" "$(val "$d/ours.out" warm_password_us)" "-"
 row "warm lookup, CLI, 10^7 in one run (us)" "-" "$look_pwq"
 row "cold lookup (us)" "$(val "$d/ours.out" cold_us)" "-"
 row "cold lookup, one process each (us)" "-" "$cold_pwq"
-row "cold: page reads (pread) per lookup" "$(val "$d/ours.out" cold_preads_per_lookup)" "-"
+row "cold: page reads (pread) per lookup" "$(val "$d/ours.out" cold_preads_per_lookup)" "whole file"
 row "cold: KiB read from disk per lookup" "$(val "$d/ours.out" cold_disk_kib_per_lookup)" "$kib_pwq"
 for t in ours pwq; do
 	[ -f "$d/$t.strace" ] || continue
-	echo "  strace -c of one lookup through the CLI ($t):"
+	echo "  strace -c of one lookup through the CLI ($t; ours: ld.so's 2 preads, then header, directory, one page):"
 	sed -n '/calls/,$p' "$d/$t.strace" | sed 's/^/    /'
 done
 
