@@ -363,15 +363,16 @@ size_t blocklist_key(enum blocklist_kind kind, const char *password,
 	}
 	if (kind == BLOCKLIST_NTLM) {
 		/* UTF-16 takes at most 2 bytes per UTF-8 byte. */
-		uint8_t wide[2 * BLOCKLIST_PASSWORD_MAX] = { 0 };
+		uint8_t wide[2 * BLOCKLIST_PASSWORD_MAX];
 		size_t n;
 		if (len > BLOCKLIST_PASSWORD_MAX) {
 			errno = E2BIG;
 			return 0;
 		}
+		wide[0] = 0;
 		n = utf8_to_utf16le((const uint8_t *)password, len, wide);
 		if (n == SIZE_MAX) {
-			pp_wipe(wide, sizeof(wide));
+			pp_wipe(wide, 2 * len);
 			errno = EILSEQ;
 			return 0;
 		}
