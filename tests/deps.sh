@@ -32,7 +32,7 @@ set_e2e="$set_build libpam-modules libpam-runtime cracklib-runtime passwd
 faketime openssh-server openssh-client sshpass expect pamtester"
 set_bench="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper wamerican pwgen xkcdpass passwdqc libpam-passwdqc
-libpam-pwquality libpwquality-tools"
+libpam-pwquality libpwquality-tools strace"
 set_fuzz="$set_build clang libclang-rt-dev"
 set_deb="$set_build debhelper fakeroot lintian"
 
