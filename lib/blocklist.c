@@ -621,11 +621,29 @@ bool blocklist_changed(struct blocklist *bl)
 	       st.st_mtim.tv_nsec != bl->mtime.tv_nsec;
 }
 
-/* The page whose range holds x: the last base <= x. */
+/*
+ * The page whose range holds x: the last base <= x. Values are spread
+ * evenly, so the page at x's share of the universe is a close guess; a few
+ * steps from it, else a binary search (a file that is not spread evenly).
+ */
 static uint64_t find_page(const struct blocklist *bl, uint64_t x)
 {
 	uint64_t lo = 0, hi = bl->pages;   /* bases[lo] <= x < bases[hi] */
+	uint64_t guess = (uint64_t)(((unsigned __int128)x * bl->pages) / bl->universe);
 
+	if (guess < bl->pages) {
+		for (int step = 0; step < 4; step++) {
+			if (bl->bases[guess] > x) {
+				hi = guess;
+				guess--;
+			} else if (guess + 1 < bl->pages && bl->bases[guess + 1] <= x) {
+				lo = guess + 1;
+				guess++;
+			} else {
+				return guess;
+			}
+		}
+	}
 	while (hi - lo > 1) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		if (bl->bases[mid] <= x)
