@@ -110,7 +110,10 @@ row "cold: page reads (pread) per lookup" "$(val "$d/ours.out" cold_preads_per_l
 row "cold: KiB read from disk per lookup" "$(val "$d/ours.out" cold_disk_kib_per_lookup)" "$kib_pwq"
 for t in ours pwq; do
 	[ -f "$d/$t.strace" ] || continue
-	echo "  strace -c of one lookup through the CLI ($t; ours: ld.so's 2 preads, then header, directory, one page):"
+	case $t in
+	ours) echo "  strace -c of one lookup through pam_policyctl blocklist check (2 preads by ld.so, then header, directory, one page):" ;;
+	pwq) echo "  strace -c of one lookup through pwqfilter:" ;;
+	esac
 	sed -n '/calls/,$p' "$d/$t.strace" | sed 's/^/    /'
 done
 
