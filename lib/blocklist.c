@@ -17,19 +17,20 @@
  * key[i] - key[i-1] (key[0] = 0), which blocklist_open sums into the page
  * bounds it keeps in memory, so a lookup knows the one page to read.
  *
- * Inside a page, the entries below the middle of its range are coded from
- * its lower bound, the others from the middle; each entry is the distance
- * d from the one before (the first of a half: from the half's start), Rice
- * coded with the file's parameter k: the low k bits of d at fixed places
- * from the front (entry j's at bit 16 + c + j * k, most significant bit
- * first, c = the width of the count below), the quotient d >> k in unary
- * (that many 0 bits, then a 1) in a stream that runs from the end of the
- * page towards the front (stream bit t is bit t % 8, counted from the least
- * significant, of byte 4095 - t / 8). Bits 16 .. 16 + c - 1 hold how many
- * entries are below the middle. The two regions grow towards each other;
- * the page is full when the next entry would make them meet, and the bits
- * between stay zero. A reader picks its half, finds where that half's
- * quotients start by counting 1 bits a word at a time, walks the 1 bits
+ * Inside a page, the range is cut into four equal parts, and bits 16 ..
+ * 16 + 3c - 1 hold, c bits each, how many entries lie below the start of
+ * parts 1, 2 and 3 (c = bits for the most entries a page can hold: 11 for
+ * k = 29). Each entry is the distance d from the one before (the first of
+ * a part: from the part's start), Rice coded with the file's parameter k:
+ * the low k bits of d at fixed places from the front (entry j's at bit
+ * 16 + 3c + j * k, most significant bit first), the quotient d >> k in
+ * unary (that many 0 bits, then a 1) in a stream that runs from the end of
+ * the page towards the front (stream bit t is bit t % 8, counted from the
+ * least significant, of byte 4095 - t / 8). The two regions grow towards
+ * each other; the page is full when the next entry would make them meet,
+ * and the bits between stay zero. A reader picks x's part, finds where
+ * that part's quotients start by counting 1 bits a word at a time, walks
+ * the 1 bits
  * (a few cycles an entry, no bit-by-bit decoding) and reads each remainder
  * by its index. Entry j exists while its 1 bit lies beyond the remainders
  * of j + 1 entries; the first 1 bit that does not is a remainder bit, which
@@ -39,9 +40,9 @@
  * info" checks.
  *
  * For a mean gap m = U / entries a code costs k + 1 + 1/(e^(2^k/m) - 1)
- * bits (31.41 at m = 1e9, k = 29); pages add 16 bits of check, 11 of
- * count, 16 of directory and the unused gap (about half a code): 31.47
- * bits an entry in all.
+ * bits (31.41 at m = 1e9, k = 29); pages add 16 bits of check, 33 of
+ * counts, 16 of directory and the unused gap (about half a code): 31.49
+ * bits an entry in all, and a lookup decodes a quarter of a page.
  *
  * Copyright (c) 2026 The pam_policy authors
  * SPDX-License-Identifier: BSD-3-Clause
@@ -67,6 +68,7 @@
 #define BL_PAGE_BITS    (BL_PAGE * 8)
 #define BL_CHECK_BITS   16            /* the page's check, bytes 0-1 */
 #define BL_SPAN_MAX     65535         /* directory entries are 16-bit key deltas */
+#define BL_PARTS        4             /* a page's range is searched in quarters */
 #define BL_SLACK        8             /* zero bytes after a page buffer, for 64-bit loads */
 #define BL_RICE_MAX     47            /* remainders are read with one 64-bit load */
 #define BL_MAX_PAGES    UINT32_MAX    /* page numbers are 32-bit */
@@ -263,7 +265,7 @@ static unsigned dir_shift(uint64_t universe, uint64_t entries)
 	return bits > 5 ? bits - 5 : 0;
 }
 
-/* Bits of a page's count of entries below its middle (after the check). */
+/* Bits of each of a page's counts of entries below its parts (after the check). */
 static unsigned count_bits(unsigned k)
 {
 	return bit_length((BL_PAGE_BITS - BL_CHECK_BITS) / (k + 1));
@@ -363,15 +365,16 @@ size_t blocklist_key(enum blocklist_kind kind, const char *password,
 	}
 	if (kind == BLOCKLIST_NTLM) {
 		/* UTF-16 takes at most 2 bytes per UTF-8 byte. */
-		uint8_t wide[2 * BLOCKLIST_PASSWORD_MAX] = { 0 };
+		uint8_t wide[2 * BLOCKLIST_PASSWORD_MAX];
 		size_t n;
 		if (len > BLOCKLIST_PASSWORD_MAX) {
 			errno = E2BIG;
 			return 0;
 		}
+		wide[0] = 0;
 		n = utf8_to_utf16le((const uint8_t *)password, len, wide);
 		if (n == SIZE_MAX) {
-			pp_wipe(wide, sizeof(wide));
+			pp_wipe(wide, 2 * len);
 			errno = EILSEQ;
 			return 0;
 		}
@@ -620,11 +623,29 @@ bool blocklist_changed(struct blocklist *bl)
 	       st.st_mtim.tv_nsec != bl->mtime.tv_nsec;
 }
 
-/* The page whose range holds x: the last base <= x. */
+/*
+ * The page whose range holds x: the last base <= x. Values are spread
+ * evenly, so the page at x's share of the universe is a close guess; a few
+ * steps from it, else a binary search (a file that is not spread evenly).
+ */
 static uint64_t find_page(const struct blocklist *bl, uint64_t x)
 {
 	uint64_t lo = 0, hi = bl->pages;   /* bases[lo] <= x < bases[hi] */
+	uint64_t guess = (uint64_t)(((unsigned __int128)x * bl->pages) / bl->universe);
 
+	if (guess < bl->pages) {
+		for (int step = 0; step < 4; step++) {
+			if (bl->bases[guess] > x) {
+				hi = guess;
+				guess--;
+			} else if (guess + 1 < bl->pages && bl->bases[guess + 1] <= x) {
+				lo = guess + 1;
+				guess++;
+			} else {
+				return guess;
+			}
+		}
+	}
 	while (hi - lo > 1) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		if (bl->bases[mid] <= x)
@@ -636,7 +657,7 @@ static uint64_t find_page(const struct blocklist *bl, uint64_t x)
 }
 
 /*
- * Search one half of a page (BL_PAGE + BL_SLACK bytes, check verified) for
+ * Search one part of a page (BL_PAGE + BL_SLACK bytes, check verified) for
  * x: the entries j0 .. j_end - 1 (j_end UINT64_MAX: up to the last), whose 1 bits
  * start at stream bit t0, the first coded from base. 1 found, 0 not, -1
  * when the codes are inconsistent (errno EBADMSG).
@@ -650,7 +671,7 @@ static uint64_t find_page(const struct blocklist *bl, uint64_t x)
  * k lets the compiler use plain shifts.
  */
 static inline __attribute__((always_inline)) int
-half_search_k(const uint8_t *page, const unsigned k, unsigned start, uint64_t j0,
+part_search_k(const uint8_t *page, const unsigned k, unsigned start, uint64_t j0,
 	      uint64_t j_end, uint64_t t0, uint64_t base, uint64_t hi, uint64_t x)
 {
 	uint64_t sum_r = 0, j = j0, skew = t0 - j0;
@@ -707,27 +728,46 @@ static uint64_t after_ones(const uint8_t *page, uint64_t n)
 	return n == 0 ? 0 : UINT64_MAX;
 }
 
+/* The page's range [lo, hi) is cut into BL_PARTS parts; part q starts here. */
+static inline uint64_t part_start(uint64_t lo, uint64_t hi, unsigned q)
+{
+	return lo + (uint64_t)(((unsigned __int128)(hi - lo) * q) / BL_PARTS);
+}
+
 /*
- * Search a page for x; its range is [lo, hi). The entries below the middle
- * mid = lo + (hi - lo) / 2 are coded from lo, the rest from mid, and the
- * page says how many are below: a lookup walks only its half.
+ * Search a page for x; its range is [lo, hi). The range is cut into
+ * BL_PARTS equal parts; the page says how many entries lie below the start
+ * of parts 1, 2, 3, and the first entry of each part is coded from the
+ * part's start: a lookup walks only the part x falls in.
  */
 static inline __attribute__((always_inline)) int
 page_search_k(const uint8_t *page, const unsigned k, uint64_t lo, uint64_t hi,
 	      uint64_t x)
 {
-	unsigned cbits = count_bits(k), start = BL_CHECK_BITS + cbits;
-	uint64_t below = (load_be64(page) << BL_CHECK_BITS) >> (64 - cbits);
-	uint64_t mid = lo + (hi - lo) / 2, t0;
+	unsigned cbits = count_bits(k), start = BL_CHECK_BITS + (BL_PARTS - 1) * cbits;
+	uint64_t head = load_be64(page) << BL_CHECK_BITS;
+	uint64_t j0 = 0, j_end = UINT64_MAX, base = lo, end = hi, t0;
+	unsigned q = 1;
 
-	if (x < mid)
-		return half_search_k(page, k, start, 0, below, 0, lo, mid, x);
-	t0 = after_ones(page, below);
+	while (q < BL_PARTS && x >= part_start(lo, hi, q))
+		q++;
+	/* x is in part q - 1 */
+	if (q > 1) {
+		j0 = (head << ((q - 2) * cbits)) >> (64 - cbits);
+		base = part_start(lo, hi, q - 1);
+	}
+	if (q < BL_PARTS) {
+		j_end = (head << ((q - 1) * cbits)) >> (64 - cbits);
+		end = part_start(lo, hi, q);
+	}
+	if (j0 >= j_end)
+		return 0;
+	t0 = after_ones(page, j0);
 	if (t0 == UINT64_MAX) {
 		errno = EBADMSG;
 		return -1;
 	}
-	return half_search_k(page, k, start, below, UINT64_MAX, t0, mid, hi, x);
+	return part_search_k(page, k, start, j0, j_end, t0, base, end, x);
 }
 
 static int page_search(const uint8_t *page, unsigned k, uint64_t lo, uint64_t hi,
@@ -1007,7 +1047,7 @@ pp_err blocklist_writer_open(int fd, const struct blocklist_params *params,
 		w->universe++;   /* round up: entries / universe <= fp */
 	w->shift = dir_shift(w->universe, params->entries);
 	w->rice = best_rice((double)w->universe / (double)n);
-	w->start = BL_CHECK_BITS + count_bits(w->rice);
+	w->start = BL_CHECK_BITS + (BL_PARTS - 1) * count_bits(w->rice);
 	w->built = params->built;
 	if (params->sources != NULL)
 		snprintf(w->sources, sizeof(w->sources), "%s", params->sources);
@@ -1086,15 +1126,15 @@ static inline void set_stream_bit(uint8_t *page, unsigned t)
 }
 
 /*
- * Code the page's values (its range ending at hi) in two halves around
- * mid, then its check, and queue it for output with its directory key.
- * Coding the first value above mid from mid instead of from the value
+ * Code the page's values (its range ending at hi) in BL_PARTS parts, then
+ * its check, and queue it for output with its directory key. Coding the
+ * first value of a part from the part's start instead of from the value
  * before never lengthens it, so the page still fits.
  */
 static pp_err finish_page(struct blocklist_writer *w, uint64_t hi)
 {
-	uint64_t lo = w->key << w->shift, mid = lo + (hi - lo) / 2, sum;
-	unsigned below = 0, t = 0, k = w->rice;
+	uint64_t lo = w->key << w->shift, bound[BL_PARTS], sum;
+	unsigned below[BL_PARTS], t = 0, k = w->rice, cbits = count_bits(w->rice);
 
 	if (w->pages >= BL_MAX_PAGES) {
 		errno = EFBIG;
@@ -1109,12 +1149,25 @@ static pp_err finish_page(struct blocklist_writer *w, uint64_t hi)
 	}
 	w->keys[w->pages++] = w->key;
 	memset(w->page, 0, sizeof(w->page));
-	while (below < w->count && w->vals[below] < mid)
-		below++;
-	put_bits(w->page, BL_CHECK_BITS, below, count_bits(k));
-	for (unsigned j = 0; j < w->count; j++) {
-		uint64_t from = j == below ? mid : j == 0 ? lo : w->vals[j - 1];
-		uint64_t d = w->vals[j] - from;
+	/* below[q]: the entries under the start of part q (q >= 1) */
+	below[0] = 0;
+	bound[0] = lo;
+	for (unsigned q = 1; q < BL_PARTS; q++) {
+		bound[q] = part_start(lo, hi, q);
+		below[q] = below[q - 1];
+		while (below[q] < w->count && w->vals[below[q]] < bound[q])
+			below[q]++;
+		put_bits(w->page, BL_CHECK_BITS + (q - 1) * cbits, below[q], cbits);
+	}
+	for (unsigned j = 0, q = 0; j < w->count; j++) {
+		uint64_t from = j == 0 ? lo : w->vals[j - 1], d;
+		/* the first entry of a part is coded from the part's start (of
+		 * the last part starting here, when parts before it are empty) */
+		while (q + 1 < BL_PARTS && below[q + 1] == j) {
+			q++;
+			from = bound[q];
+		}
+		d = w->vals[j] - from;
 		put_bits(w->page, w->start + j * k, d & ((1ULL << k) - 1), k);
 		t += (unsigned)(d >> k);
 		set_stream_bit(w->page, t);

@@ -39,7 +39,7 @@ faketime openssh-server openssh-client sshpass expect pamtester locales
 gettext-base"
 set_bench="$set_build libpam-modules libpam-runtime cracklib-runtime
 libnss-wrapper wamerican pwgen xkcdpass passwdqc libpam-passwdqc
-libpam-pwquality libpwquality-tools postgresql"
+libpam-pwquality libpwquality-tools postgresql strace"
 set_fuzz="$set_build clang libclang-rt-dev"
 set_deb="$set_build debhelper fakeroot lintian"
 

@@ -161,15 +161,23 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
-static int hex_value(char c)
+/* Hexadecimal digit values, -1 for other bytes (hex_init fills it). */
+static int8_t hex_table[256];
+
+static void hex_init(void)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	memset(hex_table, -1, sizeof(hex_table));
+	for (int i = 0; i < 10; i++)
+		hex_table['0' + i] = (int8_t)i;
+	for (int i = 0; i < 6; i++) {
+		hex_table['a' + i] = (int8_t)(10 + i);
+		hex_table['A' + i] = (int8_t)(10 + i);
+	}
+}
+
+static inline int hex_value(char c)
+{
+	return hex_table[(unsigned char)c];
 }
 
 static bool all_hex(const char *s, size_t n)
@@ -580,50 +588,84 @@ static bool read_plain_line(struct build *b, const struct input *in, unsigned lo
 	return ok;
 }
 
-static bool read_input(struct build *b, const struct input *in)
-{
-	FILE *f = fopen(in->path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0;
-	bool ok = true;
+#define READ_BUFFER (1 << 20)
 
-	if (f == NULL) {
-		fail("%s: %s", in->path, strerror(errno));
+/* One line of an input (without its newline; writable, NUL after it). */
+static bool read_line(struct build *b, const struct input *in, unsigned long lineno,
+		      char *line, size_t len)
+{
+	if (len > BLOCKLIST_LINE_MAX) {
+		fail(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno,
+		     BLOCKLIST_LINE_MAX);
 		return false;
 	}
-	(void)setvbuf(f, NULL, _IOFBF, 1 << 20);
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		size_t len = (size_t)n;
-		lineno++;
-		b->bytes_done += len;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > BLOCKLIST_LINE_MAX) {
-			fail(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno,
+	line[len] = '\0';
+	if (in->type == INPUT_PLAIN)
+		return read_plain_line(b, in, lineno, line, len);
+	if (len == 0 || (len == 1 && line[0] == '\r'))
+		return true;
+	return read_hash_line(b, in, lineno, line, len);
+}
+
+/* Read an input in large blocks and hand it over line by line. */
+static bool read_input(struct build *b, const struct input *in)
+{
+	size_t cap = READ_BUFFER + BLOCKLIST_LINE_MAX + 2, have = 0, pos = 0;
+	char *buf = malloc(cap + 1);
+	unsigned long lineno = 0;
+	bool ok = true, eof = false;
+	int fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 || buf == NULL) {
+		fail("%s: %s", in->path, fd < 0 ? strerror(errno) : _("out of memory"));
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while (ok) {
+		char *nl = memchr(buf + pos, '\n', have - pos);
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - (buf + pos));
+			ok = read_line(b, in, ++lineno, buf + pos, len);
+			b->bytes_done += len + 1;
+			pos += len + 1;
+			if ((lineno & 0xffff) == 0)
+				progress(b, false);
+			continue;
+		}
+		if (eof) {
+			if (pos < have) {   /* a last line without its newline */
+				ok = read_line(b, in, ++lineno, buf + pos, have - pos);
+				b->bytes_done += have - pos;
+			}
+			break;
+		}
+		if (have - pos > BLOCKLIST_LINE_MAX) {
+			fail(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno + 1,
 			     BLOCKLIST_LINE_MAX);
 			ok = false;
 			break;
 		}
-		if (in->type == INPUT_PLAIN)
-			ok = read_plain_line(b, in, lineno, line, len);
-		else if (len > 0 && !(len == 1 && line[0] == '\r'))
-			ok = read_hash_line(b, in, lineno, line, len);
-		if (!ok)
+		memmove(buf, buf + pos, have - pos);
+		have -= pos;
+		pos = 0;
+		ssize_t n = read(fd, buf + have, cap - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(_("%s: read error: %s"), in->path, strerror(errno));
+			ok = false;
 			break;
-		if ((lineno & 0xffff) == 0)
-			progress(b, false);
+		}
+		if (n == 0)
+			eof = true;
+		have += (size_t)n;
 	}
-	if (ok && ferror(f)) {
-		fail(_("%s: read error: %s"), in->path, strerror(errno));
-		ok = false;
-	}
-	if (line != NULL) {
-		pp_wipe(line, cap);
-		free(line);
-	}
-	fclose(f);
+	pp_wipe(buf, cap + 1);
+	free(buf);
+	close(fd);
 	return ok;
 }
 
@@ -910,6 +952,7 @@ static int cmd_build(int argc, char **argv)
 	char why[512];
 
 	memset(&b, 0, sizeof(b));
+	hex_init();
 	b.runs_fd = -1;
 	b.min_count = 1;
 	optind = 0;

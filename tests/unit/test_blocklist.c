@@ -146,6 +146,9 @@ static void build_ok(const char *out, const char *const *extra)
 	args[n] = NULL;
 	run_ctl(&r, NULL, args);
 	ck_assert_msg(r.status == 0, "build exit %d: %s", r.status, r.err);
+	/* no progress line when standard error is not a terminal */
+	ck_assert_str_eq(r.err, "");
+	ck_assert_ptr_nonnull(strstr(r.out, "bits per entry"));
 	run_free(&r);
 }
 
