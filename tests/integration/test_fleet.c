@@ -623,6 +623,9 @@ START_TEST(test_outage_replica_and_outbox)
 	await_status(&host_b, "alice", today, 1);
 
 	ck_assert(harness_pg_stop(&pg, true));
+	/* Each host notices (its listening connection drops): bounded wait. */
+	await_store(&host_a, "\"degraded_since\":\"20", "\"outbox\":0");
+	await_store(&host_b, "\"degraded_since\":\"20", "\"outbox\":0");
 	/* The replica still knows alice's password is 100 days old... */
 	harness_daemon_set_clock(&host_a.d, "+100d");
 	harness_daemon_set_clock(&host_b.d, "+100d");
