@@ -1572,6 +1572,7 @@ static int cmd_filter(const char *filterdir, const char *securedir, int calls)
 	char (*pw)[24] = calloc((size_t)calls, sizeof(*pw));
 	struct blocklist *bl = NULL;
 	char why[512];
+	double load[1];
 	FILE *f;
 
 	if (pw == NULL)
@@ -1689,16 +1690,22 @@ static int cmd_filter(const char *filterdir, const char *securedir, int calls)
 	printf("  (pam_policy also runs its other rules, zxcvbn and pwquality among them;\n"
 	       "   both modules open their filter on every call)\n");
 
+	/* The load beside the numbers: the machine may be shared. */
+	if (getloadavg(load, 1) != 1)
+		load[0] = -1;
+	printf("  load average after the runs: %.2f on %ld CPUs\n", load[0],
+	       sysconf(_SC_NPROCESSORS_ONLN));
 	if (st[0].have)
 		result("INFO", "F whole PAM check with the filter (p50/p99)",
 		       "pam_policy %.3f/%.3f ms (%.3f/%.3f without), pam_passwdqc %.3f/%.3f ms "
-		       "(%.3f/%.3f without), ratio p50 %.2fx p99 %.2fx, %d calls", st[2].p50,
-		       st[2].p99, st[3].p50, st[3].p99, st[0].p50, st[0].p99, st[1].p50,
-		       st[1].p99, st[2].p50 / st[0].p50, st[2].p99 / st[0].p99, calls);
+		       "(%.3f/%.3f without), ratio p50 %.2fx p99 %.2fx, %d calls, load %.2f",
+		       st[2].p50, st[2].p99, st[3].p50, st[3].p99, st[0].p50, st[0].p99,
+		       st[1].p50, st[1].p99, st[2].p50 / st[0].p50, st[2].p99 / st[0].p99, calls,
+		       load[0]);
 	else
 		result("INFO", "F whole PAM check with the filter (p50/p99)",
-		       "pam_policy %.3f/%.3f ms (%.3f/%.3f without); pam_passwdqc not measured",
-		       st[2].p50, st[2].p99, st[3].p50, st[3].p99);
+		       "pam_policy %.3f/%.3f ms (%.3f/%.3f without); pam_passwdqc not measured, "
+		       "load %.2f", st[2].p50, st[2].p99, st[3].p50, st[3].p99, load[0]);
 	for (int t = 0; t < F_STACKS; t++)
 		free(st[t].ms);
 	free(pw);
