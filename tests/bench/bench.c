@@ -15,6 +15,11 @@
  *                                      Q: weak/strong corpora (corpus.sh)
  *                                      through pam_policy, pam_pwquality
  *                                      and pam_passwdqc, accepted/total
+ *   bench filter BUILD WORK RESULTS FILTERDIR SECUREDIR
+ *                                      F: the whole PAM check with a breach
+ *                                      filter, pam_passwdqc filter= beside
+ *                                      pam_policy blocklist = (FILTERDIR
+ *                                      from tests/bench/blocklist.sh)
  *
  * Each part starts its own pam_policyd (real default argon2id parameters)
  * on a socket and state directory under WORK, prints one table and appends
@@ -57,6 +62,7 @@
 #include <sqlite3.h>
 #include <sodium.h>
 
+#include "blocklist.h"
 #include "client.h"
 #include "guess.h"
 #include "policy.h"
@@ -1642,6 +1648,240 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	return 0;
 }
 
+/* =================== F: the whole PAM check with a filter =================== */
+
+/*
+ * The breach filters of part F (tests/bench/blocklist.sh) behind the real
+ * modules: FILTERDIR/ours.ppbl for pam_policy (blocklist =) and
+ * FILTERDIR/pwq_pam.pwq for pam_passwdqc (filter=), both holding the same
+ * synthetic entries and one known password, FILTERDIR/member.txt (SHA-1 in
+ * ours; MD4 in passwdqc's, the only plaintext hashes pam_passwdqc 2.0 has).
+ * Each stack must refuse the member and accept a password outside the
+ * filter; a stack without the filter must accept the member (the refusal
+ * is the filter's). Then every stack runs BENCH_FILTER_PAM_CALLS whole
+ * transactions, one new non-member password each, the stacks taking turns
+ * so that a load spike on the shared machine falls on all of them alike.
+ */
+#define F_STACKS 4
+
+struct f_stack {
+	const char *service;    /* file name under pam.d */
+	const char *label;      /* row heading */
+	const char *refusal;    /* a word of the module's breach message; NULL: no filter */
+	bool have;
+	double *ms;             /* one transaction each */
+	double p50, p99;
+};
+
+static double pct_double(const double *sorted, size_t n, double p)
+{
+	size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return sorted[rank - 1];
+}
+
+/* Password i of a deterministic series: 16 characters, four classes. */
+static void f_password(char *buf, size_t len, uint64_t i)
+{
+	static const char *const classes[4] = {
+		"abcdefghijkmnopqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "!#%+-.:=?@^_~"
+	};
+	uint64_t s = 0x5eedf11e7ULL + i * 0x9e3779b97f4a7c15ULL;
+
+	if (len < 17)
+		die("f_password: buffer too small");
+	for (int k = 0; k < 16; k++) {
+		uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		const char *c = classes[(k + (int)(i & 3)) % 4];
+		buf[k] = c[z % strlen(c)];
+	}
+	buf[16] = '\0';
+}
+
+static void f_expect(const char *pamdir, const struct f_stack *st, const char *user,
+		     const char *password, bool accept, const char *what)
+{
+	struct conv_data cd;
+	double ms;
+	int rc = pam_once(pamdir, st->service, user, password, true, &ms, &cd);
+
+	if (accept && rc != PAM_SUCCESS) {
+		result("FAIL", "F PAM stacks refuse a listed password, accept others",
+		       "%s refused %s: %s", st->label, what, cd.last_error);
+		die("%s refused %s: %s (%s)", st->label, what, pam_strerror(NULL, rc),
+		    cd.last_error);
+	}
+	if (!accept && (rc == PAM_SUCCESS || st->refusal == NULL ||
+			strstr(cd.last_error, st->refusal) == NULL)) {
+		result("FAIL", "F PAM stacks refuse a listed password, accept others",
+		       "%s %s %s (message \"%s\")", st->label,
+		       rc == PAM_SUCCESS ? "accepted" : "refused, without its breach message,", what,
+		       cd.last_error);
+		die("%s did not refuse %s as breached: %s (\"%s\")", st->label, what,
+		    pam_strerror(NULL, rc), cd.last_error);
+	}
+}
+
+static int cmd_filter(const char *filterdir, const char *securedir, int calls)
+{
+	char dir[600], pamdir[700], conf_bl[800], conf_none[800], path[900];
+	char ours[700], pwq[700], member[128] = "";
+	struct f_stack st[F_STACKS] = {
+		{ "f_passwdqc_filter", "pam_passwdqc filter=", "database", false, NULL, 0, 0 },
+		{ "f_passwdqc", "pam_passwdqc, no filter", NULL, false, NULL, 0, 0 },
+		{ "f_policy_blocklist", "pam_policy blocklist =", "breaches", false, NULL, 0, 0 },
+		{ "f_policy", "pam_policy, no blocklist", NULL, false, NULL, 0, 0 },
+	};
+	const char *user = "zqx1";
+	char (*pw)[24] = calloc((size_t)calls, sizeof(*pw));
+	struct blocklist *bl = NULL;
+	char why[512];
+	double load[1];
+	FILE *f;
+
+	if (pw == NULL)
+		die("out of memory");
+	PATHF(path, "%s/member.txt", filterdir);
+	if ((f = fopen(path, "r")) == NULL || fgets(member, sizeof(member), f) == NULL)
+		die("%s: cannot read the member password", path);
+	fclose(f);
+	member[strcspn(member, "\n")] = '\0';
+	PATHF(ours, "%s/ours.ppbl", filterdir);
+	PATHF(pwq, "%s/pwq_pam.pwq", filterdir);
+
+	PATHF(dir, "%s/fpam", work_dir);
+	make_dir(dir, 0700);
+	PATHF(pamdir, "%s/pam.d", dir);
+	make_dir(pamdir, 0755);
+	/* As part Q: no history, so no daemon is asked (the socket is absent). */
+	PATHF(conf_bl, "%s/blocklist.conf", dir);
+	write_file(conf_bl, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
+		   "socket = %s/none.sock\nblocklist = %s\n", dir, ours);
+	PATHF(conf_none, "%s/none.conf", dir);
+	write_file(conf_none, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
+		   "socket = %s/none.sock\nblocklist =\n", dir);
+	for (int t = 0; t < F_STACKS; t++) {
+		char line[2400];
+		if (t < 2) {
+			PATHF(line, "password requisite %s/pam_passwdqc.so use_authtok "
+			      "enforce=everyone retry=1%s%s\n", securedir, t == 0 ? " filter=" : "",
+			      t == 0 ? pwq : "");
+			PATHF(path, "%s/pam_passwdqc.so", securedir);
+			st[t].have = access(path, R_OK) == 0 && (t == 1 || access(pwq, R_OK) == 0);
+		} else {
+			PATHF(line, "password requisite %s/pam_policy.so config=%s use_authtok\n",
+			      build_dir, t == 2 ? conf_bl : conf_none);
+			st[t].have = true;
+		}
+		PATHF(path, "%s/%s", pamdir, st[t].service);
+		write_file(path, "password requisite %s/tests/pam_test_writer.so prompt\n%s",
+			   build_dir, line);
+		if ((st[t].ms = calloc((size_t)calls, sizeof(double))) == NULL)
+			die("out of memory");
+	}
+
+	/* Non-members: a series with every password outside our filter (the
+	 * passwdqc stack proves it for its own in the timed runs: each must pass). */
+	if (blocklist_open(ours, &bl, why, sizeof(why)) != PP_OK)
+		die("%s", why);
+	for (uint64_t i = 0, k = 0; k < (uint64_t)calls; i++) {
+		f_password(pw[k], sizeof(pw[k]), i);
+		int listed = blocklist_contains(bl, pw[k], strlen(pw[k]));
+		if (listed < 0)
+			die("%s: lookup failed: %s", ours, strerror(errno));
+		if (listed == 0)
+			k++;
+	}
+	if (blocklist_contains(bl, member, strlen(member)) != 1)
+		die("%s does not hold the member password", ours);
+	blocklist_close(bl);
+
+	for (int t = 0; t < F_STACKS; t++) {
+		if (!st[t].have)
+			continue;
+		f_expect(pamdir, &st[t], user, member, st[t].refusal == NULL, "the member password");
+		f_expect(pamdir, &st[t], user, pw[0], true, "a non-member");
+	}
+	result(st[0].have ? "PASS" : "SKIP", "F PAM stacks refuse a listed password, accept others",
+	       "%s", st[0].have ? "pam_passwdqc filter= and pam_policy blocklist = refuse it; "
+	       "without the filter both accept it" : "pam_passwdqc or pwqfilter missing; "
+	       "pam_policy refuses it, accepts it without blocklist");
+
+	/* Warm-up: module loading, the filters' pages, the word lists. */
+	for (int i = 0; i < 20; i++)
+		for (int t = 0; t < F_STACKS; t++) {
+			struct conv_data cd;
+			double ms;
+			if (st[t].have && pam_once(pamdir, st[t].service, user, pw[i % calls], true,
+						   &ms, &cd) != PAM_SUCCESS)
+				die("%s refused a non-member in the warm-up: %s", st[t].label,
+				    cd.last_error);
+		}
+	for (int i = 0; i < calls; i++)
+		for (int t = 0; t < F_STACKS; t++) {
+			struct conv_data cd;
+			if (!st[t].have)
+				continue;
+			if (pam_once(pamdir, st[t].service, user, pw[i], true, &st[t].ms[i], &cd) !=
+			    PAM_SUCCESS || cd.prompts != 1)
+				die("%s refused non-member %d: %s", st[t].label, i, cd.last_error);
+		}
+	for (int t = 0; t < F_STACKS; t++) {
+		if (!st[t].have)
+			continue;
+		qsort(st[t].ms, (size_t)calls, sizeof(double), cmp_double);
+		st[t].p50 = pct_double(st[t].ms, (size_t)calls, 50);
+		st[t].p99 = pct_double(st[t].ms, (size_t)calls, 99);
+	}
+
+	printf("  whole PAM check, %d transactions per stack, each a new non-member\n"
+	       "  (pam_start_confdir + pam_chauthtok + pam_end, the test writer's prompt first):\n",
+	       calls);
+	printf("  %-40s %12s %12s\n", "stack", "p50 (ms)", "p99 (ms)");
+	for (int t = 0; t < F_STACKS; t++) {
+		if (st[t].have)
+			printf("  %-40s %12.3f %12.3f\n", st[t].label, st[t].p50, st[t].p99);
+		else
+			printf("  %-40s %12s %12s  (not installed)\n", st[t].label, "-", "-");
+	}
+	printf("  filter adds, p50: pam_policy %.3f ms", st[2].p50 - st[3].p50);
+	if (st[0].have && st[1].have)
+		printf(", pam_passwdqc %.3f ms", st[0].p50 - st[1].p50);
+	printf("\n");
+	if (st[0].have)
+		printf("  pam_policy blocklist = / pam_passwdqc filter=: p50 %.2fx, p99 %.2fx\n",
+		       st[2].p50 / st[0].p50, st[2].p99 / st[0].p99);
+	printf("  (pam_policy also runs its other rules, zxcvbn and pwquality among them;\n"
+	       "   both modules open their filter on every call)\n");
+
+	/* The load beside the numbers: the machine may be shared. */
+	if (getloadavg(load, 1) != 1)
+		load[0] = -1;
+	printf("  load average after the runs: %.2f on %ld CPUs\n", load[0],
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	if (st[0].have)
+		result("INFO", "F whole PAM check with the filter (p50/p99)",
+		       "pam_policy %.3f/%.3f ms (%.3f/%.3f without), pam_passwdqc %.3f/%.3f ms "
+		       "(%.3f/%.3f without), ratio p50 %.2fx p99 %.2fx, %d calls, load %.2f",
+		       st[2].p50, st[2].p99, st[3].p50, st[3].p99, st[0].p50, st[0].p99,
+		       st[1].p50, st[1].p99, st[2].p50 / st[0].p50, st[2].p99 / st[0].p99, calls,
+		       load[0]);
+	else
+		result("INFO", "F whole PAM check with the filter (p50/p99)",
+		       "pam_policy %.3f/%.3f ms (%.3f/%.3f without); pam_passwdqc not measured, "
+		       "load %.2f", st[2].p50, st[2].p99, st[3].p50, st[3].p99, load[0]);
+	for (int t = 0; t < F_STACKS; t++)
+		free(st[t].ms);
+	free(pw);
+	return 0;
+}
+
 static int env_int(const char *name, int def)
 {
 	const char *v = getenv(name);
@@ -1653,8 +1893,8 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 5) {
-		fprintf(stderr, "usage: bench history|skeleton|status|report|quality BUILD WORK RESULTS "
-			"[CTL | CORPUS SECUREDIR]\n");
+		fprintf(stderr, "usage: bench history|skeleton|status|report|quality|filter BUILD WORK "
+			"RESULTS [CTL | CORPUS SECUREDIR | FILTERDIR SECUREDIR]\n");
 		return 2;
 	}
 	build_dir = argv[2];
@@ -1680,6 +1920,11 @@ int main(int argc, char **argv)
 		if (argc < 7)
 			die("usage: bench quality BUILD WORK RESULTS CORPUS SECUREDIR");
 		return cmd_quality(argv[5], argv[6]);
+	}
+	if (strcmp(argv[1], "filter") == 0) {
+		if (argc < 7)
+			die("usage: bench filter BUILD WORK RESULTS FILTERDIR SECUREDIR");
+		return cmd_filter(argv[5], argv[6], env_int("BENCH_FILTER_PAM_CALLS", 2000));
 	}
 	fprintf(stderr, "bench: unknown part %s\n", argv[1]);
 	return 2;

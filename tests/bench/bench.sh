@@ -17,14 +17,17 @@
 # BENCH_REPORT_USERS (100000), BENCH_REPORT_RUNS (5), BENCH_PARTS ("A S B C Q F P"),
 # BENCH_SKELETON_RUNS (31) for part S,
 # BENCH_WEAK (3000) and BENCH_STRONG (1000 per generator) for part Q,
-# BENCH_FILTER_ENTRIES (2x10^7; BENCH_BIG=1: 10^8) for part F;
+# BENCH_FILTER_ENTRIES (2x10^7; BENCH_BIG=1: 10^8) and BENCH_FILTER_PAM_CALLS
+# (2000 PAM transactions per stack) for part F;
 # for part P BENCH_FLEET_HOSTS (20), BENCH_FLEET_USERS (200),
 # BENCH_FLEET_STATUS_QUERIES (20000 a round), BENCH_FLEET_STATUS_RATE (2000/s a store),
 # BENCH_FLEET_CHANGES (100), BENCH_FLEET_LOGIN_RATE (1000/s), BENCH_FLEET_SECONDS (20).
 #
 # Part F, breach filter: tests/bench/blocklist.sh builds the same synthetic
 # SHA-1 set with pam_policyctl blocklist build and passwdqc's pwqfilter and
-# compares size, build, false positives, warm and cold lookups.
+# compares size, build, false positives, warm and cold lookups, then the
+# whole PAM check (pam_passwdqc filter= beside pam_policy blocklist =, each
+# also without its filter) and what opening the filter costs per call.
 #
 # Part Q, quality: tests/bench/corpus.sh builds a weak corpus (wamerican
 # words mangled to meet composition rules) and a strong one (pwgen -sy 12,

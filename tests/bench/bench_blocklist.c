@@ -18,6 +18,9 @@
  *   pwqcold FILTER NON PWQFILTER
  *                             cold lookups with pwqfilter, one process each
  *                             (the same fadvise), blocks read from disk
+ *   open FILTER RUNS          blocklist_open + blocklist_close RUNS times
+ *                             (the file in the page cache): what the
+ *                             module pays on every call before its lookup
  *
  * Output lines are "key value..." for the script to tabulate.
  *
@@ -287,6 +290,42 @@ static int cmd_pwqcold(const char *filter, const char *non_path, const char *pwq
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_open(const char *filter, int runs)
+{
+	struct blocklist *bl;
+	struct blocklist_info info;
+	char why[512];
+	double *t = calloc((size_t)runs, sizeof(double));
+
+	if (runs < 1 || t == NULL)
+		die("open: RUNS must be a positive number");
+	if (blocklist_open(filter, &bl, why, sizeof(why)) != PP_OK)
+		die("%s", why);
+	if (blocklist_info(bl, &info, false) != PP_OK)
+		die("info");
+	blocklist_close(bl);
+	for (int i = 0; i < runs; i++) {
+		double t0 = now();
+		if (blocklist_open(filter, &bl, why, sizeof(why)) != PP_OK)
+			die("%s", why);
+		blocklist_close(bl);
+		t[i] = (now() - t0) * 1e6;
+	}
+	qsort(t, (size_t)runs, sizeof(double), cmp_double);
+	printf("open_entries %llu\nopen_pages %u\nopen_directory_kib %.1f\n"
+	       "open_p50_us %.1f\nopen_p99_us %.1f\n", (unsigned long long)info.entries,
+	       info.pages, info.pages * 2 / 1024.0, t[runs / 2],
+	       t[(size_t)((double)runs * 0.99 + 0.999999) - 1]);
+	free(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "gen") == 0)
@@ -309,5 +348,7 @@ int main(int argc, char **argv)
 		return cmd_ours(argv[2], argv[3], argv[4]);
 	if (argc == 5 && strcmp(argv[1], "pwqcold") == 0)
 		return cmd_pwqcold(argv[2], argv[3], argv[4]);
-	die("usage: gen|run|ours|pwqcold ... (see the source)");
+	if (argc == 4 && strcmp(argv[1], "open") == 0)
+		return cmd_open(argv[2], atoi(argv[3]));
+	die("usage: gen|run|ours|pwqcold|open ... (see the source)");
 }

@@ -8,12 +8,16 @@
 # cold lookups with the file's pages dropped (posix_fadvise DONTNEED).
 # usage: blocklist.sh BUILD_DIR WORK_DIR RESULTS_FILE
 #
-# The rows of one tool come from functions named row_*; a comparison of
-# the whole PAM check (pam_passwdqc filter= against pam_policy blocklist=)
-# adds its rows in pam_rows below, with the filters built here
-# ($d/ours.ppbl, $d/pwq.pwq) and the same non-member file ($d/non.txt).
+# Then the whole PAM check (pam_rows): pam_passwdqc filter= beside
+# pam_policy blocklist =, through the real libpam (tests/bench/bench.c,
+# "bench filter"), and what blocklist_open costs the module on every call.
+# One entry of the set is a known password ($d/member.txt): its SHA-1 is
+# the last line of the input, so our filter holds it; pwqfilter's copy is
+# declared MD4 (pam_passwdqc 2.0 hashes plaintexts with MD4 or NTLM only,
+# never SHA-1) and gets the password's MD4 inserted for the PAM rows.
 set -u
 build=$1 work=$2 results=$3
+top=$(cd "$(dirname "$0")/../.." && pwd)
 helper="$build/tests/bench_blocklist"
 ctl="$build/pam_policyctl"
 n=${BENCH_FILTER_ENTRIES:-20000000}
@@ -30,7 +34,10 @@ val() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 field() { awk -v l="$2" -v n="$3" '$1 == l { print $n; exit }' "$1"; }
 
 echo "  generating $n synthetic SHA-1 entries and $nonmembers non-members..."
-"$helper" gen "$d/pwned.txt" "$n" 1 || exit 2
+"$helper" gen "$d/pwned.txt" "$((n - 1))" 1 || exit 2
+# The known member: a password both PAM stacks would accept but for the filter.
+( umask 077; printf '%s\n' 'Kp9#vTq2!Wz7xLm4' >"$d/member.txt" )
+tr -d '\n' <"$d/member.txt" | sha1sum | awk '{ print toupper($1) ":1" }' >>"$d/pwned.txt"
 "$helper" gen "$d/non.txt" "$nonmembers" 2 || exit 2
 head -n 1000000 "$d/pwned.txt" >"$d/members.txt"
 runs="$d/runs"
@@ -47,7 +54,7 @@ if [ -n "$pwqfilter" ]; then
 	have_pwq=true
 	cap=$((n + n / 25 + 1000))
 	echo "  building with pwqfilter --create=$cap..."
-	"$helper" run pwq_build -i "$d/pwned.txt" -- "$pwqfilter" --create="$cap" --pre-hashed \
+	"$helper" run pwq_build -i "$d/pwned.txt" -- "$pwqfilter" --create="$cap" --pre-hashed --hash-md4 \
 		-o "$d/pwq.pwq" >>"$runs" 2>>"$d/pwq.log" || exit 2
 	# warm the cache, then time 10^7 lookups in one process
 	"$pwqfilter" -f "$d/pwq.pwq" --pre-hashed -c <"$d/members.txt" >/dev/null 2>>"$d/pwq.log"
@@ -117,8 +124,51 @@ for t in ours pwq; do
 	sed -n '/calls/,$p' "$d/$t.strace" | sed 's/^/    /'
 done
 
-pam_rows() { :; }   # the whole-PAM-check comparison goes here
-pam_rows
+# The whole PAM check: the same stacks as part Q (the test writer's
+# prompt, then the module with use_authtok) under nss_wrapper's test users.
+pam_rows() {
+	echo
+	. "$top/tests/paths.sh"
+	if [ -z "$pp_nsswrap" ]; then
+		echo "  PAM rows skipped: libnss_wrapper.so not found"
+		result SKIP "F PAM stacks refuse a listed password, accept others" "no nss_wrapper"
+		return 0
+	fi
+	rm -f "$d/pwq_pam.pwq"
+	if $have_pwq; then
+		# pwqfilter hashes the plaintext line with the filter's MD4
+		"$pwqfilter" --insert -f "$d/pwq.pwq" -o "$d/pwq_pam.pwq" <"$d/member.txt" \
+			2>>"$d/pwq.log" || return 2
+		[ "$("$pwqfilter" -f "$d/pwq_pam.pwq" -c <"$d/member.txt" 2>>"$d/pwq.log")" = 1 ] ||
+			{ echo "bench: the member is not in $d/pwq_pam.pwq" >&2; return 2; }
+	fi
+	env LD_PRELOAD="$pp_nsswrap" NSS_WRAPPER_PASSWD="$work/passwd" \
+		NSS_WRAPPER_GROUP="$work/group" \
+		"$build/tests/bench" filter "$build" "$work" "$results" "$d" "$pp_securedir" || return 2
+
+	# The module opens its filter on every call (a replaced file is seen at
+	# once): blocklist_open + blocklist_close alone, in process.
+	"$helper" open "$d/ours.ppbl" 2000 >"$d/open.out" || return 2
+	open_big=""
+	if [ "$n" != 20000000 ] && [ "${BENCH_BIG:-0}" = 1 ]; then
+		# the 2x10^7 filter beside the 10^8 one
+		head -n 20000000 "$d/pwned.txt" >"$d/pwned20m.txt"
+		"$ctl" blocklist build -o "$d/ours20m.ppbl" "$d/pwned20m.txt" >/dev/null || return 2
+		rm -f "$d/pwned20m.txt"
+		"$helper" open "$d/ours20m.ppbl" 2000 >"$d/open20m.out" || return 2
+		open_big="$d/open20m.out"
+	fi
+	echo "  per-call filter open (blocklist_open + blocklist_close, file cached, 2000 runs);"
+	echo "  the open reads the whole page directory, 2 bytes per 4 KiB page:"
+	for o in $open_big "$d/open.out"; do
+		printf '    %11s entries: %7s pages, %7s KiB directory, p50 %7s us, p99 %7s us\n' \
+			"$(val "$o" open_entries)" "$(val "$o" open_pages)" \
+			"$(val "$o" open_directory_kib)" "$(val "$o" open_p50_us)" "$(val "$o" open_p99_us)"
+	done
+	result INFO "F blocklist_open + close per call (p50)" \
+		"$(val "$d/open.out" open_p50_us) us for $(val "$d/open.out" open_entries) entries ($(val "$d/open.out" open_directory_kib) KiB directory read)"
+}
+pam_rows || exit 2
 
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
 result "$(verdict "$bpe_ours <= 31.5")" "filter: <= 31.5 bits per entry at FP <= 1e-9" \
