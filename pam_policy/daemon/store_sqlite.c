@@ -1352,9 +1352,28 @@ pp_err store_replica_prepare(struct store *r)
 			 "  hash BLOB CHECK (hash IS NULL OR length(hash) = 32),"
 			 "  opslimit INTEGER NOT NULL DEFAULT 0,"
 			 "  memlimit INTEGER NOT NULL DEFAULT 0,"
-			 "  skeleton BLOB CHECK (skeleton IS NULL OR length(skeleton) = 32)"
+			 "  skeleton BLOB CHECK (skeleton IS NULL OR length(skeleton) = 32),"
+			 "  skeleton_opslimit INTEGER NOT NULL DEFAULT 0,"
+			 "  skeleton_memlimit INTEGER NOT NULL DEFAULT 0"
 			 ");", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(q, "cannot create the outbox");
+	/*
+	 * An outbox made before skeletons had their own cost: its items'
+	 * skeletons were made with the entry's (0 below says so).
+	 */
+	if (query_int(q, "SELECT count(*) FROM pragma_table_info('outbox')"
+		      " WHERE name = 'skeleton_opslimit'") == 0 &&
+	    sqlite3_exec(q->db,
+			 "BEGIN IMMEDIATE;"
+			 "ALTER TABLE outbox ADD COLUMN skeleton_opslimit INTEGER NOT NULL"
+			 "  DEFAULT 0;"
+			 "ALTER TABLE outbox ADD COLUMN skeleton_memlimit INTEGER NOT NULL"
+			 "  DEFAULT 0;"
+			 "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		pp_err rc = db_fail(q, "cannot add the skeleton cost to the outbox");
+		tx_rollback(q);
+		return rc;
+	}
 	return PP_OK;
 }
 
@@ -1364,8 +1383,10 @@ static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_it
 	const struct store_entry *e = ob->has_entry ? &ob->entry : NULL;
 	pp_err rc = prepare(q, "INSERT INTO outbox (rid, kind, user, created,"
 			    " initial_last_change, must_change, salt, keep, keep_skeletons,"
-			    " hash, opslimit, memlimit, skeleton) VALUES"
-			    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s);
+			    " hash, opslimit, memlimit, skeleton, skeleton_opslimit,"
+			    " skeleton_memlimit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			    " ?10, ?11, ?12, ?13, ?14, ?15)", &s);
+	bool skel = e != NULL && e->has_skeleton;
 
 	if (rc != PP_OK)
 		return rc;
@@ -1381,8 +1402,9 @@ static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_it
 	    (e != NULL && (rc = bind_blob(q, s, 10, e->hash, HASH_BYTES)) != PP_OK) ||
 	    (rc = bind_int(q, s, 11, e != NULL ? (int64_t)e->opslimit : 0)) != PP_OK ||
 	    (rc = bind_int(q, s, 12, e != NULL ? (int64_t)e->memlimit : 0)) != PP_OK ||
-	    (e != NULL && e->has_skeleton &&
-	     (rc = bind_blob(q, s, 13, e->skeleton, HASH_BYTES)) != PP_OK)) {
+	    (skel && (rc = bind_blob(q, s, 13, e->skeleton, HASH_BYTES)) != PP_OK) ||
+	    (rc = bind_int(q, s, 14, skel ? (int64_t)e->skeleton_opslimit : 0)) != PP_OK ||
+	    (rc = bind_int(q, s, 15, skel ? (int64_t)e->skeleton_memlimit : 0)) != PP_OK) {
 		sqlite3_finalize(s);
 		return rc;
 	}
@@ -1449,19 +1471,41 @@ static pp_err put_entry(struct sqlite_store *q, const char *name,
 	    (rc = bind_int(q, s, 3, (int64_t)e->opslimit)) != PP_OK ||
 	    (rc = bind_int(q, s, 4, (int64_t)e->memlimit)) != PP_OK ||
 	    (rc = bind_int(q, s, 5, e->created)) != PP_OK ||
-	    (e->has_skeleton && (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK))
+	    (e->has_skeleton && (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK) ||
+	    (e->has_skeleton && e->skeleton_opslimit > 0 &&
+	     ((rc = bind_int(q, s, 7, (int64_t)e->skeleton_opslimit)) != PP_OK ||
+	      (rc = bind_int(q, s, 8, (int64_t)e->skeleton_memlimit)) != PP_OK))) {
+		sqlite3_clear_bindings(s);
 		return rc;
+	}
 	rc = step_done(q, s, "cannot add history entry");
 	sqlite3_clear_bindings(s);
 	return rc;
+}
+
+/*
+ * The skeleton cost of an outbox item's entry from columns col, col + 1;
+ * 0 (the entry's own) when absent or not a cost.
+ */
+static void outbox_skeleton_cost(sqlite3_stmt *s, int col, struct store_entry *e)
+{
+	int64_t ops = sqlite3_column_int64(s, col), mem = sqlite3_column_int64(s, col + 1);
+
+	if (e->has_skeleton && ops > 0 && mem > 0 && (uint64_t)mem <= SIZE_MAX) {
+		e->skeleton_opslimit = (unsigned long long)ops;
+		e->skeleton_memlimit = (size_t)mem;
+	} else {
+		e->skeleton_opslimit = 0;
+		e->skeleton_memlimit = 0;
+	}
 }
 
 /* The user's outbox records not yet replayed, on top of the database's rows. */
 static pp_err reapply_outbox(struct sqlite_store *q, const struct store_user *u)
 {
 	sqlite3_stmt *s;
-	pp_err rc = prepare(q, "SELECT created, hash, opslimit, memlimit, skeleton"
-			    " FROM outbox WHERE user = ?1 AND kind = 2 AND salt = ?2"
+	pp_err rc = prepare(q, "SELECT created, hash, opslimit, memlimit, skeleton,"
+			    " skeleton_opslimit, skeleton_memlimit FROM outbox WHERE user = ?1 AND kind = 2 AND salt = ?2"
 			    " ORDER BY id", &s);
 	int step;
 
@@ -1488,12 +1532,14 @@ static pp_err reapply_outbox(struct sqlite_store *q, const struct store_user *u)
 					 sqlite3_column_bytes(s, 4) == HASH_BYTES;
 			if (e.has_skeleton)
 				memcpy(e.skeleton, sqlite3_column_blob(s, 4), HASH_BYTES);
+			outbox_skeleton_cost(s, 5, &e);
 			rc = put_entry(q, u->name, &e);
 			pp_wipe(&e, sizeof(e));
 		}
 		if (rc == PP_OK &&
 		    (rc = prepare(q, "UPDATE users SET last_change = max(last_change, ?2),"
-				  " must_change = 0 WHERE name = ?1", &up)) == PP_OK) {
+				  " must_change = 0, must_change_reason = '' WHERE name = ?1",
+				  &up)) == PP_OK) {
 			if ((rc = bind_text(q, up, 1, u->name)) != PP_OK ||
 			    (rc = bind_int(q, up, 2, when)) != PP_OK)
 				sqlite3_finalize(up);
@@ -1547,16 +1593,18 @@ pp_err store_replica_put(struct store *r, const struct store_user *u,
 	if ((rc = tx_begin(q)) != PP_OK)
 		return rc;
 	if ((rc = prepare(q, "INSERT INTO users (name, salt, last_change, first_seen,"
-			  " must_change) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name)"
-			  " DO UPDATE SET salt = excluded.salt, last_change ="
-			  " excluded.last_change, first_seen = excluded.first_seen,"
-			  " must_change = excluded.must_change", &s)) != PP_OK)
+			  " must_change, must_change_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+			  " ON CONFLICT (name) DO UPDATE SET salt = excluded.salt,"
+			  " last_change = excluded.last_change, first_seen ="
+			  " excluded.first_seen, must_change = excluded.must_change,"
+			  " must_change_reason = excluded.must_change_reason", &s)) != PP_OK)
 		goto fail;
 	if ((rc = bind_text(q, s, 1, u->name)) != PP_OK ||
 	    (rc = bind_blob(q, s, 2, u->salt, HASH_SALT_BYTES)) != PP_OK ||
 	    (rc = bind_int(q, s, 3, u->last_change)) != PP_OK ||
 	    (rc = bind_int(q, s, 4, u->first_seen)) != PP_OK ||
-	    (rc = bind_int(q, s, 5, u->must_change)) != PP_OK) {
+	    (rc = bind_int(q, s, 5, u->must_change)) != PP_OK ||
+	    (rc = bind_text(q, s, 6, u->must_change ? u->must_change_reason : "")) != PP_OK) {
 		sqlite3_finalize(s);
 		goto fail;
 	}
@@ -1637,7 +1685,8 @@ pp_err store_outbox_first(struct store *r, struct store_outbox_item *out)
 		return PP_ERR_INVALID;
 	rc = prepare(q, "SELECT id, rid, kind, user, created, initial_last_change,"
 		     " must_change, salt, keep, keep_skeletons, hash, opslimit, memlimit,"
-		     " skeleton FROM outbox ORDER BY id LIMIT 1", &s);
+		     " skeleton, skeleton_opslimit, skeleton_memlimit FROM outbox"
+		     " ORDER BY id LIMIT 1", &s);
 	if (rc != PP_OK)
 		return rc;
 	memset(out, 0, sizeof(*out));
@@ -1675,6 +1724,7 @@ pp_err store_outbox_first(struct store *r, struct store_outbox_item *out)
 				if (out->entry.has_skeleton)
 					memcpy(out->entry.skeleton, sqlite3_column_blob(s, 13),
 					       HASH_BYTES);
+				outbox_skeleton_cost(s, 14, &out->entry);
 			}
 		}
 	} else if (step == SQLITE_DONE) {
