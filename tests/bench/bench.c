@@ -1560,7 +1560,7 @@ static int cmd_quality(const char *corpus_dir, const char *securedir)
 	PATHF(pol.wordlist_index, "%s", index_path);
 	{
 		struct rules_result res;
-		struct rules_context ctx = { user, "Zqx Ytw", NULL, NULL, NULL };
+		struct rules_context ctx = { user, "Zqx Ytw", NULL, NULL, NULL, NULL };
 		double t0 = now_ms();
 		if (rules_check(&pol, corpus[0].pw[0], &ctx, &res) != PP_OK)
 			die("rules_check failed on the first password");
