@@ -108,6 +108,7 @@ enum pg_stmt {
 	Q_CHANGE_LOCK,
 	Q_CHANGE,
 	Q_SET_MUST,
+	Q_FLAG_REPLAYED,
 	Q_ADOPT,
 	Q_FORGET_USER,
 	Q_FORGET_HISTORY,
@@ -170,6 +171,10 @@ static const char *const pg_sql[Q_COUNT] = {
 		" must_change, must_change_reason) VALUES ($1, $2, 0, $3, $4, $5)"
 		" ON CONFLICT (name) DO UPDATE SET must_change = excluded.must_change,"
 		" must_change_reason = excluded.must_change_reason",
+	/* A flag queued during an outage, unless a change was recorded after it. */
+	[Q_FLAG_REPLAYED] =
+		"UPDATE pam_policy_users SET must_change = true, must_change_reason = $2"
+		" WHERE name = $1 AND last_change <= $3",
 	[Q_ADOPT] = "UPDATE pam_policy_users SET last_change = $2 WHERE name = $1"
 		    " AND last_change < $2",
 	[Q_FORGET_USER] =
@@ -1225,7 +1230,7 @@ typedef pp_err (*db_write_fn)(PGconn *c, const char *name, void *arg, bool *chan
 			      char *why, size_t whylen);
 
 static pp_err admin_write(struct pg_store *q, const char *name, const char *kind,
-			  db_write_fn fn, void *arg)
+			  db_write_fn fn, void *arg, bool *away)
 {
 	struct fleet *f = q->f;
 	char why[256] = "";
@@ -1233,10 +1238,14 @@ static pp_err admin_write(struct pg_store *q, const char *name, const char *kind
 	PGconn *c;
 	pp_err rc;
 
+	if (away != NULL)
+		*away = false;
 	pthread_mutex_lock(&f->lock);
 	c = writer_conn(f, why, sizeof(why));
 	if (c == NULL) {
 		pthread_mutex_unlock(&f->lock);
+		if (away != NULL)
+			*away = true;
 		snprintf(q->msg, sizeof(q->msg), "the fleet database is unreachable (%s); "
 			 "try again when it is back", why);
 		return PP_ERR_STORE;
@@ -1248,8 +1257,11 @@ static pp_err admin_write(struct pg_store *q, const char *name, const char *kind
 	    (rc = pq_commit(c, why, sizeof(why))) == PP_OK)
 		rc = sync_user(c, q->replica, name, 0, why, sizeof(why));
 	pq_rollback(c);
-	if (rc == PP_ERR_UNREACHABLE)
+	if (rc == PP_ERR_UNREACHABLE) {
 		writer_lost(f, why);
+		if (away != NULL)
+			*away = true;
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (rc == PP_OK && !changed)
 		return PP_ERR_NOT_FOUND;
@@ -1292,7 +1304,35 @@ static pp_err pg_set_must_change(void *impl, const char *name, bool must_change,
 	struct must_arg a = { q->f, must_change,
 			      must_change && reason != NULL ? reason : "", now };
 
-	return admin_write(q, name, "must_change", db_set_must, &a);
+	struct store_outbox_item ob;
+	struct store_user local;
+	bool away = false;
+	pp_err rc = admin_write(q, name, "must_change", db_set_must, &a, &away);
+
+	/*
+	 * An administrator's expire needs the database (it is told to try
+	 * again); a flag with a reason comes from the breach check at a login
+	 * and must not be lost to an outage: set here and queued.
+	 */
+	if (rc == PP_OK || !away || a.reason[0] == '\0')
+		return rc;
+	memset(&ob, 0, sizeof(ob));
+	if (store_user_get(q->replica, name, &local) == PP_OK)
+		memcpy(ob.salt, local.salt, HASH_SALT_BYTES);
+	else
+		fleet_salt(q->f, name, ob.salt);
+	pp_wipe(&local, sizeof(local));
+	make_rid(q->f, ob.rid, sizeof(ob.rid));
+	ob.kind = STORE_OUTBOX_FLAG;
+	snprintf(ob.user, sizeof(ob.user), "%s", name);
+	ob.when = now;
+	ob.must_change = true;
+	snprintf(ob.reason, sizeof(ob.reason), "%s", a.reason);
+	rc = store_replica_flag(q->replica, name, a.reason, now, ob.salt, &ob);
+	pp_wipe(&ob, sizeof(ob));
+	if (rc == PP_OK)
+		outbox_add_count(q->f);
+	return from_replica_direct(q, rc);
 }
 
 static pp_err db_adopt(PGconn *c, const char *name, void *arg, bool *changed,
@@ -1314,7 +1354,7 @@ static pp_err db_adopt(PGconn *c, const char *name, void *arg, bool *changed,
 static pp_err pg_adopt_last_change(void *impl, const char *name, int64_t t)
 {
 	struct pg_store *q = impl;
-	pp_err rc = admin_write(q, name, "adopt", db_adopt, &t);
+	pp_err rc = admin_write(q, name, "adopt", db_adopt, &t, NULL);
 
 	/*
 	 * The database cannot take it now (away, or an outbox still waiting):
@@ -1353,7 +1393,7 @@ static pp_err db_forget(PGconn *c, const char *name, void *arg, bool *changed,
 static pp_err pg_forget(void *impl, const char *name)
 {
 	struct pg_store *q = impl;
-	pp_err rc = admin_write(q, name, "forget", db_forget, NULL);
+	pp_err rc = admin_write(q, name, "forget", db_forget, NULL, NULL);
 
 	if (rc == PP_ERR_NOT_FOUND)
 		snprintf(q->msg, sizeof(q->msg), "user %s is not in the store", name);
@@ -1589,10 +1629,20 @@ static pp_err replay_item(struct fleet *f, PGconn *c, const struct store_outbox_
 	p_bytes(&p, it->salt, HASH_SALT_BYTES);
 	p_int(&p, it->kind == STORE_OUTBOX_ENSURE ? it->initial_last_change : 0);
 	p_int(&p, it->when);
-	p_bool(&p, it->kind == STORE_OUTBOX_ENSURE && it->must_change);
-	p_text(&p, "");         /* an outbox flag is shadow's (an expire), never a reason */
+	/* An ENSURE's flag is shadow's (an expire, no reason); a FLAG's has one. */
+	p_bool(&p, (it->kind == STORE_OUTBOX_ENSURE && it->must_change) ||
+		   it->kind == STORE_OUTBOX_FLAG);
+	p_text(&p, it->kind == STORE_OUTBOX_FLAG ? it->reason : "");
 	if ((rc = pq_step(c, Q_USER_INSERT, &p, NULL, why, whylen)) != PP_OK)
 		goto out;
+	if (it->kind == STORE_OUTBOX_FLAG) {
+		p.n = 0;
+		p_text(&p, it->user);
+		p_text(&p, it->reason);
+		p_int(&p, it->when);
+		if ((rc = pq_step(c, Q_FLAG_REPLAYED, &p, NULL, why, whylen)) != PP_OK)
+			goto out;
+	}
 	if (it->kind == STORE_OUTBOX_RECORD) {
 		if ((rc = fetch_user(c, it->user, true, 0, &u, NULL, NULL, why,
 				     whylen)) != PP_OK)
@@ -1635,7 +1685,8 @@ static pp_err replay_item(struct fleet *f, PGconn *c, const struct store_outbox_
 			goto out;
 	}
 	if ((rc = note_change(c, f, it->user, it->when,
-			      it->kind == STORE_OUTBOX_RECORD ? "record" : "user", NULL, why,
+			      it->kind == STORE_OUTBOX_RECORD ? "record"
+			      : it->kind == STORE_OUTBOX_FLAG ? "must_change" : "user", NULL, why,
 			      whylen)) != PP_OK)
 		goto out;
 	rc = pq_commit(c, why, whylen);

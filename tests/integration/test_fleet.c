@@ -661,7 +661,8 @@ END_TEST
  * module's breachcheck auth line sends it as root) flags the account on
  * the whole fleet: host-b's status says must-change for that reason and
  * its account phase forces the change; the change, made on host-b,
- * clears flag and reason on host-a too.
+ * clears flag and reason on host-a too. With the database away, the flag
+ * is set on host-a at once and reaches host-b when it returns (outbox).
  */
 START_TEST(test_breach_flag_on_other_host)
 {
@@ -690,6 +691,23 @@ START_TEST(test_breach_flag_on_other_host)
 	await_status(&host_a, "alice", today, 2);
 	await_must_change(&host_a, "alice", false, false);
 	account_expect(&host_a, "alice", PAM_SUCCESS);
+
+	/* With the database away the flag is not lost: set on host-a, replayed later. */
+	ck_assert(harness_pg_stop(&pg, true));
+	ck_assert_int_eq(request_breached(host_a.d.socket, REQUEST_TIMEOUT_MS, "alice", "sshd",
+					  "203.0.113.9", "pts/2"), PP_OK);
+	must_change_of(&host_a, "alice", &must, &breached);
+	ck_assert(must && breached);
+	account_expect(&host_a, "alice", PAM_NEW_AUTHTOK_REQD);
+	json = status_json(&host_a, "alice");
+	assert_contains(json, "\"outbox\":1");
+	free(json);
+	ck_assert(harness_pg_start(&pg));
+	await_must_change(&host_b, "alice", true, true);
+	account_expect(&host_b, "alice", PAM_NEW_AUTHTOK_REQD);
+	await_store(&host_a, "\"degraded_since\":null", "\"outbox\":0");
+	must_change_of(&host_a, "alice", &must, &breached);
+	ck_assert(must && breached);
 }
 END_TEST
 
