@@ -867,6 +867,38 @@ START_TEST(test_replica_reason_and_skeleton_cost)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(out[0].skeleton_memlimit, 16777216);
 	ck_assert_uint_eq(out[1].skeleton_memlimit, 8388608);
+
+	/* A breach flag during an outage: set here, queued with its reason... */
+	ck_assert_int_eq(store_outbox_delete(s, first.id), PP_OK);
+	memset(&ob, 0, sizeof(ob));
+	snprintf(ob.rid, sizeof(ob.rid), "host-a:0002");
+	ob.kind = STORE_OUTBOX_FLAG;
+	snprintf(ob.user, sizeof(ob.user), "alice");
+	ob.when = T0 + 200;
+	memcpy(ob.salt, u.salt, sizeof(ob.salt));
+	snprintf(ob.reason, sizeof(ob.reason), STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_replica_flag(s, "alice", STORE_REASON_BREACHED, T0 + 200, u.salt,
+					    &ob), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(got.must_change);
+	ck_assert_str_eq(got.must_change_reason, STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_outbox_first(s, &first), PP_OK);
+	ck_assert_int_eq(first.kind, STORE_OUTBOX_FLAG);
+	ck_assert_str_eq(first.reason, STORE_REASON_BREACHED);
+	/* ...kept on top of the database's unflagged row until replayed... */
+	u.must_change = false;
+	u.must_change_reason[0] = '\0';
+	u.last_change = T0 + 100;
+	ck_assert_int_eq(store_replica_put(s, &u, &e1, 1, 9), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(got.must_change);
+	ck_assert_str_eq(got.must_change_reason, STORE_REASON_BREACHED);
+	/* ...but not over a change the database recorded after it. */
+	u.last_change = T0 + 300;
+	ck_assert_int_eq(store_replica_put(s, &u, &e1, 1, 10), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(!got.must_change);
+	ck_assert_str_eq(got.must_change_reason, "");
 	store_close(s);
 
 	/* An outbox made before skeleton costs: prepare adds them; its items: the entry's. */
@@ -890,6 +922,17 @@ START_TEST(test_replica_reason_and_skeleton_cost)
 	ck_assert(first.entry.has_skeleton);
 	ck_assert_uint_eq(first.entry.skeleton_opslimit, 0);
 	ck_assert_uint_eq(first.entry.skeleton_memlimit, 0);
+	/* ...and flags now go in too. */
+	memset(&ob, 0, sizeof(ob));
+	snprintf(ob.rid, sizeof(ob.rid), "host-a:0003");
+	ob.kind = STORE_OUTBOX_FLAG;
+	snprintf(ob.user, sizeof(ob.user), "alice");
+	ob.when = T0 + 400;
+	snprintf(ob.reason, sizeof(ob.reason), STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_replica_flag(s, "alice", STORE_REASON_BREACHED, T0 + 400, u.salt,
+					    &ob), PP_OK);
+	ck_assert_int_eq(store_outbox_count(s, &n), PP_OK);
+	ck_assert_uint_eq(n, 2);
 	store_close(s);
 }
 END_TEST
