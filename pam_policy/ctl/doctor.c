@@ -742,27 +742,40 @@ void doctor_fleet(const struct policy *p, struct doctor_findings *f)
 	if (p->store != POLICY_STORE_POSTGRESQL)
 		return;
 	if (doctor_fleet_query(p->socket, p->timeout_ms, &st) != PP_OK) {
-		doctor_add(f, DOCTOR_NOTE, "fleet: the state of this host's replica is not "
-			   "known (pam_policyd does not answer; see above)");
+		doctor_add(f, DOCTOR_NOTE, _("fleet: the state of this host's replica is not "
+					     "known (pam_policyd does not answer; see above)"));
 		return;
 	}
 	if (strcmp(st.backend, "postgresql") != 0) {
-		doctor_add(f, DOCTOR_PROBLEM, "the configuration says store = postgresql, "
-			   "but pam_policyd runs with store = %s - restart it", st.backend);
+		/* TRANSLATORS: "store = postgresql" and "store = %s" are configuration
+		   lines: keep them as they are. */
+		doctor_add(f, DOCTOR_PROBLEM, _("the configuration says store = postgresql, "
+						"but pam_policyd runs with store = %s - restart it"),
+			   st.backend);
 		return;
 	}
 	if (st.degraded_since != 0) {
 		doctor_format_time(st.degraded_since, since, sizeof(since));
-		doctor_add(f, DOCTOR_PROBLEM, "fleet host %s: degraded since %s: the fleet "
-			   "database is unreachable (%s); logins and checks are answered "
-			   "from the local replica, %llu change(s) wait in the outbox and "
-			   "are replayed when it is back", st.host, since,
-			   st.reason[0] ? st.reason : "no reason given",
+		/* TRANSLATORS: %1$s is the host name, %2$s a UTC time
+		   (2026-01-31T12:00:00Z), %3$s the database error (not translated), %4$llu
+		   a number of changes. */
+		doctor_add(f, DOCTOR_PROBLEM,
+			   P_("fleet host %1$s: degraded since %2$s: the fleet database is "
+			      "unreachable (%3$s); logins and checks are answered from the local "
+			      "replica, %4$llu change waits in the outbox and is replayed when "
+			      "it is back",
+			      "fleet host %1$s: degraded since %2$s: the fleet database is "
+			      "unreachable (%3$s); logins and checks are answered from the local "
+			      "replica, %4$llu changes wait in the outbox and are replayed when "
+			      "it is back", st.outbox),
+			   st.host, since, st.reason[0] ? st.reason : _("no reason given"),
 			   (unsigned long long)st.outbox);
 		return;
 	}
-	doctor_add(f, DOCTOR_OK, "fleet host %s: in sync with the fleet database "
-		   "(change %llu applied, outbox %llu)", st.host,
+	/* TRANSLATORS: %1$s is the host name; %2$llu the number of the last change
+	   applied, %3$llu how many changes wait in the outbox. */
+	doctor_add(f, DOCTOR_OK, _("fleet host %1$s: in sync with the fleet database "
+				   "(change %2$llu applied, outbox %3$llu)"), st.host,
 		   (unsigned long long)st.replica_seq, (unsigned long long)st.outbox);
 }
 

@@ -973,10 +973,24 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	rc = fetch_report(c, r, fleet, why, sizeof(why));
 	if (rc != PP_OK) {
 		report_free(r);
+		if (fleet && rc == PP_ERR_INVALID) {
+			/* TRANSLATORS: "store = sqlite" is a configuration line: keep it. */
+			error_msg(_("report --fleet: this host's store is sqlite (store = "
+				    "sqlite in its configuration): there is no fleet view"));
+			return EXIT_ERROR;
+		}
 		if (fleet && rc != PP_ERR_DENIED && why[0] != '\0') {
+			static const char daemon_prefix[] = "fleet view unavailable: ";
 			char text[PROTO_MAX_STR + 1];
-			fprintf(stderr, "%s: %s\n", prog,
-				report_printable(why, text, sizeof(text)));
+			const char *detail = why;
+
+			/* The daemon's detail (its time and the database's error) stays as sent. */
+			if (strncmp(detail, daemon_prefix, sizeof(daemon_prefix) - 1) == 0)
+				detail += sizeof(daemon_prefix) - 1;
+			/* TRANSLATORS: %s is the daemon's explanation, in English, e.g. "the
+			   database is unreachable since 2026-01-31T12:00:00Z (...)". */
+			error_msg(_("report --fleet: the fleet view is unavailable: %s"),
+				  report_printable(detail, text, sizeof(text)));
 			return EXIT_ERROR;
 		}
 		snprintf(denied, sizeof(denied), _("reports are for root and members of the "

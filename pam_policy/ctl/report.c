@@ -398,7 +398,9 @@ static void table_cell(FILE *out, const char *v, int vw, int width, bool right,
 static void write_host_logins(const struct report *r, const struct report_filter *f,
 			      FILE *out)
 {
-	fputs("\nLast login per host:\n", out);
+	/* TRANSLATORS: report --fleet, the heading of its second table (user, host,
+	   time of the last login there). */
+	fprintf(out, "\n%s\n", _("Last login per host:"));
 	for (size_t i = 0; i < r->nrows; i++) {
 		const char *p = r->rows[i].host_logins;
 

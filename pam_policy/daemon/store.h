@@ -464,6 +464,8 @@ void *store_backend_impl(struct store *s, const struct store_ops *ops);
 enum store_outbox_kind {
 	STORE_OUTBOX_ENSURE = 1,    /* a user first seen during the outage */
 	STORE_OUTBOX_RECORD = 2,    /* a password change */
+	STORE_OUTBOX_FLAG = 3,      /* a forced change with a reason (the breach
+				       check at login), unless a later change */
 };
 
 struct store_outbox_item {
@@ -478,6 +480,7 @@ struct store_outbox_item {
 	int keep, keep_skeletons;           /* RECORD */
 	bool has_entry;                     /* RECORD: entry is set */
 	struct store_entry entry;
+	char reason[STORE_REASON_MAX + 1];  /* FLAG */
 };
 
 /*
@@ -518,11 +521,20 @@ pp_err store_replica_record(struct store *r, const char *name,
 			    const struct store_outbox_item *ob, bool *recorded) PP_WUR;
 
 /*
+ * store_replica_flag - store_flag_must_change on the replica (a user not
+ * yet there is created with salt) and ob queued in the outbox, in one
+ * transaction.
+ */
+pp_err store_replica_flag(struct store *r, const char *name, const char *reason,
+			  int64_t now, const uint8_t salt[HASH_SALT_BYTES],
+			  const struct store_outbox_item *ob) PP_WUR;
+
+/*
  * store_replica_put - make the replica's row and history of u->name what
  * the fleet's database holds (entries[0..n), newest first; u's
  * history_count and last_login are ignored: the count follows the
  * entries, the last login stays this host's), then apply on top the
- * outbox's records of the user not yet replayed; and raise the applied
+ * outbox's records and flags of the user not yet replayed; and raise the applied
  * change sequence (STORE_META_FLEET_SEQ) to seq when seq is larger.
  * seq 0 leaves it.
  */

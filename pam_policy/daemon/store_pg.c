@@ -79,7 +79,21 @@ static const char *const pg_migrations[] = {
 	"  host text NOT NULL,"
 	"  last_login bigint NOT NULL,"
 	"  PRIMARY KEY (user_name, host));",
+	/*
+	 * 1 -> 2: why a user must change ("" for an administrator's expire and
+	 * every flag from before this step, "breached" from the breach check;
+	 * cleared with the flag by the next recorded change), and the argon2id
+	 * cost of each skeleton hash (NULL: the entry's own, as every skeleton
+	 * from before this step was made). The SQLite store's steps 4 -> 6.
+	 */
+	"ALTER TABLE pam_policy_users ADD COLUMN must_change_reason text NOT NULL"
+	"  DEFAULT '' CHECK (length(must_change_reason) <= 32);"
+	"ALTER TABLE pam_policy_history"
+	"  ADD COLUMN skeleton_opslimit bigint CHECK (skeleton_opslimit > 0),"
+	"  ADD COLUMN skeleton_memlimit bigint CHECK (skeleton_memlimit > 0);",
 };
+/* Step 1 -> 2 fixed the reason bound in SQL; changing it needs a new step. */
+_Static_assert(STORE_REASON_MAX == 32, "must_change_reason CHECK in migration 1 -> 2");
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
 
 enum pg_stmt {
@@ -94,6 +108,7 @@ enum pg_stmt {
 	Q_CHANGE_LOCK,
 	Q_CHANGE,
 	Q_SET_MUST,
+	Q_FLAG_REPLAYED,
 	Q_ADOPT,
 	Q_FORGET_USER,
 	Q_FORGET_HISTORY,
@@ -106,7 +121,8 @@ enum pg_stmt {
 	Q_COUNT
 };
 
-#define PG_USER_COLS "salt, last_change, first_seen, must_change, history_count"
+#define PG_USER_COLS "salt, last_change, first_seen, must_change, history_count," \
+	" must_change_reason"
 /* Newest first: by change time, then by arrival. */
 #define PG_NEWEST "ORDER BY created DESC, id DESC"
 
@@ -116,13 +132,15 @@ static const char *const pg_sql[Q_COUNT] = {
 			" FOR UPDATE",
 	[Q_USER_INSERT] =
 		"INSERT INTO pam_policy_users (name, salt, last_change, first_seen,"
-		" must_change) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+		" must_change, must_change_reason) VALUES ($1, $2, $3, $4, $5, $6)"
+		" ON CONFLICT (name) DO NOTHING",
 	[Q_HISTORY_GET] =
-		"SELECT hash, opslimit, memlimit, created, skeleton FROM pam_policy_history"
-		" WHERE user_name = $1 " PG_NEWEST " LIMIT $2",
+		"SELECT hash, opslimit, memlimit, created, skeleton, skeleton_opslimit,"
+		" skeleton_memlimit FROM pam_policy_history WHERE user_name = $1 " PG_NEWEST " LIMIT $2",
 	[Q_HISTORY_INSERT] =
 		"INSERT INTO pam_policy_history (rid, user_name, hash, opslimit, memlimit,"
-		" created, skeleton, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+		" created, skeleton, host, skeleton_opslimit, skeleton_memlimit)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 		" ON CONFLICT (rid) DO NOTHING",
 	[Q_HISTORY_PRUNE] =
 		"DELETE FROM pam_policy_history WHERE user_name = $1 AND id NOT IN"
@@ -132,9 +150,14 @@ static const char *const pg_sql[Q_COUNT] = {
 		"UPDATE pam_policy_history SET skeleton = NULL WHERE user_name = $1 AND"
 		" skeleton IS NOT NULL AND id NOT IN (SELECT id FROM pam_policy_history"
 		" WHERE user_name = $1 " PG_NEWEST " LIMIT $2)",
-	/* The newest change wins, whichever host replays last. */
+	/*
+	 * The newest change wins, whichever host replays last; a flag (and its
+	 * reason) set after the change replayed stays.
+	 */
 	[Q_USER_RECORDED] =
 		"UPDATE pam_policy_users SET must_change = (must_change AND last_change > $2),"
+		" must_change_reason = CASE WHEN must_change AND last_change > $2"
+		" THEN must_change_reason ELSE '' END,"
 		" last_change = GREATEST(last_change, $2), first_seen = LEAST(first_seen, $2),"
 		" history_count = (SELECT count(*) FROM pam_policy_history WHERE"
 		" user_name = $1) WHERE name = $1",
@@ -145,13 +168,18 @@ static const char *const pg_sql[Q_COUNT] = {
 		" SELECT seq, pg_notify('" PG_CHANNEL "', seq::text) FROM c",
 	[Q_SET_MUST] =
 		"INSERT INTO pam_policy_users (name, salt, last_change, first_seen,"
-		" must_change) VALUES ($1, $2, 0, $3, $4) ON CONFLICT (name) DO UPDATE"
-		" SET must_change = excluded.must_change",
+		" must_change, must_change_reason) VALUES ($1, $2, 0, $3, $4, $5)"
+		" ON CONFLICT (name) DO UPDATE SET must_change = excluded.must_change,"
+		" must_change_reason = excluded.must_change_reason",
+	/* A flag queued during an outage, unless a change was recorded after it. */
+	[Q_FLAG_REPLAYED] =
+		"UPDATE pam_policy_users SET must_change = true, must_change_reason = $2"
+		" WHERE name = $1 AND last_change <= $3",
 	[Q_ADOPT] = "UPDATE pam_policy_users SET last_change = $2 WHERE name = $1"
 		    " AND last_change < $2",
 	[Q_FORGET_USER] =
 		"UPDATE pam_policy_users SET salt = $2, last_change = 0, must_change = false,"
-		" history_count = 0 WHERE name = $1",
+		" must_change_reason = '', history_count = 0 WHERE name = $1",
 	[Q_FORGET_HISTORY] = "DELETE FROM pam_policy_history WHERE user_name = $1",
 	[Q_CHANGES_SINCE] =
 		"SELECT seq, user_name FROM pam_policy_changes WHERE seq > $1 ORDER BY seq"
@@ -289,9 +317,29 @@ static void p_int(struct params *p, int64_t v)
 	p_text(p, p->num[p->n]);
 }
 
+/* A bigint, or SQL NULL when v is 0 (a skeleton cost: "the entry's own"). */
+static void p_int_or_null(struct params *p, int64_t v)
+{
+	if (v != 0) {
+		p_int(p, v);
+		return;
+	}
+	p->v[p->n] = NULL;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
+	p->n++;
+}
+
 static void p_bool(struct params *p, bool v)
 {
 	p_text(p, v ? "t" : "f");
+}
+
+/* The skeleton hash's cost of e, NULL twice when there is no skeleton to keep. */
+static void p_skeleton_cost(struct params *p, const struct store_entry *e, bool kept)
+{
+	p_int_or_null(p, kept ? (int64_t)e->skeleton_opslimit : 0);
+	p_int_or_null(p, kept && e->skeleton_opslimit > 0 ? (int64_t)e->skeleton_memlimit : 0);
 }
 
 /* bytea, sent binary (no escaping). NULL data: SQL NULL. */
@@ -705,6 +753,20 @@ static void writer_lost(struct fleet *f, const char *why)
 
 /* ---- rows ---- */
 
+/* A forced-change reason (STORE_REASON_MAX bytes of [a-z_] at most) into out. */
+static bool r_reason(const PGresult *r, int row, int col,
+		     char out[STORE_REASON_MAX + 1])
+{
+	const char *v = PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
+	size_t n = strlen(v);
+
+	memset(out, 0, STORE_REASON_MAX + 1);
+	if (n > STORE_REASON_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz_") != n)
+		return false;
+	memcpy(out, v, n);
+	return true;
+}
+
 static pp_err read_user_row(const PGresult *r, int row, const char *name,
 			    struct store_user *u)
 {
@@ -716,7 +778,7 @@ static pp_err read_user_row(const PGresult *r, int row, const char *name,
 	u->first_seen = r_int(r, row, 2);
 	u->must_change = r_bool(r, row, 3);
 	u->history_count = (int)r_int(r, row, 4);
-	return PP_OK;
+	return r_reason(r, row, 5, u->must_change_reason) ? PP_OK : PP_ERR_STORE;
 }
 
 /* The user's row (FOR UPDATE when lock) and newest max entries from c. */
@@ -762,6 +824,21 @@ static pp_err fetch_user(PGconn *c, const char *name, bool lock, size_t max,
 		e->memlimit = (size_t)r_int(r, i, 2);
 		e->created = r_int(r, i, 3);
 		e->has_skeleton = r_bytes(r, i, 4, e->skeleton, HASH_BYTES);
+		/* NULL (before schema 2): made with the entry's own cost. */
+		e->skeleton_opslimit = e->opslimit;
+		e->skeleton_memlimit = e->memlimit;
+		if (!PQgetisnull(r, i, 5) || !PQgetisnull(r, i, 6)) {
+			int64_t sops = r_int(r, i, 5), smem = r_int(r, i, 6);
+
+			if (sops <= 0 || smem <= 0 || (uint64_t)smem > SIZE_MAX) {
+				snprintf(why, whylen, "malformed skeleton cost in the history "
+					 "of user %s in the fleet database", name);
+				rc = PP_ERR_STORE;
+				break;
+			}
+			e->skeleton_opslimit = (unsigned long long)sops;
+			e->skeleton_memlimit = (size_t)smem;
+		}
 		(*n)++;
 	}
 	PQclear(r);
@@ -949,6 +1026,7 @@ static pp_err pg_user_ensure(void *impl, const char *name, int64_t now,
 		p_int(&p, initial_last_change);
 		p_int(&p, now);
 		p_bool(&p, must_change);
+		p_text(&p, "");
 		if ((rc = pq_begin(c, why, sizeof(why))) == PP_OK &&
 		    (rc = pq_step(c, Q_USER_INSERT, &p, &r, why, sizeof(why))) == PP_OK) {
 			bool inserted = atoi(PQcmdTuples(r)) > 0;
@@ -1021,6 +1099,7 @@ static pp_err record_in_db(struct pg_store *q, PGconn *c, const char *name,
 		p_int(&p, local.last_change);
 		p_int(&p, local.first_seen);
 		p_bool(&p, local.must_change);
+		p_text(&p, local.must_change ? local.must_change_reason : "");
 		rc = pq_step(c, Q_USER_INSERT, &p, NULL, why, whylen);
 		pp_wipe(&local, sizeof(local));
 		p.n = 0;
@@ -1042,6 +1121,7 @@ static pp_err record_in_db(struct pg_store *q, PGconn *c, const char *name,
 		p_bytes(&p, e->has_skeleton && keep_skeletons > 0 ? e->skeleton : NULL,
 			e->has_skeleton && keep_skeletons > 0 ? HASH_BYTES : 0);
 		p_text(&p, f->host);
+		p_skeleton_cost(&p, e, e->has_skeleton && keep_skeletons > 0);
 		if ((rc = pq_step(c, Q_HISTORY_INSERT, &p, NULL, why, whylen)) != PP_OK)
 			goto out;
 	}
@@ -1150,7 +1230,7 @@ typedef pp_err (*db_write_fn)(PGconn *c, const char *name, void *arg, bool *chan
 			      char *why, size_t whylen);
 
 static pp_err admin_write(struct pg_store *q, const char *name, const char *kind,
-			  db_write_fn fn, void *arg)
+			  db_write_fn fn, void *arg, bool *away)
 {
 	struct fleet *f = q->f;
 	char why[256] = "";
@@ -1158,10 +1238,14 @@ static pp_err admin_write(struct pg_store *q, const char *name, const char *kind
 	PGconn *c;
 	pp_err rc;
 
+	if (away != NULL)
+		*away = false;
 	pthread_mutex_lock(&f->lock);
 	c = writer_conn(f, why, sizeof(why));
 	if (c == NULL) {
 		pthread_mutex_unlock(&f->lock);
+		if (away != NULL)
+			*away = true;
 		snprintf(q->msg, sizeof(q->msg), "the fleet database is unreachable (%s); "
 			 "try again when it is back", why);
 		return PP_ERR_STORE;
@@ -1173,8 +1257,11 @@ static pp_err admin_write(struct pg_store *q, const char *name, const char *kind
 	    (rc = pq_commit(c, why, sizeof(why))) == PP_OK)
 		rc = sync_user(c, q->replica, name, 0, why, sizeof(why));
 	pq_rollback(c);
-	if (rc == PP_ERR_UNREACHABLE)
+	if (rc == PP_ERR_UNREACHABLE) {
 		writer_lost(f, why);
+		if (away != NULL)
+			*away = true;
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (rc == PP_OK && !changed)
 		return PP_ERR_NOT_FOUND;
@@ -1186,6 +1273,7 @@ static pp_err admin_write(struct pg_store *q, const char *name, const char *kind
 struct must_arg {
 	const struct fleet *f;
 	bool must_change;
+	const char *reason;     /* "" unless must_change */
 	int64_t now;
 };
 
@@ -1203,18 +1291,48 @@ static pp_err db_set_must(PGconn *c, const char *name, void *arg, bool *changed,
 	p_bytes(&p, salt, HASH_SALT_BYTES);
 	p_int(&p, a->now);
 	p_bool(&p, a->must_change);
+	p_text(&p, a->reason);
 	rc = pq_step(c, Q_SET_MUST, &p, NULL, why, whylen);
 	pp_wipe(salt, sizeof(salt));
 	return rc;
 }
 
 static pp_err pg_set_must_change(void *impl, const char *name, bool must_change,
-				 int64_t now)
+				 const char *reason, int64_t now)
 {
 	struct pg_store *q = impl;
-	struct must_arg a = { q->f, must_change, now };
+	struct must_arg a = { q->f, must_change,
+			      must_change && reason != NULL ? reason : "", now };
 
-	return admin_write(q, name, "must_change", db_set_must, &a);
+	struct store_outbox_item ob;
+	struct store_user local;
+	bool away = false;
+	pp_err rc = admin_write(q, name, "must_change", db_set_must, &a, &away);
+
+	/*
+	 * An administrator's expire needs the database (it is told to try
+	 * again); a flag with a reason comes from the breach check at a login
+	 * and must not be lost to an outage: set here and queued.
+	 */
+	if (rc == PP_OK || !away || a.reason[0] == '\0')
+		return rc;
+	memset(&ob, 0, sizeof(ob));
+	if (store_user_get(q->replica, name, &local) == PP_OK)
+		memcpy(ob.salt, local.salt, HASH_SALT_BYTES);
+	else
+		fleet_salt(q->f, name, ob.salt);
+	pp_wipe(&local, sizeof(local));
+	make_rid(q->f, ob.rid, sizeof(ob.rid));
+	ob.kind = STORE_OUTBOX_FLAG;
+	snprintf(ob.user, sizeof(ob.user), "%s", name);
+	ob.when = now;
+	ob.must_change = true;
+	snprintf(ob.reason, sizeof(ob.reason), "%s", a.reason);
+	rc = store_replica_flag(q->replica, name, a.reason, now, ob.salt, &ob);
+	pp_wipe(&ob, sizeof(ob));
+	if (rc == PP_OK)
+		outbox_add_count(q->f);
+	return from_replica_direct(q, rc);
 }
 
 static pp_err db_adopt(PGconn *c, const char *name, void *arg, bool *changed,
@@ -1236,7 +1354,7 @@ static pp_err db_adopt(PGconn *c, const char *name, void *arg, bool *changed,
 static pp_err pg_adopt_last_change(void *impl, const char *name, int64_t t)
 {
 	struct pg_store *q = impl;
-	pp_err rc = admin_write(q, name, "adopt", db_adopt, &t);
+	pp_err rc = admin_write(q, name, "adopt", db_adopt, &t, NULL);
 
 	/*
 	 * The database cannot take it now (away, or an outbox still waiting):
@@ -1275,7 +1393,7 @@ static pp_err db_forget(PGconn *c, const char *name, void *arg, bool *changed,
 static pp_err pg_forget(void *impl, const char *name)
 {
 	struct pg_store *q = impl;
-	pp_err rc = admin_write(q, name, "forget", db_forget, NULL);
+	pp_err rc = admin_write(q, name, "forget", db_forget, NULL, NULL);
 
 	if (rc == PP_ERR_NOT_FOUND)
 		snprintf(q->msg, sizeof(q->msg), "user %s is not in the store", name);
@@ -1511,9 +1629,20 @@ static pp_err replay_item(struct fleet *f, PGconn *c, const struct store_outbox_
 	p_bytes(&p, it->salt, HASH_SALT_BYTES);
 	p_int(&p, it->kind == STORE_OUTBOX_ENSURE ? it->initial_last_change : 0);
 	p_int(&p, it->when);
-	p_bool(&p, it->kind == STORE_OUTBOX_ENSURE && it->must_change);
+	/* An ENSURE's flag is shadow's (an expire, no reason); a FLAG's has one. */
+	p_bool(&p, (it->kind == STORE_OUTBOX_ENSURE && it->must_change) ||
+		   it->kind == STORE_OUTBOX_FLAG);
+	p_text(&p, it->kind == STORE_OUTBOX_FLAG ? it->reason : "");
 	if ((rc = pq_step(c, Q_USER_INSERT, &p, NULL, why, whylen)) != PP_OK)
 		goto out;
+	if (it->kind == STORE_OUTBOX_FLAG) {
+		p.n = 0;
+		p_text(&p, it->user);
+		p_text(&p, it->reason);
+		p_int(&p, it->when);
+		if ((rc = pq_step(c, Q_FLAG_REPLAYED, &p, NULL, why, whylen)) != PP_OK)
+			goto out;
+	}
 	if (it->kind == STORE_OUTBOX_RECORD) {
 		if ((rc = fetch_user(c, it->user, true, 0, &u, NULL, NULL, why,
 				     whylen)) != PP_OK)
@@ -1536,6 +1665,7 @@ static pp_err replay_item(struct fleet *f, PGconn *c, const struct store_outbox_
 			p_bytes(&p, e->has_skeleton ? e->skeleton : NULL,
 				e->has_skeleton ? HASH_BYTES : 0);
 			p_text(&p, f->host);
+			p_skeleton_cost(&p, e, e->has_skeleton);
 			if ((rc = pq_step(c, Q_HISTORY_INSERT, &p, NULL, why, whylen)) != PP_OK)
 				goto out;
 		}
@@ -1555,7 +1685,8 @@ static pp_err replay_item(struct fleet *f, PGconn *c, const struct store_outbox_
 			goto out;
 	}
 	if ((rc = note_change(c, f, it->user, it->when,
-			      it->kind == STORE_OUTBOX_RECORD ? "record" : "user", NULL, why,
+			      it->kind == STORE_OUTBOX_RECORD ? "record"
+			      : it->kind == STORE_OUTBOX_FLAG ? "must_change" : "user", NULL, why,
 			      whylen)) != PP_OK)
 		goto out;
 	rc = pq_commit(c, why, whylen);
@@ -2072,8 +2203,10 @@ pp_err store_pg_fleet_walk(struct store *s, store_pg_fleet_cb cb, void *ctx,
 			row.user.first_seen = r_int(r, i, 3);
 			row.user.must_change = r_bool(r, i, 4);
 			row.user.history_count = (int)r_int(r, i, 5);
-			snprintf(row.host, sizeof(row.host), "%s", PQgetvalue(r, i, 6));
-			row.user.last_login = r_int(r, i, 7);
+			if (!r_reason(r, i, 6, row.user.must_change_reason))
+				row.user.must_change_reason[0] = '\0';
+			snprintf(row.host, sizeof(row.host), "%s", PQgetvalue(r, i, 7));
+			row.user.last_login = r_int(r, i, 8);
 			rc = cb(&row, ctx);
 		}
 		PQclear(r);

@@ -1331,30 +1331,74 @@ pp_err store_replica_relaxed(struct store *r)
 	return PP_OK;
 }
 
+/* The outbox's columns; an old outbox is copied into them (in this order). */
+#define OUTBOX_COLUMNS "("						\
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"			\
+	"  rid TEXT NOT NULL UNIQUE,"					\
+	"  kind INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),"		\
+	"  user TEXT NOT NULL,"						\
+	"  created INTEGER NOT NULL,"					\
+	"  initial_last_change INTEGER NOT NULL DEFAULT 0,"		\
+	"  must_change INTEGER NOT NULL DEFAULT 0,"			\
+	"  salt BLOB NOT NULL CHECK (length(salt) = 16),"		\
+	"  keep INTEGER NOT NULL DEFAULT 0,"				\
+	"  keep_skeletons INTEGER NOT NULL DEFAULT 0,"			\
+	"  hash BLOB CHECK (hash IS NULL OR length(hash) = 32),"	\
+	"  opslimit INTEGER NOT NULL DEFAULT 0,"			\
+	"  memlimit INTEGER NOT NULL DEFAULT 0,"			\
+	"  skeleton BLOB CHECK (skeleton IS NULL OR length(skeleton) = 32)," \
+	"  skeleton_opslimit INTEGER NOT NULL DEFAULT 0,"		\
+	"  skeleton_memlimit INTEGER NOT NULL DEFAULT 0,"		\
+	"  reason TEXT NOT NULL DEFAULT '' CHECK (length(reason) <= 32)" \
+	")"
+#define OUTBOX_OLD_COLUMNS "id, rid, kind, user, created, initial_last_change," \
+	" must_change, salt, keep, keep_skeletons, hash, opslimit, memlimit, skeleton," \
+	" skeleton_opslimit, skeleton_memlimit"
+
 pp_err store_replica_prepare(struct store *r)
 {
 	struct sqlite_store *q = replica_of(r);
 
 	if (q == NULL)
 		return PP_ERR_INVALID;
-	if (sqlite3_exec(q->db,
-			 "CREATE TABLE IF NOT EXISTS outbox ("
-			 "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-			 "  rid TEXT NOT NULL UNIQUE,"
-			 "  kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
-			 "  user TEXT NOT NULL,"
-			 "  created INTEGER NOT NULL,"
-			 "  initial_last_change INTEGER NOT NULL DEFAULT 0,"
-			 "  must_change INTEGER NOT NULL DEFAULT 0,"
-			 "  salt BLOB NOT NULL CHECK (length(salt) = 16),"
-			 "  keep INTEGER NOT NULL DEFAULT 0,"
-			 "  keep_skeletons INTEGER NOT NULL DEFAULT 0,"
-			 "  hash BLOB CHECK (hash IS NULL OR length(hash) = 32),"
-			 "  opslimit INTEGER NOT NULL DEFAULT 0,"
-			 "  memlimit INTEGER NOT NULL DEFAULT 0,"
-			 "  skeleton BLOB CHECK (skeleton IS NULL OR length(skeleton) = 32)"
-			 ");", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(q->db, "CREATE TABLE IF NOT EXISTS outbox " OUTBOX_COLUMNS ";",
+			 NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(q, "cannot create the outbox");
+	/*
+	 * An outbox made before skeletons had their own cost: its items'
+	 * skeletons were made with the entry's (0 below says so).
+	 */
+	if (query_int(q, "SELECT count(*) FROM pragma_table_info('outbox')"
+		      " WHERE name = 'skeleton_opslimit'") == 0 &&
+	    sqlite3_exec(q->db,
+			 "BEGIN IMMEDIATE;"
+			 "ALTER TABLE outbox ADD COLUMN skeleton_opslimit INTEGER NOT NULL"
+			 "  DEFAULT 0;"
+			 "ALTER TABLE outbox ADD COLUMN skeleton_memlimit INTEGER NOT NULL"
+			 "  DEFAULT 0;"
+			 "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		pp_err rc = db_fail(q, "cannot add the skeleton cost to the outbox");
+		tx_rollback(q);
+		return rc;
+	}
+	/*
+	 * An outbox made before flags were queued (kind 3): its CHECK takes
+	 * kinds 1 and 2 only, so its items move into a new table.
+	 */
+	if (query_int(q, "SELECT count(*) FROM pragma_table_info('outbox')"
+		      " WHERE name = 'reason'") == 0 &&
+	    sqlite3_exec(q->db,
+			 "BEGIN IMMEDIATE;"
+			 "ALTER TABLE outbox RENAME TO outbox_before_flags;"
+			 "CREATE TABLE outbox " OUTBOX_COLUMNS ";"
+			 "INSERT INTO outbox (" OUTBOX_OLD_COLUMNS ") SELECT "
+			 OUTBOX_OLD_COLUMNS " FROM outbox_before_flags ORDER BY id;"
+			 "DROP TABLE outbox_before_flags;"
+			 "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		pp_err rc = db_fail(q, "cannot make the outbox take flags");
+		tx_rollback(q);
+		return rc;
+	}
 	return PP_OK;
 }
 
@@ -1364,8 +1408,10 @@ static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_it
 	const struct store_entry *e = ob->has_entry ? &ob->entry : NULL;
 	pp_err rc = prepare(q, "INSERT INTO outbox (rid, kind, user, created,"
 			    " initial_last_change, must_change, salt, keep, keep_skeletons,"
-			    " hash, opslimit, memlimit, skeleton) VALUES"
-			    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s);
+			    " hash, opslimit, memlimit, skeleton, skeleton_opslimit,"
+			    " skeleton_memlimit, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+			    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)", &s);
+	bool skel = e != NULL && e->has_skeleton;
 
 	if (rc != PP_OK)
 		return rc;
@@ -1381,8 +1427,10 @@ static pp_err outbox_insert(struct sqlite_store *q, const struct store_outbox_it
 	    (e != NULL && (rc = bind_blob(q, s, 10, e->hash, HASH_BYTES)) != PP_OK) ||
 	    (rc = bind_int(q, s, 11, e != NULL ? (int64_t)e->opslimit : 0)) != PP_OK ||
 	    (rc = bind_int(q, s, 12, e != NULL ? (int64_t)e->memlimit : 0)) != PP_OK ||
-	    (e != NULL && e->has_skeleton &&
-	     (rc = bind_blob(q, s, 13, e->skeleton, HASH_BYTES)) != PP_OK)) {
+	    (skel && (rc = bind_blob(q, s, 13, e->skeleton, HASH_BYTES)) != PP_OK) ||
+	    (rc = bind_int(q, s, 14, skel ? (int64_t)e->skeleton_opslimit : 0)) != PP_OK ||
+	    (rc = bind_int(q, s, 15, skel ? (int64_t)e->skeleton_memlimit : 0)) != PP_OK ||
+	    (rc = bind_text(q, s, 16, ob->kind == STORE_OUTBOX_FLAG ? ob->reason : "")) != PP_OK) {
 		sqlite3_finalize(s);
 		return rc;
 	}
@@ -1438,6 +1486,36 @@ pp_err store_replica_record(struct store *r, const char *name,
 			      decide, ctx, ob, recorded);
 }
 
+pp_err store_replica_flag(struct store *r, const char *name, const char *reason,
+			  int64_t now, const uint8_t salt[HASH_SALT_BYTES],
+			  const struct store_outbox_item *ob)
+{
+	struct sqlite_store *q = replica_of(r);
+	sqlite3_stmt *s;
+	pp_err rc;
+
+	if (q == NULL)
+		return PP_ERR_INVALID;
+	if ((rc = tx_begin(q)) != PP_OK)
+		return rc;
+	s = stmt(q, ST_USER_SET_MUST);
+	if ((rc = bind_text(q, s, 1, name)) != PP_OK ||
+	    (rc = bind_blob(q, s, 2, salt, HASH_SALT_BYTES)) != PP_OK ||
+	    (rc = bind_int(q, s, 3, now)) != PP_OK ||
+	    (rc = bind_int(q, s, 4, 1)) != PP_OK ||
+	    (rc = bind_text(q, s, 5, reason)) != PP_OK ||
+	    (rc = step_done(q, s, "cannot set the forced-change flag")) != PP_OK)
+		goto fail;
+	sqlite3_clear_bindings(s);
+	if ((rc = outbox_insert(q, ob)) != PP_OK || (rc = tx_commit(q)) != PP_OK)
+		goto fail;
+	return PP_OK;
+fail:
+	sqlite3_clear_bindings(q->st[ST_USER_SET_MUST]);
+	tx_rollback(q);
+	return rc;
+}
+
 static pp_err put_entry(struct sqlite_store *q, const char *name,
 			const struct store_entry *e)
 {
@@ -1449,20 +1527,45 @@ static pp_err put_entry(struct sqlite_store *q, const char *name,
 	    (rc = bind_int(q, s, 3, (int64_t)e->opslimit)) != PP_OK ||
 	    (rc = bind_int(q, s, 4, (int64_t)e->memlimit)) != PP_OK ||
 	    (rc = bind_int(q, s, 5, e->created)) != PP_OK ||
-	    (e->has_skeleton && (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK))
+	    (e->has_skeleton && (rc = bind_blob(q, s, 6, e->skeleton, HASH_BYTES)) != PP_OK) ||
+	    (e->has_skeleton && e->skeleton_opslimit > 0 &&
+	     ((rc = bind_int(q, s, 7, (int64_t)e->skeleton_opslimit)) != PP_OK ||
+	      (rc = bind_int(q, s, 8, (int64_t)e->skeleton_memlimit)) != PP_OK))) {
+		sqlite3_clear_bindings(s);
 		return rc;
+	}
 	rc = step_done(q, s, "cannot add history entry");
 	sqlite3_clear_bindings(s);
 	return rc;
 }
 
-/* The user's outbox records not yet replayed, on top of the database's rows. */
+/*
+ * The skeleton cost of an outbox item's entry from columns col, col + 1;
+ * 0 (the entry's own) when absent or not a cost.
+ */
+static void outbox_skeleton_cost(sqlite3_stmt *s, int col, struct store_entry *e)
+{
+	int64_t ops = sqlite3_column_int64(s, col), mem = sqlite3_column_int64(s, col + 1);
+
+	if (e->has_skeleton && ops > 0 && mem > 0 && (uint64_t)mem <= SIZE_MAX) {
+		e->skeleton_opslimit = (unsigned long long)ops;
+		e->skeleton_memlimit = (size_t)mem;
+	} else {
+		e->skeleton_opslimit = 0;
+		e->skeleton_memlimit = 0;
+	}
+}
+
+/*
+ * The user's outbox records and flags not yet replayed, in order, on top
+ * of the database's rows.
+ */
 static pp_err reapply_outbox(struct sqlite_store *q, const struct store_user *u)
 {
 	sqlite3_stmt *s;
-	pp_err rc = prepare(q, "SELECT created, hash, opslimit, memlimit, skeleton"
-			    " FROM outbox WHERE user = ?1 AND kind = 2 AND salt = ?2"
-			    " ORDER BY id", &s);
+	pp_err rc = prepare(q, "SELECT created, hash, opslimit, memlimit, skeleton,"
+			    " skeleton_opslimit, skeleton_memlimit, kind, reason FROM outbox"
+			    " WHERE user = ?1 AND kind IN (2, 3) AND salt = ?2 ORDER BY id", &s);
 	int step;
 
 	if (rc != PP_OK)
@@ -1477,6 +1580,22 @@ static pp_err reapply_outbox(struct sqlite_store *q, const struct store_user *u)
 		int64_t when = sqlite3_column_int64(s, 0);
 		sqlite3_stmt *up;
 
+		if (sqlite3_column_int(s, 7) == STORE_OUTBOX_FLAG) {
+			/* A flag stays unless a change was recorded after it. */
+			if ((rc = prepare(q, "UPDATE users SET must_change = 1,"
+					  " must_change_reason = ?3 WHERE name = ?1 AND"
+					  " last_change <= ?2", &up)) != PP_OK)
+				break;
+			if ((rc = bind_text(q, up, 1, u->name)) != PP_OK ||
+			    (rc = bind_int(q, up, 2, when)) != PP_OK ||
+			    (rc = bind_text(q, up, 3, sqlite3_column_text(s, 8) != NULL
+					    ? (const char *)sqlite3_column_text(s, 8)
+					    : STORE_REASON_BREACHED)) != PP_OK)
+				sqlite3_finalize(up);
+			else
+				rc = run_once(q, up, "cannot apply an outbox flag");
+			continue;
+		}
 		if (sqlite3_column_type(s, 1) == SQLITE_BLOB &&
 		    sqlite3_column_bytes(s, 1) == HASH_BYTES) {
 			memset(&e, 0, sizeof(e));
@@ -1488,12 +1607,14 @@ static pp_err reapply_outbox(struct sqlite_store *q, const struct store_user *u)
 					 sqlite3_column_bytes(s, 4) == HASH_BYTES;
 			if (e.has_skeleton)
 				memcpy(e.skeleton, sqlite3_column_blob(s, 4), HASH_BYTES);
+			outbox_skeleton_cost(s, 5, &e);
 			rc = put_entry(q, u->name, &e);
 			pp_wipe(&e, sizeof(e));
 		}
 		if (rc == PP_OK &&
 		    (rc = prepare(q, "UPDATE users SET last_change = max(last_change, ?2),"
-				  " must_change = 0 WHERE name = ?1", &up)) == PP_OK) {
+				  " must_change = 0, must_change_reason = '' WHERE name = ?1",
+				  &up)) == PP_OK) {
 			if ((rc = bind_text(q, up, 1, u->name)) != PP_OK ||
 			    (rc = bind_int(q, up, 2, when)) != PP_OK)
 				sqlite3_finalize(up);
@@ -1547,16 +1668,18 @@ pp_err store_replica_put(struct store *r, const struct store_user *u,
 	if ((rc = tx_begin(q)) != PP_OK)
 		return rc;
 	if ((rc = prepare(q, "INSERT INTO users (name, salt, last_change, first_seen,"
-			  " must_change) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name)"
-			  " DO UPDATE SET salt = excluded.salt, last_change ="
-			  " excluded.last_change, first_seen = excluded.first_seen,"
-			  " must_change = excluded.must_change", &s)) != PP_OK)
+			  " must_change, must_change_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+			  " ON CONFLICT (name) DO UPDATE SET salt = excluded.salt,"
+			  " last_change = excluded.last_change, first_seen ="
+			  " excluded.first_seen, must_change = excluded.must_change,"
+			  " must_change_reason = excluded.must_change_reason", &s)) != PP_OK)
 		goto fail;
 	if ((rc = bind_text(q, s, 1, u->name)) != PP_OK ||
 	    (rc = bind_blob(q, s, 2, u->salt, HASH_SALT_BYTES)) != PP_OK ||
 	    (rc = bind_int(q, s, 3, u->last_change)) != PP_OK ||
 	    (rc = bind_int(q, s, 4, u->first_seen)) != PP_OK ||
-	    (rc = bind_int(q, s, 5, u->must_change)) != PP_OK) {
+	    (rc = bind_int(q, s, 5, u->must_change)) != PP_OK ||
+	    (rc = bind_text(q, s, 6, u->must_change ? u->must_change_reason : "")) != PP_OK) {
 		sqlite3_finalize(s);
 		goto fail;
 	}
@@ -1637,7 +1760,8 @@ pp_err store_outbox_first(struct store *r, struct store_outbox_item *out)
 		return PP_ERR_INVALID;
 	rc = prepare(q, "SELECT id, rid, kind, user, created, initial_last_change,"
 		     " must_change, salt, keep, keep_skeletons, hash, opslimit, memlimit,"
-		     " skeleton FROM outbox ORDER BY id LIMIT 1", &s);
+		     " skeleton, skeleton_opslimit, skeleton_memlimit, reason FROM outbox"
+		     " ORDER BY id LIMIT 1", &s);
 	if (rc != PP_OK)
 		return rc;
 	memset(out, 0, sizeof(*out));
@@ -1645,6 +1769,7 @@ pp_err store_outbox_first(struct store *r, struct store_outbox_item *out)
 	if (step == SQLITE_ROW) {
 		const char *rid = (const char *)sqlite3_column_text(s, 1);
 		const char *user = (const char *)sqlite3_column_text(s, 3);
+		const char *reason;
 
 		if (rid == NULL || user == NULL || strlen(rid) > STORE_RID_MAX ||
 		    strlen(user) > PP_NAME_MAX ||
@@ -1675,7 +1800,12 @@ pp_err store_outbox_first(struct store *r, struct store_outbox_item *out)
 				if (out->entry.has_skeleton)
 					memcpy(out->entry.skeleton, sqlite3_column_blob(s, 13),
 					       HASH_BYTES);
+				outbox_skeleton_cost(s, 14, &out->entry);
 			}
+			reason = (const char *)sqlite3_column_text(s, 16);
+			if (out->kind == STORE_OUTBOX_FLAG && reason != NULL &&
+			    strlen(reason) <= STORE_REASON_MAX)
+				snprintf(out->reason, sizeof(out->reason), "%s", reason);
 		}
 	} else if (step == SQLITE_DONE) {
 		rc = PP_ERR_NOT_FOUND;

@@ -12,7 +12,11 @@
  * (pam_start_confdir), once with each host's service file.
  *
  * What a user or an admin would notice is asserted:
- *   - a password recorded through host-a's stack is refused on host-b;
+ *   - a password recorded through host-a's stack is refused on host-b,
+ *     and so is one similar to it (the same skeleton), also when host-a
+ *     recorded it while the database was away;
+ *   - a login with a breached password on host-a forces a change on
+ *     host-b too, which says why; the change clears it on both;
  *   - a change on host-a resets host-b's rotation clock (host-b stops
  *     asking for a change and its status shows the new last change);
  *   - with the database stopped, both hosts still answer the account
@@ -50,6 +54,7 @@
 
 #include "harness.h"
 #include "pg_harness.h"
+#include "request.h"
 
 #define SERVICE "fleet"
 #define DAY 86400
@@ -67,6 +72,15 @@
 #define PW4 "Amber-Quill-94"
 
 static const char *const all_passwords[] = { PW1, PW2, PW3, PW4, NULL };
+
+/* One skeleton: the same core and shape, another year (test_skeleton.c). */
+#define SUMMER_A "Tulip-Harbor-Quartz-2024!"
+#define SUMMER_B "Tulip-Harbor-Quartz-2025!"
+/* Another skeleton, and one of its variants. */
+#define OTHER_A "Velvet-Comet-Osprey-61#"
+#define OTHER_B "velvet-comet-osprey-73%"
+#define SIMILAR_TEXT "It is too similar to a recent password."
+#define REQUEST_TIMEOUT_MS 10000
 
 struct host {
 	const char *name;       /* host_name in its config */
@@ -356,6 +370,20 @@ static void change_refused_as_reused(struct host *h, const char *user, const cha
 	assert_contains(c.log, "It was used before");
 }
 
+/* Refused for its likeness to a recent password alone. */
+static void change_refused_as_similar(struct host *h, const char *user, const char *pw)
+{
+	struct harness_conv c;
+	int rc = change(h, user, pw, &c);
+
+	ck_assert_msg(rc == PAM_AUTHTOK_ERR, "%s: a password similar to a recent one was "
+		      "accepted (%s):\n%sdaemon log:\n%s", h->name, pam_strerror(NULL, rc),
+		      c.log, host_log_tail(h));
+	assert_contains(c.log, SIMILAR_TEXT);
+	assert_lacks(c.log, "used before");
+	assert_lacks(c.log, pw);
+}
+
 /* A password login's account phase on h: pam_authenticate, pam_acct_mgmt. */
 static int account(struct host *h, const char *user, struct harness_conv *c)
 {
@@ -504,6 +532,34 @@ static void await_store(struct host *h, const char *want1, const char *want2)
 	free(json);
 }
 
+/* user's forced-change flag on h (request API), and whether it is for a breach. */
+static void must_change_of(struct host *h, const char *user, bool *must, bool *breached)
+{
+	struct request_status_result st;
+
+	ck_assert_int_eq(request_status(h->d.socket, REQUEST_TIMEOUT_MS, user, 90, 14, &st),
+			 PP_OK);
+	*must = st.must_change;
+	*breached = st.must_change_breached;
+}
+
+/* Wait until user's flag on h is (must, breached), bounded as await_status. */
+static void await_must_change(struct host *h, const char *user, bool must, bool breached)
+{
+	double deadline = monotonic_s() + PROPAGATION_DEADLINE_S;
+	bool m, b;
+
+	for (;;) {
+		must_change_of(h, user, &m, &b);
+		if (m == must && b == breached)
+			return;
+		ck_assert_msg(monotonic_s() < deadline, "%s: %s's flag did not become "
+			      "must_change=%d breached=%d within %d s (it is %d, %d)", h->name,
+			      user, must, breached, PROPAGATION_DEADLINE_S, m, b);
+		poll_pause();
+	}
+}
+
 /* ---- the tests ---- */
 
 /*
@@ -568,6 +624,90 @@ START_TEST(test_reuse_refused_on_other_host)
 	}
 	free(log_a);
 	free(log_b);
+}
+END_TEST
+
+/*
+ * A password similar to one recorded on host-a (its skeleton, made with
+ * its own cost) is refused on host-b: recorded while the database was
+ * there, and recorded while it was away (the outbox carries the skeleton
+ * and its cost).
+ */
+START_TEST(test_similar_refused_on_other_host)
+{
+	char today[16];
+
+	FLEET_BEGIN(true);
+	date_in(0, today, sizeof(today));
+	change_ok(&host_a, "alice", SUMMER_A);
+	await_status(&host_b, "alice", today, 1);
+	change_refused_as_similar(&host_b, "alice", SUMMER_B);
+
+	/* Recorded on host-a during an outage, replayed when the database returns. */
+	ck_assert(harness_pg_stop(&pg, true));
+	change_ok(&host_a, "alice", OTHER_A);
+	ck_assert(harness_pg_start(&pg));
+	await_status(&host_b, "alice", today, 2);
+	change_refused_as_similar(&host_b, "alice", OTHER_B);
+	/* host-a's replica, rebuilt from the database, still knows both. */
+	await_store(&host_a, "\"degraded_since\":null", "\"outbox\":0");
+	change_refused_as_similar(&host_a, "alice", OTHER_B);
+	change_refused_as_similar(&host_a, "alice", SUMMER_B);
+}
+END_TEST
+
+/*
+ * A login on host-a with a breached password (PROTO_BREACHED, as the
+ * module's breachcheck auth line sends it as root) flags the account on
+ * the whole fleet: host-b's status says must-change for that reason and
+ * its account phase forces the change; the change, made on host-b,
+ * clears flag and reason on host-a too. With the database away, the flag
+ * is set on host-a at once and reaches host-b when it returns (outbox).
+ */
+START_TEST(test_breach_flag_on_other_host)
+{
+	char today[16];
+	bool must, breached;
+	char *json;
+
+	FLEET_BEGIN(true);
+	date_in(0, today, sizeof(today));
+	change_ok(&host_a, "alice", PW1);
+	await_status(&host_b, "alice", today, 1);
+	must_change_of(&host_b, "alice", &must, &breached);
+	ck_assert(!must && !breached);
+
+	ck_assert_int_eq(request_breached(host_a.d.socket, REQUEST_TIMEOUT_MS, "alice", "sshd",
+					  "203.0.113.9", "pts/1"), PP_OK);
+	await_must_change(&host_b, "alice", true, true);
+	account_expect(&host_b, "alice", PAM_NEW_AUTHTOK_REQD);
+	json = status_json(&host_b, "alice");
+	assert_contains(json, "\"must_change\":true");
+	free(json);
+
+	change_ok(&host_b, "alice", PW2);
+	must_change_of(&host_b, "alice", &must, &breached);
+	ck_assert(!must && !breached);
+	await_status(&host_a, "alice", today, 2);
+	await_must_change(&host_a, "alice", false, false);
+	account_expect(&host_a, "alice", PAM_SUCCESS);
+
+	/* With the database away the flag is not lost: set on host-a, replayed later. */
+	ck_assert(harness_pg_stop(&pg, true));
+	ck_assert_int_eq(request_breached(host_a.d.socket, REQUEST_TIMEOUT_MS, "alice", "sshd",
+					  "203.0.113.9", "pts/2"), PP_OK);
+	must_change_of(&host_a, "alice", &must, &breached);
+	ck_assert(must && breached);
+	account_expect(&host_a, "alice", PAM_NEW_AUTHTOK_REQD);
+	json = status_json(&host_a, "alice");
+	assert_contains(json, "\"outbox\":1");
+	free(json);
+	ck_assert(harness_pg_start(&pg));
+	await_must_change(&host_b, "alice", true, true);
+	account_expect(&host_b, "alice", PAM_NEW_AUTHTOK_REQD);
+	await_store(&host_a, "\"degraded_since\":null", "\"outbox\":0");
+	must_change_of(&host_a, "alice", &must, &breached);
+	ck_assert(must && breached);
 }
 END_TEST
 
@@ -799,6 +939,8 @@ static Suite *fleet_suite(void)
 	tcase_add_test(tc, test_pg_harness_server);
 	tcase_add_test(tc, test_reuse_refused_on_other_host);
 	tcase_add_test(tc, test_change_resets_other_host_clock);
+	tcase_add_test(tc, test_similar_refused_on_other_host);
+	tcase_add_test(tc, test_breach_flag_on_other_host);
 	tcase_add_test(tc, test_outage_replica_and_outbox);
 	tcase_add_test(tc, test_outbox_survives_kill);
 	tcase_add_test(tc, test_other_pepper_refused);

@@ -790,6 +790,153 @@ START_TEST(test_survives_sigkill_mid_write)
 }
 END_TEST
 
+/*
+ * The fleet's replica (store_replica_*, store_outbox_*): what the database
+ * gives - a breach flag with its reason, skeletons with their own cost -
+ * is kept as given; an outbox record carries its skeleton's cost, clears
+ * the flag and its reason, and is applied again on top of the database's
+ * older rows; an outbox from before skeleton costs gets the columns.
+ */
+static struct store_entry skeleton_entry(unsigned n, int64_t created, size_t skel_mem)
+{
+	struct store_entry e = entry(n, created);
+
+	e.has_skeleton = true;
+	memset(e.skeleton, (int)(0x40 + n), sizeof(e.skeleton));
+	e.skeleton_opslimit = 1;
+	e.skeleton_memlimit = skel_mem;
+	return e;
+}
+
+START_TEST(test_replica_reason_and_skeleton_cost)
+{
+	struct store *s = open_ok();
+	struct store_user u, got;
+	struct store_entry e1 = skeleton_entry(1, T0, 8388608), e2, out[4];
+	struct store_outbox_item ob, first;
+	bool recorded = false;
+	size_t n = 0;
+
+	ck_assert_int_eq(store_replica_prepare(s), PP_OK);
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "alice");
+	memset(u.salt, 0x5a, sizeof(u.salt));
+	u.last_change = T0;
+	u.first_seen = T0 - 10;
+	u.must_change = true;
+	snprintf(u.must_change_reason, sizeof(u.must_change_reason), STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_replica_put(s, &u, &e1, 1, 7), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(got.must_change);
+	ck_assert_str_eq(got.must_change_reason, STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_history_get(s, "alice", out, 4, &n), PP_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(out[0].has_skeleton);
+	ck_assert_uint_eq(out[0].skeleton_opslimit, 1);
+	ck_assert_uint_eq(out[0].skeleton_memlimit, 8388608);
+
+	/* A change during an outage: recorded here, queued with its skeleton's cost. */
+	e2 = skeleton_entry(2, T0 + 100, 16777216);
+	memset(&ob, 0, sizeof(ob));
+	snprintf(ob.rid, sizeof(ob.rid), "host-a:0001");
+	ob.kind = STORE_OUTBOX_RECORD;
+	snprintf(ob.user, sizeof(ob.user), "alice");
+	ob.when = T0 + 100;
+	memcpy(ob.salt, u.salt, sizeof(ob.salt));
+	ob.keep = 5;
+	ob.keep_skeletons = 5;
+	ob.has_entry = true;
+	ob.entry = e2;
+	ck_assert_int_eq(store_replica_record(s, "alice", &e2, 5, 5, T0 + 100, NULL, NULL,
+					      &ob, &recorded), PP_OK);
+	ck_assert(recorded);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(!got.must_change);
+	ck_assert_str_eq(got.must_change_reason, "");
+	ck_assert_int_eq(store_outbox_first(s, &first), PP_OK);
+	ck_assert(first.has_entry && first.entry.has_skeleton);
+	ck_assert_uint_eq(first.entry.skeleton_opslimit, 1);
+	ck_assert_uint_eq(first.entry.skeleton_memlimit, 16777216);
+
+	/* The database's older rows again (the record not yet replayed): it stays on top. */
+	ck_assert_int_eq(store_replica_put(s, &u, &e1, 1, 8), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(!got.must_change);
+	ck_assert_str_eq(got.must_change_reason, "");
+	ck_assert_int_eq(store_history_get(s, "alice", out, 4, &n), PP_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(out[0].skeleton_memlimit, 16777216);
+	ck_assert_uint_eq(out[1].skeleton_memlimit, 8388608);
+
+	/* A breach flag during an outage: set here, queued with its reason... */
+	ck_assert_int_eq(store_outbox_delete(s, first.id), PP_OK);
+	memset(&ob, 0, sizeof(ob));
+	snprintf(ob.rid, sizeof(ob.rid), "host-a:0002");
+	ob.kind = STORE_OUTBOX_FLAG;
+	snprintf(ob.user, sizeof(ob.user), "alice");
+	ob.when = T0 + 200;
+	memcpy(ob.salt, u.salt, sizeof(ob.salt));
+	snprintf(ob.reason, sizeof(ob.reason), STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_replica_flag(s, "alice", STORE_REASON_BREACHED, T0 + 200, u.salt,
+					    &ob), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(got.must_change);
+	ck_assert_str_eq(got.must_change_reason, STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_outbox_first(s, &first), PP_OK);
+	ck_assert_int_eq(first.kind, STORE_OUTBOX_FLAG);
+	ck_assert_str_eq(first.reason, STORE_REASON_BREACHED);
+	/* ...kept on top of the database's unflagged row until replayed... */
+	u.must_change = false;
+	u.must_change_reason[0] = '\0';
+	u.last_change = T0 + 100;
+	ck_assert_int_eq(store_replica_put(s, &u, &e1, 1, 9), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(got.must_change);
+	ck_assert_str_eq(got.must_change_reason, STORE_REASON_BREACHED);
+	/* ...but not over a change the database recorded after it. */
+	u.last_change = T0 + 300;
+	ck_assert_int_eq(store_replica_put(s, &u, &e1, 1, 10), PP_OK);
+	ck_assert_int_eq(store_user_get(s, "alice", &got), PP_OK);
+	ck_assert(!got.must_change);
+	ck_assert_str_eq(got.must_change_reason, "");
+	store_close(s);
+
+	/* An outbox made before skeleton costs: prepare adds them; its items: the entry's. */
+	raw_exec("DROP TABLE outbox;"
+		 "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		 " rid TEXT NOT NULL UNIQUE, kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
+		 " user TEXT NOT NULL, created INTEGER NOT NULL,"
+		 " initial_last_change INTEGER NOT NULL DEFAULT 0,"
+		 " must_change INTEGER NOT NULL DEFAULT 0,"
+		 " salt BLOB NOT NULL CHECK (length(salt) = 16),"
+		 " keep INTEGER NOT NULL DEFAULT 0, keep_skeletons INTEGER NOT NULL DEFAULT 0,"
+		 " hash BLOB, opslimit INTEGER NOT NULL DEFAULT 0,"
+		 " memlimit INTEGER NOT NULL DEFAULT 0, skeleton BLOB);"
+		 "INSERT INTO outbox (rid, kind, user, created, salt, keep, keep_skeletons,"
+		 " hash, opslimit, memlimit, skeleton) VALUES ('old:1', 2, 'alice', 1700000200,"
+		 " zeroblob(16), 5, 5, zeroblob(32), 2, 67108864, zeroblob(32));");
+	s = open_ok();
+	ck_assert_int_eq(store_replica_prepare(s), PP_OK);
+	ck_assert_int_eq(store_outbox_first(s, &first), PP_OK);
+	ck_assert_str_eq(first.rid, "old:1");
+	ck_assert(first.entry.has_skeleton);
+	ck_assert_uint_eq(first.entry.skeleton_opslimit, 0);
+	ck_assert_uint_eq(first.entry.skeleton_memlimit, 0);
+	/* ...and flags now go in too. */
+	memset(&ob, 0, sizeof(ob));
+	snprintf(ob.rid, sizeof(ob.rid), "host-a:0003");
+	ob.kind = STORE_OUTBOX_FLAG;
+	snprintf(ob.user, sizeof(ob.user), "alice");
+	ob.when = T0 + 400;
+	snprintf(ob.reason, sizeof(ob.reason), STORE_REASON_BREACHED);
+	ck_assert_int_eq(store_replica_flag(s, "alice", STORE_REASON_BREACHED, T0 + 400, u.salt,
+					    &ob), PP_OK);
+	ck_assert_int_eq(store_outbox_count(s, &n), PP_OK);
+	ck_assert_uint_eq(n, 2);
+	store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -819,6 +966,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_symlinked_db_refused);
 	tcase_add_test(tc, test_survives_sigkill_after_ack);
 	tcase_add_test(tc, test_survives_sigkill_mid_write);
+	tcase_add_test(tc, test_replica_reason_and_skeleton_cost);
 	suite_add_tcase(s, tc);
 	return s;
 }
