@@ -1788,6 +1788,18 @@ static bool wait_events(struct fleet *f, PGconn *c, int ms)
 	return n > 0;
 }
 
+/* Take the notifications libpq has queued; true if there were any. */
+static bool take_notifies(PGconn *c)
+{
+	bool any = false;
+
+	for (PGnotify *n; (n = PQnotifies(c)) != NULL;) {
+		any = true;
+		PQfreemem(n);
+	}
+	return any;
+}
+
 static bool fleet_stopping(struct fleet *f)
 {
 	bool stop;
@@ -1878,6 +1890,15 @@ static void *fleet_thread(void *arg)
 			wait_events(f, NULL, PG_BACKOFF_MIN_MS);
 			continue;
 		}
+		/*
+		 * A notification that came while the queries above ran is
+		 * already in libpq's queue, not on the socket: poll would not
+		 * wake for it, and the change would wait out the timeout.
+		 */
+		if (take_notifies(c)) {
+			need_sync = true;
+			continue;
+		}
 		wait_events(f, c, 1000);
 		if (PQconsumeInput(c) == 0) {
 			pq_reason(c, NULL, why, sizeof(why));
@@ -1886,10 +1907,8 @@ static void *fleet_thread(void *arg)
 			c = NULL;
 			continue;
 		}
-		for (PGnotify *n; (n = PQnotifies(c)) != NULL;) {
+		if (take_notifies(c))
 			need_sync = true;
-			PQfreemem(n);
-		}
 	}
 	if (c != NULL)
 		PQfinish(c);
