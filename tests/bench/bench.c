@@ -1764,7 +1764,7 @@ static void f_expect(const char *pamdir, const struct f_stack *st, const char *u
 static int cmd_filter(const char *filterdir, const char *securedir, int calls)
 {
 	char dir[600], pamdir[700], conf_bl[800], conf_none[800], path[900];
-	char ours[700], pwq[700], member[128] = "";
+	char ours[700], pwq[700], member[128] = "", index_path[800];
 	struct f_stack st[F_STACKS] = {
 		{ "f_passwdqc_filter", "pam_passwdqc filter=", "database", false, NULL, 0, 0 },
 		{ "f_passwdqc", "pam_passwdqc, no filter", NULL, false, NULL, 0, 0 },
@@ -1793,12 +1793,16 @@ static int cmd_filter(const char *filterdir, const char *securedir, int calls)
 	PATHF(pamdir, "%s/pam.d", dir);
 	make_dir(pamdir, 0755);
 	/* As part Q: no history, so no daemon is asked (the socket is absent). */
+	/* As in part Q: the word list's index, as installed. */
+	PATHF(index_path, "%s/wordlist.idx", dir);
+	build_wordlist_index(index_path);
 	PATHF(conf_bl, "%s/blocklist.conf", dir);
 	write_file(conf_bl, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
-		   "socket = %s/none.sock\nblocklist = %s\n", dir, ours);
+		   "socket = %s/none.sock\nblocklist = %s\nwordlist_index = %s\n", dir, ours,
+		   index_path);
 	PATHF(conf_none, "%s/none.conf", dir);
 	write_file(conf_none, "history = 0\nsimilar_history = 0\nmin_age_days = 0\n"
-		   "socket = %s/none.sock\nblocklist =\n", dir);
+		   "socket = %s/none.sock\nblocklist =\nwordlist_index = %s\n", dir, index_path);
 	for (int t = 0; t < F_STACKS; t++) {
 		char line[2400];
 		if (t < 2) {
