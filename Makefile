@@ -322,7 +322,8 @@ test: test-build $(FRESH_POT)
 	@sh tests/run-tests.sh $(B) $(TESTS)
 	@sh tests/po-check.sh $(FRESH_POT) $(POT) $(PO_LANGS)
 
-# nss_wrapper's RTLD_DEEPBIND dlopen of libc cannot run under ASan.
+# nss_wrapper's RTLD_DEEPBIND dlopen of libc cannot run under ASan (nor
+# TSan, below).
 check-san:
 	@NSS_WRAPPER_DISABLE_DEEPBIND=1 $(MAKE) --no-print-directory B=build-san \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -342,6 +343,7 @@ check-tsan:
 	@supp=$$(mktemp "$${TMPDIR:-/tmp}/pam_policy-tsan.XXXXXX") && \
 	cp tests/tsan.supp "$$supp" && chmod 0644 "$$supp" && \
 	TSAN_OPTIONS="suppressions=$$supp $${TSAN_OPTIONS:-}" \
+	NSS_WRAPPER_DISABLE_DEEPBIND=1 \
 	CK_TIMEOUT_MULTIPLIER="$${CK_TIMEOUT_MULTIPLIER:-5}" \
 	    $(MAKE) --no-print-directory B=build-tsan SAN="-fsanitize=thread" \
 	    CFLAGS="-O1 -g" TESTS="$(TSAN_TESTS:%=build-tsan/tests/%)" test; \
