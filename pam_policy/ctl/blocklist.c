@@ -1135,7 +1135,8 @@ static int cmd_info(int argc, char **argv)
 		printf(_("entries: %llu\n"), (unsigned long long)info.entries);
 		printf(_("false-positive rate: %.3g (1 in %.0f)\n"), info.fp_rate,
 		       info.fp_rate > 0 ? 1 / info.fp_rate : 0);
-		printf(_("size: %llu bytes, %.3f bits per entry, %u pages\n"),
+		printf(P_("size: %llu bytes, %.3f bits per entry, %u page\n",
+			  "size: %llu bytes, %.3f bits per entry, %u pages\n", info.pages),
 		       (unsigned long long)info.file_size, info.bits_per_entry, info.pages);
 		printf(_("built: %s\n"), built);
 		printf(_("sources: %s\n"), report_printable(info.sources, printable, sizeof(printable)));
