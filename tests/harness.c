@@ -164,6 +164,60 @@ char *harness_read(const char *path)
 	return s;
 }
 
+void harness_ctl_run(struct harness_run *r, const char *dir, const char *input,
+		     size_t len, const char *const *args)
+{
+	char in_path[4300], out_path[4300], err_path[4300];
+	const char *argv[40];
+	int n = 0, status, fd;
+	pid_t pid;
+
+	snprintf(in_path, sizeof(in_path), "%s/ctl.in", dir);
+	snprintf(out_path, sizeof(out_path), "%s/ctl.out", dir);
+	snprintf(err_path, sizeof(err_path), "%s/ctl.err", dir);
+	fd = open(in_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || (input != NULL && write(fd, input, len) != (ssize_t)len))
+		harness_die("cannot write the input of pam_policyctl");
+	close(fd);
+	argv[n++] = "pam_policyctl";
+	for (int i = 0; args != NULL && args[i] != NULL; i++) {
+		if (n >= (int)(sizeof(argv) / sizeof(argv[0])) - 1)
+			harness_die("harness_ctl_run: too many arguments");
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		harness_die("fork");
+	if (pid == 0) {
+		int fi = open(in_path, O_RDONLY);
+		int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, 0) < 0 || dup2(fo, 1) < 0 ||
+		    dup2(fe, 2) < 0)
+			_exit(126);
+		execv(harness_build("pam_policyctl"), (char *const *)argv);
+		fprintf(stderr, "exec: %s\n", strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			harness_die("waitpid");
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->out = harness_read(out_path);
+	r->err = harness_read(err_path);
+	if (r->out == NULL || r->err == NULL)
+		harness_die("cannot read the output of pam_policyctl");
+	unlink(in_path);
+}
+
+void harness_run_free(struct harness_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {

@@ -69,6 +69,22 @@ void harness_write(const char *path, const char *text);
 /* harness_read - read a whole file into a malloc'd string, NULL if absent. */
 char *harness_read(const char *path);
 
+/* What a program run by harness_ctl_run did. */
+struct harness_run {
+	int status;           /* exit code, or 128 + signal */
+	char *out, *err;      /* its standard output and error (malloc'd) */
+};
+
+/*
+ * harness_ctl_run - run build/pam_policyctl with args (NULL-ended, without
+ * argv[0]), the len bytes of input as its standard input (a file, not a
+ * terminal; input NULL: empty), and its output captured through files in
+ * dir. Aborts when it cannot be run. harness_run_free releases r.
+ */
+void harness_ctl_run(struct harness_run *r, const char *dir, const char *input,
+		     size_t len, const char *const *args);
+void harness_run_free(struct harness_run *r);
+
 /* harness_rmtree - remove a directory tree (best effort). */
 void harness_rmtree(const char *path);
 

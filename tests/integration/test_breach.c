@@ -107,57 +107,10 @@ static const char *in_dir(const char *name)
 
 /* ---- running pam_policyctl ---- */
 
-struct run {
-	int status;
-	char *out, *err;
-};
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
 /* build/pam_policyctl argv[1..] with input (may be NULL) on standard input. */
-static void run_ctl(struct run *r, const char *input, const char *const *args)
+static void run_ctl(struct harness_run *r, const char *input, const char *const *args)
 {
-	char in_path[4300], out_path[4300], err_path[4300];
-	const char *argv[32];
-	int n = 0, status, fd;
-	pid_t pid;
-
-	snprintf(in_path, sizeof(in_path), "%s/ctl.in", dir);
-	snprintf(out_path, sizeof(out_path), "%s/ctl.out", dir);
-	snprintf(err_path, sizeof(err_path), "%s/ctl.err", dir);
-	fd = open(in_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	if (input != NULL)
-		ck_assert_int_eq(write(fd, input, strlen(input)), (ssize_t)strlen(input));
-	close(fd);
-	argv[n++] = "pam_policyctl";
-	for (int i = 0; args[i] != NULL && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fi = open(in_path, O_RDONLY);
-		int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, 0) < 0 || dup2(fo, 1) < 0 ||
-		    dup2(fe, 2) < 0)
-			_exit(126);
-		execv(harness_build("pam_policyctl"), (char *const *)argv);
-		fprintf(stderr, "exec: %s\n", strerror(errno));
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = harness_read(out_path);
-	r->err = harness_read(err_path);
-	ck_assert_ptr_nonnull(r->out);
-	ck_assert_ptr_nonnull(r->err);
+	harness_ctl_run(r, dir, input, input != NULL ? strlen(input) : 0, args);
 }
 
 /*
@@ -167,7 +120,7 @@ static void run_ctl(struct run *r, const char *input, const char *const *args)
 static void build_filter(const char *out, const char *min_count, ...)
 {
 	const char *args[24];
-	struct run r;
+	struct harness_run r;
 	va_list ap;
 	int n = 0;
 
@@ -187,7 +140,7 @@ static void build_filter(const char *out, const char *min_count, ...)
 	run_ctl(&r, NULL, args);
 	ck_assert_msg(r.status == 0, "blocklist build -o %s: exit %d: %s", out, r.status,
 		      r.err);
-	run_free(&r);
+	harness_run_free(&r);
 	ck_assert_int_eq(access(out, R_OK), 0);
 }
 
@@ -614,7 +567,7 @@ START_TEST(test_broken_filters_refuse_changes)
 	const char *doctor_args[] = { "-c", NULL, "doctor", NULL };
 	char args[4600], *data;
 	struct stat st;
-	struct run r;
+	struct harness_run r;
 	int fd;
 
 	harness_write(list, LISTED_A "\n");
@@ -685,15 +638,15 @@ START_TEST(test_broken_filters_refuse_changes)
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.out, BREACH_SENTENCE));
 	ck_assert_ptr_nonnull(strstr(r.out, "Breach filter: "));
-	run_free(&r);
+	harness_run_free(&r);
 	run_ctl(&r, FREE_A "\n", cfg_args);
 	ck_assert_int_eq(r.status, 0);
-	run_free(&r);
+	harness_run_free(&r);
 	doctor_args[1] = daemon_state.config;
 	run_ctl(&r, NULL, doctor_args);
 	ck_assert_msg(strstr(r.out, "ok: breach check on: ") != NULL &&
 		      strstr(r.out, "3001 entries") != NULL, "doctor:\n%s", r.out);
-	run_free(&r);
+	harness_run_free(&r);
 
 	{
 		char conf[4400];
@@ -711,12 +664,12 @@ START_TEST(test_broken_filters_refuse_changes)
 		run_ctl(&r, FREE_A "\n", bad_cfg);
 		ck_assert_int_eq(r.status, 6);
 		ck_assert_ptr_nonnull(strstr(r.err, truncated));
-		run_free(&r);
+		harness_run_free(&r);
 		run_ctl(&r, NULL, bad_doctor);
 		ck_assert_msg(strstr(r.out, "problem: breach filter: ") != NULL &&
 			      strstr(r.out, truncated) != NULL, "doctor:\n%s", r.out);
 		ck_assert_int_ne(r.status, 0);
-		run_free(&r);
+		harness_run_free(&r);
 		/* Bad pages: doctor reads every page of a small filter. */
 		text = harness_read(daemon_state.config);
 		f = fopen(conf, "w");
@@ -727,7 +680,7 @@ START_TEST(test_broken_filters_refuse_changes)
 		run_ctl(&r, NULL, bad_doctor);
 		ck_assert_msg(strstr(r.out, "is corrupt") != NULL && strstr(r.out, badpages) != NULL,
 			      "doctor:\n%s", r.out);
-		run_free(&r);
+		harness_run_free(&r);
 	}
 }
 END_TEST

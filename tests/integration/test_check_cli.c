@@ -36,11 +36,6 @@
 static char dir[4096];
 static struct harness_daemon daemon_state;
 
-struct run {
-	int status;           /* exit code, or 128 + signal */
-	char *out, *err;
-};
-
 static void kill_leftover_daemon(void)
 {
 	if (daemon_state.pid > 0)
@@ -68,62 +63,24 @@ static void teardown(void)
 	harness_rmtree(dir);
 }
 
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
 /*
  * Run build/pam_policyctl -c config check [args] with input[0..len) as its
  * standard input (a file: not a terminal). Nothing of the password is on
  * the command line.
  */
-static void run_check(struct run *r, const char *config, const char *input, size_t len,
+static void run_check(struct harness_run *r, const char *config, const char *input, size_t len,
 		      const char *const *args)
 {
-	char in_path[4200], out_path[4200], err_path[4200];
 	const char *argv[16];
-	int n = 0, status, fd;
-	pid_t pid;
+	int n = 0;
 
-	snprintf(in_path, sizeof(in_path), "%s/check.in", dir);
-	snprintf(out_path, sizeof(out_path), "%s/check.out", dir);
-	snprintf(err_path, sizeof(err_path), "%s/check.err", dir);
-	fd = open(in_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, input, len), (ssize_t)len);
-	close(fd);
-	argv[n++] = "pam_policyctl";
 	argv[n++] = "-c";
 	argv[n++] = config;
 	argv[n++] = "check";
 	for (int i = 0; args != NULL && args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fi = open(in_path, O_RDONLY);
-		int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, 0) < 0 || dup2(fo, 1) < 0 ||
-		    dup2(fe, 2) < 0)
-			_exit(126);
-		execv(harness_build("pam_policyctl"), (char *const *)argv);
-		fprintf(stderr, "exec: %s\n", strerror(errno));
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = harness_read(out_path);
-	r->err = harness_read(err_path);
-	ck_assert_ptr_nonnull(r->out);
-	ck_assert_ptr_nonnull(r->err);
-	unlink(in_path);
-	unlink(out_path);
-	unlink(err_path);
+	harness_ctl_run(r, dir, input, len, argv);
 }
 
 /* A password as one line on stdin; args after "check" (NULL-terminated). */
@@ -137,7 +94,7 @@ static void assert_contains(const char *hay, const char *needle)
 }
 
 /* The password appears in neither output. */
-static void assert_not_echoed(const struct run *r, const char *password)
+static void assert_not_echoed(const struct harness_run *r, const char *password)
 {
 	ck_assert_msg(strstr(r->out, password) == NULL, "password on stdout:\n%s", r->out);
 	ck_assert_msg(strstr(r->err, password) == NULL, "password on stderr:\n%s", r->err);
@@ -154,20 +111,20 @@ static long history_count(const char *user)
 
 START_TEST(test_accepted_exit_0)
 {
-	struct run r;
+	struct harness_run r;
 
 	CHECK(&r, PW_GOOD, NULL);
 	ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out, r.err);
 	assert_contains(r.out, "The password would be accepted.");
 	assert_contains(r.out, "Length: 10 characters, classes: 4 of 4");
 	assert_not_echoed(&r, PW_GOOD);
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_rejected_every_reason_exit_1)
 {
-	struct run r;
+	struct harness_run r;
 
 	CHECK(&r, "abc", NULL);
 	ck_assert_int_eq(r.status, 1);
@@ -178,18 +135,18 @@ START_TEST(test_rejected_every_reason_exit_1)
 	assert_contains(r.out, "  - It needs at least one digit (0-9).");
 	assert_contains(r.out, "  - It needs at least one special character");
 	assert_not_echoed(&r, "abc");
-	run_free(&r);
+	harness_run_free(&r);
 
 	CHECK(&r, "Password1!", NULL);
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "It is based on a dictionary word.");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_password_never_from_argv)
 {
-	struct run r;
+	struct harness_run r;
 
 	/* A password given as an argument is refused, not judged. */
 	CHECK(&r, "", PW_GOOD, NULL);
@@ -197,44 +154,44 @@ START_TEST(test_password_never_from_argv)
 	assert_contains(r.err, "never from the command line");
 	ck_assert_ptr_null(strstr(r.out, "accepted"));
 	assert_not_echoed(&r, PW_GOOD);
-	run_free(&r);
+	harness_run_free(&r);
 	/* No input at all: a usage error, not the empty password. */
 	run_check(&r, daemon_state.config, "", 0, (const char *const[]){ NULL });
 	ck_assert_int_eq(r.status, 2);
 	assert_contains(r.err, "no password on standard input");
-	run_free(&r);
+	harness_run_free(&r);
 	CHECK(&r, PW_GOOD, "--bogus", NULL);
 	ck_assert_int_eq(r.status, 2);
-	run_free(&r);
+	harness_run_free(&r);
 	CHECK(&r, PW_GOOD, "--user", NULL);
 	ck_assert_int_eq(r.status, 2);
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_user_name_rules_and_unknown_user)
 {
-	struct run r;
+	struct harness_run r;
 
 	CHECK(&r, "Zk9!wonderLAND#", "--user", "alice", NULL);
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "It must not contain your name or other words from your "
 		       "account details.");
-	run_free(&r);
+	harness_run_free(&r);
 	/* Without --user the same password passes: no names to compare. */
 	CHECK(&r, "Zk9!wonderLAND#", NULL);
 	ck_assert_msg(r.status == 0, "exit %d\n%s", r.status, r.out);
-	run_free(&r);
+	harness_run_free(&r);
 	CHECK(&r, PW_GOOD, "--user", "no-such-user-here", NULL);
 	ck_assert_int_eq(r.status, 5);
 	assert_contains(r.err, "no such user");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_history_reused_read_only)
 {
-	struct run r;
+	struct harness_run r;
 
 	ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, "alice", PW_OLD, 5,
 					"test"), PP_OK);
@@ -245,28 +202,28 @@ START_TEST(test_history_reused_read_only)
 	assert_contains(r.out, "It was used before");
 	assert_contains(r.out, "History: compared with the last 5 passwords of alice");
 	assert_not_echoed(&r, PW_OLD);
-	run_free(&r);
+	harness_run_free(&r);
 
 	/* Without --user the history is not asked: accepted. */
 	CHECK(&r, PW_OLD, NULL);
 	ck_assert_int_eq(r.status, 0);
 	assert_contains(r.out, "History: not checked");
-	run_free(&r);
+	harness_run_free(&r);
 
 	/* A new password passes, and checking it recorded nothing. */
 	CHECK(&r, PW_GOOD, "--user", "alice", NULL);
 	ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out, r.err);
-	run_free(&r);
+	harness_run_free(&r);
 	ck_assert_int_eq(history_count("alice"), 1);
 	CHECK(&r, PW_GOOD, "--user", "alice", NULL);
 	ck_assert_int_eq(r.status, 0);
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_history_compares_nfc)
 {
-	struct run r;
+	struct harness_run r;
 
 	/* What the module records: the NFC form. */
 	ck_assert_int_eq(request_record(daemon_state.socket, TIMEOUT_MS, "alice", CAFE_NFC,
@@ -275,7 +232,7 @@ START_TEST(test_history_compares_nfc)
 	ck_assert_msg(r.status == 1, "exit %d\n%s%s", r.status, r.out, r.err);
 	assert_contains(r.out, "It was used before");
 	assert_contains(r.out, "Length: 11 characters");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
@@ -283,7 +240,7 @@ START_TEST(test_limit_511_bytes)
 {
 	char pw[514];
 	const char *good = "Zk9!rT4#wQ";
-	struct run r;
+	struct harness_run r;
 
 	for (size_t i = 0; i < 512; i++)
 		pw[i] = good[i % 10];
@@ -291,23 +248,23 @@ START_TEST(test_limit_511_bytes)
 	run_check(&r, daemon_state.config, pw, 513, (const char *const[]){ NULL });
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "It is too long: use at most 511 characters");
-	run_free(&r);
+	harness_run_free(&r);
 	pw[511] = '\n';
 	run_check(&r, daemon_state.config, pw, 512, (const char *const[]){ NULL });
 	ck_assert_msg(r.status == 0, "exit %d\n%s", r.status, r.out);
-	run_free(&r);
+	harness_run_free(&r);
 	/* A NUL byte can never reach the module: refused as not text. */
 	run_check(&r, daemon_state.config, "Zk9!r\0T4#wQ\n", 12, (const char *const[]){ NULL });
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "not valid UTF-8 text");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_daemon_unreachable)
 {
 	char config[4300];
-	struct run r;
+	struct harness_run r;
 
 	snprintf(config, sizeof(config), "%s/unreachable.conf", dir);
 	harness_write(config, "history = 5\nsocket = /nonexistent/pam_policy.sock\n"
@@ -317,16 +274,16 @@ START_TEST(test_daemon_unreachable)
 		  (const char *const[]){ "--user", "alice", NULL });
 	ck_assert_msg(r.status == 3, "exit %d\n%s%s", r.status, r.out, r.err);
 	assert_contains(r.out, "History: not checked (cannot reach pam_policyd");
-	run_free(&r);
+	harness_run_free(&r);
 	/* A local failure is a verdict either way. */
 	run_check(&r, config, "abc\n", 4, (const char *const[]){ "--user", "alice", NULL });
 	ck_assert_int_eq(r.status, 1);
-	run_free(&r);
+	harness_run_free(&r);
 	/* A broken configuration: exit 6. */
 	harness_write(config, "no_such_key = 1\n");
 	run_check(&r, config, PW_GOOD "\n", strlen(PW_GOOD "\n"), (const char *const[]){ NULL });
 	ck_assert_int_eq(r.status, 6);
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 

@@ -27,11 +27,6 @@
 static char dir[4096], config[4200], words[4200], more[4200], cache[4200],
 	    index_path[4300];
 
-struct run {
-	int status;           /* exit code, or 128 + signal */
-	char *out, *err;
-};
-
 static void write_text(const char *path, const char *text, const char *mode)
 {
 	FILE *f = fopen(path, mode);
@@ -63,50 +58,18 @@ static void teardown(void)
 	harness_rmtree(dir);
 }
 
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
 /* build/pam_policyctl -c config ARGS, stdin from input (NULL: /dev/null). */
-static void run_ctl(struct run *r, const char *input, const char *const *args)
+static void run_ctl(struct harness_run *r, const char *input, const char *const *args)
 {
-	char in_path[4300], out_path[4300], err_path[4300];
 	const char *argv[24];
-	int n = 0, status;
-	pid_t pid;
+	int n = 0;
 
-	snprintf(in_path, sizeof(in_path), "%s/ctl.in", dir);
-	snprintf(out_path, sizeof(out_path), "%s/ctl.out", dir);
-	snprintf(err_path, sizeof(err_path), "%s/ctl.err", dir);
-	write_text(in_path, input != NULL ? input : "", "w");
-	argv[n++] = "pam_policyctl";
 	argv[n++] = "-c";
 	argv[n++] = config;
 	for (int i = 0; args[i] != NULL && n < 23; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fi = open(in_path, O_RDONLY);
-		int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, 0) < 0 || dup2(fo, 1) < 0 ||
-		    dup2(fe, 2) < 0)
-			_exit(126);
-		execv(harness_build("pam_policyctl"), (char *const *)argv);
-		fprintf(stderr, "exec: %s\n", strerror(errno));
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = harness_read(out_path);
-	r->err = harness_read(err_path);
-	ck_assert_ptr_nonnull(r->out);
-	ck_assert_ptr_nonnull(r->err);
+	harness_ctl_run(r, dir, input, input != NULL ? strlen(input) : 0, argv);
 }
 
 #define CTL(r, input, ...) run_ctl((r), (input), (const char *const[]){ __VA_ARGS__, NULL })
@@ -120,7 +83,7 @@ static void assert_contains(const char *hay, const char *needle)
  * word list index that says text. */
 static void assert_doctor_says(const char *level, const char *text)
 {
-	struct run r;
+	struct harness_run r;
 	bool found = false;
 
 	CTL(&r, NULL, "doctor");
@@ -130,19 +93,19 @@ static void assert_doctor_says(const char *level, const char *text)
 			strstr(line, "word list index") != NULL && strstr(line, text) != NULL;
 	ck_assert_msg(found, "no \"%s ... word list index ... %s\" line from doctor", level,
 		      text);
-	run_free(&r);
+	harness_run_free(&r);
 }
 
 START_TEST(test_build_and_use)
 {
-	struct run r;
+	struct harness_run r;
 	struct stat st;
 
 	/* Before: no index; checks still work (the plain list is read). */
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "no word list index");
-	run_free(&r);
+	harness_run_free(&r);
 	assert_doctor_says("note:", "pam_policyctl wordlist build");
 
 	CTL(&r, NULL, "wordlist", "build");
@@ -150,7 +113,7 @@ START_TEST(test_build_and_use)
 	assert_contains(r.out, "wrote ");
 	assert_contains(r.out, index_path);
 	assert_contains(r.out, ": 7 words from 1 list");
-	run_free(&r);
+	harness_run_free(&r);
 	ck_assert_int_eq(stat(index_path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	ck_assert_int_eq(stat(cache, &st), 0);
@@ -159,80 +122,80 @@ START_TEST(test_build_and_use)
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 0);
 	assert_contains(r.out, "is current (7 words of");
-	run_free(&r);
+	harness_run_free(&r);
 	assert_doctor_says("ok:", "is current");
 
 	/* The checks use it: a word of the list with small changes is refused. */
 	CTL(&r, "Eleph4nt#2024!\n", "check");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "a dictionary word");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, "Qz8$Lwm3-Tpe!\n", "check");
 	ck_assert_int_eq(r.status, 0);
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_stale_and_rebuilt)
 {
-	struct run r;
+	struct harness_run r;
 
 	CTL(&r, NULL, "wordlist", "build");
 	ck_assert_int_eq(r.status, 0);
-	run_free(&r);
+	harness_run_free(&r);
 	write_text(words, "quokka\n", "a");
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "is stale");
-	run_free(&r);
+	harness_run_free(&r);
 	assert_doctor_says("note:", "is stale");
 	/* The new word counts at once: the stale index is not used. */
 	CTL(&r, "Quokka#2024!\n", "check");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "a dictionary word");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "build");
 	ck_assert_int_eq(r.status, 0);
 	assert_contains(r.out, ": 8 words");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 0);
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_corrupt_refused)
 {
-	struct run r;
+	struct harness_run r;
 
 	CTL(&r, NULL, "wordlist", "build");
 	ck_assert_int_eq(r.status, 0);
-	run_free(&r);
+	harness_run_free(&r);
 	ck_assert_int_eq(truncate(index_path, 2000), 0);
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "refused");
 	assert_contains(r.out, "truncated");
-	run_free(&r);
+	harness_run_free(&r);
 	assert_doctor_says("problem:", "truncated");
 	/* Still judged by the plain list, which it is only a cache of. */
 	CTL(&r, "Eleph4nt#2024!\n", "check");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "a dictionary word");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_several_lists_and_output)
 {
 	char other[4400], text[16384];
-	struct run r;
+	struct harness_run r;
 
 	snprintf(other, sizeof(other), "%s/merged.idx", dir);
 	CTL(&r, NULL, "wordlist", "build", "-o", other, words, more);
 	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
 	assert_contains(r.out, ": 9 words from 2 lists");
-	run_free(&r);
+	harness_run_free(&r);
 	/* Named as the wordlist, the index is the list. */
 	snprintf(text, sizeof(text), "wordlist = %s\nsocket = %s/none.sock\nhistory = 0\n",
 		 other, dir);
@@ -240,57 +203,57 @@ START_TEST(test_several_lists_and_output)
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 0);
 	assert_contains(r.out, "is an index of 2 list(s), 9 words");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, "Marmalade#2024!\n", "check");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "a dictionary word");
-	run_free(&r);
+	harness_run_free(&r);
 	/* Damaged, it cannot stand in for anything: the check fails closed. */
 	ck_assert_int_eq(truncate(other, 100), 0);
 	CTL(&r, "Qz8$Lwm3-Tpe!\n", "check");
 	ck_assert_int_eq(r.status, 6);
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "status");
 	ck_assert_int_eq(r.status, 1);
 	assert_contains(r.out, "wordlist names an index that is refused");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_usage_and_errors)
 {
 	char missing[4400];
-	struct run r;
+	struct harness_run r;
 
 	CTL(&r, NULL, "wordlist");
 	ck_assert_int_eq(r.status, 2);
 	assert_contains(r.err, "pam_policyctl: wordlist: build or status?");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "remove");
 	ck_assert_int_eq(r.status, 2);
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "build", "-o");
 	ck_assert_int_eq(r.status, 2);
 	assert_contains(r.err, "-o needs a FILE");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "build", "-o", words, words);
 	ck_assert_int_eq(r.status, 2);
 	assert_contains(r.err, "would replace an INPUT");
-	run_free(&r);
+	harness_run_free(&r);
 	CTL(&r, NULL, "wordlist", "status", "extra");
 	ck_assert_int_eq(r.status, 2);
-	run_free(&r);
+	harness_run_free(&r);
 	snprintf(missing, sizeof(missing), "%s/no-such-list", dir);
 	CTL(&r, NULL, "wordlist", "build", missing);
 	ck_assert_int_eq(r.status, 6);
 	assert_contains(r.err, missing);
 	assert_contains(r.err, "no such file");
-	run_free(&r);
+	harness_run_free(&r);
 	ck_assert_int_eq(access(index_path, F_OK), -1);
 	CTL(&r, NULL, "wordlist", "--help");
 	ck_assert_int_eq(r.status, 0);
 	assert_contains(r.out, "usage: pam_policyctl [options] wordlist build");
-	run_free(&r);
+	harness_run_free(&r);
 }
 END_TEST
 
