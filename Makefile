@@ -77,7 +77,7 @@ MODULE_NAMES = module/pam_policy
 DAEMON_NAMES = daemon/main daemon/server daemon/conn daemon/dispatch daemon/workers \
                daemon/handlers daemon/report daemon/audit daemon/hash daemon/store \
                daemon/store_sqlite daemon/store_pg daemon/shadow daemon/skeleton
-CTL_NAMES    = ctl/main ctl/report ctl/doctor ctl/review ctl/check ctl/wordlist \
+CTL_NAMES    = ctl/main ctl/ctl ctl/report ctl/doctor ctl/review ctl/check ctl/wordlist \
                ctl/blocklist
 
 # The lib/ objects each program links (a subset of LIB_NAMES).

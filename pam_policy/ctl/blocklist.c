@@ -35,6 +35,7 @@
 #include "blocklist.h"
 #include "blocklist_cmd.h"
 #include "check_cmd.h"
+#include "ctl.h"
 #include "fsutil.h"
 #include "i18n.h"
 #include "report.h"
@@ -100,19 +101,6 @@ struct build {
 	double start, last_progress;
 	uint64_t bytes_total, bytes_done, read_total;
 };
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static double now_seconds(void)
 {
@@ -273,10 +261,10 @@ static bool note_kind(struct build *b, enum blocklist_kind kind, const char *wha
 	if (b->kind == kind)
 		return true;
 	if (b->kind_forced)
-		fail(_("%s:%lu: %s hashes, but --kind %s was given"), what, line,
+		ctl_error(_("%s:%lu: %s hashes, but --kind %s was given"), what, line,
 		     kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM", blocklist_kind_name(b->kind));
 	else
-		fail(_("%s:%lu: %s hashes, but %s holds %s hashes: build one filter per kind"),
+		ctl_error(_("%s:%lu: %s hashes, but %s holds %s hashes: build one filter per kind"),
 		     what, line, kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM", b->kind_from,
 		     b->kind == BLOCKLIST_SHA1 ? "SHA-1" : "NTLM");
 	return false;
@@ -297,7 +285,7 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 	bool ok = false;
 
 	if (d == NULL) {
-		fail("%s: %s", dir, strerror(errno));
+		ctl_error("%s: %s", dir, strerror(errno));
 		return false;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -307,7 +295,7 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 		if (!((len == RANGE_PREFIX || (len == RANGE_PREFIX + 4 &&
 		       strcmp(e->d_name + RANGE_PREFIX, ".txt") == 0)) &&
 		      all_hex(e->d_name, RANGE_PREFIX))) {
-			fail(_("%s/%s: not a range file (its name should be a 5-digit "
+			ctl_error(_("%s/%s: not a range file (its name should be a 5-digit "
 			     "hexadecimal prefix, like 00A3F or 00A3F.txt)"), dir, e->d_name);
 			goto out;
 		}
@@ -322,7 +310,7 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 		n++;
 	}
 	if (n == 0) {
-		fail(_("%s: no range files in the directory"), dir);
+		ctl_error(_("%s: no range files in the directory"), dir);
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), name_cmp);
@@ -330,11 +318,11 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 		char path[PATH_MAX];
 		struct stat st;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
-			fail(_("%s/%s: path too long"), dir, names[i]);
+			ctl_error(_("%s/%s: path too long"), dir, names[i]);
 			goto out;
 		}
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			fail(_("%s: not a readable regular file"), path);
+			ctl_error(_("%s: not a readable regular file"), path);
 			goto out;
 		}
 		if (!add_input(b, path, arg, INPUT_RANGE, names[i], st.st_size))
@@ -343,7 +331,7 @@ static bool scan_range_dir(struct build *b, const char *dir, size_t arg)
 	ok = true;
 	goto out;
 nomem:
-	fail(_("out of memory"));
+	ctl_error(_("out of memory"));
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -362,7 +350,7 @@ static bool scan_inputs(struct build *b)
 		size_t len = 0;
 
 		if (stat(path, &st) != 0) {
-			fail("%s: %s", path, strerror(errno));
+			ctl_error("%s: %s", path, strerror(errno));
 			return false;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -371,11 +359,11 @@ static bool scan_inputs(struct build *b)
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			fail(_("%s: not a regular file or a directory"), path);
+			ctl_error(_("%s: not a regular file or a directory"), path);
 			return false;
 		}
 		if (access(path, R_OK) != 0) {
-			fail("%s: %s", path, strerror(errno));
+			ctl_error("%s: %s", path, strerror(errno));
 			return false;
 		}
 		if (!b->plain && first_line(path, line, sizeof(line), &len) &&
@@ -405,7 +393,7 @@ static bool scan_inputs(struct build *b)
 	}
 	return true;
 nomem:
-	fail(_("out of memory"));
+	ctl_error(_("out of memory"));
 	return false;
 }
 
@@ -457,13 +445,13 @@ static bool spill_chunk(struct build *b)
 		size_t len = strlen(b->out) + sizeof(".runs-XXXXXX");
 		b->runs_path = malloc(len);
 		if (b->runs_path == NULL) {
-			fail(_("out of memory"));
+			ctl_error(_("out of memory"));
 			return false;
 		}
 		snprintf(b->runs_path, len, "%s.runs-XXXXXX", b->out);
 		b->runs_fd = mkostemp(b->runs_path, O_CLOEXEC);
 		if (b->runs_fd < 0) {
-			fail(_("cannot create a temporary file beside %s: %s"), b->out,
+			ctl_error(_("cannot create a temporary file beside %s: %s"), b->out,
 			     strerror(errno));
 			return false;
 		}
@@ -473,14 +461,14 @@ static bool spill_chunk(struct build *b)
 		size_t cap = b->runs_cap ? 2 * b->runs_cap : 16;
 		struct run *r = realloc(b->runs, cap * sizeof(*r));
 		if (r == NULL) {
-			fail(_("out of memory"));
+			ctl_error(_("out of memory"));
 			return false;
 		}
 		b->runs = r;
 		b->runs_cap = cap;
 	}
 	if (fsutil_write_all(b->runs_fd, b->chunk, n * sizeof(uint64_t)) != PP_OK) {
-		fail(_("cannot write the sort runs beside %s: %s"), b->out, strerror(errno));
+		ctl_error(_("cannot write the sort runs beside %s: %s"), b->out, strerror(errno));
 		return false;
 	}
 	b->runs[b->nruns].off = b->runs_end;
@@ -525,10 +513,10 @@ static bool read_hash_line(struct build *b, const struct input *in, unsigned lon
 	kind = n > 0 ? kind_of_digits(prefix + n) : 0;
 	if (kind == 0) {
 		if (in->type == INPUT_RANGE)
-			fail(_("%s:%lu: expected SUFFIX:COUNT with a 35-digit (SHA-1) or 27-digit "
+			ctl_error(_("%s:%lu: expected SUFFIX:COUNT with a 35-digit (SHA-1) or 27-digit "
 			     "(NTLM) hexadecimal suffix"), in->path, lineno);
 		else
-			fail(_("%s:%lu: expected HASH:COUNT with a 40-digit (SHA-1) or 32-digit "
+			ctl_error(_("%s:%lu: expected HASH:COUNT with a 40-digit (SHA-1) or 32-digit "
 			     "(NTLM) hexadecimal hash"), in->path, lineno);
 		return false;
 	}
@@ -538,7 +526,7 @@ static bool read_hash_line(struct build *b, const struct input *in, unsigned lon
 		line[--len] = '\0';
 	line[len] = '\0';
 	if (!parse_u64(line + n + 1, &count)) {
-		fail(_("%s:%lu: the count is not a number from 0 to %llu"), in->path, lineno,
+		ctl_error(_("%s:%lu: the count is not a number from 0 to %llu"), in->path, lineno,
 		     (unsigned long long)UINT64_MAX);
 		return false;
 	}
@@ -563,24 +551,24 @@ static bool read_plain_line(struct build *b, const struct input *in, unsigned lo
 	if (len == 0)
 		return true;
 	if (memchr(line, '\0', len) != NULL) {
-		fail(_("%s:%lu: the line holds a NUL byte"), in->path, lineno);
+		ctl_error(_("%s:%lu: the line holds a NUL byte"), in->path, lineno);
 		return false;
 	}
 	switch (utf8_nfc(line, len, &nfc, &nfc_len)) {
 	case PP_OK:
 		break;
 	case PP_ERR_NOMEM:
-		fail(_("out of memory"));
+		ctl_error(_("out of memory"));
 		return false;
 	default:
-		fail(_("%s:%lu: not valid UTF-8"), in->path, lineno);
+		ctl_error(_("%s:%lu: not valid UTF-8"), in->path, lineno);
 		return false;
 	}
 	dlen = blocklist_key(b->kind, nfc, nfc_len, digest);
 	pp_wipe(nfc, nfc_len + 1);
 	free(nfc);
 	if (dlen == 0) {
-		fail(_("%s:%lu: cannot hash the line: %s"), in->path, lineno, strerror(errno));
+		ctl_error(_("%s:%lu: cannot hash the line: %s"), in->path, lineno, strerror(errno));
 		return false;
 	}
 	ok = add_fingerprint(b, in->arg, blocklist_fingerprint(digest, dlen));
@@ -595,7 +583,7 @@ static bool read_line(struct build *b, const struct input *in, unsigned long lin
 		      char *line, size_t len)
 {
 	if (len > BLOCKLIST_LINE_MAX) {
-		fail(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno,
+		ctl_error(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno,
 		     BLOCKLIST_LINE_MAX);
 		return false;
 	}
@@ -617,7 +605,7 @@ static bool read_input(struct build *b, const struct input *in)
 	int fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0 || buf == NULL) {
-		fail("%s: %s", in->path, fd < 0 ? strerror(errno) : _("out of memory"));
+		ctl_error("%s: %s", in->path, fd < 0 ? strerror(errno) : _("out of memory"));
 		free(buf);
 		if (fd >= 0)
 			close(fd);
@@ -643,7 +631,7 @@ static bool read_input(struct build *b, const struct input *in)
 			break;
 		}
 		if (have - pos > BLOCKLIST_LINE_MAX) {
-			fail(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno + 1,
+			ctl_error(_("%s:%lu: the line is longer than %d bytes"), in->path, lineno + 1,
 			     BLOCKLIST_LINE_MAX);
 			ok = false;
 			break;
@@ -655,7 +643,7 @@ static bool read_input(struct build *b, const struct input *in)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(_("%s: read error: %s"), in->path, strerror(errno));
+			ctl_error(_("%s: read error: %s"), in->path, strerror(errno));
 			ok = false;
 			break;
 		}
@@ -692,7 +680,7 @@ static bool run_fill(struct build *b, struct run_reader *r)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			fail(_("cannot read the sort runs: %s"), k < 0 ? strerror(errno) : "short file");
+			ctl_error(_("cannot read the sort runs: %s"), k < 0 ? strerror(errno) : "short file");
 			return false;
 		}
 		got += k;
@@ -772,7 +760,7 @@ static bool merge_runs(struct build *b, emit_fn emit, void *ctx)
 	ok = true;
 	goto out;
 nomem:
-	fail(_("out of memory"));
+	ctl_error(_("out of memory"));
 out:
 	if (rd != NULL)
 		for (size_t i = 0; i < b->nruns; i++)
@@ -792,7 +780,7 @@ static bool emit_count(void *ctx, uint64_t f)
 static bool emit_write(void *ctx, uint64_t f)
 {
 	if (blocklist_writer_add(ctx, f) != PP_OK) {
-		fail(_("cannot add an entry to the filter: %s"), strerror(errno));
+		ctl_error(_("cannot add an entry to the filter: %s"), strerror(errno));
 		return false;
 	}
 	return true;
@@ -831,18 +819,18 @@ static int write_filter(struct build *b, uint64_t distinct)
 
 	tmp = malloc(len);
 	if (tmp == NULL) {
-		fail(_("out of memory"));
+		ctl_error(_("out of memory"));
 		return EX_ERROR;
 	}
 	snprintf(tmp, len, "%s.tmp-XXXXXX", b->out);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		fail(_("cannot create a temporary file beside %s: %s"), b->out, strerror(errno));
+		ctl_error(_("cannot create a temporary file beside %s: %s"), b->out, strerror(errno));
 		free(tmp);
 		return EX_ERROR;
 	}
 	if (fchmod(fd, 0644) != 0) {
-		fail(_("%s: chmod: %s"), tmp, strerror(errno));
+		ctl_error(_("%s: chmod: %s"), tmp, strerror(errno));
 		goto out;
 	}
 	format_sources(b, sources, sizeof(sources));
@@ -852,7 +840,7 @@ static int write_filter(struct build *b, uint64_t distinct)
 	params.built = (int64_t)time(NULL);
 	params.sources = sources;
 	if (blocklist_writer_open(fd, &params, &w, why, sizeof(why)) != PP_OK) {
-		fail("%s: %s", b->out, why[0] ? why : _("out of memory"));
+		ctl_error("%s: %s", b->out, why[0] ? why : _("out of memory"));
 		goto out;
 	}
 	if (b->nruns == 0) {
@@ -863,24 +851,24 @@ static int write_filter(struct build *b, uint64_t distinct)
 		goto out;
 	}
 	if (blocklist_writer_finish(w, why, sizeof(why)) != PP_OK) {
-		fail("%s: %s", tmp, why);
+		ctl_error("%s: %s", tmp, why);
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		fail("%s: %s", tmp, strerror(errno));
+		ctl_error("%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, b->out) != 0) {
-		fail(_("cannot rename %s to %s: %s"), tmp, b->out, strerror(errno));
+		ctl_error(_("cannot rename %s to %s: %s"), tmp, b->out, strerror(errno));
 		goto out;
 	}
 	/* The new file is in place; a failed directory fsync only means the
 	 * rename might not survive a crash. */
 	rc = EX_OK;
 	if (fsutil_fsync_parent(b->out) != PP_OK) {
-		fail(_("%s: fsync of the directory: %s"), b->out, strerror(errno));
+		ctl_error(_("%s: fsync of the directory: %s"), b->out, strerror(errno));
 		rc = EX_ERROR;
 	}
 	free(tmp);
@@ -906,19 +894,9 @@ static bool parse_kind(const char *s, enum blocklist_kind *kind)
 	return true;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s\n", _("(try \"pam_policyctl blocklist --help\")"));
-	return EX_USAGE;
-}
+/* A usage error: the message, a hint to --help, exit status 2. */
+#define usage_error(...) \
+	ctl_usage_error(EX_USAGE, _("(try \"pam_policyctl blocklist --help\")"), __VA_ARGS__)
 
 static void build_free(struct build *b)
 {
@@ -1005,7 +983,7 @@ static int cmd_build(int argc, char **argv)
 	b.chunk = malloc(b.chunk_cap * sizeof(uint64_t));
 	b.tmp = malloc(b.chunk_cap * sizeof(uint64_t));
 	if (b.arg_counts == NULL || b.chunk == NULL || b.tmp == NULL) {
-		fail(_("out of memory (--memory %llu)"), (unsigned long long)mib);
+		ctl_error(_("out of memory (--memory %llu)"), (unsigned long long)mib);
 		goto out;
 	}
 	if (!scan_inputs(&b))
@@ -1034,7 +1012,7 @@ static int cmd_build(int argc, char **argv)
 		goto out;
 	if (blocklist_open(b.out, &check, why, sizeof(why)) != PP_OK ||
 	    blocklist_info(check, &info, false) != PP_OK) {
-		fail(_("%s was written but does not read back: %s"), b.out, why);
+		ctl_error(_("%s was written but does not read back: %s"), b.out, why);
 		blocklist_close(check);
 		rc = EX_ERROR;
 		goto out;
@@ -1104,11 +1082,11 @@ static int cmd_info(int argc, char **argv)
 		return usage_error(_("blocklist info: expected one FILE"));
 	err = blocklist_open(argv[optind], &bl, why, sizeof(why));
 	if (err != PP_OK) {
-		fail("%s", why);
+		ctl_error("%s", why);
 		return EX_ERROR;
 	}
 	if (blocklist_info(bl, &info, verify) != PP_OK) {
-		fail(_("%s: cannot read: %s"), argv[optind], strerror(errno));
+		ctl_error(_("%s: cannot read: %s"), argv[optind], strerror(errno));
 		blocklist_close(bl);
 		return EX_ERROR;
 	}
@@ -1149,7 +1127,7 @@ static int cmd_info(int argc, char **argv)
 			       (unsigned long long)info.bad_pages, info.pages);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fail(_("cannot write the output: %s"), strerror(errno));
+		ctl_error(_("cannot write the output: %s"), strerror(errno));
 		return EX_ERROR;
 	}
 	return info.checksum_ok ? EX_OK : EX_FINDING;
@@ -1193,7 +1171,7 @@ static int cmd_check(int argc, char **argv)
 	if (argc - optind != 1)
 		return usage_error(_("blocklist check: expected one FILE"));
 	if (blocklist_open(argv[optind], &bl, why, sizeof(why)) != PP_OK) {
-		fail("%s", why);
+		ctl_error("%s", why);
 		return EX_USAGE;
 	}
 	for (;;) {
@@ -1204,7 +1182,7 @@ static int cmd_check(int argc, char **argv)
 		if (err == PP_ERR_NOT_FOUND)
 			break;
 		if (err != PP_OK) {
-			fail(_("cannot read standard input: %s"), strerror(errno));
+			ctl_error(_("cannot read standard input: %s"), strerror(errno));
 			rc = EX_USAGE;
 			break;
 		}
@@ -1214,7 +1192,7 @@ static int cmd_check(int argc, char **argv)
 		int hit = lookup_line(bl, buf, len);
 		pp_wipe(buf, sizeof(buf));
 		if (hit < 0) {
-			fail(_("line %lu: lookup failed: %s"), lineno, strerror(errno));
+			ctl_error(_("line %lu: lookup failed: %s"), lineno, strerror(errno));
 			rc = EX_USAGE;
 			break;
 		}
@@ -1225,13 +1203,13 @@ static int cmd_check(int argc, char **argv)
 	pp_wipe(buf, sizeof(buf));
 	blocklist_close(bl);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fail(_("cannot write the output: %s"), strerror(errno));
+		ctl_error(_("cannot write the output: %s"), strerror(errno));
 		return EX_USAGE;
 	}
 	if (rc != EX_OK)
 		return rc;
 	if (lineno == 0) {
-		fail(_("no password on standard input"));
+		ctl_error(_("no password on standard input"));
 		return EX_USAGE;
 	}
 	return any ? 0 : 1;

@@ -28,6 +28,7 @@
 #include "auditlog.h"
 #include "blocklist_cmd.h"
 #include "check_cmd.h"
+#include "ctl.h"
 #include "wordlist.h"
 #include "client.h"
 #include "doctor.h"
@@ -225,33 +226,9 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s\n", _("(try \"pam_policyctl --help\")"));
-	return EXIT_USAGE;
-}
-
-/* "pam_policyctl: " and the message in the user's language, on stderr. */
-static void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void error_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	putc('\n', stderr);
-}
+/* A usage error: the message, a hint to --help, exit status 2. */
+#define usage_error(...) \
+	ctl_usage_error(EXIT_USAGE, _("(try \"pam_policyctl --help\")"), __VA_ARGS__)
 
 /*
  * What getopt_long (called with opterr 0 and a ":" optstring) returned
@@ -312,7 +289,7 @@ static int parse_format_only(const char *command, int argc, char **argv, bool *j
 static int flush_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		error_msg(_("write error: %s"), strerror(errno));
+		ctl_error(_("write error: %s"), strerror(errno));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -386,14 +363,14 @@ static int fail(const struct ctl *c, pp_err rc, const char *what)
 	case PP_ERR_UNREACHABLE:
 	case PP_ERR_TIMEOUT:
 		/* TRANSLATORS: %1$s is the socket's path, %2$s why. */
-		error_msg(_("cannot reach pam_policyd at %1$s: %2$s (is it running?)"),
+		ctl_error(_("cannot reach pam_policyd at %1$s: %2$s (is it running?)"),
 			  c->policy.socket, pp_error_text(rc));
 		return EXIT_UNREACHABLE;
 	case PP_ERR_DENIED:
-		error_msg("%s", what ? what : _("permission denied"));
+		ctl_error("%s", what ? what : _("permission denied"));
 		return EXIT_DENIED;
 	case PP_ERR_NOT_FOUND:
-		error_msg("%s", _("no such user"));
+		ctl_error("%s", _("no such user"));
 		return EXIT_NOT_FOUND;
 	default:
 		fprintf(stderr, "%s: %s\n", prog, pp_error_text(rc));
@@ -553,7 +530,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	} else {
 		struct passwd *pw = getpwuid(getuid());
 		if (pw == NULL || strlen(pw->pw_name) >= sizeof(user)) {
-			error_msg(_("cannot find your user name (uid %u)"), (unsigned)getuid());
+			ctl_error(_("cannot find your user name (uid %u)"), (unsigned)getuid());
 			return EXIT_ERROR;
 		}
 		snprintf(user, sizeof(user), "%s", pw->pw_name);
@@ -563,7 +540,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	if (rc != PP_OK)
 		return fail(c, rc, _("you may only see your own account"));
 	if (!st.found) {
-		error_msg(_("no such user: %s"), user);
+		ctl_error(_("no such user: %s"), user);
 		return EXIT_NOT_FOUND;
 	}
 	have_fleet = doctor_fleet_query(c->policy.socket, c->policy.timeout_ms, &fleet) == PP_OK;
@@ -619,7 +596,7 @@ static int admin_call(struct ctl *c, enum proto_type type, const char *arg,
 	}
 	if (rc == PP_ERR_STORE || rc == PP_ERR_INVALID) {
 		/* TRANSLATORS: %1$s is a command (expire, backup, ...), %2$s why. */
-		error_msg(_("%1$s failed: %2$s"), command, text[0] ? text : pp_error_text(rc));
+		ctl_error(_("%1$s failed: %2$s"), command, text[0] ? text : pp_error_text(rc));
 		return EXIT_ERROR;
 	}
 	/* TRANSLATORS: %s is a command: expire, forget, backup, reopen. */
@@ -676,7 +653,7 @@ static int cmd_backup(struct ctl *c, int argc, char **argv)
 		snprintf(path, sizeof(path), "%s", argv[1]);
 	} else {
 		if (getcwd(cwd, sizeof(cwd)) == NULL) {
-			error_msg("getcwd: %s", strerror(errno));
+			ctl_error("getcwd: %s", strerror(errno));
 			return EXIT_ERROR;
 		}
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, argv[1]) >= sizeof(path))
@@ -975,7 +952,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 		report_free(r);
 		if (fleet && rc == PP_ERR_INVALID) {
 			/* TRANSLATORS: "store = sqlite" is a configuration line: keep it. */
-			error_msg(_("report --fleet: this host's store is sqlite (store = "
+			ctl_error(_("report --fleet: this host's store is sqlite (store = "
 				    "sqlite in its configuration): there is no fleet view"));
 			return EXIT_ERROR;
 		}
@@ -989,7 +966,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 				detail += sizeof(daemon_prefix) - 1;
 			/* TRANSLATORS: %s is the daemon's explanation, in English, e.g. "the
 			   database is unreachable since 2026-01-31T12:00:00Z (...)". */
-			error_msg(_("report --fleet: the fleet view is unavailable: %s"),
+			ctl_error(_("report --fleet: the fleet view is unavailable: %s"),
 				  report_printable(detail, text, sizeof(text)));
 			return EXIT_ERROR;
 		}
@@ -1002,7 +979,7 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 	report_write_summary(r, shown, fmt == REPORT_TABLE ? stdout : stderr);
 	report_free(r);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		error_msg(_("write error: %s"), strerror(errno));
+		ctl_error(_("write error: %s"), strerror(errno));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -1043,7 +1020,7 @@ static int cmd_review(struct ctl *c, int argc, char **argv)
 	review_write(v, fmt, stdout);
 	review_free(v);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		error_msg(_("write error: %s"), strerror(errno));
+		ctl_error(_("write error: %s"), strerror(errno));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -1065,7 +1042,7 @@ static int read_audit_key(const char *path, uint8_t *key)
 	if (rc == PP_OK)
 		return EXIT_OK;
 	if (rc == PP_ERR_IO && (saved == EACCES || saved == EPERM)) {
-		error_msg(_("the audit key %s is readable by root only: run "
+		ctl_error(_("the audit key %s is readable by root only: run "
 			    "\"pam_policyctl audit verify\" as root"), path);
 		return EXIT_DENIED;
 	}
@@ -1162,11 +1139,11 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 			     PATHS_AUDIT_KEY) != PP_OK ||
 	    paths_state_file(head_path, sizeof(head_path), c->policy.state_dir,
 			     PATHS_AUDIT_HEAD) != PP_OK) {
-		error_msg(_("state directory path too long: %s"), c->policy.state_dir);
+		ctl_error(_("state directory path too long: %s"), c->policy.state_dir);
 		return EXIT_ERROR;
 	}
 	if (sodium_init() < 0 || (key = sodium_malloc(AUDIT_KEY_BYTES)) == NULL) {
-		error_msg("%s", _("libsodium failed to start"));
+		ctl_error("%s", _("libsodium failed to start"));
 		return EXIT_ERROR;
 	}
 	memset(&v, 0, sizeof(v));
@@ -1182,7 +1159,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	saved = errno;
 	sodium_free(key);
 	if (rc != PP_OK) {
-		error_msg(_("cannot read the audit log: %s"),
+		ctl_error(_("cannot read the audit log: %s"),
 			  v.detail[0] ? v.detail : pp_error_text(rc));
 		return saved == EACCES ? EXIT_DENIED : EXIT_ERROR;
 	}
@@ -1376,7 +1353,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		error_msg("%s", _("no command given"));
+		ctl_error("%s", _("no command given"));
 		usage(stderr);
 		return EXIT_USAGE;
 	}
