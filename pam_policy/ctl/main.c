@@ -957,17 +957,13 @@ static int cmd_report(struct ctl *c, int argc, char **argv)
 			return EXIT_ERROR;
 		}
 		if (fleet && rc != PP_ERR_DENIED && why[0] != '\0') {
-			static const char daemon_prefix[] = "fleet view unavailable: ";
 			char text[PROTO_MAX_STR + 1];
-			const char *detail = why;
 
 			/* The daemon's detail (its time and the database's error) stays as sent. */
-			if (strncmp(detail, daemon_prefix, sizeof(daemon_prefix) - 1) == 0)
-				detail += sizeof(daemon_prefix) - 1;
 			/* TRANSLATORS: %s is the daemon's explanation, in English, e.g. "the
 			   database is unreachable since 2026-01-31T12:00:00Z (...)". */
 			ctl_error(_("report --fleet: the fleet view is unavailable: %s"),
-				  report_printable(detail, text, sizeof(text)));
+				  report_printable(why, text, sizeof(text)));
 			return EXIT_ERROR;
 		}
 		snprintf(denied, sizeof(denied), _("reports are for root and members of the "

@@ -792,8 +792,7 @@ void handle_fleet_report(struct server *s, struct worker *w, struct conn *c)
 	store_pg_status(s->store, &st);
 	if (st.degraded_since != 0) {
 		rfc3339(st.degraded_since, since, sizeof(since));
-		snprintf(text, sizeof(text), "fleet view unavailable: the database is "
-			 "unreachable since %s (%s)", since, st.reason);
+		snprintf(text, sizeof(text), "the database is unreachable since %s (%s)", since, st.reason);
 		reply(c, PROTO_INTERNAL, 0, text);
 		return;
 	}
@@ -811,14 +810,12 @@ void handle_fleet_report(struct server *s, struct worker *w, struct conn *c)
 	if (rc == PP_ERR_UNREACHABLE) {
 		store_pg_status(s->store, &st);
 		rfc3339(st.degraded_since ? st.degraded_since : r.now, since, sizeof(since));
-		snprintf(text, sizeof(text), "fleet view unavailable: the database is "
-			 "unreachable since %s (%s)", since, err);
+		snprintf(text, sizeof(text), "the database is unreachable since %s (%s)", since, err);
 		reply(c, PROTO_INTERNAL, 0, text);
 		goto out;
 	}
 	if (rc == PP_ERR_STORE && r.rows == 0 && r.used == 0) {
-		snprintf(text, sizeof(text), "fleet view unavailable: the database refused "
-			 "the query (%s)", err);
+		snprintf(text, sizeof(text), "the database refused the query (%s)", err);
 		reply(c, PROTO_INTERNAL, 0, text);
 		goto out;
 	}

@@ -239,18 +239,6 @@ static struct fleet *g_fleet;        /* under g_lock */
 
 static const struct store_ops pg_ops;
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -1961,11 +1949,11 @@ static pp_err check_passfile(const char *path, char *err, size_t errlen)
 	if (path == NULL || *path == '\0')
 		return PP_OK;
 	if (lstat(path, &st) != 0) {
-		set_err(err, errlen, "postgresql_passfile %s: %s", path, strerror(errno));
+		pp_errorf(err, errlen, "postgresql_passfile %s: %s", path, strerror(errno));
 		return PP_ERR_CONFIG;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		set_err(err, errlen, "postgresql_passfile %s must be a regular file owned "
+		pp_errorf(err, errlen, "postgresql_passfile %s must be a regular file owned "
 			"by uid %u with mode 0600 or tighter (it is mode %04o, uid %u)",
 			path, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
 			(unsigned)st.st_uid);
@@ -1988,7 +1976,7 @@ static pp_err replica_bind(struct fleet *f, struct store *replica, bool reached,
 
 	if (!reached) {
 		if (rc != PP_OK || len != FLEET_ID_BYTES) {
-			set_err(err, errlen, "the fleet database is unreachable (%s) and this "
+			pp_errorf(err, errlen, "the fleet database is unreachable (%s) and this "
 				"host has never been in contact with it, so it has no replica "
 				"to serve from", f->reason);
 			return PP_ERR_UNREACHABLE;
@@ -2006,7 +1994,7 @@ static pp_err replica_bind(struct fleet *f, struct store *replica, bool reached,
 					    FLEET_ID_BYTES);
 	}
 	if (rc != PP_OK)
-		set_err(err, errlen, "replica: %s", store_backend_errmsg(replica));
+		pp_errorf(err, errlen, "replica: %s", store_backend_errmsg(replica));
 	return rc;
 }
 
@@ -2032,12 +2020,12 @@ static pp_err fleet_open(const struct store_pg_config *cfg, struct fleet **out,
 	randombytes_buf(f->rid_prefix, sizeof(f->rid_prefix));
 	f->refs = 1;
 	if (f->wake_fd < 0) {
-		set_err(err, errlen, "eventfd: %s", strerror(errno));
+		pp_errorf(err, errlen, "eventfd: %s", strerror(errno));
 		fleet_free(f);
 		return PP_ERR_IO;
 	}
 	if (cfg->conninfo == NULL || cfg->conninfo[0] == '\0') {
-		set_err(err, errlen, "store = postgresql needs the postgresql key "
+		pp_errorf(err, errlen, "store = postgresql needs the postgresql key "
 			"(a libpq connection string)");
 		fleet_free(f);
 		return PP_ERR_CONFIG;
@@ -2049,7 +2037,7 @@ static pp_err fleet_open(const struct store_pg_config *cfg, struct fleet **out,
 	rc = store_open_sqlite(cfg->state_dir, &f->sync_replica, err, errlen);
 	if (rc == PP_OK && ((rc = store_replica_prepare(f->sync_replica)) != PP_OK ||
 			    (rc = store_replica_relaxed(f->sync_replica)) != PP_OK))
-		set_err(err, errlen, "replica: %s", store_backend_errmsg(f->sync_replica));
+		pp_errorf(err, errlen, "replica: %s", store_backend_errmsg(f->sync_replica));
 	if (rc != PP_OK) {
 		fleet_free(f);
 		return rc;
@@ -2060,7 +2048,7 @@ static pp_err fleet_open(const struct store_pg_config *cfg, struct fleet **out,
 				 (rc = fleet_identity(f->wconn, f->fleet_id, why,
 						      sizeof(why))) != PP_OK)) {
 		if (!pq_lost(f->wconn, NULL)) {
-			set_err(err, errlen, "fleet database: %s", why);
+			pp_errorf(err, errlen, "fleet database: %s", why);
 			fleet_free(f);
 			return rc == PP_ERR_UNREACHABLE ? PP_ERR_STORE : rc;
 		}
@@ -2093,7 +2081,7 @@ pp_err store_open_postgresql(const struct store_pg_config *cfg, struct store **o
 	pp_err rc = PP_OK;
 
 	*out = NULL;
-	set_err(err, errlen, "%s", "");
+	pp_errorf(err, errlen, "%s", "");
 	pthread_mutex_lock(&g_lock);
 	f = g_fleet;
 	if (f != NULL)
@@ -2117,7 +2105,7 @@ pp_err store_open_postgresql(const struct store_pg_config *cfg, struct store **o
 	}
 	rc = store_create(&pg_ops, q, out);
 	if (rc != PP_OK)
-		set_err(err, errlen, "out of memory");
+		pp_errorf(err, errlen, "out of memory");
 	return rc;
 }
 
@@ -2182,7 +2170,7 @@ pp_err store_pg_fleet_walk(struct store *s, store_pg_fleet_cb cb, void *ctx,
 		return PP_ERR_INVALID;
 	c = pq_connect(f, why, sizeof(why));
 	if (c == NULL) {
-		set_err(err, errlen, "%s", why);
+		pp_errorf(err, errlen, "%s", why);
 		return PP_ERR_UNREACHABLE;
 	}
 	/* One snapshot, read in pieces: a cursor keeps the memory bounded. */
@@ -2193,7 +2181,7 @@ pp_err store_pg_fleet_walk(struct store *s, store_pg_fleet_cb cb, void *ctx,
 			   " pam_policy_users u LEFT JOIN pam_policy_logins l ON"
 			   " l.user_name = u.name ORDER BY u.name COLLATE \"C\", l.host"
 			   " COLLATE \"C\"", why, sizeof(why)) != PP_OK) {
-		set_err(err, errlen, "%s", why);
+		pp_errorf(err, errlen, "%s", why);
 		rc = pq_lost(c, NULL) ? PP_ERR_UNREACHABLE : PP_ERR_STORE;
 		PQfinish(c);
 		return rc;
@@ -2204,7 +2192,7 @@ pp_err store_pg_fleet_walk(struct store *s, store_pg_fleet_cb cb, void *ctx,
 		r = PQexec(c, "FETCH 2000 FROM fleet");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			pq_reason(c, r, why, sizeof(why));
-			set_err(err, errlen, "%s", why);
+			pp_errorf(err, errlen, "%s", why);
 			rc = pq_lost(c, r) ? PP_ERR_UNREACHABLE : PP_ERR_STORE;
 			PQclear(r);
 			break;
